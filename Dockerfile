@@ -1,0 +1,11 @@
+# Production image for web, workers and beat (docker-compose.yml). CPU-only PyTorch.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+COPY . .
+RUN useradd --create-home reclio && chown -R reclio /app
+USER reclio
+EXPOSE 8000
+CMD ["gunicorn", "reclio.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

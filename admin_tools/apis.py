@@ -1,0 +1,92 @@
+"""/health and the X-Admin-Token operator API (/admin/…)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from admin_tools.selectors import health_snapshot_list
+from admin_tools.services import health_report_build
+from reclio.permissions import HasAdminToken
+
+
+class ProbeResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    latency_ms = serializers.FloatField(allow_null=True)
+    facts = serializers.DictField()
+
+
+class HealthApi(APIView):
+    """Liveness of the platform: 200 when the database answers, 503 otherwise.
+
+    Redis, workers and beat are reported but do not fail the response: the web tier can still serve
+    /feeds from the database while they recover.
+    """
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+        checks = serializers.DictField(child=ProbeResultSerializer())
+
+    @extend_schema(
+        responses={200: OutputSerializer, 503: OpenApiResponse(OutputSerializer, description="database down")},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        report = health_report_build()
+        database = report.result("database")
+        database_ok = bool(database and database.ok)
+        overall = "ok" if report.ok else ("degraded" if database_ok else "down")
+        payload = {"status": overall, "checks": {r.name: r.as_dict() for r in report.results}}
+        return Response(payload, status=status.HTTP_200_OK if database_ok else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class AdminApiView(APIView):
+    """Base for operator endpoints: X-Admin-Token required (503 when ADMIN_TOKEN is unset)."""
+
+    permission_classes = [HasAdminToken]
+
+
+class AdminStatusApi(AdminApiView):
+    """Configuration at a glance plus live probes and recent health history."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AdminStatus",
+            {
+                "providers": serializers.DictField(),
+                "vendors_configured": serializers.DictField(),
+                "health": serializers.DictField(),
+                "history": serializers.ListField(),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        report = health_report_build()
+        history = [
+            {"created_at": snap.created_at, "ok": snap.ok, "degraded": snap.degraded}
+            for snap in health_snapshot_list(limit=24)
+        ]
+        return Response(
+            {
+                "providers": {
+                    "llm": settings.LLM_PROVIDER.value,
+                    "embedding": settings.EMBEDDING_PROVIDER.value,
+                    "embedding_resolved": settings.EMBEDDING_PROVIDER_RESOLVED.value,
+                    "recommender": settings.RECOMMENDER.value,
+                },
+                "vendors_configured": {
+                    "tmdb": bool(settings.TMDB_API_KEY or settings.TMDB_READ_ACCESS_TOKEN),
+                    "trakt": bool(settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+                    "recombee": bool(settings.RECOMBEE_DATABASE_ID and settings.RECOMBEE_PRIVATE_TOKEN),
+                    "openai": bool(settings.OPENAI_API_KEY),
+                },
+                "health": {"ok": report.ok, "checks": {r.name: r.as_dict() for r in report.results}},
+                "history": history,
+            }
+        )

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ReclioConfig(AppConfig):
+    """The project package as an app: system checks and platform management commands."""
+
+    name = "reclio"
+    verbose_name = "Reclio platform"
+
+    def ready(self) -> None:
+        from reclio import checks  # noqa: F401 - registers the system checks

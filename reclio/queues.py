@@ -1,0 +1,24 @@
+"""The Celery queues. Keep in sync with the worker commands that consume them:
+``docker-compose.yml`` (one worker service per queue) and ``reclio/management/commands/serve.py``
+(one embedded worker for all of them) both read or mirror this enum.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Queue(enum.Enum):
+    # Network-bound: TMDB content sync, Trakt user sync, token refresh. Must not wait behind models.
+    SYNC = "sync"
+    # Embedding batches: CPU/GPU or a paid API; throughput-bound.
+    EMBEDDINGS = "embeddings"
+    # Recommender push, training and per-user scoring: CPU-bound and long.
+    RECSYS = "recsys"
+    # Writes into Trakt lists: Trakt allows ~1 write/s per account, so this is a slow trickle.
+    TRAKT_LISTS = "trakt_lists"
+    # Health checks and small admin jobs.
+    DEFAULT = "default"
+
+
+ALL_QUEUES: tuple[str, ...] = tuple(queue.value for queue in Queue)

@@ -1,0 +1,205 @@
+"""Django settings for Reclio.
+
+Everything is read once from the environment through ``reclio.env`` (strict parsing); the
+concern modules star-imported at the bottom hold the vendor and Celery settings. Every variable is
+documented in ``docs/configuration.md`` and ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from reclio import embedded
+from reclio.env import env_bool, env_list, env_secret, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# Where the embedded PostgreSQL/Redis keep their data, plus generated dev secrets (git-ignored).
+DATA_DIR = Path(env_str("RECLIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()  # type: ignore[arg-type]
+
+DEBUG = env_bool("DEBUG", False)
+
+DATABASE_URL = env_str("DATABASE_URL")
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED_DATABASE = DATABASE_URL is None
+EMBEDDED_REDIS = REDIS_URL is None
+
+
+def _generated_secret(name: str) -> str:
+    """A secret generated once into the data dir: only for the embedded (single-machine) default."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / f".{name}"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if SECRET_KEY is None:
+    if not EMBEDDED_DATABASE:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DATABASE_URL is set (production); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = _generated_secret("secret_key")
+
+BASE_URL = env_url("BASE_URL", "http://localhost:8000")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [BASE_URL])  # type: ignore[list-item]
+
+# Operator API (X-Admin-Token). Unset → the /admin/... endpoints answer 503.
+ADMIN_TOKEN = env_secret("ADMIN_TOKEN")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "reclio.apps.ReclioConfig",
+    "catalog",
+    "users",
+    "recsys",
+    "feeds",
+    "admin_tools",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "reclio.urls"
+WSGI_APPLICATION = "reclio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+if EMBEDDED_DATABASE:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            **embedded.postgres_start(data_dir=DATA_DIR),
+        }
+    }
+else:
+    _db = environ.Env.db_url_config(DATABASE_URL)
+    if _db.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a PostgreSQL URL (postgres://…); got engine {_db.get('ENGINE')!r}"
+        )
+    DATABASES = {"default": _db}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis (Celery broker, results, cache, locks) -------------------------------------------
+if EMBEDDED_REDIS:
+    REDIS_URL = embedded.redis_start(data_dir=DATA_DIR)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "reclio",
+        # A cache outage must not take requests down with it: fail fast, callers degrade.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve static files straight from the apps' folders: no collectstatic step on a fresh machine.
+WHITENOISE_USE_FINDERS = True
+
+# --- Django REST framework + OpenAPI --------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "reclio.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reclio API",
+    "DESCRIPTION": (
+        "ChillLink endpoints for Chillio and the X-Admin-Token operator API. "
+        "This product uses the TMDB API but is not endorsed or certified by TMDB."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Self-hosted assets: the docs page works on machines without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Logging: structured-ish key=value lines, one stream for every process -------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # requests/urllib3 log full URLs at DEBUG, which can carry api_key query strings.
+        "urllib3": {"level": "WARNING"},
+        # pgserver narrates every start and stop at INFO.
+        "pgserver": {"level": "WARNING"},
+    },
+}
+
+from reclio.settings.celery import *  # noqa: E402,F401,F403
+from reclio.settings.vendors import *  # noqa: E402,F401,F403
+from reclio.settings.providers import *  # noqa: E402,F401,F403

@@ -1,0 +1,80 @@
+"""Celery, its queues and the beat schedule.
+
+Reference: https://docs.celeryq.dev/en/stable/userguide/configuration.html
+The schedule lives here, in code; django-celery-beat's DatabaseScheduler mirrors it into its tables
+so ops can see, pause and "run now" each entry in the Django admin.
+"""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+from kombu import Queue as KombuQueue
+
+from reclio.env import env_int
+from reclio.queues import ALL_QUEUES, Queue
+from reclio.settings import base as _base
+
+
+def _celery_redis_url(redis_url: str) -> str:
+    # redis-py speaks unix:///path; kombu and Celery's result backend spell it redis+socket:///path.
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+CELERY_BROKER_URL = _celery_redis_url(_base.REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+
+CELERY_TASK_DEFAULT_QUEUE = Queue.DEFAULT.value
+CELERY_TASK_QUEUES = [KombuQueue(name, routing_key=name) for name in ALL_QUEUES]
+CELERY_TASK_CREATE_MISSING_QUEUES = False
+
+# Tasks can be killed mid-flight (deploys, OOM): acknowledge only after they finish, fetch one at a
+# time so a long task does not hold others hostage, and keep the broker's visibility timeout above
+# the longest hard time limit so an unacked task is not redelivered while it still runs.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 55 * 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TASK_TRACK_STARTED = True
+
+CELERY_BEAT_SCHEDULER = "reclio.beat:TickRecordingScheduler"
+
+# Keys are stable: django-celery-beat stores them as PeriodicTask names.
+CELERY_BEAT_SCHEDULE = {
+    # https://crontab.guru/#0_3_*_*_*
+    "daily-0300-content-sync": {
+        "task": "catalog.content_sync",
+        "schedule": crontab(minute="0", hour="3"),
+        "options": {"queue": Queue.SYNC.value},
+    },
+    # https://crontab.guru/#5_*_*_*_*  (the sweep itself decides which users are due)
+    "hourly-user-sync-sweep": {
+        "task": "users.user_sync_sweep",
+        "schedule": crontab(minute="5"),
+        "options": {"queue": Queue.SYNC.value},
+    },
+    # https://crontab.guru/#20_*/6_*_*_*
+    "every-6h-token-refresh": {
+        "task": "users.token_refresh_sweep",
+        "schedule": crontab(minute="20", hour="*/6"),
+        "options": {"queue": Queue.SYNC.value},
+    },
+    # https://crontab.guru/#30_*_*_*_*
+    "hourly-health-check": {
+        "task": "admin_tools.health_check",
+        "schedule": crontab(minute="30"),
+        "options": {"queue": Queue.DEFAULT.value},
+    },
+}

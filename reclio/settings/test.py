@@ -1,0 +1,19 @@
+"""Test settings: only overrides. Tests run against the embedded PostgreSQL, never SQLite."""
+
+from __future__ import annotations
+
+from reclio.settings.base import *  # noqa: F401,F403
+
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+ADMIN_TOKEN = "test-admin-token"  # noqa: S105
+TOKEN_ENCRYPTION_KEYS = "kJfzV0YSNXHn3yeWJkYpqAtuWAVtEoHW5oc2wF3aZdM="  # noqa: S105 (test-only key)
+# Tests stub vendor HTTP with `responses`; these placeholders make every client code path reachable.
+TMDB_API_KEY = "test-tmdb-key"
+TRAKT_CLIENT_ID = "test-trakt-client-id"
+TRAKT_CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
+HTTP_MAX_RETRIES = 2
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405

@@ -1,0 +1,36 @@
+"""URL root.
+
+| path                | what                                                            |
+|---------------------|-----------------------------------------------------------------|
+| /manifest, /feeds   | ChillLink endpoints called by Chillio (feeds app)                |
+| /health             | liveness JSON (200 when the database answers, else 503)          |
+| /admin/<operation>  | operator API, X-Admin-Token header (admin_tools app)             |
+| /admin/             | redirects browsers to the Django admin site                      |
+| /staff/             | the Django admin site (catalog rows, users, beat schedules…)      |
+| /api/schema/, /api/docs/ | OpenAPI schema and Swagger UI (drf-spectacular)              |
+
+The Django admin is mounted at /staff/ rather than /admin/ because its URLs are
+/admin/<app_label>/… and our operator paths (e.g. /admin/users/<id>/sync on the roadmap) would
+collide with app labels such as `users`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from admin_tools.apis import HealthApi
+
+admin.site.site_header = "Reclio administration"
+admin.site.site_title = "Reclio admin"
+
+urlpatterns = [
+    path("health", HealthApi.as_view(), name="health"),
+    path("admin/", RedirectView.as_view(url="/staff/", permanent=False), name="admin-redirect"),
+    path("admin/", include("admin_tools.urls")),
+    path("staff/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,42 @@
+"""Shared fixtures. Sockets to anything but loopback are refused (pytest-socket, see pyproject)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+# ../shared/data beside the checkout; override with RECLIO_SHARED_DATA.
+SHARED_DATA_DIR = Path(
+    os.environ.get("RECLIO_SHARED_DATA", Path(__file__).resolve().parent.parent.parent / "shared" / "data")
+)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api_client(settings) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.credentials(HTTP_X_ADMIN_TOKEN=settings.ADMIN_TOKEN)
+    return client
+
+
+@pytest.fixture
+def shared_data_dir() -> Path:
+    """The real datasets; absent → the test is skipped and says so (CI always has them)."""
+    if not (SHARED_DATA_DIR / "movielens-small" / "ratings.csv").exists():
+        pytest.skip(f"shared dataset not found at {SHARED_DATA_DIR} (set RECLIO_SHARED_DATA)")
+    return SHARED_DATA_DIR
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):  # type: ignore[no-untyped-def]
+    """Record outgoing-HTTP waits instead of sleeping."""
+    waits: list[float] = []
+    monkeypatch.setattr("reclio.http.sleep", waits.append)
+    return waits

@@ -1,0 +1,73 @@
+"""docker-compose.yml cannot run here (no Docker engine); check its structure instead."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import yaml
+
+from reclio.queues import ALL_QUEUES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _worker_queues(services: dict) -> dict[str, list[str]]:
+    queues = {}
+    for name, service in services.items():
+        command = service.get("command") or []
+        if command[:4] == ["celery", "-A", "reclio", "worker"]:
+            queues[name] = command[command.index("-Q") + 1].split(",")
+    return queues
+
+
+def test_every_queue_has_its_own_worker_service():
+    workers = _worker_queues(_compose()["services"])
+    consumed = [queue for queues in workers.values() for queue in queues]
+    assert sorted(consumed) == sorted(ALL_QUEUES)
+    assert all(len(queues) == 1 for queues in workers.values())
+
+
+def test_images_and_health_checks():
+    services = _compose()["services"]
+    assert services["db"]["image"] == "pgvector/pgvector:pg16"
+    assert services["redis"]["image"].startswith("redis:7")
+    assert "ollama" in services["ollama"]["profiles"]
+    for name in ("db", "redis", "web"):
+        assert "healthcheck" in services[name]
+
+
+def test_commands_refer_to_things_that_exist():
+    services = _compose()["services"]
+    for name, service in services.items():
+        command = service.get("command") or []
+        if not command:
+            continue
+        joined = " ".join(command)
+        if command[0] == "celery":
+            assert command[1:3] == ["-A", "reclio"]
+            assert command[3] in ("worker", "beat")
+            assert importlib.import_module("reclio.celery").app.main == "reclio"
+        elif command[0] == "gunicorn":
+            module, attribute = command[1].split(":")
+            assert hasattr(importlib.import_module(module), attribute), name
+        elif "manage.py" in joined:
+            from django.core.management import get_commands
+
+            for fragment in joined.split("&&"):
+                words = fragment.split()
+                if "manage.py" in words:
+                    assert words[words.index("manage.py") + 1] in get_commands(), fragment
+    assert (ROOT / services["web"]["build"] if "build" in services["web"] else ROOT / "Dockerfile").exists()
+
+
+def test_app_services_get_database_and_redis_urls():
+    services = _compose()["services"]
+    for name in ("web", "beat", "migrate", *(_worker_queues(services))):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
