@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclio.settings.base")
 app = Celery("reclio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages with their own tasks module (autodiscovery only looks at <app>.tasks by default).
+app.autodiscover_tasks(["catalog.embedding"])

@@ -1,0 +1,1 @@
+"""Embeddings: the text recipe, providers, re-embedding and pgvector similarity (catalog owns vectors)."""

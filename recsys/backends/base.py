@@ -1,0 +1,49 @@
+"""The recommender backend contract. One module per vendor; chosen by RECOMMENDER via the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from recsys.contracts import ScoredItem
+
+
+class RecommenderError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class RecommenderBackend:
+    name = "base"
+    # Capabilities callers branch on (never on the vendor's name).
+    supports_user_sync = False  # needs catalog/interactions pushed to it (push_* do real work)
+    supports_realtime_events = False
+
+    @property
+    def available(self) -> bool:
+        """False → callers use their fallback (e.g. the Recommended For You rows fall back to TMDB)."""
+        raise NotImplementedError
+
+    def recommend_for_user(
+        self, *, user_id: str, media_type: str, count: int, exclude: Collection[str] = ()
+    ) -> list[ScoredItem]:
+        """Up to ``count`` titles of ``media_type`` ("movie"/"tv") for the user, best first.
+
+        Never returns what the user watched or rated, titles they disliked, or ids in ``exclude``.
+        Each result carries a score and a short reason.
+        """
+        raise NotImplementedError
+
+    def similar_items(
+        self, *, item_id: str, count: int, media_type: str | None = None, user_id: str | None = None
+    ) -> list[ScoredItem]:
+        """Titles similar to ``item_id`` in the collaborative (co-watch) sense, best first."""
+        raise NotImplementedError
+
+    def push_catalog(self, *, item_ids: Sequence[str]) -> int:
+        """Send catalog rows the backend needs; returns how many were accepted. No-op when not needed."""
+        return 0
+
+    def push_interactions(self, *, user_ids: Sequence[str] | None = None) -> int:
+        """Send interactions new since the last successful push; returns how many were sent."""
+        return 0
