@@ -52,6 +52,14 @@ BASE_URL = env_url("BASE_URL", "http://localhost:8000")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [BASE_URL])  # type: ignore[list-item]
 
+# Behind a TLS-terminating proxy (compose + Caddy/nginx/Traefik): trust its X-Forwarded-Proto so
+# Django knows requests were https, and keep cookies off plain http.
+USE_X_FORWARDED_PROTO = env_bool("USE_X_FORWARDED_PROTO", False)
+if USE_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")  # type: ignore[union-attr]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
 # Operator API (X-Admin-Token). Unset → the /admin/... endpoints answer 503.
 ADMIN_TOKEN = env_secret("ADMIN_TOKEN")
 
