@@ -7,6 +7,7 @@ https://docs.recombee.com/regions (one host per region: rapi-<region>.recombee.c
 
 from __future__ import annotations
 
+import importlib
 import logging
 import random
 import time
@@ -174,7 +175,7 @@ def recombee_api_build(
     if config.missing:
         raise RecombeeSetupError(f"{' and '.join(config.missing)} not set", verdict=NO_CREDENTIALS)
     try:
-        from recsys.recombee import sdk
+        sdk = importlib.import_module("recsys.recombee.sdk")
     except ImportError as exc:
         raise RecombeeSetupError(
             f"the recombee-api-client package cannot be imported: {exc}", verdict=SDK_MISSING
