@@ -31,8 +31,13 @@ SOURCE = "recombee"
 # RecommendItemsToItem needs a target user; for a seed without a viewer we use one fixed id so no
 # throwaway users pile up in the Recombee database (https://docs.recombee.com/api#recommend-items-to-item).
 ANONYMOUS_TARGET_USER = "reclio-anonymous"
-# Recombee may still return titles the viewer has seen or disliked: we ask for more and drop them.
+# Recombee may still return titles the viewer has seen or disliked, or titles our catalog dropped:
+# we ask for that many more (bounded) plus some slack, and drop them.
 MAX_OVERFETCH = 200
+
+
+def _ask_count(count: int, blocked: int) -> int:
+    return count + min(blocked, MAX_OVERFETCH) + max(5, count // 10)
 
 
 def media_type_filter(media_type: str) -> str:
@@ -127,7 +132,7 @@ class RecombeeBackend(RecommenderBackend):
             extra["scenario"] = settings.RECOMBEE_SCENARIO_USER
         request = api.requests.RecommendItemsToUser(
             str(user_id),
-            count + min(len(blocked), MAX_OVERFETCH),
+            _ask_count(count, len(blocked)),
             filter=media_type_filter(media_type),
             cascade_create=True,
             **extra,
@@ -162,7 +167,7 @@ class RecombeeBackend(RecommenderBackend):
         request = api.requests.RecommendItemsToItem(
             item_id,
             str(user_id) if user_id else ANONYMOUS_TARGET_USER,
-            count + min(len(blocked), MAX_OVERFETCH),
+            _ask_count(count, len(blocked)),
             cascade_create=True,
             **extra,
         )

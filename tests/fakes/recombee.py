@@ -365,3 +365,38 @@ class FakeRecombeeServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _seed(db: FakeDatabase, *, items: int = 3, users: int = 2) -> FakeDatabase:
+    for n in range(1, items + 1):
+        db.items[f"movie_{n}"] = {"media_type": "movie", "title": f"Movie {n}"}
+    db.users.update(f"user-{n}" for n in range(1, users + 1))
+    return db
+
+
+def play(fake: FakeRecombee, scenario: str, *, database_id: str, token: str, region: str = "eu-west") -> None:
+    """Arrange the remote side of one diagnosis scenario (our local push state is the test's business).
+
+    ``healthy``, ``empty``, ``down``, ``server_error``, ``bad_token``, ``drops_writes``,
+    ``wrong_region:<region>`` (the configured region does not know the database, another holds it),
+    ``phantom_region:<region>`` (the configured region accepts anything and keeps nothing).
+    """
+    name, _, other = scenario.partition(":")
+    if name == "healthy":
+        _seed(fake.database(region=region, database_id=database_id, token=token))
+    elif name == "empty":
+        fake.database(region=region, database_id=database_id, token=token)
+    elif name == "down":
+        fake.region(region).down = True
+    elif name == "server_error":
+        fake.database(region=region, database_id=database_id, token=token).status_override = 503
+    elif name == "bad_token":
+        _seed(fake.database(region=region, database_id=database_id, token=token + "-rotated"))
+    elif name == "drops_writes":
+        _seed(fake.database(region=region, database_id=database_id, token=token)).drop_writes = True
+    elif name in ("wrong_region", "phantom_region"):
+        _seed(fake.database(region=other, database_id=database_id, token=token))
+        if name == "phantom_region":
+            fake.region(region).unknown_database = "phantom"
+    else:
+        raise ValueError(f"unknown scenario {scenario!r}")
