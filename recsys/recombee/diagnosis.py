@@ -135,13 +135,12 @@ def _holding_regions(regions: dict[str, Any]) -> list[str]:
 
 def _wrong_region(config: RecombeeConfig, holders: list[str], facts: dict[str, Any], latency: float | None) -> Diagnosis:
     where = holders[0]
-    env_value = where
     return Diagnosis(
         WRONG_REGION,
         f"The database {config.database_id!r} holds data in region {where}, "
         f"not in the configured {facts['region']}: writes go to a place nobody reads.",
         (
-            f"Set RECOMBEE_REGION={env_value} (the region shown for the database in the Recombee admin UI) "
+            f"Set RECOMBEE_REGION={where} (the region shown for the database in the Recombee admin UI) "
             "and restart the web and worker processes.",
             "Unset RECOMBEE_BASE_URI unless you use a proxy: it overrides the region's host.",
             "Then run the push again; what went to the wrong region is not moved automatically.",
@@ -309,8 +308,8 @@ def _remote_diagnosis(
                 f"yet the database is empty in {here} and in every other region.",
                 (
                     "Run this diagnosis with ?write_test=1 to see whether a single write sticks.",
-                    "Check that the database was not reset in the Recombee admin UI; if it was, reset the push "
-                    "cursors (delete the recombee.* EngineState rows) so everything is sent again.",
+                    "Check that the database was not reset in the Recombee admin UI; if it was, run "
+                    "`manage.py recombee_push --reset` so everything is sent again.",
                     "Check RECOMBEE_BASE_URI: a proxy may answer without forwarding.",
                 ),
                 facts,
@@ -321,7 +320,7 @@ def _remote_diagnosis(
             f"Recombee answers in {here} but holds nothing, and nothing has been pushed yet.",
             (
                 "Make sure the Celery worker for the `recsys` queue runs: it pushes the catalog and the interactions.",
-                "Run the catalog push once by hand from the admin (or wait for the scheduled push).",
+                "Run `manage.py recombee_push` once by hand (or wait for the scheduled push).",
             ),
             facts,
             latency,
@@ -344,7 +343,7 @@ def _remote_diagnosis(
             (
                 "Run this diagnosis with ?write_test=1 to see whether a single write sticks.",
                 "Look at facts.local.*.last_error and the push's recent skips in the admin.",
-                "If the database was reset on purpose, delete the recombee.* EngineState rows to push everything again.",
+                "If the database was reset on purpose, run `manage.py recombee_push --reset` to send everything again.",
             ),
             facts,
             latency,

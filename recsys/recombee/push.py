@@ -307,6 +307,47 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
         cursor = next_cursor
 
 
+# --- one entry point for the scheduled job --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    catalog: PushReport
+    interactions: PushReport
+
+    @property
+    def failed(self) -> bool:
+        return self.catalog.failed or self.interactions.failed
+
+
+def recombee_sync_run(*, api: RecombeeApi, batch_size: int | None = None) -> SyncReport:
+    """Schema, then catalog rows, then interactions, each from its cursor (the `recsys` push job).
+
+    Interactions go even when the catalog push failed: with cascadeCreate they create bare items
+    that the next catalog push fills in.
+    """
+    catalog = recombee_catalog_push(api=api, batch_size=batch_size)
+    interactions = recombee_interactions_push(api=api, batch_size=batch_size)
+    logger.info(
+        "recombee_sync_done catalog_accepted=%s interactions_accepted=%s catalog_error=%s interactions_error=%s",
+        catalog.accepted, interactions.accepted, catalog.error, interactions.error,
+    )
+    return SyncReport(catalog=catalog, interactions=interactions)
+
+
+def recombee_push_state_reset(*, catalog: bool = True, interactions: bool = True) -> list[str]:
+    """Forget cursors (and the remembered schema) so the next push sends everything again.
+
+    For a Recombee database that was reset or replaced; resending is harmless (see module doc).
+    """
+    from recsys.recombee.schema import SCHEMA_STATE_KEY
+
+    keys = ([CATALOG_STATE_KEY, SCHEMA_STATE_KEY] if catalog else []) + ([INTERACTIONS_STATE_KEY] if interactions else [])
+    EngineState.objects.filter(key__in=keys).delete()
+    logger.info("recombee_push_state_reset keys=%s", ",".join(keys))
+    return keys
+
+
 # --- what has been pushed (diagnosis facts) --------------------------------------------------
 
 
