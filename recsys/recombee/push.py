@@ -132,7 +132,7 @@ def _state_record(
         state.save()
 
 
-def _send_batch(*, api: RecombeeApi, requests: list[Any], labels: list[str]) -> tuple[BatchResult | None, str | None]:
+def batch_send(*, api: RecombeeApi, requests: list[Any], labels: list[str]) -> tuple[BatchResult | None, str | None]:
     """Send one Batch; (result, None) when the cursor may advance, (result|None, why) when not."""
     try:
         result = batch_result_parse(api.send(api.requests.Batch(requests)), expected=len(requests))
@@ -155,7 +155,7 @@ def _skips(result: BatchResult, labels: list[str]) -> list[str]:
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def _item_request(api: RecombeeApi, item: ContentItem) -> Any:
+def item_request(api: RecombeeApi, item: ContentItem) -> Any:
     return api.requests.SetItemValues(item.item_id, item_values(item), cascade_create=True)
 
 
@@ -187,7 +187,7 @@ def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: 
         if not items:
             continue
         labels = [item.item_id for item in items]
-        result, error = _send_batch(api=api, requests=[_item_request(api, item) for item in items], labels=labels)
+        result, error = batch_send(api=api, requests=[item_request(api, item) for item in items], labels=labels)
         sent += len(items)
         if error is not None:
             _state_record(key=CATALOG_STATE_KEY, accepted=0, skips=(), error=error)
@@ -221,7 +221,7 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
         batch_accepted, skips = 0, []
         if items:
             labels = [item.item_id for item in items]
-            result, error = _send_batch(api=api, requests=[_item_request(api, item) for item in items], labels=labels)
+            result, error = batch_send(api=api, requests=[item_request(api, item) for item in items], labels=labels)
             sent += len(items)
             if error is not None:
                 _state_record(key=CATALOG_STATE_KEY, accepted=0, skips=(), error=error)
@@ -245,7 +245,7 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
 # --- interactions ----------------------------------------------------------------------------
 
 
-def _interaction_request(api: RecombeeApi, row: InteractionRow) -> Any | None:
+def interaction_request(api: RecombeeApi, row: InteractionRow) -> Any | None:
     user_id, item_id = str(row.user_id), row.item_id
     r = api.requests
     if row.kind == VIEW:
@@ -280,7 +280,7 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
         next_cursor = max(int(row.id) for row in rows)
         requests, labels, unknown = [], [], []
         for row in rows:
-            request = _interaction_request(api, row)
+            request = interaction_request(api, row)
             label = f"{row.kind} #{row.id} {row.item_id}"
             if request is None:
                 unknown.append(f"{label}: kind not sent to Recombee")
@@ -289,7 +289,7 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
                 labels.append(label)
         batch_accepted, skips = 0, list(unknown)
         if requests:
-            result, error = _send_batch(api=api, requests=requests, labels=labels)
+            result, error = batch_send(api=api, requests=requests, labels=labels)
             sent += len(requests)
             if error is not None:
                 _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
