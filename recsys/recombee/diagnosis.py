@@ -40,7 +40,7 @@ from recsys.recombee.client import (
     recombee_api_build,
 )
 from recsys.recombee.payloads import id_list_parse
-from recsys.recombee.push import recombee_push_status
+from recsys.recombee.push import PushStatus, recombee_push_status
 from recsys.recombee.reachability import recombee_reachability_record
 
 logger = logging.getLogger(__name__)
@@ -108,10 +108,6 @@ def _count(api: RecombeeApi, *, limit: int) -> _Count:
     return _Count(items=len(items), users=len(users), capped=len(items) >= limit or len(users) >= limit)
 
 
-def _region_label(api: RecombeeApi, config: RecombeeConfig) -> str:
-    return api.region.value if api.region else f"custom host {api.host}"
-
-
 def _other_regions(config: RecombeeConfig, *, timeout: float) -> dict[str, Any]:
     """Ask every other region whether it knows the database (one short ListItems + ListUsers each)."""
     found: dict[str, Any] = {}
@@ -133,7 +129,9 @@ def _holding_regions(regions: dict[str, Any]) -> list[str]:
     return [name for name, info in regions.items() if info.get("items") or info.get("users")]
 
 
-def _wrong_region(config: RecombeeConfig, holders: list[str], facts: dict[str, Any], latency: float | None) -> Diagnosis:
+def _wrong_region(
+    config: RecombeeConfig, holders: list[str], facts: dict[str, Any], latency: float | None
+) -> Diagnosis:
     where = holders[0]
     return Diagnosis(
         WRONG_REGION,
@@ -263,7 +261,9 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
     return diagnosis
 
 
-def _setup_diagnosis(exc: RecombeeSetupError, *, config: RecombeeConfig, selected: bool, facts: dict[str, Any]) -> Diagnosis:
+def _setup_diagnosis(
+    exc: RecombeeSetupError, *, config: RecombeeConfig, selected: bool, facts: dict[str, Any]
+) -> Diagnosis:
     if exc.verdict == NO_CREDENTIALS:
         steps = [
             "Set RECOMBEE_DATABASE_ID and RECOMBEE_PRIVATE_TOKEN (Recombee admin UI → Settings → API ID & Tokens).",
@@ -292,7 +292,13 @@ def _setup_diagnosis(exc: RecombeeSetupError, *, config: RecombeeConfig, selecte
 
 
 def _remote_diagnosis(
-    *, api: RecombeeApi, config: RecombeeConfig, remote: _Count, status: Any, facts: dict[str, Any], latency: float
+    *,
+    api: RecombeeApi,
+    config: RecombeeConfig,
+    remote: _Count,
+    status: PushStatus,
+    facts: dict[str, Any],
+    latency: float,
 ) -> Diagnosis:
     here = facts["region"]
     if remote.empty:

@@ -342,7 +342,8 @@ def recombee_push_state_reset(*, catalog: bool = True, interactions: bool = True
     """
     from recsys.recombee.schema import SCHEMA_STATE_KEY
 
-    keys = ([CATALOG_STATE_KEY, SCHEMA_STATE_KEY] if catalog else []) + ([INTERACTIONS_STATE_KEY] if interactions else [])
+    keys = [CATALOG_STATE_KEY, SCHEMA_STATE_KEY] if catalog else []
+    keys += [INTERACTIONS_STATE_KEY] if interactions else []
     EngineState.objects.filter(key__in=keys).delete()
     logger.info("recombee_push_state_reset keys=%s", ",".join(keys))
     return keys

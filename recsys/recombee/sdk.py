@@ -93,7 +93,8 @@ class SessionRecombeeClient(RecombeeClient):
         kwargs: dict[str, Any] = {"timeout": effective, "headers": headers}
         if with_body:
             headers["Content-Type"] = "application/json"
-            kwargs["data"] = json.dumps(self._RecombeeClient__get_body_parameters(request))  # type: ignore[attr-defined]
+            body = self._RecombeeClient__get_body_parameters(request)  # type: ignore[attr-defined]
+            kwargs["data"] = json.dumps(body)
         response = self.session.request(method, uri, **kwargs)
         self.last_response = response
         self._RecombeeClient__check_errors(response, request)  # type: ignore[attr-defined]

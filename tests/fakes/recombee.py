@@ -144,7 +144,7 @@ class FakeRecombee:
                     db = FakeDatabase(database_id, token="")  # noqa: S106 - accepts any signature
                     db.drop_writes = True
                 else:
-                    return self._record(host, method, path, {}, 404, {"statusCode": 404, "message": "Database not found"})
+                    return self._record(host, method, path, {}, *self._error(404, "Database not found"))
             if db.token and not self._signature_ok(db, raw_path, raw_query):
                 return self._record(host, method, path, {}, 401, {"statusCode": 401, "message": "Wrong HMAC signature"})
             if db.status_override is not None:
@@ -157,17 +157,20 @@ class FakeRecombee:
                 db.batch_calls += 1
                 if db.fail_batches > 0 or db.batch_calls in db.fail_batch_calls:
                     db.fail_batches = max(0, db.fail_batches - 1)
-                    return self._record(host, method, path, {}, 500, {"statusCode": 500, "message": "scripted batch failure"})
+                    return self._record(host, method, path, {}, *self._error(500, "scripted batch failure"))
                 results = []
                 for sub in params.get("requests", []):
-                    code, payload = self._dispatch(db, sub["method"], sub["path"], dict(sub.get("params", {})), batch=True)
-                    self.calls.append(Call(host, sub["method"], sub["path"], dict(sub.get("params", {})), code, True))
+                    sub_params = dict(sub.get("params", {}))
+                    code, payload = self._dispatch(db, sub["method"], sub["path"], dict(sub_params), batch=True)
+                    self.calls.append(Call(host, sub["method"], sub["path"], sub_params, code, True))
                     results.append({"code": code, "json": payload})
                 return self._record(host, method, path, params, 200, results)
             code, payload = self._dispatch(db, method, path, params, batch=False)
             return self._record(host, method, path, params, code, payload)
 
-    def _record(self, host: str, method: str, path: str, params: dict[str, Any], status: int, payload: Any) -> tuple[int, Any]:
+    def _record(
+        self, host: str, method: str, path: str, params: dict[str, Any], status: int, payload: Any
+    ) -> tuple[int, Any]:
         self.calls.append(Call(host, method, path, params, status))
         return status, payload
 
@@ -184,7 +187,9 @@ class FakeRecombee:
     def _error(code: int, message: str) -> tuple[int, Any]:
         return code, {"statusCode": code, "message": message}
 
-    def _dispatch(self, db: FakeDatabase, method: str, path: str, params: dict[str, Any], *, batch: bool) -> tuple[int, Any]:
+    def _dispatch(
+        self, db: FakeDatabase, method: str, path: str, params: dict[str, Any], *, batch: bool
+    ) -> tuple[int, Any]:
         method = method.upper()
         if batch:
             target = params.get("itemId") or params.get("userId") or unquote(path.rstrip("/").rsplit("/", 1)[-1])
@@ -284,7 +289,8 @@ class FakeRecombee:
         return {item_id for item_id, values in db.items.items() if values.get(prop) == value}
 
     def _response(self, ids: list[str]) -> tuple[int, Any]:
-        return 200, {"recommId": str(uuid.uuid4()), "recomms": [{"id": item_id} for item_id in ids], "numberNextRecommsCalls": 0}
+        recomms = [{"id": item_id} for item_id in ids]
+        return 200, {"recommId": str(uuid.uuid4()), "recomms": recomms, "numberNextRecommsCalls": 0}
 
     def _recommend_to_user(self, db: FakeDatabase, user_id: str, params: dict[str, Any]) -> tuple[int, Any]:
         if user_id not in db.users:
@@ -332,6 +338,10 @@ class FakeRecombeeServer:
         fake = self.fake
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, and headers and body leave at once (Nagle + delayed ACK would add ~40 ms a call).
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)

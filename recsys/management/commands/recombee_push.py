@@ -32,5 +32,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _line(report: PushReport) -> str:
-        line = f"{report.kind}: sent={report.sent} accepted={report.accepted} skipped={report.skipped} batches={report.batches}"
+        line = (
+            f"{report.kind}: sent={report.sent} accepted={report.accepted} "
+            f"skipped={report.skipped} batches={report.batches}"
+        )
         return line + (f" error={report.error}" if report.error else "")

@@ -239,7 +239,9 @@ def test_health_check_logs_one_warning_with_the_verdict_when_recombee_degrades(f
     health_check_run(probes={"recombee": recombee_probe})
 
     # then
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "admin_tools.services"]
+    warnings = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "admin_tools.services"
+    ]
     assert len(warnings) == 1
     assert "checks=recombee" in warnings[0]
     assert "recombee: unreachable: " in warnings[0]
