@@ -94,7 +94,7 @@ class RecombeeBackend(RecommenderBackend):
         try:
             api = self.api()
         except RecombeeSetupError as exc:
-            logger.info("recombee_unavailable verdict=%s reason=%s", exc.verdict, exc)
+            logger.debug("recombee_unavailable verdict=%s reason=%s", exc.verdict, exc)
             return False
         known = recombee_reachability_get()
         if known is not None:

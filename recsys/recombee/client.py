@@ -101,9 +101,12 @@ def _backoff(attempt: int) -> float:
 class RecombeeApi:
     """A built client: ``send`` one SDK request, ``requests`` holds the SDK request classes."""
 
-    def __init__(self, *, client: Any, requests: ModuleType, region: RecombeeRegion | None, max_retries: int) -> None:
+    def __init__(
+        self, *, client: Any, sdk: ModuleType, region: RecombeeRegion | None, max_retries: int
+    ) -> None:
         self._client = client
-        self.requests = requests
+        self._sdk = sdk
+        self.requests = sdk.requests_module
         self.region = region
         self.max_retries = max_retries
 
@@ -122,8 +125,7 @@ class RecombeeApi:
         the same user, item and timestamp answers 409, which the push treats as done), so retrying a
         POST is safe. Reference: https://docs.recombee.com/api#add-detail-view (409).
         """
-        from recsys.recombee import sdk
-
+        sdk = self._sdk
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -202,7 +204,7 @@ def recombee_api_build(
         ) from exc
     return RecombeeApi(
         client=client,
-        requests=sdk.requests_module,
+        sdk=sdk,
         region=None if base_uri else use_region,
         max_retries=settings.HTTP_MAX_RETRIES if max_retries is None else max_retries,
     )

@@ -348,7 +348,7 @@ def _remote_diagnosis(
             f"Recombee in {here} holds less than we pushed: {what}.",
             (
                 "Run this diagnosis with ?write_test=1 to see whether a single write sticks.",
-                "Look at facts.local.*.last_error and the push's recent skips in the admin.",
+                "Look at facts.local.*.last_error and facts.local.*.recent_skips for what Recombee refused.",
                 "If the database was reset on purpose, run `manage.py recombee_push --reset` to send everything again.",
             ),
             facts,

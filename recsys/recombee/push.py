@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import ContentItem, TmdbStatus
+from recsys.backends.base import RecommenderError
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
 from recsys.recombee.payloads import BatchResult, batch_result_parse
@@ -265,7 +266,14 @@ def _interactions_since(*, after_id: int, limit: int) -> Sequence[InteractionRow
     # users sits below recsys; this selector is the proposed bulk-read contract (docs/design/recombee.md).
     from users import selectors as user_selectors
 
-    return user_selectors.interactions_since(after_id=after_id, limit=limit)  # type: ignore[attr-defined]
+    selector = getattr(user_selectors, "interactions_since", None)
+    if selector is None:
+        raise RecommenderError(
+            "users.selectors.interactions_since is not available: the interaction push needs it "
+            "(contract proposed in docs/design/recombee.md)",
+            permanent=True,
+        )
+    return selector(after_id=after_id, limit=limit)
 
 
 def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = None) -> PushReport:
@@ -381,6 +389,6 @@ def recombee_push_status() -> PushStatus:
     return PushStatus(
         items_pushed=items_pushed,
         interactions_pushed=int(interactions.get("accepted", 0)),
-        catalog={k: v for k, v in catalog.items() if k != "recent_skips"},
-        interactions={k: v for k, v in interactions.items() if k != "recent_skips"},
+        catalog=catalog | {"recent_skips": catalog.get("recent_skips", [])[:5]},
+        interactions=interactions | {"recent_skips": interactions.get("recent_skips", [])[:5]},
     )

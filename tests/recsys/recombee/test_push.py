@@ -290,3 +290,17 @@ def test_resending_the_same_interactions_is_harmless(fake, remote, interaction_r
     assert (report.accepted, report.failed) == (2, False)
     assert [call.status for call in fake.calls if call.in_batch][-2:] == [409, 409]
     assert len(remote.interactions_of("detailviews")) == 2
+
+
+def test_interactions_push_without_the_users_selector_says_what_is_missing(fake, remote, monkeypatch):
+    # given: the users app does not offer the bulk selector (yet)
+    import users.selectors
+
+    monkeypatch.delattr(users.selectors, "interactions_since", raising=False)
+
+    # when / then
+    from recsys.backends.base import RecommenderError
+
+    with pytest.raises(RecommenderError, match="interactions_since is not available") as excinfo:
+        recombee_interactions_push(api=recombee_api_build())
+    assert excinfo.value.permanent is True
