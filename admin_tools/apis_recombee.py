@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,9 +18,12 @@ class RecombeeDiagnoseApi(AdminApiView):
     answer, even when Recombee is down.
     """
 
+    # Unique component names: every view's nested serializers are called Input/Output.
+    @extend_schema_serializer(component_name="RecombeeDiagnoseInput")
     class InputSerializer(serializers.Serializer):
         write_test = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema_serializer(component_name="RecombeeDiagnosis")
     class OutputSerializer(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=VERDICTS)
         ok = serializers.BooleanField()

@@ -245,3 +245,14 @@ def test_health_check_logs_one_warning_with_the_verdict_when_recombee_degrades(f
     assert len(warnings) == 1
     assert "checks=recombee" in warnings[0]
     assert "recombee: unreachable: " in warnings[0]
+
+
+def test_diagnose_endpoint_is_in_the_openapi_schema_without_warnings():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    assert "/admin/recombee/diagnose:" in out.getvalue()
+    assert "RecombeeDiagnosis:" in out.getvalue()
