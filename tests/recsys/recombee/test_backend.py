@@ -7,7 +7,7 @@ import pytest
 from recsys.backends.base import RecommenderError
 from recsys.backends.recombee import ANONYMOUS_TARGET_USER, RecombeeBackend
 from recsys.contracts import ScoredItem
-from tests.recsys.factories import ContentItemFactory, InteractionRecordStub
+from tests.recsys.recombee.factories import ContentItemFactory, InteractionRecordStub
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +225,7 @@ def test_push_interactions_sends_new_rows(fake, remote, monkeypatch):
     import datetime as dt
     import uuid
 
-    from tests.recsys.factories import InteractionRowStub
+    from tests.recsys.recombee.factories import InteractionRowStub
 
     # given
     row = InteractionRowStub(1, uuid.UUID(USER), "movie_1", "rating", 8, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))

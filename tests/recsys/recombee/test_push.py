@@ -17,7 +17,7 @@ from recsys.recombee.push import (
     recombee_interactions_push,
     recombee_push_status,
 )
-from tests.recsys.factories import ContentItemFactory, InteractionRowStub
+from tests.recsys.recombee.factories import ContentItemFactory, InteractionRowStub
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
-"""Factories the recsys tests need. ContentItemFactory mirrors the catalog's row; fold it into
-tests/catalog/factories.py when both branches meet."""
+"""Factories of the Recombee tests. Kept beside them (not in tests/recsys/factories.py) so the
+parallel local-engine branch does not collide; ContentItemFactory belongs in tests/catalog/factories.py
+once the catalog branch lands (fold it in at merge)."""
 
 from __future__ import annotations
 
