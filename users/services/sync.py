@@ -109,7 +109,13 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
             result.history_start = user.last_history_sync - HISTORY_OVERLAP  # type: ignore[operator]
         start = result.history_start.isoformat().replace("+00:00", "Z") if result.history_start else None
         result.history = []
-        for kind in ("movies", "episodes"):
+        # Incremental: only the kinds whose watched_at moved (a new movie play costs one page).
+        kinds = [
+            kind
+            for kind in ("movies", "episodes")
+            if result.full_history or activities.get(kind, "watched_at") != (user.last_activities.get(kind) or {}).get("watched_at")
+        ]
+        for kind in kinds:
             fetched = client.history(session, kind=kind, start_at=start)
             result.history += fetched.rows
             result.skipped_rows += fetched.skipped
