@@ -61,7 +61,7 @@ class UserAdmin(admin.ModelAdmin):
     )
     readonly_fields = tuple(f for f in fields if f not in ("display_name", "timezone", "connection_state"))
     inlines = [ManagedListInline]
-    actions = ["sync_now", "full_sync_now", "rewrite_lists_now"]
+    actions = ["sync_now", "full_sync_now", "rewrite_lists_now", "disconnect"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -104,6 +104,12 @@ class UserAdmin(admin.ModelAdmin):
     def rewrite_lists_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.user_lists_rewrite_request(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
         self.message_user(request, f"Queued a list rewrite for {count} user(s).", messages.SUCCESS)
+
+
+    @admin.action(description="Disconnect from Trakt (forget tokens, keep history)")
+    def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = sum(services.user_disconnect(user_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Disconnected {count} user(s).", messages.SUCCESS)
 
 
 class EstimatedCountPaginator(Paginator):

@@ -119,3 +119,19 @@ def user_managed_lists(*, user_id: uuid.UUID | str) -> dict[str, ManagedListStat
         )
         for row in ManagedList.objects.filter(user_id=parsed)
     }
+
+
+def user_interaction_counts(*, user_id: uuid.UUID | str) -> dict[str, int]:
+    """Stored interactions per kind, plus ``pending`` (titles waiting for the catalog)."""
+    from django.db.models import Count
+
+    from users.models import PendingInteraction
+
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return {}
+    counts = {kind.value: 0 for kind in InteractionKind}
+    for row in Interaction.objects.filter(user_id=parsed).values("kind").annotate(n=Count("pk")):
+        counts[row["kind"]] = row["n"]
+    counts["pending"] = PendingInteraction.objects.filter(user_id=parsed).count()
+    return counts

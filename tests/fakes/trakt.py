@@ -298,6 +298,8 @@ class FakeTrakt:
             return 403, {"error": "invalid api key"}, {}
         if path.startswith("/oauth/"):
             return self._oauth(path, body or {})
+        if method == "GET" and path == "/genres/movies":  # public: API key only
+            return 200, [{"name": "Action", "slug": "action"}, {"name": "Drama", "slug": "drama"}], {}
         auth = headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
         owner = self.access_tokens.get(token)
@@ -331,6 +333,11 @@ class FakeTrakt:
             else:
                 return 400, {"error": "unsupported_grant_type"}, {}
             return 200, self._token_body(slug), {}
+        if path == "/oauth/revoke":
+            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+                return 401, {"error": "invalid_client"}, {}
+            self.access_tokens.pop(body.get("token", ""), None)
+            return 200, None, {}
         if path == "/oauth/device/code":
             if body.get("client_id") != CLIENT_ID:
                 return 401, {"error": "invalid_client"}, {}

@@ -31,6 +31,7 @@ from users.services.lists import user_lists_write
 from users.services.notify import feeds_rows_refresh_request
 from users.services.sync import user_sync_failed_record, user_sync_run
 from users.services.tokens import (
+    user_disconnect,
     user_mark_needs_reauth,
     user_token_refresh,
     user_tokens_reencrypt_all,
@@ -46,6 +47,7 @@ __all__ = [
     "trakt_device_start",
     "trakt_device_wait",
     "user_connect",
+    "user_disconnect",
     "user_feed_hit_record",
     "user_lists_write",
     "user_lists_rewrite_request",

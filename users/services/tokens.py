@@ -129,3 +129,25 @@ def user_tokens_reencrypt_all() -> int:
         user.save(update_fields=["access_token_encrypted", "refresh_token_encrypted", "updated_at"])
         changed += 1
     return changed
+
+
+def user_disconnect(*, user_id: uuid.UUID | str) -> bool:
+    """Forget the tokens (revoking them at Trakt, best effort) and stop syncing. History is kept."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    if user.access_token_encrypted:
+        try:
+            client.token_revoke(TraktSession(), access_token=token_decrypt(user.access_token_encrypted))
+        except Exception as exc:  # noqa: BLE001 - we forget the tokens whatever Trakt says
+            logger.info("trakt_revoke_failed user_id=%s error=%s", user.pk, type(exc).__name__)
+    User.objects.filter(pk=user.pk).update(
+        access_token_encrypted="",
+        refresh_token_encrypted="",
+        token_expires_at=None,
+        connection_state=ConnectionState.DISCONNECTED,
+        connection_detail="disconnected by an operator",
+        next_sync_at=None,
+        updated_at=timezone.now(),
+    )
+    return True

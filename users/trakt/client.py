@@ -151,6 +151,16 @@ def token_refresh(session: TraktSession, *, refresh_token: str) -> TokenSet:
     )
 
 
+def token_revoke(session: TraktSession, *, access_token: str) -> None:
+    """POST /oauth/revoke: Trakt forgets the token (https://trakt.docs.apiary.io/#reference/authentication-oauth/revoke-token)."""
+    _check(
+        session.post(
+            "/oauth/revoke",
+            json={"token": access_token, "client_id": settings.TRAKT_CLIENT_ID, "client_secret": settings.TRAKT_CLIENT_SECRET},
+        )
+    )
+
+
 def device_code_request(session: TraktSession) -> DeviceCode:
     return _parse(DeviceCode.parse, _check(session.post("/oauth/device/code", json={"client_id": settings.TRAKT_CLIENT_ID})))
 

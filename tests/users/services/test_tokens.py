@@ -76,3 +76,13 @@ def test_sweep_refreshes_only_tokens_expiring_within_twelve_hours(fake_trakt, tr
     assert token_refresh_sweep_task.delay().get() == 1
     # then
     assert User.objects.get(pk=soon.pk).token_expires_at > now + dt.timedelta(hours=23)
+
+
+def test_disconnect_revokes_and_forgets_tokens_but_keeps_history(trakt_user, fake_trakt):
+    from users.services import user_disconnect
+
+    assert user_disconnect(user_id=trakt_user.pk) is True
+    user = User.objects.get(pk=trakt_user.pk)
+    assert (user.connection_state, user.access_token_encrypted, user.refresh_token_encrypted) == ("disconnected", "", "")
+    assert [r.path for r in fake_trakt.requests] == ["/oauth/revoke"]
+    assert not any(owner == "sean" for owner, _ in fake_trakt.access_tokens.values())
