@@ -174,3 +174,26 @@ def test_a_disconnected_user_is_skipped(trakt_user, fake_trakt):
     report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     assert report.skipped_reason == "not connected (needs_reauth)"
     assert fake_trakt.requests == []
+
+
+@pytest.mark.parametrize(("interval", "expected_429s"), [(1.0, 0), (0.0, 2)])
+def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
+    settings, waits, monkeypatch, interval, expected_429s
+):
+    from tests.fakes.trakt import FakeTrakt
+    from tests.users.factories import UserFactory
+
+    # given a Trakt that enforces 1 write/s on a virtual clock that advances only by our waits
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = interval
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.0)
+    with FakeTrakt(enforce_write_rate=True, clock=lambda: sum(waits)) as fake:
+        settings.TRAKT_API_URL = fake.url
+        fake.add_account("sean")
+        access, refresh = fake.issue_tokens("sean")
+        user = UserFactory(trakt_slug="sean", access_token=access, refresh_token=refresh)
+        # when three writes are needed (create, add, reorder)
+        report = user_lists_write(user_id=user.pk, lists=[_spec("tv_1", "movie_2")])
+        # then
+        assert report.lists[0].state == "ok"
+        assert len([r for r in fake.requests if r.status == 429]) == expected_429s
+        assert fake.accounts["sean"].list_tmdb(report.lists[0].trakt_list_id) == [("show", 1), ("movie", 2)]

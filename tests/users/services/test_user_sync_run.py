@@ -225,14 +225,18 @@ def test_users_not_connected_are_not_synced(trakt_user, fake_trakt, state):
     assert fake_trakt.requests == []
 
 
-def test_the_database_never_holds_a_plaintext_token(trakt_user):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT access_token_encrypted, refresh_token_encrypted FROM users_user WHERE id = %s", [trakt_user.pk]
-        )
-        access, refresh = cursor.fetchone()
-    from users.crypto import token_decrypt
+def test_the_database_never_holds_a_plaintext_token(trakt_user, fake_trakt):
+    # given tokens that went through a real refresh (rotation) as well
+    from users.services import user_token_refresh
 
-    plain_access, plain_refresh = token_decrypt(access), token_decrypt(refresh)
-    assert len(plain_access) == 64 and plain_access not in access and plain_refresh not in refresh
-    assert access.startswith("gAAAA") and refresh.startswith("gAAAA")  # Fernet tokens
+    assert user_token_refresh(user_id=trakt_user.pk) is True
+    live_tokens = [t for t, (owner, _) in fake_trakt.access_tokens.items() if owner == "sean"]
+    live_tokens += [t for t, owner in fake_trakt.refresh_tokens.items() if owner == "sean"]
+    # when reading the raw row, every column, as PostgreSQL stores it
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(u)::text FROM users_user u WHERE id = %s", [trakt_user.pk])
+        (raw_row,) = cursor.fetchone()
+    # then no token (of the refreshed pair, nor the original one) appears in it
+    assert len(live_tokens) >= 2
+    assert all(token not in raw_row for token in live_tokens)
+    assert '"access_token_encrypted" : "gAAAA' in raw_row or '"access_token_encrypted":"gAAAA' in raw_row
