@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +27,7 @@ def _user_or_404(user_id: str):  # type: ignore[no-untyped-def]
 
 
 class AdminUserStatusApi(AdminApiView):
+    @extend_schema_serializer(component_name="AdminUserManagedList")
     class ListSerializer(serializers.Serializer):
         key = serializers.CharField()
         name = serializers.CharField()
@@ -36,6 +37,7 @@ class AdminUserStatusApi(AdminApiView):
         state = serializers.CharField()
         detail = serializers.CharField()
 
+    @extend_schema_serializer(component_name="AdminUserStatus")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
         trakt_username = serializers.CharField()
@@ -51,7 +53,7 @@ class AdminUserStatusApi(AdminApiView):
         list_limit = serializers.IntegerField(allow_null=True)
         list_item_limit = serializers.IntegerField(allow_null=True)
         interactions = serializers.DictField(child=serializers.IntegerField())
-        lists = serializers.ListField(child=serializers.DictField())
+        lists = serializers.ListField(child=serializers.DictField())  # AdminUserManagedList objects
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, user_id: str) -> Response:
@@ -66,6 +68,7 @@ class AdminUserStatusApi(AdminApiView):
 
 
 class AdminUserSyncApi(AdminApiView):
+    @extend_schema_serializer(component_name="AdminUserSyncRequest")
     class InputSerializer(serializers.Serializer):
         full = serializers.BooleanField(default=False)
 

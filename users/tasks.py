@@ -42,22 +42,20 @@ def token_refresh_sweep_task() -> int:
     return len(user_ids)
 
 
-@shared_task(
-    bind=True,
-    name="users.token_refresh",
-    queue=Queue.SYNC.value,
-    autoretry_for=(UpstreamError,),
-    retry_backoff=60,
-    retry_backoff_max=30 * 60,
-    max_retries=5,
-)
+@shared_task(bind=True, name="users.token_refresh", queue=Queue.SYNC.value, max_retries=5)
 def token_refresh_task(self: Any, user_id: str) -> bool:
     """Refresh one user's Trakt tokens if they expire within the window. Revoked → needs re-auth."""
     from users.services import user_token_refresh
 
-    return user_token_refresh(
-        user_id=user_id, expiring_within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS)
-    )
+    try:
+        return user_token_refresh(
+            user_id=user_id, expiring_within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS)
+        )
+    except UpstreamError as exc:
+        if exc.permanent:  # bad client id/secret: retrying will not help; the probe and checks say so
+            logger.warning("token_refresh_failed user_id=%s error=%s", user_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=exc.retry_after or min(3600, 60 * 2**self.request.retries)) from exc
 
 
 @shared_task(bind=True, name="users.user_sync", queue=Queue.SYNC.value, max_retries=5)

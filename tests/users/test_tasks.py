@@ -48,3 +48,23 @@ def test_list_write_task_takes_plain_dicts(trakt_user, trakt_account, fake_trakt
     ).get()
     assert result["states"] == ["ok"]
     assert len(trakt_account.lists) == 1
+
+
+def test_token_refresh_task_does_not_retry_a_refused_client(trakt_user, fake_trakt):
+    fake_trakt.fail("POST", "/oauth/token", 403)
+    assert tasks.token_refresh_task.delay(str(trakt_user.pk)).get() is False
+    assert len(fake_trakt.calls("POST", "/oauth/token")) == 1
+    assert User.objects.get(pk=trakt_user.pk).connection_state == "connected"
+
+
+def test_sweep_task_is_a_singleton(trakt_user, monkeypatch):
+    cache.add("users:lock:user_sync_sweep", 1)
+    assert tasks.user_sync_sweep_task.delay().get() == 0
+
+
+def test_sync_user_command_prints_the_summary(trakt_user, trakt_account, catalog_ensure, sent_tasks, capsys):
+    from django.core.management import call_command
+
+    trakt_account.watch_movie(603, "2026-01-01T20:00:00.000Z")
+    call_command("sync_user", str(trakt_user.pk), "--full")
+    assert "views_added=1" in capsys.readouterr().out
