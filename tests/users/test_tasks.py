@@ -51,6 +51,9 @@ def test_list_write_task_takes_plain_dicts(trakt_user, trakt_account, fake_trakt
 
 
 def test_token_refresh_task_does_not_retry_a_refused_client(trakt_user, fake_trakt):
+    from django.utils import timezone
+
+    User.objects.filter(pk=trakt_user.pk).update(token_expires_at=timezone.now())
     fake_trakt.fail("POST", "/oauth/token", 403)
     assert tasks.token_refresh_task.delay(str(trakt_user.pk)).get() is False
     assert len(fake_trakt.calls("POST", "/oauth/token")) == 1
