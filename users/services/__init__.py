@@ -5,6 +5,7 @@
 | connect  | OAuth redirect and device flows → ``user_connect``                        |
 | tokens   | encrypted token storage, refresh with rotation, key rotation              |
 | sync     | ``user_sync_run``: last_activities → history / ratings / watchlist        |
+| interactions | storing what a sync fetched (views, states, pending titles)           |
 | cadence  | /feeds hit counters, adaptive buckets, the hourly due-user sweep          |
 | lists    | ``user_lists_write``: the diff-based Trakt list writer                     |
 | notify   | telling recsys / feeds by task name after commit                          |

@@ -66,7 +66,8 @@ def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     users = list(
         User.objects.filter(connection_state=ConnectionState.CONNECTED).only(
-            "pk", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at", "feed_hits_flushed_at"
+            "pk", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at", "feed_hits_flushed_at",
+            "sync_bucket", "next_sync_at", "last_history_sync", "last_trakt_activity_at",
         )
     )
     if not users:
@@ -94,11 +95,26 @@ def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
         if last is not None:
             user.last_feed_hit_at = dt.datetime.fromtimestamp(float(last), tz=dt.UTC)
         user.feed_hits_flushed_at = now
+        _pull_forward(user, now)
         touched.append(user)
     User.objects.bulk_update(
-        touched, ["feed_hits_per_day", "feed_hits_total", "last_feed_hit_at", "feed_hits_flushed_at"], batch_size=500
+        touched,
+        ["feed_hits_per_day", "feed_hits_total", "last_feed_hit_at", "feed_hits_flushed_at", "sync_bucket", "next_sync_at"],
+        batch_size=500,
     )
     return len(touched)
+
+
+def _pull_forward(user: User, now: dt.datetime) -> None:
+    """A user who just became busier (quiet → heavy) is due by the new bucket's interval, not the old one."""
+    bucket = user_sync_bucket(user=user, now=now)
+    if bucket == user.sync_bucket or user.next_sync_at is None:
+        return
+    since = user.last_history_sync or now
+    sooner = since + bucket_interval(bucket)
+    if sooner < user.next_sync_at:
+        user.next_sync_at = sooner
+        user.sync_bucket = bucket
 
 
 def user_sync_bucket(*, user: User, now: dt.datetime) -> str:

@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import ContentItem
 from users.contracts import UserSyncSummary
-from users.models import ConnectionState, Interaction, InteractionKind, InteractionSource, PendingInteraction, User
+from users.models import ConnectionState, InteractionKind, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
+from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
 from users.services.notify import recsys_interactions_changed_notify
 from users.services.tokens import with_user_session
 from users.trakt import client
@@ -40,15 +39,6 @@ AREA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 # Incremental history starts this long before the last sync: plays recorded late (check-ins,
 # scrobbles processed after the fact) are caught; the unique constraint drops the overlap.
 HISTORY_OVERLAP = dt.timedelta(hours=24)
-BULK_BATCH = 1000
-
-Key = tuple[str, int]  # (catalog media type, tmdb id)
-
-
-def _item_id(key: Key) -> str:
-    return ContentItem.make_item_id(media_type=key[0], tmdb_id=key[1])
-
-
 def changed_areas(*, old: dict, new: LastActivities) -> list[str]:
     if not old:
         return list(AREA_FIELDS)
@@ -70,27 +60,6 @@ class _Fetch:
     watchlist: list[WatchlistEntry] | None = None
     skipped_rows: int = 0
     unmapped: int = 0
-
-
-@dataclass
-class _Counts:
-    views_added: int = 0
-    views_removed: int = 0
-    ratings_added: int = 0
-    ratings_updated: int = 0
-    ratings_removed: int = 0
-    watchlist_added: int = 0
-    watchlist_removed: int = 0
-    pending: int = 0
-    promoted: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def stored(self) -> int:
-        return (
-            self.views_added + self.views_removed + self.ratings_added + self.ratings_updated + self.ratings_removed
-            + self.watchlist_added + self.watchlist_removed + self.promoted
-        )
 
 
 def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -> _Fetch:
@@ -136,7 +105,7 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
 
 def _catalog_ensure(keys: set[Key]) -> set[str]:
     """Item ids of ``keys`` present in the catalog, after asking the catalog to fetch missing ones."""
-    wanted = {_item_id(key): key for key in keys}
+    wanted = {item_id_of(key): key for key in keys}
     present = set(ContentItem.objects.filter(item_id__in=list(wanted)).values_list("item_id", flat=True))
     missing = sorted(key for item_id, key in wanted.items() if item_id not in present)
     if not missing:
@@ -150,114 +119,8 @@ def _catalog_ensure(keys: set[Key]) -> set[str]:
         logger.warning("trakt_sync_catalog_ensure_failed missing=%s error=%s", len(missing), exc)
     # Re-read instead of trusting the result's shape: the catalog is the source of truth.
     return present | set(
-        ContentItem.objects.filter(item_id__in=[_item_id(key) for key in missing]).values_list("item_id", flat=True)
+        ContentItem.objects.filter(item_id__in=[item_id_of(key) for key in missing]).values_list("item_id", flat=True)
     )
-
-
-def _views_store(user: User, fetch: _Fetch, present: set[str], counts: _Counts) -> None:
-    events: dict[tuple[str, dt.datetime], int] = {}
-    pending: dict[tuple[Key, dt.datetime], int] = {}
-    for entry in fetch.history or []:
-        if entry.tmdb_id is None:
-            continue
-        key = (entry.media_type, entry.tmdb_id)
-        item_id = _item_id(key)
-        if item_id in present:
-            events[(item_id, entry.watched_at)] = events.get((item_id, entry.watched_at), 0) + 1
-        else:
-            pending[(key, entry.watched_at)] = pending.get((key, entry.watched_at), 0) + 1
-    existing_qs = Interaction.objects.filter(user=user, kind=InteractionKind.VIEW, source=InteractionSource.TRAKT)
-    if fetch.history_start is not None:
-        existing_qs = existing_qs.filter(occurred_at__gte=fetch.history_start)
-    existing = {(item_id, at): pk for pk, item_id, at in existing_qs.values_list("pk", "item_id", "occurred_at")}
-    new = [key for key in events if key not in existing]
-    Interaction.objects.bulk_create(
-        [
-            Interaction(user=user, item_id=item_id, kind=InteractionKind.VIEW, value=events[(item_id, at)], occurred_at=at)
-            for item_id, at in new
-        ],
-        batch_size=BULK_BATCH,
-        ignore_conflicts=True,
-    )
-    counts.views_added += len(new)
-    if fetch.full_history:
-        # A full fetch is the truth: plays removed on Trakt go here too.
-        gone = [pk for key, pk in existing.items() if key not in events]
-        counts.views_removed += Interaction.objects.filter(pk__in=gone).delete()[0]
-        PendingInteraction.objects.filter(user=user, kind=InteractionKind.VIEW).delete()
-    PendingInteraction.objects.bulk_create(
-        [
-            PendingInteraction(user=user, media_type=key[0], tmdb_id=key[1], kind=InteractionKind.VIEW, value=n, occurred_at=at)
-            for (key, at), n in pending.items()
-        ],
-        batch_size=BULK_BATCH,
-        ignore_conflicts=True,
-    )
-    counts.pending += len(pending)
-
-
-def _state_store(
-    user: User, kind: str, rows: Iterable[tuple[Key, int | None, dt.datetime]], present: set[str], counts: _Counts
-) -> tuple[int, int, int]:
-    """Make this kind's interactions equal ``rows`` (the full list from Trakt): added, updated, removed."""
-    desired: dict[str, tuple[int | None, dt.datetime]] = {}
-    pending: dict[Key, tuple[int | None, dt.datetime]] = {}
-    for key, value, at in rows:
-        if _item_id(key) in present:
-            desired[_item_id(key)] = (value, at)
-        else:
-            pending[key] = (value, at)
-    existing = {
-        row.item_id: row
-        for row in Interaction.objects.filter(user=user, kind=kind, source=InteractionSource.TRAKT).only(
-            "pk", "item_id", "value", "occurred_at"
-        )
-    }
-    to_create = [
-        Interaction(user=user, item_id=item_id, kind=kind, value=value, occurred_at=at)
-        for item_id, (value, at) in desired.items()
-        if item_id not in existing
-    ]
-    to_update = []
-    for item_id, (value, at) in desired.items():
-        row = existing.get(item_id)
-        if row is not None and (row.value, row.occurred_at) != (value, at):
-            row.value, row.occurred_at = value, at
-            to_update.append(row)
-    gone = [row.pk for item_id, row in existing.items() if item_id not in desired]
-    Interaction.objects.bulk_create(to_create, batch_size=BULK_BATCH)
-    Interaction.objects.bulk_update(to_update, ["value", "occurred_at"], batch_size=BULK_BATCH)
-    removed = Interaction.objects.filter(pk__in=gone).delete()[0]
-    PendingInteraction.objects.filter(user=user, kind=kind).delete()
-    PendingInteraction.objects.bulk_create(
-        [
-            PendingInteraction(user=user, media_type=key[0], tmdb_id=key[1], kind=kind, value=value, occurred_at=at)
-            for key, (value, at) in pending.items()
-        ]
-    )
-    counts.pending += len(pending)
-    return len(to_create), len(to_update), removed
-
-
-def _pending_promote(user: User, present: set[str], counts: _Counts) -> None:
-    """Move pending interactions whose title is now in the catalog into the history."""
-    promoted = []
-    for row in PendingInteraction.objects.filter(user=user):
-        item_id = _item_id((row.media_type, row.tmdb_id))
-        if item_id not in present:
-            continue
-        if row.kind == InteractionKind.VIEW:
-            Interaction.objects.bulk_create(
-                [Interaction(user=user, item_id=item_id, kind=row.kind, value=row.value, occurred_at=row.occurred_at)],
-                ignore_conflicts=True,
-            )
-        else:
-            Interaction.objects.update_or_create(
-                user=user, item_id=item_id, kind=row.kind, defaults={"value": row.value, "occurred_at": row.occurred_at}
-            )
-        promoted.append(row.pk)
-    counts.promoted += PendingInteraction.objects.filter(pk__in=promoted).delete()[0]
-    PendingInteraction.objects.filter(user=user).exclude(pk__in=promoted).update(attempts=F("attempts") + 1)
 
 
 def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSummary:
@@ -286,23 +149,26 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     pending_keys = set(PendingInteraction.objects.filter(user=user).values_list("media_type", "tmdb_id"))
     present = _catalog_ensure(keys | pending_keys) if (keys or pending_keys) else set()
 
-    counts = _Counts()
+    counts = SyncCounts()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one sync writes a user at a time
         if fetch.history is not None:
-            _views_store(user, fetch, present, counts)
+            views_store(
+                user=user, history=fetch.history, history_start=fetch.history_start,
+                full=fetch.full_history, present=present, counts=counts,
+            )
         if fetch.ratings is not None:
             rows = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
-            counts.ratings_added, counts.ratings_updated, counts.ratings_removed = _state_store(
-                user, InteractionKind.RATING, rows, present, counts  # type: ignore[arg-type]
+            counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
+                user=user, kind=InteractionKind.RATING, rows=rows, present=present, counts=counts  # type: ignore[arg-type]
             )
         if fetch.watchlist is not None:
             rows = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
-            counts.watchlist_added, _, counts.watchlist_removed = _state_store(
-                user, InteractionKind.WATCHLIST, rows, present, counts  # type: ignore[arg-type]
+            counts.watchlist_added, _, counts.watchlist_removed = state_store(
+                user=user, kind=InteractionKind.WATCHLIST, rows=rows, present=present, counts=counts  # type: ignore[arg-type]
             )
         if pending_keys:
-            _pending_promote(user, present, counts)
+            pending_promote(user=user, present=present, counts=counts)
         user.last_activities = fetch.activities.raw
         user.last_trakt_activity_at = fetch.activities.newest() or user.last_trakt_activity_at
         user.last_history_sync = started

@@ -108,3 +108,19 @@ def test_heavy_feeds_user_is_polled_hourly(queued, django_capture_on_commit_call
     user.refresh_from_db()
     assert user.sync_bucket == "heavy"
     assert user.next_sync_at - timezone.now() < dt.timedelta(minutes=61)
+
+
+def test_a_quiet_user_who_starts_using_feeds_is_pulled_forward(queued, django_capture_on_commit_callbacks):
+    # given a quiet user synced two hours ago, next poll in 22 h
+    now = timezone.now()
+    user = UserFactory(sync_bucket="quiet", last_history_sync=now - dt.timedelta(hours=2),
+                       next_sync_at=now + dt.timedelta(hours=22))
+    # when they open Chillio a lot
+    for _ in range(20):
+        user_feed_hit_record(user_id=user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        due = users_sync_due_enqueue(now=now)
+    # then the heavy bucket's 1 h interval applies from their last sync: due now
+    assert due == [str(user.pk)]
+    user.refresh_from_db()
+    assert user.sync_bucket == "heavy"
