@@ -102,13 +102,16 @@ def main() -> None:
 
             print(f"Trakt sync benchmark: {args.history} history entries ({movie_plays} movie plays, "
                   f"{args.history - movie_plays} episodes), 300 ratings, 60 watchlist; {source}")
-            print(f"{'run':<34}{'requests':>10}{'seconds':>10}{'stored':>9}{'@3 reads/s':>12}")
+            print(f"{'run':<34}{'requests':>10}{'seconds':>10}{'changed':>9}{'@3 reads/s':>12}")
 
             def run(label: str, **kwargs: object) -> None:
                 started = time.perf_counter()
                 summary = user_sync_run(user_id=user.pk, **kwargs)
                 seconds = time.perf_counter() - started
-                stored = summary.views_added + summary.ratings_added + summary.watchlist_added + summary.ratings_updated
+                stored = (
+                    summary.views_added + summary.views_removed + summary.ratings_added + summary.ratings_updated
+                    + summary.ratings_removed + summary.watchlist_added + summary.watchlist_removed
+                )
                 paced = max(seconds, summary.requests / 3.0)
                 print(f"{label:<34}{summary.requests:>10}{seconds:>10.2f}{stored:>9}{paced:>11.1f}s")
 
@@ -117,6 +120,8 @@ def main() -> None:
             for n in range(10):
                 account.watch_movie(movies[n], (now - dt.timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
             run("incremental (10 new plays)")
+            account.unwatch(movies[-7])
+            run("one play removed on Trakt")
             run("full reconcile (forced)", full=True)
             print(f"interactions stored: {Interaction.objects.filter(user=user).count()}")
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from catalog.models import ContentItem
 from users.models import Interaction, InteractionKind, InteractionSource, PendingInteraction, User
@@ -47,10 +47,11 @@ class SyncCounts:
 
 
 def views_store(
-    *, user: User, history: list[HistoryEntry], history_start: dt.datetime | None, full: bool, present: set[str],
-    counts: SyncCounts,
+    *, user: User, history: list[HistoryEntry], history_start: dt.datetime | None, full_media_types: set[str],
+    present: set[str], counts: SyncCounts,
 ) -> None:
-    """Store view events; ``full`` means ``history`` is all of Trakt's history (removals reconciled)."""
+    """Store view events. For media types in ``full_media_types`` ``history`` holds all of Trakt's
+    plays, so stored plays missing from it were removed on Trakt and are removed here."""
     events: dict[tuple[str, dt.datetime], int] = {}
     pending: dict[tuple[Key, dt.datetime], int] = {}
     for entry in history:
@@ -64,7 +65,7 @@ def views_store(
             pending[(key, entry.watched_at)] = pending.get((key, entry.watched_at), 0) + 1
     existing_qs = Interaction.objects.filter(user=user, kind=InteractionKind.VIEW, source=InteractionSource.TRAKT)
     if history_start is not None:
-        existing_qs = existing_qs.filter(occurred_at__gte=history_start)
+        existing_qs = existing_qs.filter(Q(occurred_at__gte=history_start) | Q(item__media_type__in=full_media_types))
     existing = {(item_id, at): pk for pk, item_id, at in existing_qs.values_list("pk", "item_id", "occurred_at")}
     new = [key for key in events if key not in existing]
     Interaction.objects.bulk_create(
@@ -76,11 +77,13 @@ def views_store(
         ignore_conflicts=True,
     )
     counts.views_added += len(new)
-    if full:
-        # A full fetch is the truth: plays removed on Trakt go here too.
-        gone = [pk for key, pk in existing.items() if key not in events]
+    if full_media_types:
+        gone = [
+            pk for (item_id, at), pk in existing.items()
+            if (item_id, at) not in events and item_id.partition("_")[0] in full_media_types
+        ]
         counts.views_removed += Interaction.objects.filter(pk__in=gone).delete()[0]
-        PendingInteraction.objects.filter(user=user, kind=InteractionKind.VIEW).delete()
+        PendingInteraction.objects.filter(user=user, kind=InteractionKind.VIEW, media_type__in=full_media_types).delete()
     PendingInteraction.objects.bulk_create(
         [
             PendingInteraction(user=user, media_type=key[0], tmdb_id=key[1], kind=InteractionKind.VIEW, value=n, occurred_at=at)

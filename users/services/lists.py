@@ -117,18 +117,23 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     not_found: tuple[str, ...] = ()
     if to_remove:
         client.list_items_remove(session, list_id=row.trakt_list_id, item_ids=to_remove)
+    foreign = [item.list_item_id for item in items or [] if item.item_id is None]  # no TMDB id: left alone
     if to_add:
         change = client.list_items_add(session, list_id=row.trakt_list_id, item_ids=to_add)
         not_found = change.not_found
         # New items are appended; read their list-item ids (needed by reorder) and real ranks.
-        current = [item for item in client.list_items(session, list_id=row.trakt_list_id) if item.item_id is not None]
+        fresh = client.list_items(session, list_id=row.trakt_list_id)
+        current = [item for item in fresh if item.item_id is not None]
+        foreign = [item.list_item_id for item in fresh if item.item_id is None]
     else:
         current = [item for item in current if item.item_id in desired_set]
     target = [item_id for item_id in desired if item_id not in set(not_found)]
     by_id = {item.item_id: item.list_item_id for item in current}
     reordered = False
     if [item.item_id for item in current] != target:
-        client.list_items_reorder(session, list_id=row.trakt_list_id, list_item_ids=[by_id[i] for i in target if i in by_id])
+        # Trakt reorders by the full list of list-item ids: ours in order, anything else after.
+        ranks = [by_id[i] for i in target if i in by_id] + foreign
+        client.list_items_reorder(session, list_id=row.trakt_list_id, list_item_ids=ranks)
         reordered = True
 
     writes = session.write_count - writes_before

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from catalog.models import ContentItem
 from users.contracts import UserSyncSummary
-from users.models import ConnectionState, InteractionKind, PendingInteraction, User
+from users.models import ConnectionState, Interaction, InteractionKind, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
 from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
 from users.services.notify import recsys_interactions_changed_notify
@@ -39,6 +39,10 @@ AREA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 # Incremental history starts this long before the last sync: plays recorded late (check-ins,
 # scrobbles processed after the fact) are caught; the unique constraint drops the overlap.
 HISTORY_OVERLAP = dt.timedelta(hours=24)
+# Trakt history kinds → the catalog media type their rows map to.
+HISTORY_KINDS = {"movies": "movie", "episodes": "tv"}
+
+
 def changed_areas(*, old: dict, new: LastActivities) -> list[str]:
     if not old:
         return list(AREA_FIELDS)
@@ -55,6 +59,8 @@ class _Fetch:
     areas: list[str]
     full_history: bool
     history_start: dt.datetime | None = None
+    # Media types whose history was fetched in full (their removals are reconciled).
+    full_media_types: set[str] = field(default_factory=set)
     history: list[HistoryEntry] | None = None
     ratings: list[RatingEntry] | None = None
     watchlist: list[WatchlistEntry] | None = None
@@ -81,11 +87,19 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
         # Incremental: only the kinds whose watched_at moved (a new movie play costs one page).
         kinds = [
             kind
-            for kind in ("movies", "episodes")
+            for kind in HISTORY_KINDS
             if result.full_history or activities.get(kind, "watched_at") != (user.last_activities.get(kind) or {}).get("watched_at")
         ]
         for kind in kinds:
             fetched = client.history(session, kind=kind, start_at=start)
+            if start is not None and not _has_unknown_plays(user, fetched.rows):
+                # watched_at moved but the window holds nothing new: a play was removed or added with a
+                # date before the window (Trakt moves watched_at on removals too). Fetch this kind in
+                # full now instead of waiting for the periodic reconcile.
+                fetched = client.history(session, kind=kind)
+                result.full_media_types.add(HISTORY_KINDS[kind])
+            elif start is None:
+                result.full_media_types.add(HISTORY_KINDS[kind])
             result.history += fetched.rows
             result.skipped_rows += fetched.skipped
     if "ratings" in areas:
@@ -101,6 +115,26 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
             result.watchlist += fetched.rows
             result.skipped_rows += fetched.skipped
     return result
+
+
+def _has_unknown_plays(user: User, rows: list[HistoryEntry]) -> bool:
+    """Whether any fetched play is not stored yet (as a view or a pending view)."""
+    keys = {(row.media_type, row.tmdb_id, row.watched_at) for row in rows if row.tmdb_id is not None}
+    if not keys:
+        return False
+    times = {at for _, _, at in keys}
+    known = {
+        (item_id.partition("_")[0], int(item_id.partition("_")[2]), at)
+        for item_id, at in Interaction.objects.filter(
+            user=user, kind=InteractionKind.VIEW, occurred_at__in=times
+        ).values_list("item_id", "occurred_at")
+    }
+    known |= set(
+        PendingInteraction.objects.filter(user=user, kind=InteractionKind.VIEW, occurred_at__in=times).values_list(
+            "media_type", "tmdb_id", "occurred_at"
+        )
+    )
+    return bool(keys - known)
 
 
 def _catalog_ensure(keys: set[Key]) -> set[str]:
@@ -155,7 +189,7 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         if fetch.history is not None:
             views_store(
                 user=user, history=fetch.history, history_start=fetch.history_start,
-                full=fetch.full_history, present=present, counts=counts,
+                full_media_types=fetch.full_media_types, present=present, counts=counts,
             )
         if fetch.ratings is not None:
             rows = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
@@ -172,7 +206,7 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         user.last_activities = fetch.activities.raw
         user.last_trakt_activity_at = fetch.activities.newest() or user.last_trakt_activity_at
         user.last_history_sync = started
-        if fetch.history is not None and fetch.full_history:
+        if fetch.full_media_types == set(HISTORY_KINDS.values()):
             user.last_full_sync = started
         user.last_sync_error = ""
         user_sync_schedule_next(user=user, now=started)
@@ -188,7 +222,7 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     summary = UserSyncSummary(
         user_id=str(user.pk),
         changed=bool(counts.stored),
-        full=fetch.full_history and fetch.history is not None,
+        full=bool(fetch.full_media_types),
         areas=tuple(fetch.areas),
         views_added=counts.views_added,
         views_removed=counts.views_removed,

@@ -240,3 +240,29 @@ def test_the_database_never_holds_a_plaintext_token(trakt_user, fake_trakt):
     assert len(live_tokens) >= 2
     assert all(token not in raw_row for token in live_tokens)
     assert '"access_token_encrypted" : "gAAAA' in raw_row or '"access_token_encrypted":"gAAAA' in raw_row
+
+
+def test_a_removed_play_is_noticed_by_the_next_ordinary_sync(trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks):
+    # given two synced plays; the viewer then removes one on Trakt (watched_at moves, nothing new)
+    trakt_account.watch_movie(603, _iso(3))
+    trakt_account.watch_movie(604, _iso(2))
+    trakt_account.watch_episode(1399, _iso(2))
+    user_sync_run(user_id=trakt_user.pk)
+    trakt_account.unwatch(604)
+    fake_trakt.reset_log()
+    # when
+    summary = user_sync_run(user_id=trakt_user.pk)
+    # then the movie history was re-read in full once the window showed nothing new; shows untouched
+    assert [bool(c.query.get("start_at")) for c in fake_trakt.calls("GET", "/sync/history/")] == [True, False]
+    assert all(c.path == "/sync/history/movies" for c in fake_trakt.calls("GET", "/sync/history/"))
+    assert summary.views_removed == 1
+    assert _views(trakt_user) == [("movie_603", 1), ("tv_1399", 1)]
+
+
+def test_a_play_backdated_before_the_window_is_picked_up(trakt_user, trakt_account, catalog_ensure, sent_tasks):
+    trakt_account.watch_movie(603, _iso(3))
+    user_sync_run(user_id=trakt_user.pk)
+    trakt_account.watch_movie(550, _iso(400))  # "I watched this last year"
+    summary = user_sync_run(user_id=trakt_user.pk)
+    assert summary.views_added == 1
+    assert ("movie_550", 1) in _views(trakt_user)
