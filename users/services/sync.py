@@ -39,6 +39,7 @@ AREA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 # Incremental history starts this long before the last sync: plays recorded late (check-ins,
 # scrobbles processed after the fact) are caught; the unique constraint drops the overlap.
 HISTORY_OVERLAP = dt.timedelta(hours=24)
+PENDING_MAX_ATTEMPTS = 24
 # Trakt history kinds → the catalog media type their rows map to.
 HISTORY_KINDS = {"movies": "movie", "episodes": "tv"}
 
@@ -180,7 +181,11 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
             unmapped += 1
         else:
             keys.add((entry.media_type, entry.tmdb_id))
-    pending_keys = set(PendingInteraction.objects.filter(user=user).values_list("media_type", "tmdb_id"))
+    # Titles the catalog failed to fetch this many syncs in a row stop costing TMDB calls on every
+    # poll; they stay visible in the admin and a full sync of that kind tries them again.
+    pending_keys = set(
+        PendingInteraction.objects.filter(user=user, attempts__lt=PENDING_MAX_ATTEMPTS).values_list("media_type", "tmdb_id")
+    )
     present = _catalog_ensure(keys | pending_keys) if (keys or pending_keys) else set()
 
     counts = SyncCounts()

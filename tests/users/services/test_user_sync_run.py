@@ -266,3 +266,16 @@ def test_a_play_backdated_before_the_window_is_picked_up(trakt_user, trakt_accou
     summary = user_sync_run(user_id=trakt_user.pk)
     assert summary.views_added == 1
     assert ("movie_550", 1) in _views(trakt_user)
+
+
+def test_pending_titles_stop_being_retried_after_many_failures(trakt_user, trakt_account, catalog_ensure, sent_tasks):
+    from users.services.sync import PENDING_MAX_ATTEMPTS
+
+    trakt_account.watch_movie(777, _iso(3))
+    catalog_ensure.unavailable = {("movie", 777)}
+    user_sync_run(user_id=trakt_user.pk)
+    PendingInteraction.objects.update(attempts=PENDING_MAX_ATTEMPTS)
+    catalog_ensure.calls.clear()
+    user_sync_run(user_id=trakt_user.pk)  # no change on Trakt
+    assert catalog_ensure.calls == []
+    assert PendingInteraction.objects.count() == 1
