@@ -15,6 +15,7 @@ from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
 from recsys.recombee.diagnosis import recombee_probe
+from users.probes import trakt_probe
 
 # Beat ticks at least every 5 minutes (max_interval); a tick older than this means beat is down.
 BEAT_STALE_AFTER_SECONDS = 600
@@ -103,4 +104,5 @@ SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     # Recombee mode only ("not selected" is ok otherwise); the verdict leads the detail, so the
     # health check's one WARNING on degradation names it. Short timeouts: recsys/recombee/diagnosis.py.
     "recombee": recombee_probe,
+    "trakt": trakt_probe,
 }

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from admin_tools import apis, apis_recombee
+from admin_tools import apis, apis_recombee, apis_users
 
 app_name = "admin_api"
 
 urlpatterns = [
     path("status", apis.AdminStatusApi.as_view(), name="status"),
     path("recombee/diagnose", apis_recombee.RecombeeDiagnoseApi.as_view(), name="recombee-diagnose"),
+    path("users/<str:user_id>", apis_users.AdminUserStatusApi.as_view(), name="user-status"),
+    path("users/<str:user_id>/sync", apis_users.AdminUserSyncApi.as_view(), name="user-sync"),
+    path("users/<str:user_id>/lists/rewrite", apis_users.AdminUserListsRewriteApi.as_view(), name="user-lists-rewrite"),
 ]

@@ -3,6 +3,7 @@
 | path                | what                                                            |
 |---------------------|-----------------------------------------------------------------|
 | /manifest, /feeds   | ChillLink endpoints called by Chillio (feeds app)                |
+| /connect/trakt      | connect a viewer's Trakt account (OAuth redirect flow; users app) |
 | /health             | liveness JSON (200 when the database answers, else 503)          |
 | /admin/<operation>  | operator API, X-Admin-Token header (admin_tools app)             |
 | /admin/             | redirects browsers to the Django admin site                      |
@@ -28,6 +29,7 @@ admin.site.site_title = "Reclio admin"
 
 urlpatterns = [
     path("health", HealthApi.as_view(), name="health"),
+    path("connect/", include("users.urls")),
     path("admin/", RedirectView.as_view(url="/staff/", permanent=False), name="admin-redirect"),
     path("admin/", include("admin_tools.urls")),
     path("staff/", admin.site.urls),

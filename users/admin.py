@@ -1,1 +1,178 @@
+"""Admin for viewers, their interactions and managed lists. Tokens are never shown (not even encrypted)."""
+
 from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from users import services
+from users.models import Interaction, ListState, ManagedList, PendingInteraction, User
+
+
+class ManagedListInline(admin.TabularInline):
+    model = ManagedList
+    extra = 0
+    can_delete = False
+    fields = ("key", "name", "trakt_list_id", "state", "detail", "items", "last_written_at")
+    readonly_fields = fields
+
+    @admin.display(description="items")
+    def items(self, obj: ManagedList) -> int:
+        return obj.item_count
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ListLimitFilter(admin.SimpleListFilter):
+    title = "Trakt lists"
+    parameter_name = "lists"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("limit_reached", "Trakt account limit reached"), ("error", "List write error")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in (ListState.LIMIT_REACHED, ListState.ERROR):
+            return queryset.filter(managed_lists__state=self.value()).distinct()
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = (
+        "id", "trakt_username", "connection_state", "sync_bucket", "interaction_count",
+        "last_history_sync", "next_sync_at", "feed_hits_per_day", "list_status",
+    )
+    list_filter = ("connection_state", "sync_bucket", ListLimitFilter, "trakt_vip")
+    search_fields = ("trakt_username", "trakt_slug", "display_name", "=id")
+    # Token columns are not editable=True, so no form shows them; this list is explicit anyway.
+    fields = (
+        "id", "trakt_username", "trakt_slug", "display_name", "timezone", "trakt_vip",
+        "connection_state", "connection_detail", "token_expires_at",
+        "last_history_sync", "last_full_sync", "last_trakt_activity_at", "next_sync_at", "sync_bucket",
+        "last_sync_error", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at",
+        "list_limit", "list_item_limit", "limits_checked_at", "created_at", "updated_at",
+    )
+    readonly_fields = tuple(f for f in fields if f not in ("display_name", "timezone", "connection_state"))
+    inlines = [ManagedListInline]
+    actions = ["sync_now", "full_sync_now", "rewrite_lists_now", "disconnect"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .defer("last_activities", "access_token_encrypted", "refresh_token_encrypted")
+            .annotate(_interactions=Count("interactions", distinct=True))
+            .prefetch_related("managed_lists")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # viewers are created by connecting Trakt
+
+    @admin.display(description="interactions", ordering="_interactions")
+    def interaction_count(self, obj: User) -> int:
+        return obj._interactions  # type: ignore[attr-defined]
+
+    @admin.display(description="lists")
+    def list_status(self, obj: User) -> str:
+        rows = list(obj.managed_lists.all())
+        if not rows:
+            return "–"
+        if any(row.state == ListState.LIMIT_REACHED for row in rows):
+            return "Trakt account limit reached"
+        if any(row.state == ListState.ERROR for row in rows):
+            return "error"
+        return f"{len(rows)} ok"
+
+    @admin.action(description="Sync from Trakt now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.users_sync_enqueue(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
+        self.message_user(request, f"Queued a Trakt sync for {count} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Full sync from Trakt now (reconcile removals)")
+    def full_sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.users_sync_enqueue(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)], full=True)
+        self.message_user(request, f"Queued a full Trakt sync for {count} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Rewrite Trakt lists now")
+    def rewrite_lists_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.user_lists_rewrite_request(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
+        self.message_user(request, f"Queued a list rewrite for {count} user(s).", messages.SUCCESS)
+
+
+    @admin.action(description="Disconnect from Trakt (forget tokens, keep history)")
+    def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = sum(services.user_disconnect(user_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Disconnected {count} user(s).", messages.SUCCESS)
+
+
+class EstimatedCountPaginator(Paginator):
+    """Unfiltered changelists use PostgreSQL's row estimate: COUNT(*) over millions of rows is slow."""
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        query = getattr(self.object_list, "query", None)
+        if query is not None and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Interaction._meta.db_table])
+                row = cursor.fetchone()
+            if row and row[0] and row[0] > 10_000:
+                return int(row[0])
+        return super().count
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "user", "item", "kind", "value", "source")
+    list_filter = ("kind", "source")
+    search_fields = ("=user__id", "user__trakt_username", "=item__item_id")
+    raw_id_fields = ("user", "item")
+    list_select_related = ("user", "item")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    date_hierarchy = None
+    ordering = ("-occurred_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Only what the changelist shows: never the catalog's vector and large JSON columns.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "item")
+            .only(
+                "id", "kind", "value", "occurred_at", "source",
+                "user__id", "user__trakt_username", "user__display_name",
+                "item__item_id", "item__title", "item__year",
+            )
+        )
+
+
+@admin.register(ManagedList)
+class ManagedListAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "key", "state", "trakt_list_id", "items", "last_written_at")
+    list_filter = ("state", "key")
+    search_fields = ("name", "user__trakt_username", "=user__id")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "key", "name", "description", "trakt_list_id", "trakt_slug", "item_ids", "state", "detail", "last_written_at")
+
+    @admin.display(description="items")
+    def items(self, obj: ManagedList) -> int:
+        return obj.item_count
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PendingInteraction)
+class PendingInteractionAdmin(admin.ModelAdmin):
+    list_display = ("user", "media_type", "tmdb_id", "kind", "occurred_at", "attempts")
+    list_filter = ("kind", "media_type")
+    search_fields = ("=user__id", "user__trakt_username", "=tmdb_id")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)

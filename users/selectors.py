@@ -1,1 +1,137 @@
+"""Reads of the users app (contracts.md). Cheap; none calls Trakt."""
+
 from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from catalog.models import ContentItem
+from users.contracts import InteractionRecord, ManagedListState
+from users.models import Interaction, InteractionKind, ManagedList, User
+
+# How much each signal says about taste when weighing genres: a rating says more than a play.
+GENRE_WEIGHTS = {InteractionKind.VIEW: 1.0, InteractionKind.RATING: 2.0}
+
+
+def _uuid(user_id: uuid.UUID | str | None) -> uuid.UUID | None:
+    if isinstance(user_id, uuid.UUID):
+        return user_id
+    try:
+        return uuid.UUID(str(user_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def user_get(*, user_id: uuid.UUID | str | None) -> User | None:
+    """By our UUID; None for a malformed or unknown id."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return None
+    return User.objects.filter(pk=parsed).first()
+
+
+def user_seen_item_ids(*, user_id: uuid.UUID | str) -> set[str]:
+    """Watched or rated titles: never recommend these."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return set()
+    return set(
+        Interaction.objects.filter(user_id=parsed, kind__in=[InteractionKind.VIEW, InteractionKind.RATING])
+        .values_list("item_id", flat=True)
+        .distinct()
+    )
+
+
+def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return []
+    rows = Interaction.objects.filter(user_id=parsed).order_by("occurred_at", "pk")
+    return [
+        InteractionRecord(item_id=item_id, kind=kind, value=value if kind != InteractionKind.VIEW else None, occurred_at=at)
+        for item_id, kind, value, at in rows.values_list("item_id", "kind", "value", "occurred_at")
+    ]
+
+
+def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> str | None:
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return None
+    return (
+        Interaction.objects.filter(user_id=parsed, kind=InteractionKind.VIEW, item__media_type=media_type)
+        .order_by("-occurred_at", "-pk")
+        .values_list("item_id", flat=True)
+        .first()
+    )
+
+
+def user_top_rated_item_ids(*, user_id: uuid.UUID | str, media_type: str | None = None, limit: int = 5) -> list[str]:
+    """Highest rated first; ties by the most recent rating."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return []
+    rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.RATING)
+    if media_type:
+        rows = rows.filter(item__media_type=media_type)
+    return list(rows.order_by("-value", "-occurred_at", "item_id").values_list("item_id", flat=True)[:limit])
+
+
+def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int = 3) -> list[int]:
+    """TMDB genre ids weighted by plays (1 per title) and ratings (2 × (rating − 5.5) / 4.5, so a 1–4 pulls down)."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return []
+    rows = Interaction.objects.filter(
+        user_id=parsed, item__media_type=media_type, kind__in=[InteractionKind.VIEW, InteractionKind.RATING]
+    ).values_list("item_id", "kind", "value")
+    weights: Counter[str] = Counter()
+    viewed: set[str] = set()
+    for item_id, kind, value in rows:
+        if kind == InteractionKind.VIEW:
+            if item_id not in viewed:  # a rewatch is not a stronger genre signal
+                viewed.add(item_id)
+                weights[item_id] += GENRE_WEIGHTS[InteractionKind.VIEW]
+        elif value is not None:
+            weights[item_id] += GENRE_WEIGHTS[InteractionKind.RATING] * (value - 5.5) / 4.5
+    if not weights:
+        return []
+    genre_scores: Counter[int] = Counter()
+    for item_id, genre_ids in ContentItem.objects.filter(item_id__in=list(weights)).values_list("item_id", "genre_ids"):
+        for genre_id in genre_ids or []:
+            genre_scores[genre_id] += weights[item_id]
+    ranked = sorted(((score, -gid) for gid, score in genre_scores.items() if score > 0), reverse=True)
+    return [-neg for _, neg in ranked[:limit]]
+
+
+def user_managed_lists(*, user_id: uuid.UUID | str) -> dict[str, ManagedListState]:
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return {}
+    return {
+        row.key: ManagedListState(
+            key=row.key,
+            name=row.name,
+            trakt_list_id=row.trakt_list_id,
+            item_count=len(row.item_ids),
+            last_written_at=row.last_written_at,
+            state=row.state,
+            detail=row.detail,
+        )
+        for row in ManagedList.objects.filter(user_id=parsed)
+    }
+
+
+def user_interaction_counts(*, user_id: uuid.UUID | str) -> dict[str, int]:
+    """Stored interactions per kind, plus ``pending`` (titles waiting for the catalog)."""
+    from django.db.models import Count
+
+    from users.models import PendingInteraction
+
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return {}
+    counts = {kind.value: 0 for kind in InteractionKind}
+    for row in Interaction.objects.filter(user_id=parsed).values("kind").annotate(n=Count("pk")):
+        counts[row["kind"]] = row["n"]
+    counts["pending"] = PendingInteraction.objects.filter(user_id=parsed).count()
+    return counts

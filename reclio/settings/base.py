@@ -212,3 +212,4 @@ from reclio.settings.celery import *  # noqa: E402,F401,F403
 from reclio.settings.vendors import *  # noqa: E402,F401,F403
 from reclio.settings.providers import *  # noqa: E402,F401,F403
 from reclio.settings.recombee import *  # noqa: E402,F401,F403
+from reclio.settings.trakt import *  # noqa: E402,F401,F403

@@ -17,3 +17,5 @@ TRAKT_CLIENT_ID = "test-trakt-client-id"
 TRAKT_CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
 HTTP_MAX_RETRIES = 2
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
+# Trakt (users app): no client-side read pacing against `responses`/the loopback fake server.
+TRAKT_READS_PER_SECOND = 0.0

@@ -1,0 +1,50 @@
+"""Trakt: token encryption key(s), sync cadence and list-writer pacing (users app).
+
+Reference: https://trakt.docs.apiary.io/ (rate limits: 1,000 authenticated GETs per 5 minutes,
+1 POST/PUT/DELETE per second; access tokens live 24 h). The client id/secret and base URLs live in
+``vendors.py``; this module adds what the users app needs on top. See docs/design/trakt.md.
+"""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet
+
+from reclio.env import env_float, env_int
+from reclio.settings import base as _base
+from reclio.settings.vendors import TOKEN_ENCRYPTION_KEYS as _configured_keys
+
+
+def _generated_fernet_key() -> str:
+    """A Fernet key generated once into the data dir: only for the embedded single-machine default."""
+    _base.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = _base.DATA_DIR / ".token_encryption_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Comma-separated Fernet keys, newest first (MultiFernet). Production must set it (system check
+# users.E001 when Trakt is configured without it); the embedded default generates one.
+TOKEN_ENCRYPTION_KEYS = _configured_keys
+if TOKEN_ENCRYPTION_KEYS is None and _base.EMBEDDED_DATABASE:
+    TOKEN_ENCRYPTION_KEYS = _generated_fernet_key()
+
+# Client-side pacing of authenticated reads: 1,000 per 5 minutes ≈ 3.3/s. 0 disables (fake servers).
+TRAKT_READS_PER_SECOND = env_float("TRAKT_READS_PER_SECOND", 3.0)
+# Seconds between two writes of one Trakt account, across every worker process (Trakt: 1/s).
+TRAKT_WRITE_INTERVAL_SECONDS = env_float("TRAKT_WRITE_INTERVAL_SECONDS", 1.0)
+# The refresh sweep (every 6 h) refreshes tokens that expire within this many hours.
+TRAKT_TOKEN_REFRESH_WINDOW_HOURS = env_int("TRAKT_TOKEN_REFRESH_WINDOW_HOURS", 12, minimum=1)
+
+# Adaptive sync cadence (minutes between two polls of a user's last_activities), per bucket.
+TRAKT_SYNC_HEAVY_MINUTES = env_int("TRAKT_SYNC_HEAVY_MINUTES", 60, minimum=5)
+TRAKT_SYNC_REGULAR_MINUTES = env_int("TRAKT_SYNC_REGULAR_MINUTES", 6 * 60, minimum=5)
+TRAKT_SYNC_QUIET_MINUTES = env_int("TRAKT_SYNC_QUIET_MINUTES", 24 * 60, minimum=5)
+TRAKT_SYNC_DORMANT_MINUTES = env_int("TRAKT_SYNC_DORMANT_MINUTES", 7 * 24 * 60, minimum=5)
+# "Heavy": at least this many /feeds hits per day (decayed average) and one in the last 24 h.
+TRAKT_SYNC_HEAVY_FEED_HITS_PER_DAY = env_float("TRAKT_SYNC_HEAVY_FEED_HITS_PER_DAY", 4.0)
+# "Dormant": no Trakt activity (any last_activities timestamp) for this many days.
+TRAKT_SYNC_DORMANT_DAYS = env_int("TRAKT_SYNC_DORMANT_DAYS", 30, minimum=1)
+# Incremental history fetches miss back-dated plays and removals; reconcile fully this often.
+TRAKT_FULL_RECONCILE_DAYS = env_int("TRAKT_FULL_RECONCILE_DAYS", 7, minimum=1)

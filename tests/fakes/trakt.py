@@ -1,0 +1,494 @@
+"""A protocol-faithful fake Trakt API v2 on 127.0.0.1, for tests, the benchmark and demos.
+
+Reference: https://trakt.docs.apiary.io/ — it answers what our client uses, with Trakt's shapes,
+status codes and headers: OAuth (authorization code, refresh with rotation, device code with
+400/404/409/410/418/429), ``/users/settings`` with limits, ``/sync/last_activities``, paginated
+history / ratings / watchlist (``X-Pagination-*``; history defaults to 10 per page, max 250), and
+personal lists with 420 account limits (``X-Account-Limit``, ``X-Upgrade-URL``) and the 1 write
+per second limit (429 + ``Retry-After``). Failures can be injected per route.
+
+    with FakeTrakt() as fake:
+        account = fake.add_account("sean")
+        access, refresh = fake.issue_tokens("sean")
+        account.watch_movie(603, "2026-01-02T20:00:00.000Z")
+        settings.TRAKT_API_URL = fake.url
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+CLIENT_ID = "test-trakt-client-id"
+CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
+MAX_LIMIT = 250
+HISTORY_DEFAULT_LIMIT = 10
+ACCESS_TOKEN_SECONDS = 24 * 3600  # since 2025
+
+
+def iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _parse_iso(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _media(kind: str, tmdb: int | None) -> dict[str, Any]:
+    ids = {"trakt": (tmdb or 0) + 100000, "slug": f"{kind}-{tmdb}", "imdb": f"tt{tmdb or 0:07d}", "tmdb": tmdb}
+    return {"title": f"{kind.title()} {tmdb}", "year": 2000 + (tmdb or 0) % 25, "ids": ids}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+
+
+@dataclass
+class Account:
+    slug: str
+    name: str = ""
+    vip: bool = False
+    timezone: str = "Europe/Berlin"
+    list_count_limit: int = 5
+    list_item_limit: int = 250
+    history: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    watchlist: list[dict[str, Any]] = field(default_factory=list)
+    activities: dict[str, dict[str, str]] = field(default_factory=dict)
+    lists: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        epoch = "2020-01-01T00:00:00.000Z"
+        self.activities = {
+            "movies": {"watched_at": epoch, "rated_at": epoch, "watchlisted_at": epoch, "paused_at": epoch},
+            "episodes": {"watched_at": epoch, "rated_at": epoch, "watchlisted_at": epoch, "paused_at": epoch},
+            "shows": {"rated_at": epoch, "watchlisted_at": epoch},
+            "watchlist": {"updated_at": epoch},
+            "lists": {"updated_at": epoch},
+        }
+        self.all = epoch
+
+    def _touch(self, area: str, name: str) -> None:
+        # Strictly increasing millisecond stamps, as Trakt's are for consecutive changes.
+        now = dt.datetime.now(dt.UTC)
+        self._last_stamp = max(now, getattr(self, "_last_stamp", now) + dt.timedelta(milliseconds=1))
+        stamp = self._last_stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self._last_stamp.microsecond // 1000:03d}Z"
+        self.activities[area][name] = stamp
+        self.all = max(self.all, stamp)
+
+    # --- history / ratings / watchlist -----------------------------------------------------
+    def watch_movie(self, tmdb: int | None, watched_at: str) -> None:
+        self.history.append(
+            {"id": next(self._ids), "watched_at": watched_at, "action": "watch", "type": "movie", "movie": _media("movie", tmdb)}
+        )
+        self._touch("movies", "watched_at")
+
+    def watch_episode(self, show_tmdb: int, watched_at: str, season: int = 1, number: int = 1) -> None:
+        episode = {"season": season, "number": number, "title": f"S{season}E{number}", "ids": {"trakt": next(self._ids), "tmdb": show_tmdb * 1000 + number}}
+        self.history.append(
+            {"id": next(self._ids), "watched_at": watched_at, "action": "scrobble", "type": "episode",
+             "episode": episode, "show": _media("show", show_tmdb)}
+        )
+        self._touch("episodes", "watched_at")
+
+    def unwatch(self, tmdb: int) -> None:
+        self.history = [row for row in self.history if (row.get("movie") or row.get("show"))["ids"]["tmdb"] != tmdb]
+        self._touch("movies", "watched_at")
+
+    def rate(self, kind: str, tmdb: int, rating: int, rated_at: str) -> None:
+        self.ratings = [r for r in self.ratings if not (r["type"] == kind and r[kind]["ids"]["tmdb"] == tmdb)]
+        self.ratings.append({"rated_at": rated_at, "rating": rating, "type": kind, kind: _media(kind, tmdb)})
+        self._touch("movies" if kind == "movie" else "shows", "rated_at")
+
+    def unrate(self, kind: str, tmdb: int) -> None:
+        self.ratings = [r for r in self.ratings if not (r["type"] == kind and r[kind]["ids"]["tmdb"] == tmdb)]
+        self._touch("movies" if kind == "movie" else "shows", "rated_at")
+
+    def watchlist_add(self, kind: str, tmdb: int, listed_at: str) -> None:
+        self.watchlist.append(
+            {"rank": len(self.watchlist) + 1, "id": next(self._ids), "listed_at": listed_at, "notes": None, "type": kind, kind: _media(kind, tmdb)}
+        )
+        self._touch("watchlist", "updated_at")
+
+    def watchlist_remove(self, kind: str, tmdb: int) -> None:
+        self.watchlist = [w for w in self.watchlist if not (w["type"] == kind and w[kind]["ids"]["tmdb"] == tmdb)]
+        self._touch("watchlist", "updated_at")
+
+    # --- lists -----------------------------------------------------------------------------
+    def add_list(self, name: str, *, item_tmdb: list[tuple[str, int]] = ()) -> int:  # type: ignore[assignment]
+        list_id = 9000 + next(self._ids)
+        self.lists[list_id] = {"name": name, "description": "", "privacy": "private", "items": [], "slug": name.lower().replace(" ", "-")}
+        for kind, tmdb in item_tmdb:
+            self._list_append(list_id, kind, tmdb)
+        return list_id
+
+    def _list_append(self, list_id: int, kind: str, tmdb: int) -> None:
+        items = self.lists[list_id]["items"]
+        items.append({"rank": len(items) + 1, "id": next(self._ids), "listed_at": iso(dt.datetime.now(dt.UTC)), "notes": None, "type": kind, kind: _media(kind, tmdb)})
+
+    def list_tmdb(self, list_id: int) -> list[tuple[str, int]]:
+        return [(i["type"], i[i["type"]]["ids"]["tmdb"]) for i in sorted(self.lists[list_id]["items"], key=lambda i: i["rank"])]
+
+    def list_object(self, list_id: int) -> dict[str, Any]:
+        lst = self.lists[list_id]
+        return {
+            "name": lst["name"], "description": lst["description"], "privacy": lst["privacy"], "share_link": None,
+            "type": "personal", "display_numbers": True, "allow_comments": False, "sort_by": "rank", "sort_how": "asc",
+            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
+            "item_count": len(lst["items"]), "comment_count": 0, "likes": 0,
+            "ids": {"trakt": list_id, "slug": lst["slug"]}, "user": {"username": self.slug, "ids": {"slug": self.slug}},
+        }
+
+
+@dataclass
+class Failure:
+    method: str
+    path_prefix: str
+    status: int
+    times: int
+    headers: dict[str, str]
+
+
+class FakeTrakt:
+    def __init__(self, *, enforce_write_rate: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.access_tokens: dict[str, tuple[str, float]] = {}  # token → (slug, expires at, epoch s)
+        self.refresh_tokens: dict[str, str] = {}
+        self.auth_codes: dict[str, str] = {}
+        self.devices: dict[str, dict[str, Any]] = {}
+        self.unknown_tmdb: set[int] = set()  # titles Trakt does not know (→ not_found)
+        self.requests: list[Recorded] = []
+        self.failures: list[Failure] = []
+        self.enforce_write_rate = enforce_write_rate
+        self.clock = clock
+        self._last_write: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.redirect_uri = "http://localhost:8000/connect/trakt/callback"
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeTrakt:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeTrakt:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- scenario helpers --------------------------------------------------------------------
+    def add_account(self, slug: str, **kwargs: Any) -> Account:
+        account = Account(slug=slug, name=kwargs.pop("name", slug.title()), **kwargs)
+        self.accounts[slug] = account
+        return account
+
+    def issue_tokens(self, slug: str, *, expires_in: int = ACCESS_TOKEN_SECONDS) -> tuple[str, str]:
+        access, refresh = secrets.token_hex(32), secrets.token_hex(32)
+        self.access_tokens[access] = (slug, time.time() + expires_in)
+        self.refresh_tokens[refresh] = slug
+        return access, refresh
+
+    def authorize(self, slug: str) -> str:
+        """What trakt.tv does when the viewer clicks "Yes": an authorization code for the callback."""
+        code = secrets.token_hex(16)
+        self.auth_codes[code] = slug
+        return code
+
+    def revoke(self, slug: str) -> None:
+        self.access_tokens = {k: v for k, v in self.access_tokens.items() if v[0] != slug}
+        self.refresh_tokens = {k: v for k, v in self.refresh_tokens.items() if v != slug}
+
+    def device_script(self, slug: str, outcomes: list[int]) -> None:
+        """Statuses the next device code answers to successive polls (200 = approved for ``slug``)."""
+        self._device_plan = (slug, list(outcomes))
+
+    def fail(self, method: str, path_prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        self.failures.append(Failure(method.upper(), path_prefix, status, times, headers or {}))
+
+    def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
+        return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
+
+    def writes(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and not r.path.startswith("/oauth")]
+
+    def reset_log(self) -> None:
+        self.requests.clear()
+
+    # --- HTTP --------------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def _dispatch(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                query = parse_qs(parts.query)
+                with fake._lock:
+                    status, payload, headers = fake._route(method, parts.path, query, body, self.headers)
+                    fake.requests.append(Recorded(method, parts.path, query, body, status))
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._dispatch("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._dispatch("POST")
+
+            def do_PUT(self) -> None:  # noqa: N802
+                self._dispatch("PUT")
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                self._dispatch("DELETE")
+
+        return Handler
+
+    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any) -> tuple[int, Any, dict[str, str]]:
+        for failure in self.failures:
+            if failure.times > 0 and failure.method == method and path.startswith(failure.path_prefix):
+                failure.times -= 1
+                return failure.status, {"error": "injected"}, failure.headers
+        if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != CLIENT_ID:
+            return 403, {"error": "invalid api key"}, {}
+        if path.startswith("/oauth/"):
+            return self._oauth(path, body or {})
+        if method == "GET" and path == "/genres/movies":  # public: API key only
+            return 200, [{"name": "Action", "slug": "action"}, {"name": "Drama", "slug": "drama"}], {}
+        auth = headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        owner = self.access_tokens.get(token)
+        if owner is None or owner[1] < time.time():
+            return 401, {"error": "invalid_token"}, {}
+        account = self.accounts[owner[0]]
+        if method in ("POST", "PUT", "DELETE") and self.enforce_write_rate:
+            now = self.clock()
+            last = self._last_write.get(account.slug)
+            if last is not None and now - last < 1.0:
+                return 429, {"error": "rate limit"}, {
+                    "Retry-After": "1",
+                    "X-Ratelimit": json.dumps({"name": "AUTHED_API_POST_LIMIT", "period": 1, "limit": 1, "remaining": 0, "until": iso(dt.datetime.now(dt.UTC))}),
+                }
+            self._last_write[account.slug] = now
+        return self._user_route(account, method, path, query, body or {})
+
+    def _oauth(self, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if path == "/oauth/token":
+            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+                return 401, {"error": "invalid_client"}, {}
+            grant = body.get("grant_type")
+            if grant == "authorization_code":
+                slug = self.auth_codes.pop(body.get("code", ""), None)
+                if slug is None or body.get("redirect_uri") != self.redirect_uri:
+                    return 401, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}, {}
+            elif grant == "refresh_token":
+                slug = self.refresh_tokens.pop(body.get("refresh_token", ""), None)  # rotation: single use
+                if slug is None:
+                    return 401, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}, {}
+            else:
+                return 400, {"error": "unsupported_grant_type"}, {}
+            return 200, self._token_body(slug), {}
+        if path == "/oauth/revoke":
+            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+                return 401, {"error": "invalid_client"}, {}
+            self.access_tokens.pop(body.get("token", ""), None)
+            return 200, None, {}
+        if path == "/oauth/device/code":
+            if body.get("client_id") != CLIENT_ID:
+                return 401, {"error": "invalid_client"}, {}
+            device_code = secrets.token_hex(32)
+            slug, plan = getattr(self, "_device_plan", ("", [200]))
+            self.devices[device_code] = {"slug": slug, "plan": list(plan), "used": False}
+            return 200, {"device_code": device_code, "user_code": "5055CC52", "verification_url": "https://trakt.tv/activate", "expires_in": 600, "interval": 5}, {}
+        if path == "/oauth/device/token":
+            device = self.devices.get(body.get("code", ""))
+            if device is None:
+                return 404, None, {}
+            if device["used"]:
+                return 409, None, {}
+            status = device["plan"].pop(0) if device["plan"] else 400
+            if status == 200:
+                device["used"] = True
+                return 200, self._token_body(device["slug"]), {}
+            return status, None, {}
+        return 404, None, {}
+
+    def _token_body(self, slug: str) -> dict[str, Any]:
+        access, refresh = self.issue_tokens(slug)
+        return {"access_token": access, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS,
+                "refresh_token": refresh, "scope": "public", "created_at": int(time.time())}
+
+    @staticmethod
+    def _page(rows: list[Any], query: dict[str, list[str]], *, default_limit: int | None) -> tuple[list[Any], dict[str, str]]:
+        if default_limit is None and "page" not in query and "limit" not in query:
+            return rows, {}
+        page = max(1, int(query.get("page", ["1"])[0]))
+        limit = min(MAX_LIMIT, max(1, int(query.get("limit", [str(default_limit or 10)])[0])))
+        pages = max(1, -(-len(rows) // limit))
+        chunk = rows[(page - 1) * limit: page * limit]
+        return chunk, {"X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
+                       "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(rows))}
+
+    def _user_route(self, account: Account, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        parts = [p for p in path.split("/") if p]
+        if method == "GET" and path == "/users/settings":
+            return 200, {
+                "user": {"username": account.slug, "private": False, "name": account.name, "vip": account.vip,
+                         "vip_ep": False, "ids": {"slug": account.slug, "uuid": f"uuid-{account.slug}"}},
+                "account": {"timezone": account.timezone, "date_format": "mdy", "time_24hr": False, "cover_image": None},
+                "connections": {}, "sharing_text": {},
+                "limits": {"list": {"count": account.list_count_limit, "item_count": account.list_item_limit},
+                           "watchlist": {"item_count": 100}, "favorites": {"item_count": 50},
+                           "recommendations": {"item_count": 50}, "collection": {"item_count": 100},
+                           "notes": {"item_count": 100}},
+            }, {}
+        if method == "GET" and path == "/sync/last_activities":
+            return 200, {"all": account.all, **account.activities}, {}
+        if method == "GET" and parts[:2] == ["sync", "history"] and len(parts) == 3:
+            kind = {"movies": "movie", "episodes": "episode", "shows": "episode"}.get(parts[2])
+            rows = [r for r in account.history if r["type"] == kind]
+            if "start_at" in query:
+                start = _parse_iso(query["start_at"][0])
+                rows = [r for r in rows if _parse_iso(r["watched_at"]) >= start]
+            rows.sort(key=lambda r: (r["watched_at"], r["id"]), reverse=True)
+            chunk, headers = self._page(rows, query, default_limit=HISTORY_DEFAULT_LIMIT)
+            return 200, chunk, headers
+        if method == "GET" and parts[:2] == ["sync", "ratings"] and len(parts) == 3:
+            kind = parts[2].rstrip("s")
+            rows = sorted((r for r in account.ratings if r["type"] == kind), key=lambda r: r["rated_at"], reverse=True)
+            chunk, headers = self._page(rows, query, default_limit=None)
+            return 200, chunk, headers
+        if method == "GET" and parts[:2] == ["sync", "watchlist"] and len(parts) == 3:
+            kind = parts[2].rstrip("s")
+            rows = [r for r in account.watchlist if r["type"] == kind]
+            chunk, headers = self._page(rows, query, default_limit=None)
+            return 200, chunk, headers
+        if parts[:3] == ["users", "me", "lists"] or parts[:3] == ["users", account.slug, "lists"]:
+            return self._lists(account, method, parts[3:], query, body)
+        return 404, None, {}
+
+    def _limit_hit(self, which: str) -> tuple[int, Any, dict[str, str]]:
+        return 420, None, {"X-Account-Limit": which, "X-Upgrade-URL": "https://trakt.tv/vip"}
+
+    def _lists(self, account: Account, method: str, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if not rest:
+            if method == "GET":
+                return 200, [account.list_object(i) for i in account.lists], {}
+            if method == "POST":
+                if len(account.lists) >= account.list_count_limit:
+                    return self._limit_hit(f"list count {account.list_count_limit}")
+                if not body.get("name"):
+                    return 422, {"error": "name required"}, {}
+                list_id = account.add_list(body["name"])
+                account.lists[list_id].update(description=body.get("description", ""), privacy=body.get("privacy", "private"))
+                return 201, account.list_object(list_id), {}
+            return 405, None, {}
+        try:
+            list_id = int(rest[0])
+        except ValueError:
+            list_id = next((i for i, lst in account.lists.items() if lst["slug"] == rest[0]), -1)
+        if list_id not in account.lists:
+            return 404, None, {}
+        lst = account.lists[list_id]
+        if len(rest) == 1:
+            if method == "GET":
+                return 200, account.list_object(list_id), {}
+            if method == "PUT":
+                lst.update({k: v for k, v in body.items() if k in ("name", "description", "privacy")})
+                return 200, account.list_object(list_id), {}
+            if method == "DELETE":
+                del account.lists[list_id]
+                return 204, None, {}
+        if rest[1:] == ["items"] and method == "GET":
+            rows = sorted(lst["items"], key=lambda i: i["rank"])
+            chunk, headers = self._page(rows, query, default_limit=None)
+            return 200, chunk, headers
+        empty = {"movies": 0, "shows": 0, "seasons": 0, "episodes": 0, "people": 0}
+        wanted = [("movie", row["ids"].get("tmdb")) for row in body.get("movies", [])] + [
+            ("show", row["ids"].get("tmdb")) for row in body.get("shows", [])
+        ]
+        if rest[1:] == ["items"] and method == "POST":
+            present = set(account.list_tmdb(list_id))
+            added, existing, not_found = dict(empty), dict(empty), {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []}
+            new = [(k, t) for k, t in wanted if (k, t) not in present and t not in self.unknown_tmdb]
+            if len(lst["items"]) + len(new) > account.list_item_limit:
+                return self._limit_hit(f"list item count {account.list_item_limit}")
+            for kind, tmdb in wanted:
+                if tmdb in self.unknown_tmdb:
+                    not_found[kind + "s"].append({"ids": {"tmdb": tmdb}})
+                elif (kind, tmdb) in present:
+                    existing[kind + "s"] += 1
+                else:
+                    account._list_append(list_id, kind, tmdb)
+                    present.add((kind, tmdb))
+                    added[kind + "s"] += 1
+            return 201, {"added": added, "existing": existing, "not_found": not_found,
+                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+        if rest[1:] == ["items", "remove"] and method == "POST":
+            deleted, not_found = dict(empty), {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []}
+            for kind, tmdb in wanted:
+                before = len(lst["items"])
+                lst["items"] = [i for i in lst["items"] if not (i["type"] == kind and i[kind]["ids"]["tmdb"] == tmdb)]
+                if len(lst["items"]) < before:
+                    deleted[kind + "s"] += 1
+                else:
+                    not_found[kind + "s"].append({"ids": {"tmdb": tmdb}})
+            for rank, item in enumerate(sorted(lst["items"], key=lambda i: i["rank"]), start=1):
+                item["rank"] = rank
+            return 200, {"deleted": deleted, "not_found": not_found,
+                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+        if rest[1:] == ["items", "reorder"] and method == "POST":
+            by_id = {item["id"]: item for item in lst["items"]}
+            order = [i for i in body.get("rank", []) if i in by_id]
+            skipped = [i for i in body.get("rank", []) if i not in by_id]
+            rest_items = [i for i in sorted(lst["items"], key=lambda i: i["rank"]) if i["id"] not in set(order)]
+            for rank, item in enumerate([by_id[i] for i in order] + rest_items, start=1):
+                item["rank"] = rank
+            return 200, {"updated": len(order), "skipped_ids": skipped,
+                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+        return 404, None, {}

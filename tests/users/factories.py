@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from catalog.models import ContentItem
+from users.crypto import token_encrypt
+from users.models import ConnectionState, Interaction, InteractionKind, User
+
+
+class ContentItemFactory(factory.django.DjangoModelFactory):
+    """A minimal catalog row (the catalog app owns the real import; these are fixtures)."""
+
+    class Meta:
+        model = ContentItem
+        django_get_or_create = ("item_id",)
+
+    media_type = "movie"
+    tmdb_id = factory.Sequence(lambda n: 10_000 + n)
+    item_id = factory.LazyAttribute(lambda o: f"{o.media_type}_{o.tmdb_id}")
+    title = factory.LazyAttribute(lambda o: f"Title {o.tmdb_id}")
+    genre_ids = factory.LazyFunction(list)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    trakt_username = factory.Sequence(lambda n: f"viewer{n}")
+    trakt_slug = factory.LazyAttribute(lambda o: o.trakt_username)
+    display_name = factory.LazyAttribute(lambda o: o.trakt_username.title())
+    connection_state = ConnectionState.CONNECTED
+    token_expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=20))
+
+    class Params:
+        access_token = "access-plain"
+        refresh_token = "refresh-plain"
+
+    access_token_encrypted = factory.LazyAttribute(lambda o: token_encrypt(o.access_token))
+    refresh_token_encrypted = factory.LazyAttribute(lambda o: token_encrypt(o.refresh_token))
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    user = factory.SubFactory(UserFactory)
+    item = factory.SubFactory(ContentItemFactory)
+    kind = InteractionKind.VIEW
+    occurred_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from users.models import ConnectionState, User
+from users.services import user_feed_hit_record, users_feed_hits_flush, users_sync_due_enqueue
+from users.services.cadence import user_sync_bucket
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    calls: list[tuple[str, bool]] = []
+    monkeypatch.setattr("users.tasks.user_sync_task.delay", lambda user_id, full=False: calls.append((user_id, full)))
+    return calls
+
+
+def test_feed_hits_are_counted_in_the_cache_and_folded_into_a_daily_rate():
+    # given
+    user = UserFactory()
+    for _ in range(6):
+        user_feed_hit_record(user_id=str(user.pk))
+    # when
+    assert users_feed_hits_flush(now=NOW) == 1
+    # then
+    user.refresh_from_db()
+    assert user.feed_hits_total == 6
+    assert user.feed_hits_per_day == pytest.approx(6 * math.log(2))
+    assert user.last_feed_hit_at is not None
+    # the counter was drained: a second flush a day later only decays
+    users_feed_hits_flush(now=NOW + dt.timedelta(days=1))
+    user.refresh_from_db()
+    assert (user.feed_hits_total, user.feed_hits_per_day) == (6, pytest.approx(3 * math.log(2)))
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "", None])
+def test_feed_hit_record_ignores_malformed_ids(user_id):
+    user_feed_hit_record(user_id=user_id)
+
+
+def test_feed_hit_record_never_raises_when_the_cache_is_down(monkeypatch):
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(cache, "incr", broken)
+    monkeypatch.setattr(cache, "add", broken)
+    user_feed_hit_record(user_id="0b8f7d1e-3a54-4d38-9e8a-5d0c2c0b6a11")
+
+
+@pytest.mark.parametrize(
+    ("hits_per_day", "last_hit_hours", "trakt_idle_days", "bucket"),
+    [
+        (10.0, 2, 1, "heavy"),
+        (10.0, 2, 90, "heavy"),  # uses the app a lot: keep polling even if Trakt is quiet
+        (1.0, 2, 1, "regular"),
+        (10.0, 30, 1, "regular"),  # heavy once, but not in the last 24 h
+        (0.0, None, 1, "quiet"),
+        (0.0, None, 45, "dormant"),
+        (1.0, 48, 45, "dormant"),
+    ],
+)
+def test_buckets(hits_per_day, last_hit_hours, trakt_idle_days, bucket):
+    user = User(
+        feed_hits_per_day=hits_per_day,
+        last_feed_hit_at=None if last_hit_hours is None else NOW - dt.timedelta(hours=last_hit_hours),
+        last_trakt_activity_at=NOW - dt.timedelta(days=trakt_idle_days),
+    )
+    assert user_sync_bucket(user=user, now=NOW) == bucket
+
+
+def test_sweep_queues_due_users_and_really_advances_their_schedule(queued, django_capture_on_commit_callbacks):
+    # given a new user (never synced), a quiet user due now, one not due and one needing re-auth
+    new = UserFactory(next_sync_at=None)
+    quiet = UserFactory(next_sync_at=timezone.now() - dt.timedelta(minutes=5))
+    UserFactory(next_sync_at=timezone.now() + dt.timedelta(hours=3))
+    UserFactory(next_sync_at=None, connection_state=ConnectionState.NEEDS_REAUTH)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        due = users_sync_due_enqueue()
+    # then
+    assert sorted(due) == sorted([str(new.pk), str(quiet.pk)])
+    assert sorted(queued) == sorted([(str(new.pk), False), (str(quiet.pk), False)])
+    quiet.refresh_from_db()
+    assert quiet.sync_bucket == "quiet"
+    assert quiet.next_sync_at > timezone.now() + dt.timedelta(hours=23)
+    # and an hour later the quiet user is not polled again
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert users_sync_due_enqueue(now=timezone.now() + dt.timedelta(hours=1)) == []
+    assert queued == []
+
+
+def test_heavy_feeds_user_is_polled_hourly(queued, django_capture_on_commit_callbacks):
+    user = UserFactory(next_sync_at=None)
+    for _ in range(20):
+        user_feed_hit_record(user_id=user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        users_sync_due_enqueue()
+    user.refresh_from_db()
+    assert user.sync_bucket == "heavy"
+    assert user.next_sync_at - timezone.now() < dt.timedelta(minutes=61)
+
+
+def test_a_quiet_user_who_starts_using_feeds_is_pulled_forward(queued, django_capture_on_commit_callbacks):
+    # given a quiet user synced two hours ago, next poll in 22 h
+    now = timezone.now()
+    user = UserFactory(sync_bucket="quiet", last_history_sync=now - dt.timedelta(hours=2),
+                       next_sync_at=now + dt.timedelta(hours=22))
+    # when they open Chillio a lot
+    for _ in range(20):
+        user_feed_hit_record(user_id=user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        due = users_sync_due_enqueue(now=now)
+    # then the heavy bucket's 1 h interval applies from their last sync: due now
+    assert due == [str(user.pk)]
+    user.refresh_from_db()
+    assert user.sync_bucket == "heavy"

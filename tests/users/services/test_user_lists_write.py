@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import pytest
+
+from users.contracts import ManagedListSpec
+from users.models import ListState, ManagedList, User
+from users.selectors import user_managed_lists
+from users.services import user_lists_write
+
+pytestmark = pytest.mark.django_db
+
+NAME = "Reclio • Recommended Movies"
+
+
+def _spec(*item_ids: str, key: str = "recommended_movies", name: str = NAME) -> ManagedListSpec:
+    return ManagedListSpec(key=key, name=name, description="Picked for you by Reclio", item_ids=tuple(item_ids))
+
+
+def _write_bodies(fake) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+    return [(r.method, r.path, r.body) for r in fake.writes()]
+
+
+def test_first_write_creates_a_private_list_and_adds_items_in_order(trakt_user, trakt_account, fake_trakt):
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603", "tv_1399", "movie_27205")])
+    # then
+    list_id = report.lists[0].trakt_list_id
+    assert _write_bodies(fake_trakt) == [
+        ("POST", "/users/me/lists", {
+            "name": NAME, "description": "Picked for you by Reclio", "privacy": "private",
+            "display_numbers": True, "allow_comments": False, "sort_by": "rank", "sort_how": "asc",
+        }),
+        ("POST", f"/users/me/lists/{list_id}/items", {
+            "movies": [{"ids": {"tmdb": 603}}, {"ids": {"tmdb": 27205}}], "shows": [{"ids": {"tmdb": 1399}}],
+        }),
+        # Trakt appends movies then shows; one reorder puts them in our order.
+        ("POST", f"/users/me/lists/{list_id}/items/reorder", {"rank": [
+            item["id"] for item in sorted(trakt_account.lists[list_id]["items"], key=lambda i: i["rank"])
+        ]}),
+    ]
+    assert trakt_account.list_tmdb(list_id) == [("movie", 603), ("show", 1399), ("movie", 27205)]
+    assert report.lists[0].created is True
+    row = ManagedList.objects.get()
+    assert (row.state, row.item_ids) == (ListState.OK, ["movie_603", "tv_1399", "movie_27205"])
+
+
+def test_second_run_with_the_same_picks_makes_zero_writes(trakt_user, fake_trakt):
+    # given
+    specs = [_spec("movie_603", "movie_604"), _spec("tv_1399", key="recommended_shows", name="Reclio • Recommended Shows")]
+    user_lists_write(user_id=trakt_user.pk, lists=specs)
+    fake_trakt.reset_log()
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=specs)
+    # then one read per list, nothing written
+    assert fake_trakt.writes() == []
+    assert report.writes == 0
+    assert [(r.method, r.path) for r in fake_trakt.requests] == [
+        ("GET", f"/users/me/lists/{report.lists[0].trakt_list_id}/items"),
+        ("GET", f"/users/me/lists/{report.lists[1].trakt_list_id}/items"),
+    ]
+
+
+def test_update_by_difference_removes_adds_and_reorders(trakt_user, trakt_account, fake_trakt):
+    # given a written list A B C D
+    first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_2", "movie_3", "movie_4")])
+    list_id = first.lists[0].trakt_list_id
+    fake_trakt.reset_log()
+    # when the picks become D E B A (C left, E is new)
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_4", "movie_5", "movie_2", "movie_1")])
+    # then
+    items = {i[i["type"]]["ids"]["tmdb"]: i["id"] for i in trakt_account.lists[list_id]["items"]}
+    assert _write_bodies(fake_trakt) == [
+        ("POST", f"/users/me/lists/{list_id}/items/remove", {"movies": [{"ids": {"tmdb": 3}}]}),
+        ("POST", f"/users/me/lists/{list_id}/items", {"movies": [{"ids": {"tmdb": 5}}]}),
+        ("POST", f"/users/me/lists/{list_id}/items/reorder", {"rank": [items[4], items[5], items[2], items[1]]}),
+    ]
+    assert trakt_account.list_tmdb(list_id) == [("movie", 4), ("movie", 5), ("movie", 2), ("movie", 1)]
+    assert (report.lists[0].added, report.lists[0].removed, report.lists[0].reordered) == (1, 1, True)
+
+
+def test_pure_removal_keeping_order_needs_no_reorder(trakt_user, fake_trakt):
+    first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_2", "movie_3")])
+    fake_trakt.reset_log()
+    user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_3")])
+    assert _write_bodies(fake_trakt) == [
+        ("POST", f"/users/me/lists/{first.lists[0].trakt_list_id}/items/remove", {"movies": [{"ids": {"tmdb": 2}}]})
+    ]
+
+
+def test_an_existing_list_with_the_same_name_is_adopted_not_recreated(trakt_user, trakt_account, fake_trakt):
+    # given the account already holds our list (e.g. after a reinstall)
+    list_id = trakt_account.add_list(NAME, item_tmdb=[("movie", 603)])
+    trakt_account.lists[list_id]["description"] = "Picked for you by Reclio"
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603", "movie_604")])
+    # then
+    assert report.lists[0].adopted is True
+    assert report.lists[0].trakt_list_id == list_id
+    assert _write_bodies(fake_trakt) == [
+        ("POST", f"/users/me/lists/{list_id}/items", {"movies": [{"ids": {"tmdb": 604}}]})
+    ]
+    assert len(trakt_account.lists) == 1
+
+
+def test_a_list_deleted_on_trakt_is_created_again(trakt_user, trakt_account, fake_trakt):
+    first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    del trakt_account.lists[first.lists[0].trakt_list_id]
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    assert report.lists[0].created is True
+    assert trakt_account.list_tmdb(report.lists[0].trakt_list_id) == [("movie", 603)]
+
+
+def test_list_limit_420_is_recorded_and_visible(trakt_user, trakt_account, fake_trakt):
+    # given a free account that already holds its 5 lists
+    for n in range(5):
+        trakt_account.add_list(f"Mine {n}")
+    specs = [_spec("movie_603"), _spec("tv_1399", key="recommended_shows", name="Reclio • Recommended Shows")]
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=specs)
+    # then only one create was attempted; both lists say why
+    assert [r.path for r in fake_trakt.writes()] == ["/users/me/lists"]
+    assert [r.state for r in report.lists] == ["limit_reached", "limit_reached"]
+    assert report.limit_reached is True
+    states = user_managed_lists(user_id=trakt_user.pk)
+    assert states["recommended_movies"].state == "limit_reached"
+    assert states["recommended_movies"].detail == "Trakt account limit reached: Trakt account limit reached (list count 5)"
+
+
+def test_items_are_sized_to_the_account_limit(trakt_user, trakt_account, fake_trakt):
+    trakt_account.list_item_limit = 3
+    User.objects.filter(pk=trakt_user.pk).update(limits_checked_at=None)
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec(*[f"movie_{n}" for n in range(1, 8)])])
+    assert trakt_account.list_tmdb(report.lists[0].trakt_list_id) == [("movie", 1), ("movie", 2), ("movie", 3)]
+    assert User.objects.get(pk=trakt_user.pk).list_item_limit == 3
+
+
+def test_titles_trakt_does_not_know_are_reported_not_retried(trakt_user, trakt_account, fake_trakt):
+    fake_trakt.unknown_tmdb = {999}
+    first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603", "movie_999")])
+    assert first.lists[0].not_found == ("movie_999",)
+    fake_trakt.reset_log()
+    user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603", "movie_999")])
+    # it tries again (Trakt may learn the title) but changes nothing else
+    assert [r.path for r in fake_trakt.writes()] == [f"/users/me/lists/{first.lists[0].trakt_list_id}/items"]
+
+
+def test_429_on_a_write_waits_retry_after(trakt_user, fake_trakt, waits):
+    fake_trakt.fail("POST", "/users/me/lists", 429, headers={"Retry-After": "4"})
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    assert report.lists[0].state == "ok"
+    assert 4.0 in waits
+
+
+def test_writes_are_paced_one_per_second_per_account(trakt_user, fake_trakt, waits, monkeypatch):
+    # given a frozen clock (waits are recorded, not slept)
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.25)
+    # when three writes happen
+    user_lists_write(user_id=trakt_user.pk, lists=[_spec("tv_1", "movie_2")])
+    # then each write took the next free one-second slot
+    assert waits == [0.75, 1.75, 2.75]
+
+
+def test_a_5xx_on_a_write_marks_the_list_retryable(trakt_user, fake_trakt):
+    fake_trakt.fail("POST", "/users/me/lists", 503, times=1)
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    assert report.retryable is True
+    assert report.lists[0].state == "error"
+    # next run recovers
+    assert user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")]).lists[0].state == "ok"
+
+
+def test_a_disconnected_user_is_skipped(trakt_user, fake_trakt):
+    User.objects.filter(pk=trakt_user.pk).update(connection_state="needs_reauth")
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    assert report.skipped_reason == "not connected (needs_reauth)"
+    assert fake_trakt.requests == []
+
+
+@pytest.mark.parametrize(("interval", "expected_429s"), [(1.0, 0), (0.0, 2)])
+def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
+    settings, waits, monkeypatch, interval, expected_429s
+):
+    from tests.fakes.trakt import FakeTrakt
+    from tests.users.factories import UserFactory
+
+    # given a Trakt that enforces 1 write/s on a virtual clock that advances only by our waits
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = interval
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.0)
+    with FakeTrakt(enforce_write_rate=True, clock=lambda: sum(waits)) as fake:
+        settings.TRAKT_API_URL = fake.url
+        fake.add_account("sean")
+        access, refresh = fake.issue_tokens("sean")
+        user = UserFactory(trakt_slug="sean", access_token=access, refresh_token=refresh)
+        # when three writes are needed (create, add, reorder)
+        report = user_lists_write(user_id=user.pk, lists=[_spec("tv_1", "movie_2")])
+        # then
+        assert report.lists[0].state == "ok"
+        assert len([r for r in fake.requests if r.status == 429]) == expected_429s
+        assert fake.accounts["sean"].list_tmdb(report.lists[0].trakt_list_id) == [("show", 1), ("movie", 2)]

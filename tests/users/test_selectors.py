@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from users.contracts import InteractionRecord
+from users.models import InteractionKind
+from users.selectors import (
+    user_get,
+    user_interactions,
+    user_last_watched_item_id,
+    user_managed_lists,
+    user_seen_item_ids,
+    user_top_genre_ids,
+    user_top_rated_item_ids,
+)
+from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def _at(days: int) -> dt.datetime:
+    return T0 + dt.timedelta(days=days)
+
+
+@pytest.fixture
+def history():  # type: ignore[no-untyped-def]
+    user = UserFactory()
+    heat = ContentItemFactory(tmdb_id=949, genre_ids=[28, 80])
+    alien = ContentItemFactory(tmdb_id=348, genre_ids=[27, 878])
+    dune = ContentItemFactory(tmdb_id=438631, genre_ids=[878, 12])
+    wire = ContentItemFactory(media_type="tv", tmdb_id=1438, genre_ids=[80, 18])
+    wish = ContentItemFactory(tmdb_id=1, genre_ids=[35])
+    InteractionFactory(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(1))
+    InteractionFactory(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(5))
+    InteractionFactory(user=user, item=alien, kind=InteractionKind.VIEW, occurred_at=_at(3))
+    InteractionFactory(user=user, item=wire, kind=InteractionKind.VIEW, occurred_at=_at(4))
+    InteractionFactory(user=user, item=heat, kind=InteractionKind.RATING, value=9, occurred_at=_at(2))
+    InteractionFactory(user=user, item=dune, kind=InteractionKind.RATING, value=9, occurred_at=_at(6))
+    InteractionFactory(user=user, item=alien, kind=InteractionKind.RATING, value=2, occurred_at=_at(3))
+    InteractionFactory(user=user, item=wish, kind=InteractionKind.WATCHLIST, occurred_at=_at(7))
+    return user
+
+
+def test_user_get_by_uuid_or_string_and_none_for_junk(history):
+    assert user_get(user_id=history.pk) == history
+    assert user_get(user_id=str(history.pk)) == history
+    assert user_get(user_id="nope") is None
+    assert user_get(user_id="6f1c0a4e-0d6b-4c7e-8a0b-7a7c5b0d9e21") is None
+
+
+def test_seen_ids_are_watched_or_rated_not_watchlisted(history):
+    assert user_seen_item_ids(user_id=history.pk) == {"movie_949", "movie_348", "movie_438631", "tv_1438"}
+
+
+def test_interactions_are_frozen_records_in_time_order(history):
+    records = user_interactions(user_id=history.pk)
+    assert records[0] == InteractionRecord(item_id="movie_949", kind="view", value=None, occurred_at=_at(1))
+    assert [r.occurred_at for r in records] == sorted(r.occurred_at for r in records)
+    assert len(records) == 8
+
+
+def test_last_watched_per_media_type(history):
+    assert user_last_watched_item_id(user_id=history.pk, media_type="movie") == "movie_949"
+    assert user_last_watched_item_id(user_id=history.pk, media_type="tv") == "tv_1438"
+    assert user_last_watched_item_id(user_id=UserFactory().pk, media_type="tv") is None
+
+
+def test_top_rated_highest_first_ties_by_recency(history):
+    assert user_top_rated_item_ids(user_id=history.pk) == ["movie_438631", "movie_949", "movie_348"]
+    assert user_top_rated_item_ids(user_id=history.pk, media_type="tv") == []
+    assert user_top_rated_item_ids(user_id=history.pk, limit=1) == ["movie_438631"]
+
+
+def test_top_genres_weigh_views_and_ratings(history):
+    # heat: view 1 + rating 2*(9-5.5)/4.5; dune: rating only; alien: view 1 + rating 2*(2-5.5)/4.5 (< 0)
+    assert user_top_genre_ids(user_id=history.pk, media_type="movie", limit=3) == [28, 80, 12]
+    assert user_top_genre_ids(user_id=history.pk, media_type="tv") == [18, 80]
+
+
+def test_managed_lists_state_is_empty_for_new_users(history):
+    assert user_managed_lists(user_id=history.pk) == {}
+    assert user_managed_lists(user_id="junk") == {}

@@ -1,0 +1,86 @@
+"""Frozen dataclasses that cross the users boundary (recsys, feeds, admin_tools read these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class InteractionRecord:
+    item_id: str  # catalog item id: movie_{tmdb} / tv_{tmdb}
+    kind: str  # users.models.InteractionKind value: view / rating / watchlist / dislike
+    value: int | None  # rating 1–10; None otherwise
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ManagedListSpec:
+    """What one managed Trakt list must hold, best first. ``key`` is stable across runs."""
+
+    key: str  # recommended_movies / recommended_shows / because_watched_movie / because_watched_show
+    name: str
+    description: str
+    item_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ManagedListState:
+    key: str
+    name: str
+    trakt_list_id: int | None
+    item_count: int
+    last_written_at: dt.datetime | None
+    state: str  # users.models.ListState value: ok / pending / limit_reached / error
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ListWriteResult:
+    key: str
+    trakt_list_id: int | None
+    state: str
+    created: bool = False
+    adopted: bool = False
+    added: int = 0
+    removed: int = 0
+    reordered: bool = False
+    writes: int = 0
+    not_found: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ListWriteReport:
+    user_id: str
+    lists: tuple[ListWriteResult, ...] = ()
+    requests: int = 0  # HTTP requests made, reads and writes (retries included)
+    writes: int = 0
+    skipped_reason: str = ""  # non-empty when nothing was attempted (not connected, …)
+    retryable: bool = False  # a transient Trakt failure left a list behind: run again later
+
+    @property
+    def limit_reached(self) -> bool:
+        return any(result.state == "limit_reached" for result in self.lists)
+
+
+@dataclass(frozen=True)
+class UserSyncSummary:
+    user_id: str
+    changed: bool = False  # something was stored (the recommender is notified)
+    full: bool = False
+    areas: tuple[str, ...] = ()  # what last_activities said changed: history / ratings / watchlist
+    views_added: int = 0
+    views_removed: int = 0
+    ratings_added: int = 0
+    ratings_updated: int = 0
+    ratings_removed: int = 0
+    watchlist_added: int = 0
+    watchlist_removed: int = 0
+    pending: int = 0  # interactions kept aside: title not in the catalog yet
+    promoted: int = 0  # pending interactions moved into history by this sync
+    unmapped: int = 0  # rows without a TMDB id (cannot ever join the catalog)
+    skipped_rows: int = 0  # rows that did not parse
+    requests: int = 0
+    skipped_reason: str = ""
+    errors: tuple[str, ...] = field(default=())

@@ -1,0 +1,71 @@
+"""Writes of the users app. Split by sub-domain; the public names are re-exported here.
+
+| module   | what                                                                     |
+|----------|--------------------------------------------------------------------------|
+| connect  | OAuth redirect and device flows → ``user_connect``                        |
+| tokens   | encrypted token storage, refresh with rotation, key rotation              |
+| sync     | ``user_sync_run``: last_activities → history / ratings / watchlist        |
+| interactions | storing what a sync fetched (views, states, pending titles)           |
+| cadence  | /feeds hit counters, adaptive buckets, the hourly due-user sweep          |
+| lists    | ``user_lists_write``: the diff-based Trakt list writer                     |
+| notify   | telling recsys / feeds by task name after commit                          |
+"""
+
+from __future__ import annotations
+
+from users.services.cadence import (
+    user_feed_hit_record,
+    users_feed_hits_flush,
+    users_sync_due_enqueue,
+    users_sync_enqueue,
+)
+from users.services.connect import (
+    TraktConnectError,
+    trakt_authorize_complete,
+    trakt_authorize_start,
+    trakt_configured,
+    trakt_device_start,
+    trakt_device_wait,
+    user_connect,
+)
+from users.services.lists import user_lists_write
+from users.services.notify import feeds_rows_refresh_request
+from users.services.sync import user_sync_failed_record, user_sync_run
+from users.services.tokens import (
+    user_disconnect,
+    user_mark_needs_reauth,
+    user_token_refresh,
+    user_tokens_reencrypt_all,
+    users_token_refresh_due,
+)
+
+__all__ = [
+    "TraktConnectError",
+    "feeds_rows_refresh_request",
+    "trakt_authorize_complete",
+    "trakt_authorize_start",
+    "trakt_configured",
+    "trakt_device_start",
+    "trakt_device_wait",
+    "user_connect",
+    "user_disconnect",
+    "user_feed_hit_record",
+    "user_lists_write",
+    "user_lists_rewrite_request",
+    "user_mark_needs_reauth",
+    "user_sync_failed_record",
+    "user_sync_run",
+    "user_token_refresh",
+    "user_tokens_reencrypt_all",
+    "users_feed_hits_flush",
+    "users_sync_due_enqueue",
+    "users_sync_enqueue",
+    "users_token_refresh_due",
+]
+
+
+def user_lists_rewrite_request(*, user_ids: list[str]) -> int:
+    """"Rewrite lists now": feeds owns the rows, so ask it (by task name) to rebuild and write them."""
+    for user_id in user_ids:
+        feeds_rows_refresh_request(user_id=user_id)
+    return len(user_ids)

@@ -1,0 +1,174 @@
+"""Adaptive sync cadence: who is polled how often, and the /feeds hit counters that drive it.
+
+Buckets (defaults; every interval is a setting, see docs/design/trakt.md):
+
+| bucket   | who                                                                 | poll every |
+|----------|---------------------------------------------------------------------|------------|
+| heavy    | ≥ TRAKT_SYNC_HEAVY_FEED_HITS_PER_DAY /feeds hits a day, one in 24 h  | 1 h        |
+| dormant  | no Trakt activity for TRAKT_SYNC_DORMANT_DAYS (and not heavy)         | 7 days     |
+| regular  | a /feeds hit in the last 7 days                                      | 6 h        |
+| quiet    | everyone else                                                         | 24 h       |
+
+A poll is one cheap ``GET /sync/last_activities`` when nothing changed. The hourly sweep picks users
+whose ``next_sync_at`` has passed and moves ``next_sync_at`` forward *before* queueing, so a quiet
+user is not re-queued every hour even when a sync fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from users.models import ConnectionState, User
+
+logger = logging.getLogger(__name__)
+
+HEAVY, REGULAR, QUIET, DORMANT = "heavy", "regular", "quiet", "dormant"
+REGULAR_WINDOW = dt.timedelta(days=7)
+HEAVY_WINDOW = dt.timedelta(hours=24)
+# Counters outlive a few missed sweeps; the last-hit timestamp outlives the regular window.
+HIT_COUNTER_TTL = 7 * 24 * 3600
+LAST_HIT_TTL = 8 * 24 * 3600
+
+
+def _hits_key(user_id: str) -> str:
+    return f"users:feed_hits:{user_id}"
+
+
+def _last_hit_key(user_id: str) -> str:
+    return f"users:feed_hit_at:{user_id}"
+
+
+def user_feed_hit_record(*, user_id: uuid.UUID | str) -> None:
+    """Count one /feeds request. Cheap (two cache calls), never raises, never touches the database."""
+    try:
+        key = str(uuid.UUID(str(user_id)))
+    except ValueError:
+        return
+    try:
+        cache.add(_hits_key(key), 0, timeout=HIT_COUNTER_TTL)
+        cache.incr(_hits_key(key))
+        cache.set(_last_hit_key(key), time.time(), timeout=LAST_HIT_TTL)
+    except Exception as exc:  # noqa: BLE001 - statistics must never break /feeds
+        logger.warning("feed_hit_record_failed user_id=%s error=%s", key, type(exc).__name__)
+
+
+def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
+    """Fold the cache counters into each user's decayed hits-per-day (24 h half-life). Returns users touched."""
+    now = now or timezone.now()
+    users = list(
+        User.objects.filter(connection_state=ConnectionState.CONNECTED).only(
+            "pk", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at", "feed_hits_flushed_at",
+            "sync_bucket", "next_sync_at", "last_history_sync", "last_trakt_activity_at",
+        )
+    )
+    if not users:
+        return 0
+    ids = [str(user.pk) for user in users]
+    try:
+        counts = cache.get_many([_hits_key(i) for i in ids])
+        last_hits = cache.get_many([_last_hit_key(i) for i in ids])
+    except Exception as exc:  # noqa: BLE001 - cadence falls back to the stored statistics
+        logger.warning("feed_hits_flush_cache_failed error=%s", type(exc).__name__)
+        return 0
+    touched = []
+    for user, user_id in zip(users, ids, strict=True):
+        hits = int(counts.get(_hits_key(user_id)) or 0)
+        if hits:
+            cache.decr(_hits_key(user_id), hits)  # atomic: hits arriving meanwhile stay counted
+        elapsed_days = (
+            (now - user.feed_hits_flushed_at).total_seconds() / 86400 if user.feed_hits_flushed_at else 1.0
+        )
+        decay = 0.5 ** max(0.0, elapsed_days)
+        # EWMA with a one-day half-life: a steady r hits/day converges to r.
+        user.feed_hits_per_day = user.feed_hits_per_day * decay + hits * math.log(2)
+        user.feed_hits_total += hits
+        last = last_hits.get(_last_hit_key(user_id))
+        if last is not None:
+            user.last_feed_hit_at = dt.datetime.fromtimestamp(float(last), tz=dt.UTC)
+        user.feed_hits_flushed_at = now
+        _pull_forward(user, now)
+        touched.append(user)
+    User.objects.bulk_update(
+        touched,
+        ["feed_hits_per_day", "feed_hits_total", "last_feed_hit_at", "feed_hits_flushed_at", "sync_bucket", "next_sync_at"],
+        batch_size=500,
+    )
+    return len(touched)
+
+
+def _pull_forward(user: User, now: dt.datetime) -> None:
+    """A user who just became busier (quiet → heavy) is due by the new bucket's interval, not the old one."""
+    bucket = user_sync_bucket(user=user, now=now)
+    if bucket == user.sync_bucket or user.next_sync_at is None:
+        return
+    since = user.last_history_sync or now
+    sooner = since + bucket_interval(bucket)
+    if sooner < user.next_sync_at:
+        user.next_sync_at = sooner
+        user.sync_bucket = bucket
+
+
+def user_sync_bucket(*, user: User, now: dt.datetime) -> str:
+    recent_hit = user.last_feed_hit_at is not None and user.last_feed_hit_at >= now - HEAVY_WINDOW
+    if recent_hit and user.feed_hits_per_day >= settings.TRAKT_SYNC_HEAVY_FEED_HITS_PER_DAY:
+        return HEAVY
+    dormant_since = now - dt.timedelta(days=settings.TRAKT_SYNC_DORMANT_DAYS)
+    if user.last_trakt_activity_at is not None and user.last_trakt_activity_at < dormant_since:
+        return DORMANT
+    if user.last_feed_hit_at is not None and user.last_feed_hit_at >= now - REGULAR_WINDOW:
+        return REGULAR
+    return QUIET
+
+
+def bucket_interval(bucket: str) -> dt.timedelta:
+    minutes = {
+        HEAVY: settings.TRAKT_SYNC_HEAVY_MINUTES,
+        REGULAR: settings.TRAKT_SYNC_REGULAR_MINUTES,
+        QUIET: settings.TRAKT_SYNC_QUIET_MINUTES,
+        DORMANT: settings.TRAKT_SYNC_DORMANT_MINUTES,
+    }[bucket]
+    return dt.timedelta(minutes=minutes)
+
+
+def user_sync_schedule_next(*, user: User, now: dt.datetime) -> None:
+    """Set ``sync_bucket`` and ``next_sync_at`` on the instance (the caller saves)."""
+    user.sync_bucket = user_sync_bucket(user=user, now=now)
+    user.next_sync_at = now + bucket_interval(user.sync_bucket)
+
+
+def users_sync_due_enqueue(*, now: dt.datetime | None = None) -> list[str]:
+    """The hourly sweep: refresh hit statistics, pick due users, advance their schedule, queue syncs."""
+    now = now or timezone.now()
+    users_feed_hits_flush(now=now)
+    with transaction.atomic():
+        due = list(
+            User.objects.select_for_update(skip_locked=True)
+            .filter(connection_state=ConnectionState.CONNECTED)
+            .exclude(next_sync_at__gt=now)
+            .order_by("next_sync_at")
+        )
+        for user in due:
+            user_sync_schedule_next(user=user, now=now)
+        User.objects.bulk_update(due, ["sync_bucket", "next_sync_at"], batch_size=500)
+        ids = [str(user.pk) for user in due]
+        users_sync_enqueue(user_ids=ids)
+    logger.info("user_sync_sweep due=%s", len(ids))
+    return ids
+
+
+def users_sync_enqueue(*, user_ids: list[str], full: bool = False) -> int:
+    """Queue one sync task per user after commit (admin action, API, sweep)."""
+    from users.tasks import user_sync_task
+
+    for user_id in user_ids:
+        transaction.on_commit(lambda user_id=user_id: user_sync_task.delay(user_id, full=full))
+    return len(user_ids)
