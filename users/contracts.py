@@ -15,6 +15,21 @@ class InteractionRecord:
 
 
 @dataclass(frozen=True)
+class InteractionRow:
+    """One interaction of any user, for bulk readers (recommender training and pushes).
+
+    ``id`` only grows: a changed rating is stored as a new row, so "everything after id N" is complete.
+    """
+
+    id: int
+    user_id: str  # our user UUID as a string
+    item_id: str
+    kind: str
+    value: int | None
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class ManagedListSpec:
     """What one managed Trakt list must hold, best first. ``key`` is stable across runs."""
 

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 
 from catalog.models import ContentItem
-from users.contracts import InteractionRecord, ManagedListState
+from users.contracts import InteractionRecord, InteractionRow, ManagedListState
 from users.models import Interaction, InteractionKind, ManagedList, User
 
 # How much each signal says about taste when weighing genres: a rating says more than a play.
@@ -50,6 +50,20 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
     return [
         InteractionRecord(item_id=item_id, kind=kind, value=value if kind != InteractionKind.VIEW else None, occurred_at=at)
         for item_id, kind, value, at in rows.values_list("item_id", "kind", "value", "occurred_at")
+    ]
+
+
+def interactions_since(*, after_id: int, limit: int) -> list[InteractionRow]:
+    """Interactions of every user with id > ``after_id``, oldest first, at most ``limit`` (bulk pushes)."""
+    rows = Interaction.objects.filter(pk__gt=after_id).order_by("pk")[:limit]
+    return [
+        InteractionRow(
+            id=pk, user_id=str(user_id), item_id=item_id, kind=kind,
+            value=value if kind != InteractionKind.VIEW else None, occurred_at=at,
+        )
+        for pk, user_id, item_id, kind, value, at in rows.values_list(
+            "pk", "user_id", "item_id", "kind", "value", "occurred_at"
+        )
     ]
 
 

@@ -117,15 +117,20 @@ def state_store(
         for item_id, (value, at) in desired.items()
         if item_id not in existing
     ]
-    to_update = []
-    for item_id, (value, at) in desired.items():
-        row = existing.get(item_id)
-        if row is not None and (row.value, row.occurred_at) != (value, at):
-            row.value, row.occurred_at = value, at
-            to_update.append(row)
+    # A changed rating or watchlist date is replaced by a new row rather than updated in place: row ids
+    # only grow, so consumers that read "everything after id N" (the Recombee push) see the change.
+    changed = [
+        row
+        for item_id, (value, at) in desired.items()
+        if (row := existing.get(item_id)) is not None and (row.value, row.occurred_at) != (value, at)
+    ]
+    to_create += [
+        Interaction(user=user, item_id=row.item_id, kind=kind, value=desired[row.item_id][0], occurred_at=desired[row.item_id][1])
+        for row in changed
+    ]
     gone = [row.pk for item_id, row in existing.items() if item_id not in desired]
+    Interaction.objects.filter(pk__in=[row.pk for row in changed]).delete()
     Interaction.objects.bulk_create(to_create, batch_size=BULK_BATCH)
-    Interaction.objects.bulk_update(to_update, ["value", "occurred_at"], batch_size=BULK_BATCH)
     removed = Interaction.objects.filter(pk__in=gone).delete()[0]
     PendingInteraction.objects.filter(user=user, kind=kind).delete()
     PendingInteraction.objects.bulk_create(
@@ -135,7 +140,7 @@ def state_store(
         ]
     )
     counts.pending += len(pending)
-    return len(to_create), len(to_update), removed
+    return len(to_create) - len(changed), len(changed), removed
 
 
 def pending_promote(*, user: User, present: set[str], counts: SyncCounts) -> None:

@@ -279,3 +279,22 @@ def test_pending_titles_stop_being_retried_after_many_failures(trakt_user, trakt
     user_sync_run(user_id=trakt_user.pk)  # no change on Trakt
     assert catalog_ensure.calls == []
     assert PendingInteraction.objects.count() == 1
+
+
+def test_a_changed_rating_gets_a_new_id_so_bulk_readers_after_a_cursor_see_it(
+    trakt_user, trakt_account, catalog_ensure, sent_tasks
+):
+    from users.selectors import interactions_since
+
+    # given a synced rating and a cursor after it
+    trakt_account.rate("show", 1399, 7, _iso(5))
+    user_sync_run(user_id=trakt_user.pk)
+    cursor = Interaction.objects.get(user=trakt_user, kind=InteractionKind.RATING).pk
+    assert interactions_since(after_id=cursor, limit=10) == []
+    # when the viewer changes it on Trakt
+    trakt_account.rate("show", 1399, 4, _iso(1))
+    user_sync_run(user_id=trakt_user.pk)
+    # then the new value is the only row after the cursor
+    [row] = interactions_since(after_id=cursor, limit=10)
+    assert (row.user_id, row.item_id, row.kind, row.value) == (str(trakt_user.pk), "tv_1399", "rating", 4)
+    assert row.id > cursor
