@@ -235,16 +235,21 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
         try:
             return index, number, tmdb_list_page(session, path=path, page=number, params=params)
         except (UpstreamError, TmdbParseError) as exc:
+            if isinstance(exc, UpstreamError) and exc.status == 401:
+                pool.rejected.set()
             tally.failure(f"list:{path}?{_query(params)}page={number}", str(exc))
             return index, number, None
 
     listed: dict[Key, TmdbListEntry] = {}
+    answered = 0
 
     def collect(results: Iterator[tuple[int, int, TmdbPage | None]]) -> list[tuple[int, int]]:
+        nonlocal answered
         more: list[tuple[int, int]] = []
         for index, number, result in results:
             if result is None:
                 continue
+            answered += 1
             media = sources[index][0]
             for entry in result.entries:
                 listed.setdefault((media, entry.tmdb_id), entry)
@@ -255,6 +260,10 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
 
     rest = collect(pool.map(page, [(index, 1) for index in range(len(sources))]))
     collect(pool.map(page, rest))
+    if pool.rejected.is_set():
+        raise TmdbCredentialsRejected("TMDB answered 401: check TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN")
+    if sources and not answered:
+        raise UpstreamError("TMDB answered no list page; is it down?", service="tmdb")
     return listed
 
 
