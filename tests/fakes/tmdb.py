@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -269,6 +270,24 @@ class FakeTmdb:
             },
         )
 
+    # --- control endpoints (for a fake running in another process) -------------------------------
+    def control(self, method: str, route: str, payload: Any) -> FakeReply:
+        """``GET /__fake/counts``, ``POST /__fake/reset_counts``, ``POST /__fake/update``
+        ``{"media_type", "id", "fields"}``, ``POST /__fake/remove`` ``{"media_type", "id"}``."""
+        if method == "GET" and route == "counts":
+            with self._lock:
+                return FakeReply(200, {"counts": dict(self.counts), "titles": len(self.titles)})
+        if method == "POST" and route == "reset_counts":
+            self.reset_counts()
+            return FakeReply(200, {"ok": True})
+        if method == "POST" and route == "update":
+            self.update(payload["media_type"], int(payload["id"]), **payload.get("fields", {}))
+            return FakeReply(200, {"ok": True})
+        if method == "POST" and route == "remove":
+            self.remove(payload["media_type"], int(payload["id"]))
+            return FakeReply(200, {"ok": True})
+        return FakeReply(404, NOT_FOUND)
+
     # --- mounting into `responses` --------------------------------------------------------------
     def mount_responses(self, rsps: Any, base_url: str) -> None:
         """Answer every GET under ``base_url`` from this fake, through ``responses`` (no sockets)."""
@@ -299,7 +318,7 @@ def _encode(body: Any) -> bytes:
 class FakeTmdbServer:
     """``FakeTmdb`` over real HTTP on 127.0.0.1 (threaded, keep-alive)."""
 
-    def __init__(self, fake: FakeTmdb, *, timeout_stall_seconds: float = 30.0) -> None:
+    def __init__(self, fake: FakeTmdb, *, port: int = 0, timeout_stall_seconds: float = 30.0) -> None:
         self.fake = fake
         self.timeout_stall_seconds = timeout_stall_seconds
         fake_ref, stall = fake, timeout_stall_seconds
@@ -307,12 +326,33 @@ class FakeTmdbServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out as separate writes; without TCP_NODELAY, Nagle plus the
+                # client's delayed ACK stalls every keep-alive response by ~40 ms.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 parts = urlsplit(self.path)
+                if parts.path.startswith("/__fake/"):
+                    self._send(fake_ref.control("GET", parts.path[len("/__fake/"):], None))
+                    return
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 reply = fake_ref.handle(parts.path, query, dict(self.headers.items()))
                 if reply.timeout:
                     time.sleep(stall)
+                self._send(reply)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API (control endpoints only)
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"null")
+                if not parts.path.startswith("/__fake/"):
+                    self._send(FakeReply(405, {"success": False, "status_code": 3}))
+                    return
+                self._send(fake_ref.control("POST", parts.path[len("/__fake/"):], payload))
+
+            def _send(self, reply: FakeReply) -> None:
                 body = _encode(reply.body)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json;charset=utf-8")
@@ -325,7 +365,7 @@ class FakeTmdbServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tmdb", daemon=True)
 
@@ -419,3 +459,37 @@ def fake_titles_from_shared_data(data_dir: Path, *, limit: int = 10_000) -> list
     ]
     shows = shows[: limit // 4] if len(shows) > limit // 4 else shows
     return shows + movies[: max(0, limit - len(shows))]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the fake as its own process: ``python -m tests.fakes.tmdb --data ../shared/data --port 8765``.
+
+    Prints ``FAKE_TMDB_URL=<base url>`` once listening (for scripts), then serves until killed.
+    """
+    import argparse
+    import os
+    import sys
+
+    parser = argparse.ArgumentParser(description="Fake TMDB v3 API on 127.0.0.1")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("RECLIO_SHARED_DATA", "../shared/data")))
+    parser.add_argument("--titles", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", default="fake-tmdb-key")
+    parser.add_argument("--bearer", default=None)
+    args = parser.parse_args(argv)
+    repo = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(repo))  # catalog.datasets builds the titles (pure Python, no Django needed)
+    fake = FakeTmdb(api_key=args.api_key, bearer=args.bearer)
+    fake.add_many(fake_titles_from_shared_data(args.data, limit=args.titles))
+    server = FakeTmdbServer(fake, port=args.port)
+    print(f"FAKE_TMDB_URL={server.base_url}", flush=True)
+    try:
+        server._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server._server.server_close()
+
+
+if __name__ == "__main__":
+    main()
