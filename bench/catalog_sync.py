@@ -53,7 +53,9 @@ def fake_process(data: Path, titles: int, api_key: str):  # type: ignore[no-unty
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key],
-        cwd=repo, stdout=subprocess.PIPE, text=True,
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = process.stdout.readline().strip() if process.stdout else ""
@@ -74,7 +76,7 @@ def _run(label: str, fake: RemoteFake, *, full: bool = False) -> dict:
     seconds = time.perf_counter() - started
     counts = fake.counts()
     titles = summary.fetched
-    print(
+    print(  # noqa: T201 - a benchmark reports on stdout
         f"{label:<34} {seconds:8.2f} s  mode={summary.mode:<11} status={summary.status:<7} "
         f"fetched={titles:>6} created={summary.created:>6} updated={summary.updated:>4} "
         f"refreshed={summary.refreshed:>5} failed={summary.failed:>3}  "
@@ -107,8 +109,10 @@ def main() -> int:
     # Lists are how a full run discovers titles: read them to the end (TMDB serves ≤ 500 pages).
     settings.CATALOG_SYNC_LIST_PAGES = 500
     settings.LOGGING_CONFIG = None
-    print(f"fake TMDB: {len(titles)} titles ({sum(m == 'movie' for m, _ in titles)} movies, "
-          f"{sum(m == 'tv' for m, _ in titles)} shows); concurrency={args.concurrency}")
+    print(  # noqa: T201 - a benchmark reports on stdout
+        f"fake TMDB: {len(titles)} titles ({sum(m == 'movie' for m, _ in titles)} movies, "
+        f"{sum(m == 'tv' for m, _ in titles)} shows); concurrency={args.concurrency}"
+    )
 
     with fake_process(args.data, args.titles, settings.TMDB_API_KEY) as fake, throwaway_database():
         settings.TMDB_BASE_URL = fake.base_url
@@ -120,8 +124,10 @@ def main() -> int:
         for media, details in changed:
             fake.update(media, details["id"], overview=details.get("overview", "") + " (edited)")
         third = _run("3. incremental, 50 titles edited", fake)
-    print(f"   seams: {seams['reembed_ids']} ids handed to re-embedding, "
-          f"{seams['catalog_changed_ids']} ids announced to recsys.catalog_changed")
+    print(  # noqa: T201 - a benchmark reports on stdout
+        f"   seams: {seams['reembed_ids']} ids handed to re-embedding, "
+        f"{seams['catalog_changed_ids']} ids announced to recsys.catalog_changed"
+    )
 
     if args.limited_titles:
         with fake_process(args.data, args.limited_titles, settings.TMDB_API_KEY) as fake, throwaway_database():
@@ -129,13 +135,15 @@ def main() -> int:
             settings.TMDB_MAX_REQUESTS_PER_SECOND = args.limited_rate
             limited = _run(f"4. full sync at {args.limited_rate:g} req/s ({args.limited_titles} titles)", fake)
             observed = limited["counts"].get("total", 0) / limited["seconds"]
-            print(f"   observed request rate: {observed:.1f} req/s (limit {args.limited_rate:g})")
+            print(f"   observed request rate: {observed:.1f} req/s (limit {args.limited_rate:g})")  # noqa: T201 - a benchmark reports on stdout
 
     ok = second["counts"].get("details", 0) == 0 and third["counts"].get("details", 0) == 50
-    print(f"RESULT full: {first['summary'].fetched / first['seconds']:.0f} titles/s, "
-          f"{first['counts'].get('total', 0)} requests; no-change rerun detail calls: "
-          f"{second['counts'].get('details', 0)}; 50-edit rerun detail calls: {third['counts'].get('details', 0)}"
-          f" -> {'OK' if ok else 'FAILED'}")
+    print(  # noqa: T201 - a benchmark reports on stdout
+        f"RESULT full: {first['summary'].fetched / first['seconds']:.0f} titles/s, "
+        f"{first['counts'].get('total', 0)} requests; no-change rerun detail calls: "
+        f"{second['counts'].get('details', 0)}; 50-edit rerun detail calls: {third['counts'].get('details', 0)}"
+        f" -> {'OK' if ok else 'FAILED'}"
+    )
     return 0 if ok else 1
 
 

@@ -173,9 +173,7 @@ class ContentItemAdmin(admin.ModelAdmin):
         selected = list(queryset.values_list("item_id", flat=True))
         queued = catalog_items_reembed(item_ids=selected)
         level = messages.SUCCESS if queued else messages.WARNING
-        self.message_user(
-            request, f"Queued {queued} of {len(selected)} title(s) for re-embedding.", level
-        )
+        self.message_user(request, f"Queued {queued} of {len(selected)} title(s) for re-embedding.", level)
 
 
 @admin.register(ContentSyncRun)

@@ -31,31 +31,80 @@ from typing import Any
 # https://developer.themoviedb.org/reference/genre-movie-list (stable ids; "Foreign" is a retired
 # genre still present in older exports).
 TMDB_MOVIE_GENRES = {
-    "Action": 28, "Adventure": 12, "Animation": 16, "Comedy": 35, "Crime": 80, "Documentary": 99,
-    "Drama": 18, "Family": 10751, "Fantasy": 14, "History": 36, "Horror": 27, "Music": 10402,
-    "Mystery": 9648, "Romance": 10749, "Science Fiction": 878, "TV Movie": 10770, "Thriller": 53,
-    "War": 10752, "Western": 37, "Foreign": 10769,
+    "Action": 28,
+    "Adventure": 12,
+    "Animation": 16,
+    "Comedy": 35,
+    "Crime": 80,
+    "Documentary": 99,
+    "Drama": 18,
+    "Family": 10751,
+    "Fantasy": 14,
+    "History": 36,
+    "Horror": 27,
+    "Music": 10402,
+    "Mystery": 9648,
+    "Romance": 10749,
+    "Science Fiction": 878,
+    "TV Movie": 10770,
+    "Thriller": 53,
+    "War": 10752,
+    "Western": 37,
+    "Foreign": 10769,
 }
 # https://developer.themoviedb.org/reference/genre-tv-list
 TMDB_TV_GENRES = {
-    "Action & Adventure": 10759, "Animation": 16, "Comedy": 35, "Crime": 80, "Documentary": 99, "Drama": 18,
-    "Family": 10751, "Kids": 10762, "Mystery": 9648, "News": 10763, "Reality": 10764,
-    "Sci-Fi & Fantasy": 10765, "Soap": 10766, "Talk": 10767, "War & Politics": 10768, "Western": 37,
+    "Action & Adventure": 10759,
+    "Animation": 16,
+    "Comedy": 35,
+    "Crime": 80,
+    "Documentary": 99,
+    "Drama": 18,
+    "Family": 10751,
+    "Kids": 10762,
+    "Mystery": 9648,
+    "News": 10763,
+    "Reality": 10764,
+    "Sci-Fi & Fantasy": 10765,
+    "Soap": 10766,
+    "Talk": 10767,
+    "War & Politics": 10768,
+    "Western": 37,
 }
 # MovieLens genre → TMDB movie genre; the rest (IMAX, Film-Noir) become keywords.
 MOVIELENS_GENRES = {
-    "Action": "Action", "Adventure": "Adventure", "Animation": "Animation", "Children": "Family",
-    "Comedy": "Comedy", "Crime": "Crime", "Documentary": "Documentary", "Drama": "Drama", "Fantasy": "Fantasy",
-    "Horror": "Horror", "Musical": "Music", "Mystery": "Mystery", "Romance": "Romance",
-    "Sci-Fi": "Science Fiction", "Thriller": "Thriller", "War": "War", "Western": "Western",
+    "Action": "Action",
+    "Adventure": "Adventure",
+    "Animation": "Animation",
+    "Children": "Family",
+    "Comedy": "Comedy",
+    "Crime": "Crime",
+    "Documentary": "Documentary",
+    "Drama": "Drama",
+    "Fantasy": "Fantasy",
+    "Horror": "Horror",
+    "Musical": "Music",
+    "Mystery": "Mystery",
+    "Romance": "Romance",
+    "Sci-Fi": "Science Fiction",
+    "Thriller": "Thriller",
+    "War": "War",
+    "Western": "Western",
 }
 # Netflix "listed_in" → TMDB TV genre(s); the rest ("International TV Shows", "British TV Shows",
 # "Teen TV Shows" …) become keywords, which the embedding text uses.
 NETFLIX_TV_GENRES = {
-    "TV Dramas": ("Drama",), "TV Comedies": ("Comedy",), "Crime TV Shows": ("Crime",), "Kids' TV": ("Kids",),
-    "Docuseries": ("Documentary",), "Science & Nature TV": ("Documentary",), "Reality TV": ("Reality",),
-    "Anime Series": ("Animation",), "TV Action & Adventure": ("Action & Adventure",),
-    "TV Mysteries": ("Mystery",), "TV Sci-Fi & Fantasy": ("Sci-Fi & Fantasy",),
+    "TV Dramas": ("Drama",),
+    "TV Comedies": ("Comedy",),
+    "Crime TV Shows": ("Crime",),
+    "Kids' TV": ("Kids",),
+    "Docuseries": ("Documentary",),
+    "Science & Nature TV": ("Documentary",),
+    "Reality TV": ("Reality",),
+    "Anime Series": ("Animation",),
+    "TV Action & Adventure": ("Action & Adventure",),
+    "TV Mysteries": ("Mystery",),
+    "TV Sci-Fi & Fantasy": ("Sci-Fi & Fantasy",),
     "Stand-Up Comedy & Talk Shows": ("Comedy", "Talk"),
 }
 
@@ -194,7 +243,10 @@ def movielens_records(
     *, movielens_dir: Path, tmdb_csv: Path | None = None, tmdb5000_csv: Path | None = None
 ) -> Iterator[DatasetRecord]:
     """Every MovieLens movie with a tmdbId, enriched from whichever TMDB file knows it."""
-    movies = {row["movieId"]: (row["title"], _split(row.get("genres"), "|")) for row in _csv_rows(movielens_dir / "movies.csv")}
+    movies = {
+        row["movieId"]: (row["title"], _split(row.get("genres"), "|"))
+        for row in _csv_rows(movielens_dir / "movies.csv")
+    }
     tm = tmdb_csv_read(tmdb_csv) if tmdb_csv else {}
     t5 = tmdb5000_csv_read(tmdb5000_csv) if tmdb5000_csv else {}
     seen: set[int] = set()

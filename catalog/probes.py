@@ -34,15 +34,15 @@ def tmdb_probe() -> ProbeResult:
 
 def catalog_sync_probe() -> ProbeResult:
     started = time.perf_counter()
-    last = (
-        ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
-    )
+    last = ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
     facts = {"titles": ContentItem.objects.count()}
     elapsed = (time.perf_counter() - started) * 1000
     if last is None:
         return ProbeResult("catalog_sync", False, "the content sync has never succeeded", elapsed, facts)
     age_hours = (timezone.now() - last.started_at).total_seconds() / 3600
-    facts.update({"last_sync_age_hours": round(age_hours, 1), "last_sync_status": last.status, "last_sync_failed": last.failed})
+    facts.update(
+        {"last_sync_age_hours": round(age_hours, 1), "last_sync_status": last.status, "last_sync_failed": last.failed}
+    )
     if age_hours > STALE_AFTER_HOURS:
         return ProbeResult("catalog_sync", False, f"last good content sync {age_hours:.0f} h ago", elapsed, facts)
     return ProbeResult("catalog_sync", True, "ok", elapsed, facts)

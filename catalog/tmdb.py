@@ -182,9 +182,7 @@ def tmdb_title_parse(data: Any, *, media_type: str) -> TmdbTitle:
         raise TmdbParseError("missing title" if is_movie else "missing name")
     release_date = _date(data, "release_date" if is_movie else "first_air_date")
 
-    genres = tuple(
-        TmdbGenre(id=_int(g, "id", required=True), name=_str(g, "name")) for g in _objects(data, "genres")
-    )
+    genres = tuple(TmdbGenre(id=_int(g, "id", required=True), name=_str(g, "name")) for g in _objects(data, "genres"))
     # Movies nest keywords under "keywords", shows under "results".
     keyword_rows = _objects(_dict(data, "keywords"), "keywords" if is_movie else "results")
     keywords = tuple(name for name in (_str(k, "name") for k in keyword_rows) if name)

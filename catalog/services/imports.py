@@ -101,7 +101,9 @@ def catalog_tmdb_jsonl_import(
                     errors.append(f"line {number}: {exc}")
 
     result, sources = _upsert_stream(titles(), progress=progress)
-    return _summary(result, read=counts["read"], skipped=counts["skipped"], sources=sources, errors=errors, started=started)
+    return _summary(
+        result, read=counts["read"], skipped=counts["skipped"], sources=sources, errors=errors, started=started
+    )
 
 
 def catalog_records_parse(records: Iterable[DatasetRecord], *, errors: list[str]) -> Iterator[tuple[TmdbTitle, str]]:

@@ -64,9 +64,7 @@ def _lock_seconds() -> int:
 
 
 def content_sync_last_good() -> ContentSyncRun | None:
-    return (
-        ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
-    )
+    return ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
 
 
 def content_sync_run(*, full: bool = False) -> SyncSummary:
@@ -143,17 +141,37 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
     logger.info(
         "content_sync_finished run=%s mode=%s status=%s candidates=%d fetched=%d created=%d updated=%d "
         "refreshed=%d unchanged=%d gone=%d failed=%d requests=%d seconds=%.1f",
-        run.pk, summary.mode, summary.status, summary.candidates, summary.fetched, summary.created,
-        summary.updated, summary.refreshed, summary.unchanged, summary.gone, summary.failed,
-        summary.requests, summary.seconds,
+        run.pk,
+        summary.mode,
+        summary.status,
+        summary.candidates,
+        summary.fetched,
+        summary.created,
+        summary.updated,
+        summary.refreshed,
+        summary.unchanged,
+        summary.gone,
+        summary.failed,
+        summary.requests,
+        summary.seconds,
     )
     return summary
 
 
 def _run_store(run: ContentSyncRun, summary: SyncSummary) -> None:
     for name in (
-        "status", "candidates", "fetched", "created", "updated", "refreshed", "unchanged", "gone", "failed",
-        "reembed_queued", "requests", "detail",
+        "status",
+        "candidates",
+        "fetched",
+        "created",
+        "updated",
+        "refreshed",
+        "unchanged",
+        "gone",
+        "failed",
+        "reembed_queued",
+        "requests",
+        "detail",
     ):
         setattr(run, name, getattr(summary, name))
     run.failures = list(summary.failures)
@@ -220,7 +238,12 @@ def _list_sources() -> list[tuple[str, str, dict[str, Any], int]]:
         sources.extend((media, path, {}, settings.CATALOG_SYNC_LIST_PAGES) for path in paths)
         for genre in _discover_genres(media):
             sources.append(
-                (media, f"discover/{media}", {**DISCOVER_PARAMS, "with_genres": genre}, settings.CATALOG_SYNC_DISCOVER_PAGES)
+                (
+                    media,
+                    f"discover/{media}",
+                    {**DISCOVER_PARAMS, "with_genres": genre},
+                    settings.CATALOG_SYNC_DISCOVER_PAGES,
+                )
             )
     return sources
 
@@ -297,8 +320,17 @@ def content_sync_summary_from_run(run: ContentSyncRun) -> SyncSummary:
     values = {
         name: getattr(run, name)
         for name in (
-            "candidates", "fetched", "created", "updated", "refreshed", "unchanged", "gone", "failed",
-            "reembed_queued", "requests", "detail",
+            "candidates",
+            "fetched",
+            "created",
+            "updated",
+            "refreshed",
+            "unchanged",
+            "gone",
+            "failed",
+            "reembed_queued",
+            "requests",
+            "detail",
         )
     }
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0

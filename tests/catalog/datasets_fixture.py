@@ -20,7 +20,7 @@ TMDB_MOVIES_HEADER = (
 )
 TMDB_MOVIES = TMDB_MOVIES_HEADER + (
     "862,tt0114709,2.5,0,0,Toy Story,Tom Hanks|Tim Allen|Don Rickles|Jim Varney|Wallace Shawn|John Ratzenberger,,"
-    "John Lasseter,,toy|friendship,\"Led by Woody, Andy's toys live happily.\",81,Animation|Comedy|Family,Pixar,"
+    'John Lasseter,,toy|friendship,"Led by Woody, Andy\'s toys live happily.",81,Animation|Comedy|Family,Pixar,'
     "10/30/95,3000,7.7,1995,0,0\r\n"
     "9087,tt0112346,0.8,0,0,The American President,Michael Douglas|Annette Bening,,Rob Reiner,Why can't the most "
     "powerful man in the world have the one thing he wants most?,president|widower,A widowed president falls in "
@@ -41,7 +41,7 @@ TMDB5000 = TMDB5000_HEADER + (
     + _csv_json([{"id": 16, "name": "Animation"}, {"id": 35, "name": "Comedy"}, {"id": 10751, "name": "Family"}])
     + ",,862,"
     + _csv_json([{"id": 931, "name": "jealousy"}, {"id": 4290, "name": "toy"}, {"id": 5202, "name": "boy"}])
-    + ",en,Toy Story,\"Led by Woody, Andy's toys live happily in his room.\",21.9,[],[],1995-10-30,0,81,[],Released,,"
+    + ',en,Toy Story,"Led by Woody, Andy\'s toys live happily in his room.",21.9,[],[],1995-10-30,0,81,[],Released,,'
     "Toy Story,7.7,5415\r\n"
 )
 NETFLIX = (

@@ -12,8 +12,14 @@ CHANGELIST = "/staff/catalog/contentitem/"
 @pytest.fixture
 def items():  # type: ignore[no-untyped-def]
     return [
-        ContentItemFactory(media_type="movie", tmdb_id=603, title="The Matrix", embedding_model="all-MiniLM-L6-v2",
-                           embedding_dim=384, recombee_synced=True),
+        ContentItemFactory(
+            media_type="movie",
+            tmdb_id=603,
+            title="The Matrix",
+            embedding_model="all-MiniLM-L6-v2",
+            embedding_dim=384,
+            recombee_synced=True,
+        ),
         ContentItemFactory(media_type="tv", tmdb_id=1399, title="Game of Thrones"),
         ContentItemFactory(media_type="tv", tmdb_id=-7, title="Netflix Show"),
     ]
@@ -97,7 +103,9 @@ def test_sync_runs_changelist_and_run_now_button(admin_client, monkeypatch, djan
     # given
     from django.utils import timezone
 
-    ContentSyncRun.objects.create(mode="full", status="ok", started_at=timezone.now(), finished_at=timezone.now(), created=5)
+    ContentSyncRun.objects.create(
+        mode="full", status="ok", started_at=timezone.now(), finished_at=timezone.now(), created=5
+    )
     calls: list[dict] = []
     monkeypatch.setattr("catalog.tasks.content_sync_task.delay", lambda **kw: calls.append(kw))
 

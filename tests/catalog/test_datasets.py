@@ -44,12 +44,22 @@ def test_movielens_join_prefers_richer_sources_and_keeps_every_linked_movie(tmp_
     toy = records[862]
     assert toy.source == "tmdb5000+tmdb"
     assert [k["name"] for k in toy.details["keywords"]["keywords"]] == ["jealousy", "toy", "boy"]
-    assert [c["name"] for c in toy.details["credits"]["cast"]] == ["Tom Hanks", "Tim Allen", "Don Rickles", "Jim Varney", "Wallace Shawn"]
+    assert [c["name"] for c in toy.details["credits"]["cast"]] == [
+        "Tom Hanks",
+        "Tim Allen",
+        "Don Rickles",
+        "Jim Varney",
+        "Wallace Shawn",
+    ]
     assert toy.details["credits"]["crew"] == [{"name": "John Lasseter", "job": "Director"}]
     assert (toy.details["release_date"], toy.details["vote_count"]) == ("1995-10-30", 5415)
     president = records[9087]
     assert (president.source, president.details["release_date"]) == ("tmdb", "1995-11-17")
-    assert president.details["genres"] == [{"id": 35, "name": "Comedy"}, {"id": 18, "name": "Drama"}, {"id": 10749, "name": "Romance"}]
+    assert president.details["genres"] == [
+        {"id": 35, "name": "Comedy"},
+        {"id": 18, "name": "Drama"},
+        {"id": 10749, "name": "Romance"},
+    ]
     obscure = records[77777]
     assert (obscure.source, obscure.details["title"], obscure.year) == ("movielens", "Obscure Film", 1931)
     assert obscure.details["genres"] == [{"id": 9648, "name": "Mystery"}]

@@ -29,5 +29,7 @@ def test_tmdb_probe_without_credentials(settings):
 @pytest.mark.parametrize(("hours_ago", "ok"), [(None, False), (2, True), (48, False)])
 def test_catalog_sync_probe_checks_freshness(hours_ago, ok):
     if hours_ago is not None:
-        ContentSyncRun.objects.create(mode="incremental", status="ok", started_at=timezone.now() - dt.timedelta(hours=hours_ago))
+        ContentSyncRun.objects.create(
+            mode="incremental", status="ok", started_at=timezone.now() - dt.timedelta(hours=hours_ago)
+        )
     assert catalog_sync_probe().ok is ok

@@ -26,8 +26,11 @@ def test_movie_details_parse_into_our_dataclass():
         release_date="1999-03-30",
         credits={
             "cast": [{"name": f"Actor {i}", "order": 6 - i} for i in range(7)],
-            "crew": [{"name": "Lana Wachowski", "job": "Director"}, {"name": "Someone", "job": "Producer"},
-                     {"name": "Lilly Wachowski", "job": "Director"}],
+            "crew": [
+                {"name": "Lana Wachowski", "job": "Director"},
+                {"name": "Someone", "job": "Producer"},
+                {"name": "Lilly Wachowski", "job": "Director"},
+            ],
         },
         keywords={"keywords": [{"id": 1, "name": "dystopia"}, {"id": 2, "name": "hacker"}]},
     )
@@ -45,9 +48,13 @@ def test_movie_details_parse_into_our_dataclass():
 
 def test_tv_details_use_name_first_air_date_creators_and_results_keywords():
     # given
-    body = tv_details(1399, "Game of Thrones", first_air_date="2011-04-17",
-                      created_by=[{"name": "David Benioff"}, {"name": "D. B. Weiss"}],
-                      keywords={"results": [{"id": 1, "name": "dragon"}]})
+    body = tv_details(
+        1399,
+        "Game of Thrones",
+        first_air_date="2011-04-17",
+        created_by=[{"name": "David Benioff"}, {"name": "D. B. Weiss"}],
+        keywords={"results": [{"id": 1, "name": "dragon"}]},
+    )
 
     # when
     title = tmdb_title_parse(body, media_type="tv")
@@ -64,7 +71,11 @@ def test_nulls_and_empty_dates_become_defaults():
         media_type="movie",
     )
     assert (title.release_date, title.year, title.tagline, title.poster_path, title.vote_average) == (
-        None, None, "", "", 0.0,
+        None,
+        None,
+        "",
+        "",
+        0.0,
     )
 
 
@@ -117,7 +128,11 @@ def test_read_access_token_is_sent_as_bearer_and_not_in_the_url(settings):
 def test_changes_span_is_at_most_14_days(settings):
     with pytest.raises(ValueError, match="14 days"):
         tmdb_changes_page(
-            tmdb_session_build(), media_type="movie", start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 1, 20), page=1
+            tmdb_session_build(),
+            media_type="movie",
+            start_date=dt.date(2026, 1, 1),
+            end_date=dt.date(2026, 1, 20),
+            page=1,
         )
 
 

@@ -40,7 +40,11 @@ CHANGES_PAGE_SIZE = 100
 MAX_PAGE = 500
 NOT_FOUND = {"success": False, "status_code": 34, "status_message": "The resource you requested could not be found."}
 BAD_KEY = {"success": False, "status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."}
-RATE_LIMITED = {"success": False, "status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40)."}
+RATE_LIMITED = {
+    "success": False,
+    "status_code": 25,
+    "status_message": "Your request count (#) is over the allowed limit of (40).",
+}
 MEDIA = ("movie", "tv")
 
 
@@ -59,7 +63,9 @@ def _date_field(media_type: str) -> str:
 class FakeTmdb:
     """TMDB's state and routing. Thread-safe; counts every request by kind."""
 
-    def __init__(self, *, api_key: str | None = "fake-tmdb-key", bearer: str | None = None, today: dt.date | None = None):
+    def __init__(
+        self, *, api_key: str | None = "fake-tmdb-key", bearer: str | None = None, today: dt.date | None = None
+    ):
         self.api_key = api_key
         self.bearer = bearer
         self.today = today or dt.datetime.now(dt.UTC).date()
@@ -180,7 +186,9 @@ class FakeTmdb:
 
     def _genres(self, media_type: str) -> list[dict[str, Any]]:
         with self._lock:
-            seen = {g["id"]: g["name"] for (m, _), d in self.titles.items() if m == media_type for g in d.get("genres", [])}
+            seen = {
+                g["id"]: g["name"] for (m, _), d in self.titles.items() if m == media_type for g in d.get("genres", [])
+            }
         return [{"id": gid, "name": name} for gid, name in sorted(seen.items())]
 
     def _summary(self, media_type: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -223,7 +231,14 @@ class FakeTmdb:
     def _list(self, media_type: str, name: str, query: dict[str, str]) -> FakeReply:
         page = int(query.get("page", "1"))
         if not 1 <= page <= MAX_PAGE:
-            return FakeReply(400, {"success": False, "status_code": 22, "status_message": "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer."})
+            return FakeReply(
+                400,
+                {
+                    "success": False,
+                    "status_code": 22,
+                    "status_message": "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.",  # noqa: E501 - TMDB's wording
+                },
+            )
         rows = self._ordered(media_type, "popular" if name in ("trending", "discover") else name)
         if name == "discover":
             if query.get("with_genres"):
@@ -254,7 +269,14 @@ class FakeTmdb:
         end = dt.date.fromisoformat(query["end_date"]) if query.get("end_date") else self.today
         start = dt.date.fromisoformat(query["start_date"]) if query.get("start_date") else end - dt.timedelta(days=1)
         if (end - start).days > 14:
-            return FakeReply(422, {"success": False, "status_code": 22, "status_message": "Invalid date range: Should be a range no longer than 14 days."})
+            return FakeReply(
+                422,
+                {
+                    "success": False,
+                    "status_code": 22,
+                    "status_message": "Invalid date range: Should be a range no longer than 14 days.",
+                },
+            )
         page = int(query.get("page", "1"))
         with self._lock:
             ids = list(dict.fromkeys(i for day, m, i in self.changes if m == media_type and start <= day <= end))
@@ -335,7 +357,7 @@ class FakeTmdbServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 parts = urlsplit(self.path)
                 if parts.path.startswith("/__fake/"):
-                    self._send(fake_ref.control("GET", parts.path[len("/__fake/"):], None))
+                    self._send(fake_ref.control("GET", parts.path[len("/__fake/") :], None))
                     return
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 reply = fake_ref.handle(parts.path, query, dict(self.headers.items()))
@@ -350,7 +372,7 @@ class FakeTmdbServer:
                 if not parts.path.startswith("/__fake/"):
                     self._send(FakeReply(405, {"success": False, "status_code": 3}))
                     return
-                self._send(fake_ref.control("POST", parts.path[len("/__fake/"):], payload))
+                self._send(fake_ref.control("POST", parts.path[len("/__fake/") :], payload))
 
             def _send(self, reply: FakeReply) -> None:
                 body = _encode(reply.body)
@@ -409,7 +431,10 @@ def movie_details(tmdb_id: int, title: str, **extra: Any) -> dict[str, Any]:
         "poster_path": f"/poster{tmdb_id}.jpg",
         "adult": False,
         "runtime": 100,
-        "credits": {"cast": [{"name": "Actor A", "order": 0, "character": "Lead"}], "crew": [{"name": "Director D", "job": "Director"}]},
+        "credits": {
+            "cast": [{"name": "Actor A", "order": 0, "character": "Lead"}],
+            "crew": [{"name": "Director D", "job": "Director"}],
+        },
         "keywords": {"keywords": [{"id": 1, "name": "friendship"}]},
     }
     details.update(extra)
@@ -482,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     fake = FakeTmdb(api_key=args.api_key, bearer=args.bearer)
     fake.add_many(fake_titles_from_shared_data(args.data, limit=args.titles))
     server = FakeTmdbServer(fake, port=args.port)
-    print(f"FAKE_TMDB_URL={server.base_url}", flush=True)
+    print(f"FAKE_TMDB_URL={server.base_url}", flush=True)  # noqa: T201 - scripts read this line
     try:
         server._server.serve_forever()
     except KeyboardInterrupt:

@@ -1,8 +1,8 @@
 """Build or refresh the catalog offline, through the same upsert path as the TMDB sync.
 
-    manage.py import_catalog titles.jsonl                    # TMDB details JSON, one per line
-    manage.py import_catalog --datasets ../shared/data        # MovieLens+TMDB movies, Netflix shows
-    manage.py import_catalog --movielens DIR [--tmdb-csv F] [--tmdb5000-csv F] [--netflix F]
+manage.py import_catalog titles.jsonl                    # TMDB details JSON, one per line
+manage.py import_catalog --datasets ../shared/data        # MovieLens+TMDB movies, Netflix shows
+manage.py import_catalog --movielens DIR [--tmdb-csv F] [--tmdb5000-csv F] [--netflix F]
 """
 
 from __future__ import annotations

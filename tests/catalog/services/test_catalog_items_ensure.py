@@ -24,7 +24,8 @@ def test_missing_titles_are_fetched_and_existing_ones_are_not(tmdb, embed_calls,
     assert dict(tmdb.detail_ids) == {"tv/1399": 1, "movie/999999": 1}
     assert embed_calls == [["tv_1399"]]
     assert set(ContentItem.objects.exclude(requested_at=None).values_list("item_id", flat=True)) == {
-        "movie_603", "tv_1399",
+        "movie_603",
+        "tv_1399",
     }
 
 

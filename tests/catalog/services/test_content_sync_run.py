@@ -60,7 +60,11 @@ def test_second_run_with_nothing_changed_makes_no_detail_calls(tmdb, embed_calls
 
     # then
     assert (summary.mode, summary.status, summary.fetched, summary.created, summary.updated) == (
-        "incremental", "ok", 0, 0, 0,
+        "incremental",
+        "ok",
+        0,
+        0,
+        0,
     )
     assert tmdb.counts["details"] == 0
     assert tmdb.counts["changes"] == 2  # /movie/changes and /tv/changes
@@ -136,7 +140,9 @@ def test_new_title_on_a_list_is_fetched_on_an_incremental_run(tmdb, django_captu
     assert dict(tmdb.detail_ids) == {"movie/27205": 1}
 
 
-def test_changed_overview_flags_reembed_but_unchanged_hash_does_not(tmdb, embed_calls, django_capture_on_commit_callbacks):
+def test_changed_overview_flags_reembed_but_unchanged_hash_does_not(
+    tmdb, embed_calls, django_capture_on_commit_callbacks
+):
     # given
     _first_sync(tmdb, django_capture_on_commit_callbacks)
     embed_calls.clear()
@@ -291,8 +297,9 @@ def test_lock_is_released_after_a_run(tmdb):
 
 def test_discover_follows_the_genres_viewers_asked_for(tmdb):
     # given a requested title in genre 878
-    ContentItemFactory(media_type="movie", tmdb_id=603, genres=[{"id": 878, "name": "Science Fiction"}],
-                       requested_at=timezone.now())
+    ContentItemFactory(
+        media_type="movie", tmdb_id=603, genres=[{"id": 878, "name": "Science Fiction"}], requested_at=timezone.now()
+    )
 
     # when
     content_sync_run()
@@ -315,7 +322,9 @@ def test_full_sync_refetches_rows_not_on_any_list(tmdb):
     assert ContentItem.objects.get(item_id="movie_78").title == "Blade Runner"
 
 
-def test_incremental_sync_refreshes_a_batch_of_never_confirmed_rows(tmdb, django_capture_on_commit_callbacks, catalog_settings):
+def test_incremental_sync_refreshes_a_batch_of_never_confirmed_rows(
+    tmdb, django_capture_on_commit_callbacks, catalog_settings
+):
     # given an offline-imported row (never confirmed by TMDB) after a first sync
     _first_sync(tmdb, django_capture_on_commit_callbacks)
     tmdb.add("movie", movie_details(78, "Blade Runner", vote_count=5))
