@@ -252,7 +252,7 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
     """Every title on every list page, with its stats; first pages first to learn each list's length."""
     sources = _list_sources()
 
-    def page(session: TmdbSession, job: tuple[int, int]) -> tuple[int, int, TmdbPage | None]:
+    def page(session: TmdbSession, job: tuple[int, int]) -> tuple[int, int, TmdbPage | str]:
         index, number = job
         media, path, params, _ = sources[index]
         try:
@@ -260,17 +260,18 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
         except (UpstreamError, TmdbParseError) as exc:
             if isinstance(exc, UpstreamError) and exc.status == 401:
                 pool.rejected.set()
-            tally.failure(f"list:{path}?{_query(params)}page={number}", str(exc))
-            return index, number, None
+            return index, number, str(exc)  # recorded by collect(), on the calling thread
 
     listed: dict[Key, TmdbListEntry] = {}
     answered = 0
 
-    def collect(results: Iterator[tuple[int, int, TmdbPage | None]]) -> list[tuple[int, int]]:
+    def collect(results: Iterator[tuple[int, int, TmdbPage | str]]) -> list[tuple[int, int]]:
         nonlocal answered
         more: list[tuple[int, int]] = []
         for index, number, result in results:
-            if result is None:
+            if isinstance(result, str):
+                media, path, params, _ = sources[index]
+                tally.failure(f"list:{path}?{_query(params)}page={number}", result)
                 continue
             answered += 1
             media = sources[index][0]

@@ -8,6 +8,7 @@ manage.py import_catalog --movielens DIR [--tmdb-csv F] [--tmdb5000-csv F] [--ne
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         if path is None and movielens is None and netflix is None:
             raise CommandError("give a PATH of TMDB JSON lines, --datasets DIR, --movielens DIR or --netflix CSV")
 
-        bar = tqdm(unit="title", desc="import", disable=options["no_progress"], file=self.stderr._out)
+        bar = tqdm(unit="title", desc="import", disable=options["no_progress"], file=sys.stderr)
         try:
             if path is not None:
                 summary = catalog_tmdb_jsonl_import(path=path, media_type=options["media_type"], progress=bar.update)

@@ -109,7 +109,7 @@ def test_changed_stats_refresh_existing_row_without_reembed(tmdb, embed_calls, d
     row = ContentItem.objects.get(item_id="movie_13")
     assert (row.popularity, row.vote_count, row.source_hash) == (99.5, 4321, before)
     assert row.recombee_synced is True
-    assert summary.refreshed >= 1 and summary.updated == 0
+    assert (summary.refreshed, summary.updated, summary.fetched) == (1, 0, 1)
     assert embed_calls == []
 
 
@@ -353,3 +353,30 @@ def test_changes_window_starts_at_the_last_good_run(tmdb, django_capture_on_comm
     changes = [call.request.url for call in tmdb.rsps.calls if "/movie/changes" in call.request.url]
     assert len(changes) == 2
     assert "start_date=" + (timezone.now() - dt.timedelta(days=20)).date().isoformat() in changes[0]
+
+
+def test_a_failing_list_page_is_reported_and_the_rest_of_the_sync_lands(tmdb, no_sleep):
+    # given the first tv/top_rated page fails on every attempt
+    tmdb.script("tv/top_rated", [FakeReply(503, {"status_code": 9})] * 3)
+
+    # when
+    summary = content_sync_run()
+
+    # then
+    assert (summary.status, summary.created, summary.failed) == ("partial", 5, 1)
+    assert summary.failures[0]["key"] == "list:tv/top_rated?page=1"
+
+
+def test_a_failing_changes_call_fails_the_run_instead_of_losing_changes(
+    tmdb, no_sleep, django_capture_on_commit_callbacks
+):
+    # given
+    _first_sync(tmdb, django_capture_on_commit_callbacks)
+    tmdb.script("movie/changes", [FakeReply(500, {"status_code": 11})] * 3)
+
+    # when
+    summary = content_sync_run()
+
+    # then the next run starts from the last good one again
+    assert summary.status == "failed"
+    assert ContentSyncRun.objects.filter(status="ok").count() == 1
