@@ -16,6 +16,7 @@ Nothing outside this module sees a ``requests.Response`` or raw TMDB JSON: calle
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -254,9 +255,16 @@ def tmdb_configured() -> bool:
     return bool(settings.TMDB_API_KEY or settings.TMDB_READ_ACCESS_TOKEN)
 
 
+_limiters: dict[float, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
 def tmdb_rate_limiter() -> RateLimiter:
-    """One per sync run, shared by its threads; 0 lifts the limit (local fakes, benchmarks)."""
-    return RateLimiter(per_second=settings.TMDB_MAX_REQUESTS_PER_SECOND)
+    """The process-wide limiter for TMDB: a sync's threads and any concurrent ensure/refresh in this
+    process share one budget. 0 lifts the limit (local fakes, benchmarks)."""
+    rate = float(settings.TMDB_MAX_REQUESTS_PER_SECOND)
+    with _limiters_lock:
+        return _limiters.setdefault(rate, RateLimiter(per_second=rate))
 
 
 def tmdb_session_build(*, rate_limiter: RateLimiter | None = None) -> TmdbSession:
