@@ -126,6 +126,9 @@ class ContentSyncRun(models.Model):
     requests = models.IntegerField(default=0)  # HTTP requests made to TMDB, retries included
     # [{"key": "movie_12", "error": "..."}] capped (see catalog.services.sync.MAX_FAILURES_KEPT)
     failures = models.JSONField(default=list, blank=True)
+    # Every (media_type, tmdb_id) whose details failed (uncapped): the next incremental run fetches
+    # them again, since its /changes window starts after this run and would not list them.
+    retry_keys = models.JSONField(default=list, blank=True)
     detail = models.TextField(blank=True)  # why a run failed or was skipped
 
     class Meta:

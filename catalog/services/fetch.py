@@ -131,6 +131,7 @@ class TitlesSyncTally:
     gone_missing: int = 0  # 404 for a title we never had: nothing to mark
     failures: list[dict[str, str]] = field(default_factory=list)
     failed: int = 0
+    failed_keys: list[Key] = field(default_factory=list)  # detail fetches that failed (retried next run)
     upserted: UpsertResult = field(default_factory=UpsertResult)
     reembed_queued: int = 0
 
@@ -172,6 +173,7 @@ def titles_sync(*, pool: TmdbPool, keys: Sequence[Key], tally: TitlesSyncTally |
             gone_keys.append(item_id)
         else:
             tally.failure(item_id, outcome.error)
+            tally.failed_keys.append(outcome.key)
     flush()
     newly_gone = content_items_mark_gone(item_ids=gone_keys)
     tally.gone_ids.extend(newly_gone)

@@ -100,7 +100,7 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
     status, detail = SyncStatus.OK, ""
     try:
         pool = TmdbPool()
-        plan = _sync_plan(pool=pool, tally=tally, mode=mode, since=last_good.started_at if last_good else None)
+        plan = _sync_plan(pool=pool, tally=tally, mode=mode, last_good=last_good)
         extra["candidates"], extra["refreshed"] = plan["candidates"], plan["refreshed"]
         titles_sync(pool=pool, keys=plan["fetch"], tally=tally)
         status = SyncStatus.PARTIAL if tally.failed else SyncStatus.OK
@@ -137,7 +137,7 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
         failures=tuple(tally.failures),
         detail=detail,
     )
-    _run_store(run, summary)
+    _run_store(run, summary, retry_keys=tally.failed_keys)
     logger.info(
         "content_sync_finished run=%s mode=%s status=%s candidates=%d fetched=%d created=%d updated=%d "
         "refreshed=%d unchanged=%d gone=%d failed=%d requests=%d seconds=%.1f",
@@ -158,7 +158,7 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
     return summary
 
 
-def _run_store(run: ContentSyncRun, summary: SyncSummary) -> None:
+def _run_store(run: ContentSyncRun, summary: SyncSummary, *, retry_keys: list[Key]) -> None:
     for name in (
         "status",
         "candidates",
@@ -175,6 +175,7 @@ def _run_store(run: ContentSyncRun, summary: SyncSummary) -> None:
     ):
         setattr(run, name, getattr(summary, name))
     run.failures = list(summary.failures)
+    run.retry_keys = [[media, tmdb_id] for media, tmdb_id in retry_keys]
     run.finished_at = timezone.now()
     run.save()
 
@@ -182,7 +183,9 @@ def _run_store(run: ContentSyncRun, summary: SyncSummary) -> None:
 # --- planning ------------------------------------------------------------------------------------
 
 
-def _sync_plan(*, pool: TmdbPool, tally: TitlesSyncTally, mode: str, since: dt.datetime | None) -> dict[str, Any]:
+def _sync_plan(
+    *, pool: TmdbPool, tally: TitlesSyncTally, mode: str, last_good: ContentSyncRun | None
+) -> dict[str, Any]:
     listed = _listed_entries(pool=pool, tally=tally)
     held: set[Key] = {
         (media, tmdb_id)
@@ -195,8 +198,10 @@ def _sync_plan(*, pool: TmdbPool, tally: TitlesSyncTally, mode: str, since: dt.d
         fetch.update(dict.fromkeys(sorted(held)))
     else:
         fetch.update(dict.fromkeys(key for key in listed if key not in held))
-        changed = _changed_keys(pool=pool, tally=tally, since=since) if since else set()
+        changed = _changed_keys(pool=pool, tally=tally, since=last_good.started_at) if last_good else set()
         fetch.update(dict.fromkeys(sorted(changed & held)))
+        if last_good is not None:  # what failed last time, whether or not /changes lists it again
+            fetch.update(dict.fromkeys((media, int(tmdb_id)) for media, tmdb_id in last_good.retry_keys))
         fetch.update(dict.fromkeys(_stale_keys()))
         # Rows we hold but will not fetch still get today's popularity and votes from the lists.
         for media in LIST_PATHS:

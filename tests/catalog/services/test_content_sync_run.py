@@ -380,3 +380,23 @@ def test_a_failing_changes_call_fails_the_run_instead_of_losing_changes(
     # then the next run starts from the last good one again
     assert summary.status == "failed"
     assert ContentSyncRun.objects.filter(status="ok").count() == 1
+
+
+def test_titles_that_failed_are_retried_by_the_next_incremental_run(tmdb, no_sleep, django_capture_on_commit_callbacks):
+    # given a first sync, then an edit whose fetch times out on every attempt
+    _first_sync(tmdb, django_capture_on_commit_callbacks)
+    tmdb.update("movie", 550, overview="Edited once.")
+    tmdb.script("movie/550", [FakeReply(timeout=True)] * 3)
+    failed_run = content_sync_run()
+    tmdb.reset_counts()
+    tmdb.changes.clear()  # the next /changes window no longer lists it
+
+    # when
+    summary = content_sync_run()
+
+    # then
+    assert (failed_run.status, failed_run.failed) == ("partial", 1)
+    assert ContentSyncRun.objects.get(pk=failed_run.run_id).retry_keys == [["movie", 550]]
+    assert (summary.status, summary.updated) == ("ok", 1)
+    assert dict(tmdb.detail_ids) == {"movie/550": 1}
+    assert ContentItem.objects.get(item_id="movie_550").overview == "Edited once."
