@@ -7,6 +7,7 @@ Incremental run (every later day): the same list pages (cheap: 20 titles per req
 popularity and votes, which refresh existing rows without a detail call), then details only for
   - titles in those lists that we do not hold yet,
   - titles we hold that TMDB's ``/movie/changes`` and ``/tv/changes`` list since the last good run,
+  - titles whose details failed in that run (its ``retry_keys``),
   - a bounded batch of rows TMDB has not confirmed for ``CATALOG_SYNC_STALE_DAYS``.
 With nothing new and nothing changed, an incremental run makes no detail calls at all.
 """
