@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connection
 
+from catalog import probes as catalog_probes
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
@@ -105,4 +106,6 @@ SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     # health check's one WARNING on degradation names it. Short timeouts: recsys/recombee/diagnosis.py.
     "recombee": recombee_probe,
     "trakt": trakt_probe,
+    "tmdb": catalog_probes.tmdb_probe,
+    "catalog_sync": catalog_probes.catalog_sync_probe,
 }

@@ -58,6 +58,10 @@ class ContentItem(models.Model):
 
     tmdb_status = models.CharField(max_length=8, choices=TmdbStatus.choices, default=TmdbStatus.ACTIVE)
     tmdb_confirmed_at = models.DateTimeField(null=True, blank=True)  # last time TMDB returned this title
+    # Last time a viewer's history, ratings or watchlist asked for this title (catalog_items_ensure).
+    # The sync keeps these rows fresh and discovers more titles in their genres; the catalog never
+    # imports the users app, so demand is recorded here rather than read from users' tables.
+    requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +75,11 @@ class ContentItem(models.Model):
             models.Index(fields=["media_type", "-vote_average"], name="catalog_type_vote_avg"),
             models.Index(fields=["-updated_at"], name="catalog_updated"),
             GinIndex(fields=["genre_ids"], name="catalog_genre_ids"),
+            # The sync's "stale rows first" refresh and the admin's "never confirmed" view.
+            models.Index(fields=["tmdb_confirmed_at"], name="catalog_confirmed_at"),
+            models.Index(
+                fields=["requested_at"], name="catalog_requested_at", condition=models.Q(requested_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -79,3 +88,52 @@ class ContentItem(models.Model):
     @staticmethod
     def make_item_id(*, media_type: str, tmdb_id: int) -> str:
         return f"{media_type}_{tmdb_id}"
+
+
+class SyncMode(models.TextChoices):
+    FULL = "full", "Full"
+    INCREMENTAL = "incremental", "Incremental (TMDB changes)"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "Succeeded"
+    PARTIAL = "partial", "Succeeded with failed titles"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (another sync was running)"
+
+
+class ContentSyncRun(models.Model):
+    """One content sync: what it did, for the admin, and the cursor of the next incremental run.
+
+    The next run asks TMDB's /changes from the ``started_at`` of the last run that finished
+    ``ok``/``partial`` (changes made while a run was in flight are then seen again: harmless).
+    """
+
+    mode = models.CharField(max_length=16, choices=SyncMode.choices)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    candidates = models.IntegerField(default=0)  # ids considered (lists, discover, changes, demand)
+    fetched = models.IntegerField(default=0)  # detail calls that returned a title
+    created = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)  # content changed (re-embed, re-push)
+    refreshed = models.IntegerField(default=0)  # only popularity / votes changed
+    unchanged = models.IntegerField(default=0)
+    gone = models.IntegerField(default=0)  # TMDB answered 404: marked, never deleted
+    failed = models.IntegerField(default=0)
+    reembed_queued = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)  # HTTP requests made to TMDB, retries included
+    # [{"key": "movie_12", "error": "..."}] capped (see catalog.services.sync.MAX_FAILURES_KEPT)
+    failures = models.JSONField(default=list, blank=True)
+    # Every (media_type, tmdb_id) whose details failed (uncapped): the next incremental run fetches
+    # them again, since its /changes window starts after this run and would not list them.
+    retry_keys = models.JSONField(default=list, blank=True)
+    detail = models.TextField(blank=True)  # why a run failed or was skipped
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["status", "-started_at"], name="catalog_syncrun_status")]
+
+    def __str__(self) -> str:
+        return f"{self.mode} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

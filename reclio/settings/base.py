@@ -169,7 +169,7 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Django REST framework + OpenAPI --------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reclio.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
@@ -213,3 +213,4 @@ from reclio.settings.vendors import *  # noqa: E402,F401,F403
 from reclio.settings.providers import *  # noqa: E402,F401,F403
 from reclio.settings.recombee import *  # noqa: E402,F401,F403
 from reclio.settings.trakt import *  # noqa: E402,F401,F403
+from reclio.settings.catalog import *  # noqa: E402,F401,F403

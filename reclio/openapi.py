@@ -1,0 +1,23 @@
+"""OpenAPI schema generation tweaks (drf-spectacular)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Names nested serializers after their view.
+
+    Views follow the house style of nested ``InputSerializer`` / ``OutputSerializer`` classes, which
+    drf-spectacular would all name "Input"/"Output" and collide. ``HealthApi.OutputSerializer``
+    becomes the component ``HealthApiOutput``.
+    """
+
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        qualname = cls.__qualname__
+        if "." in qualname and "<locals>" not in qualname:
+            return qualname.replace(".", "")
+        return super().get_serializer_name(serializer, direction)
