@@ -159,21 +159,15 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
     return summary
 
 
+# The counters a SyncSummary and a stored ContentSyncRun have in common.
+RUN_COUNTER_FIELDS = (
+    "candidates", "fetched", "created", "updated", "refreshed", "unchanged", "gone", "failed",
+    "reembed_queued", "requests", "detail",
+)
+
+
 def _run_store(run: ContentSyncRun, summary: SyncSummary, *, retry_keys: list[Key]) -> None:
-    for name in (
-        "status",
-        "candidates",
-        "fetched",
-        "created",
-        "updated",
-        "refreshed",
-        "unchanged",
-        "gone",
-        "failed",
-        "reembed_queued",
-        "requests",
-        "detail",
-    ):
+    for name in ("status", *RUN_COUNTER_FIELDS):
         setattr(run, name, getattr(summary, name))
     run.failures = list(summary.failures)
     run.retry_keys = [[media, tmdb_id] for media, tmdb_id in retry_keys]
@@ -324,21 +318,6 @@ def _changed_keys(*, pool: TmdbPool, tally: TitlesSyncTally, since: dt.datetime)
 def content_sync_summary_from_run(run: ContentSyncRun) -> SyncSummary:
     """The stored run as a ``SyncSummary`` (admin API, status pages)."""
     summary = SyncSummary(mode=run.mode, status=run.status, run_id=run.pk)
-    values = {
-        name: getattr(run, name)
-        for name in (
-            "candidates",
-            "fetched",
-            "created",
-            "updated",
-            "refreshed",
-            "unchanged",
-            "gone",
-            "failed",
-            "reembed_queued",
-            "requests",
-            "detail",
-        )
-    }
+    values = {name: getattr(run, name) for name in RUN_COUNTER_FIELDS}
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
     return replace(summary, **values, seconds=round(seconds, 3), failures=tuple(run.failures))

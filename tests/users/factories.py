@@ -5,23 +5,18 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from catalog.models import ContentItem
+from tests.catalog.factories import ContentItemFactory as CatalogContentItemFactory
 from users.crypto import token_encrypt
 from users.models import ConnectionState, Interaction, InteractionKind, User
 
 
-class ContentItemFactory(factory.django.DjangoModelFactory):
-    """A minimal catalog row (the catalog app owns the real import; these are fixtures)."""
+class ContentItemFactory(CatalogContentItemFactory):
+    """A minimal catalog row: no genres unless a test gives them."""
 
-    class Meta:
-        model = ContentItem
-        django_get_or_create = ("item_id",)
-
-    media_type = "movie"
-    tmdb_id = factory.Sequence(lambda n: 10_000 + n)
-    item_id = factory.LazyAttribute(lambda o: f"{o.media_type}_{o.tmdb_id}")
     title = factory.LazyAttribute(lambda o: f"Title {o.tmdb_id}")
+    genres = factory.LazyFunction(list)
     genre_ids = factory.LazyFunction(list)
+    keywords = factory.LazyFunction(list)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,4 @@
-"""Factories of the Recombee tests. Kept beside them (not in tests/recsys/factories.py) so the
-parallel local-engine branch does not collide; ContentItemFactory belongs in tests/catalog/factories.py
-once the catalog branch lands (fold it in at merge)."""
+"""Factories of the Recombee tests (catalog rows come from tests/catalog/factories.py)."""
 
 from __future__ import annotations
 
@@ -11,20 +9,12 @@ from typing import Any
 
 import factory
 
-from catalog.models import ContentItem, MediaType
+from tests.catalog.factories import ContentItemFactory as CatalogContentItemFactory
 
 
-class ContentItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ContentItem
-        django_get_or_create = ("item_id",)
-
-    media_type = MediaType.MOVIE
+class ContentItemFactory(CatalogContentItemFactory):
     tmdb_id = factory.Sequence(lambda n: 1000 + n)
-    item_id = factory.LazyAttribute(lambda o: f"{o.media_type}_{o.tmdb_id}")
-    title = factory.Sequence(lambda n: f"Title {n}")
     overview = "A story."
-    genres = factory.LazyFunction(lambda: [{"id": 18, "name": "Drama"}])
     genre_ids = factory.LazyFunction(lambda: [18])
     year = 1999
     vote_average = 7.5
