@@ -198,7 +198,9 @@ class _Composer:
                     ),
                     [],
                 )
-                for item_id in unique_excluding([n.item_id for n in found], exclude=seen | {seed}):
+                # Neighbours lead; the recommender's few picks keep their places after them.
+                room = max(self.size - len(pick_ids), 0)
+                for item_id in unique_excluding([n.item_id for n in found], exclude=seen | {seed} | set(pick_ids))[:room]:
                     chosen.append(item_id)
                     origins.append("cold_start")
                 plan.blurb = blurb
@@ -209,7 +211,7 @@ class _Composer:
             if item_id not in chosen:
                 chosen.append(item_id)
                 origins.append("picks")
-        self._finish(plan, chosen[: self.size], origins, exclude=seen)
+        self._finish(plan, chosen[: self.size], origins[: self.size], exclude=seen)
         return plan
 
     def _cold_start_seed(self, media_type: str) -> tuple[str | None, str | None]:
