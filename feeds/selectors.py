@@ -99,7 +99,8 @@ def feed_document_for_user(
     user without prepared rows) enqueues one deduplicated refresh, and the users app records the hit.
     """
     try:
-        request = feed_request_parse({"user_id": user_id, "username": username, "last_watched": last_watched})
+        raw = {"user_id": user_id, "username": username, "last_watched": last_watched}
+        request = feed_request_parse({name: str(value) for name, value in raw.items() if value is not None})
         return _document(request)
     except Exception:  # noqa: BLE001 - Chillio cannot show an error: serve fallbacks, log why
         logger.exception("feeds_default_served reason=unexpected_error")

@@ -230,3 +230,27 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: igno
 
 def days_ago(days: float) -> datetime:
     return timezone.now() - timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():  # type: ignore[no-untyped-def]
+    """Enqueue and task locks live in the (locmem) cache: start every test without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record feeds.user_rows_refresh publications instead of running them."""
+    from feeds.tasks import user_rows_refresh_task
+
+    sent: list[dict[str, Any]] = []
+
+    def record(*args: Any, **kwargs: Any) -> None:
+        sent.append(kwargs)
+
+    monkeypatch.setattr(user_rows_refresh_task, "apply_async", record)
+    return sent
