@@ -138,12 +138,22 @@ def _first_attr(obj: Any, names: Sequence[str]) -> Any:
 
 def feed_hit_record(*, user_id: str) -> None:
     """Tell the users app Chillio asked for this user's feeds (adaptive sync). Never raises."""
+    global _hit_recorder_missing_logged
     try:
         from users.services import user_feed_hit_record
-
+    except ImportError:
+        # Not wired (an installation without the users app's recorder): say so once, not per request.
+        if not _hit_recorder_missing_logged:
+            _hit_recorder_missing_logged = True
+            logger.warning("feed_hit_record_unavailable reason=users.services.user_feed_hit_record missing")
+        return
+    try:
         user_feed_hit_record(user_id=user_id)
     except Exception:  # noqa: BLE001 - a hit counter must never cost the response
         logger.warning("feed_hit_record_failed user_id=%s", user_id, exc_info=True)
+
+
+_hit_recorder_missing_logged = False
 
 
 # --- recsys --------------------------------------------------------------------------------------
