@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ class ManifestApi(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
+    @extend_schema_serializer(component_name="ChillLinkManifest")
     class OutputSerializer(serializers.Serializer):
         id = serializers.CharField()
         version = serializers.CharField()
@@ -38,6 +39,7 @@ class ManifestApi(APIView):
         return Response(manifest())
 
 
+@extend_schema_serializer(component_name="ChillLinkFeed")
 class FeedSerializer(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
@@ -51,6 +53,7 @@ class FeedsApi(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
+    @extend_schema_serializer(component_name="ChillLinkFeeds")
     class OutputSerializer(serializers.Serializer):
         feeds = FeedSerializer(many=True)
 
