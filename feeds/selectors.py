@@ -8,11 +8,14 @@ a database or Redis outage, one corrupt row — degrades to fallback rows, never
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from django.db import connection
 
 from feeds import rows, sources
 from feeds.models import PreparedFeeds
@@ -114,12 +117,8 @@ def feed_document_for_user(
 def _document(request: FeedRequest) -> dict[str, Any]:
     if request.user_id is None and request.username is None:
         return feed_default_document()
-    columns = ("user_id", "feeds", "last_hint")
     try:
-        if request.user_id is not None:
-            row = PreparedFeeds.objects.filter(user_id=request.user_id).values_list(*columns).first()
-        else:
-            row = PreparedFeeds.objects.filter(trakt_username=request.username).values_list(*columns).first()
+        row = _prepared_row_read(request)
     except Exception as exc:  # noqa: BLE001 - database down, tables missing, …
         logger.warning("feeds_default_served reason=database_error error=%s", type(exc).__name__)
         return feed_default_document()
@@ -136,6 +135,29 @@ def _document(request: FeedRequest) -> dict[str, Any]:
         feed_refresh_enqueue(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
     sources.feed_hit_record(user_id=str(user_key))
     return {"feeds": feeds}
+
+
+@lru_cache(maxsize=2)
+def _prepared_row_sql(column: str) -> str:
+    table = connection.ops.quote_name(PreparedFeeds._meta.db_table)
+    return f"SELECT user_id, feeds, last_hint FROM {table} WHERE {column} = %s LIMIT 1"  # noqa: S608 - fixed names
+
+
+def _prepared_row_read(request: FeedRequest) -> tuple[Any, Any, str] | None:
+    """One indexed read of the user's prepared document.
+
+    Raw SQL on purpose: this is the only query of the hottest endpoint, and compiling the equivalent
+    queryset costs more CPU than the query itself (profiled: ~0.6 ms of ~2 ms per request).
+    """
+    column, value = ("user_id", request.user_id) if request.user_id is not None else ("trakt_username", request.username)
+    with connection.cursor() as cursor:
+        cursor.execute(_prepared_row_sql(column), [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user_key, stored, last_hint = row
+    # Django's psycopg setup hands jsonb over as text; JSONField would json.loads it the same way.
+    return user_key, (json.loads(stored) if isinstance(stored, str) else stored), last_hint or ""
 
 
 def _sanitised(stored: Any, *, user_id: Any) -> list[dict[str, Any]]:
