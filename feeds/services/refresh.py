@@ -104,7 +104,11 @@ class _Composer:
 
     @property
     def seen(self) -> set[str]:
-        return self.attempt("seen", lambda: sources.seen_item_ids(user_id=self.user_id), set())
+        # Read once up front by build(), outside the per-row guards: without it we could put watched
+        # titles in a row, so failing to read it aborts the refresh (previous rows stay; task retries).
+        if ("seen",) not in self._cache:
+            self._cache[("seen",)] = sources.seen_item_ids(user_id=self.user_id)
+        return self._cache[("seen",)]
 
     def top_genres(self, media_type: str) -> list[int]:
         return self.attempt(
@@ -351,6 +355,7 @@ class _Composer:
             "hidden_gems": self.hidden_gems,
         }
         defaults = rows.default_feeds()
+        self.seen  # noqa: B018 - may raise: see the property
         plans: list[RowPlan] = []
         for index, key in enumerate(rows.ROW_KEYS):
             family = key.rsplit("_", 1)[0]

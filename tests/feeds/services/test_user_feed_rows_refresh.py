@@ -380,3 +380,21 @@ def test_blurbs_can_be_turned_off(world, settings):
 
     # then
     assert not any("blurb" in feed for feed in stored().feeds)
+
+
+def test_without_the_watched_list_the_refresh_aborts_and_previous_rows_stay(world):
+    # given: good rows from an earlier refresh
+    viewer(world)
+    user_feed_rows_refresh(user_id=USER_ID)
+    before = stored().feeds
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    with mock.patch("users.selectors.user_seen_item_ids", side_effect=OperationalError("gone"), create=True):
+        # when / then: the task's autoretry takes it from here
+        with pytest.raises(OperationalError):
+            user_feed_rows_refresh(user_id=USER_ID)
+
+    assert stored().feeds == before
+    assert len(world.writes) == 1
