@@ -291,3 +291,8 @@ def test_selector_never_raises(prepared, user_id):
     document = feed_document_for_user(user_id=user_id, last_watched=None)
 
     assert_feeds_document(document)
+
+
+def test_no_user_costs_no_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        get_feeds(client, session_id="abc", last_watched="movie:1")
