@@ -267,7 +267,7 @@ async def run_load(*, port: int, rate: float, duration: float, warmup: float, id
         tasks.append(asyncio.create_task(one(due, kind, path)))
     await asyncio.gather(*tasks)
     measured = [r for r in results if r[3] >= warmup]
-    return {"results": measured, "connections": pool.opened, "stale_retries": pool.stale_retries}
+    return {"results": measured, "connections": pool.opened, "stale_retries": pool.stale_retries, "sent_total": total}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -298,11 +298,30 @@ def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
             kinds[r[2]] = kinds.get(r[2], 0) + 1  # type: ignore[index]
         print(f"errors by kind   : {kinds}")
     print(f"connections used : {outcome['connections']} (stale keep-alive retries: {outcome['stale_retries']})")
+    served = int(outcome["sent_total"])  # type: ignore[arg-type]  # warm-up included: CPU was measured over it
+    cpu = float(outcome["server_cpu"])  # type: ignore[arg-type]
+    print(f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
+          f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)")
     # The machine may be shared: other processes' CPU use shows up in the tail, so say how busy it was.
     print(f"1-min load avg   : {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} CPUs)")
     passed = p99 < 25.0 and not errors
     print(f"target p99 < 25 ms with zero errors: {'PASS' if passed else 'FAIL'}")
     return passed
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User+system CPU of gunicorn's master and workers (from /proc): a load-independent cost figure."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def free_port() -> int:
@@ -349,12 +368,16 @@ def main() -> int:
     try:
         wait_ready(port, server)
         load_before = os.getloadavg()[0]
+        cpu_before = server_cpu_seconds(server.pid)
         print(f"load: {args.warmup:.0f} s warm-up + {args.duration:.0f} s at {args.rate:.0f} req/s …")
         outcome = asyncio.run(
             run_load(port=port, rate=args.rate, duration=args.duration, warmup=args.warmup,
                      ids=user_ids(args.users), titles=args.titles, rng=rng)
         )
-        outcome.update(load_before=load_before, load_after=os.getloadavg()[0])
+        outcome.update(
+            load_before=load_before, load_after=os.getloadavg()[0],
+            server_cpu=server_cpu_seconds(server.pid) - cpu_before,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
