@@ -296,3 +296,27 @@ def test_selector_never_raises(prepared, user_id):
 def test_no_user_costs_no_query(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         get_feeds(client, session_id="abc", last_watched="movie:1")
+
+
+def test_seeded_random_fuzz_of_every_parameter(client, prepared, sent_tasks):
+    # given: a fixed seed, so a failure is reproducible
+    import random
+
+    rng = random.Random(20261122)
+    alphabet = [chr(c) for c in range(1, 0x250)] + ["☃", "𝔘", "\u202e", "%", "&", "=", "?", "#", ":", "movie:", "show:"]
+    names = ["user_id", "username", "session_id", "last_watched", "page", "user_id[]"]
+
+    for _ in range(150):
+        params = {
+            rng.choice(names): "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 8, 36, 64, 65, 300, 3000])))
+            for _ in range(rng.randint(1, 4))
+        }
+        if rng.random() < 0.5:
+            params.setdefault("user_id", USER_ID)
+
+        # when
+        response = client.get("/feeds", params)
+
+        # then
+        assert response.status_code == 200, params
+        assert_feeds_document(response.json())
