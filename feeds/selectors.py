@@ -140,7 +140,9 @@ def _document(request: FeedRequest) -> dict[str, Any]:
 @lru_cache(maxsize=2)
 def _prepared_row_sql(column: str) -> str:
     table = connection.ops.quote_name(PreparedFeeds._meta.db_table)
-    return f"SELECT user_id, feeds, last_hint FROM {table} WHERE {column} = %s LIMIT 1"  # noqa: S608 - fixed names
+    # A username can outlive a reconnect (a new user row, same Trakt account): the newest rows win.
+    order = " ORDER BY computed_at DESC" if column == "trakt_username" else ""
+    return f"SELECT user_id, feeds, last_hint FROM {table} WHERE {column} = %s{order} LIMIT 1"  # noqa: S608
 
 
 def _prepared_row_read(request: FeedRequest) -> tuple[Any, Any, str] | None:

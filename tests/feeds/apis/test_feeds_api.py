@@ -320,3 +320,21 @@ def test_seeded_random_fuzz_of_every_parameter(client, prepared, sent_tasks):
         # then
         assert response.status_code == 200, params
         assert_feeds_document(response.json())
+
+
+def test_username_fallback_prefers_the_newest_rows(client, world):
+    # given: the same Trakt account connected twice
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    PreparedFeedsFactory(trakt_username="twice", computed_at=timezone.now() - timedelta(days=3))
+    newest_feeds = [rows.trakt_feed(feed_id="recommended_movies", title="R", media_type="movie", list_id=555),
+                    *rows.default_feeds()[1:]]
+    PreparedFeedsFactory(trakt_username="twice", feeds=newest_feeds)
+
+    # when
+    feeds = get_feeds(client, username="twice")
+
+    # then
+    assert feeds == newest_feeds
