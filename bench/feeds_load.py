@@ -7,7 +7,8 @@ What it does:
 1. Uses its own embedded PostgreSQL + Redis under ``--data-dir`` (default /tmp/reclio-bench-feeds), so
    dev data is untouched; migrates; seeds a 10,000-title catalog (ContentItem) and 1,000 users'
    prepared rows (PreparedFeeds, the table /feeds reads) with bulk_create. Re-runs reuse the seed.
-2. Starts gunicorn with the gthread worker (the production web command's worker class) on 127.0.0.1.
+2. Starts gunicorn like the production web command (gthread, 2 workers x 8 threads, access log)
+   on 127.0.0.1.
 3. Sends requests open-loop: request *i* is due at ``start + i / rate`` whatever happened to earlier
    ones, and its latency is measured from that due time (so a stall is not hidden by the client
    waiting — no coordinated omission). Keep-alive connections are pooled; a new one is opened when
@@ -49,7 +50,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--titles", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    # Defaults mirror the production web command (Dockerfile, docker-compose.yml): gthread, 2 x 8.
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="skip gunicorn's access log (production writes one; default: log to the data dir)")
     parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -363,6 +367,10 @@ def main() -> int:
         "--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads),
         "--keep-alive", str(KEEP_ALIVE_SECONDS), "--log-level", "warning",
     ]
+    if not args.no_access_log:
+        access_log = Path(args.data_dir) / "gunicorn-access.log"
+        access_log.unlink(missing_ok=True)
+        command += ["--access-logfile", str(access_log)]
     print("starting:", " ".join(command[1:]))
     server = subprocess.Popen(command, cwd=REPO, env=env)
     try:
