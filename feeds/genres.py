@@ -29,6 +29,10 @@ MOVIE_GENRES: dict[int, str] = {
     37: "Western",
 }
 
+# Genres TMDB no longer lists (and discover no longer filters by) that older title data still carries.
+# A user's "top genre" among these is skipped in favour of the next one.
+RETIRED_MOVIE_GENRES: dict[int, str] = {10769: "Foreign"}
+
 TV_GENRES: dict[int, str] = {
     10759: "Action & Adventure",
     16: "Animation",

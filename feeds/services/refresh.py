@@ -111,11 +111,13 @@ class _Composer:
         return self._cache[("seen",)]
 
     def top_genres(self, media_type: str) -> list[int]:
-        return self.attempt(
+        """The user's top genres that TMDB still lists (retired ones such as "Foreign" are skipped)."""
+        genres = self.attempt(
             f"top_genres:{media_type}",
-            lambda: sources.top_genre_ids(user_id=self.user_id, media_type=media_type, limit=GENRES_PER_ROW),
+            lambda: sources.top_genre_ids(user_id=self.user_id, media_type=media_type, limit=GENRES_PER_ROW + 2),
             [],
-        )[:GENRES_PER_ROW]
+        )
+        return [g for g in genres if genre_name(media_type=media_type, genre_id=g) is not None][:GENRES_PER_ROW]
 
     def top_rated(self, media_type: str | None) -> list[str]:
         return self.attempt(

@@ -398,3 +398,18 @@ def test_without_the_watched_list_the_refresh_aborts_and_previous_rows_stay(worl
 
     assert stored().feeds == before
     assert len(world.writes) == 1
+
+
+def test_retired_or_unknown_genres_are_skipped_for_genre_rows(world):
+    # given: the user's top movie genre is TMDB's retired "Foreign"
+    viewer(world)
+    world.top_genres = {"movie": [10769, 878, 999999, 80], "tv": []}
+
+    # when
+    user_feed_rows_refresh(user_id=USER_ID)
+
+    # then
+    feeds = stored().feeds
+    assert [feeds[6]["id"], feeds[7]["id"], feeds[8]["id"], feeds[9]["id"]] == [
+        "top_genre_movies_878", "top_rated_shows", "hidden_gems_movies_878-80", "hidden_gems_shows",
+    ]
