@@ -38,6 +38,8 @@ LIST_DESCRIPTION = (
 )
 # The rows that become managed Trakt lists, and the users app's stable list keys for them.
 MATERIALISED_ROWS = ("recommended_movies", "recommended_shows", "because_watched_movie", "because_watched_show")
+# Fewer titles than this after exclusions and refills → the row serves its TMDB fallback instead.
+MIN_LIST_ITEMS = 5
 # Taste profile used to refill a row that exclusions left short: the best-rated titles plus the latest watch.
 PROFILE_TOP_RATED = 5
 GENRES_PER_ROW = 3
@@ -72,7 +74,8 @@ class RowPlan:
 
     @property
     def materialised(self) -> bool:
-        return bool(self.items) and self.key in MATERIALISED_ROWS
+        # A list of two titles looks broken in Chillio; TMDB's own query fills a whole row instead.
+        return len(self.items) >= MIN_LIST_ITEMS and self.key in MATERIALISED_ROWS
 
 
 class _Composer:

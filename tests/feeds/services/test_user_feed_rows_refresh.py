@@ -413,3 +413,24 @@ def test_retired_or_unknown_genres_are_skipped_for_genre_rows(world):
     assert [feeds[6]["id"], feeds[7]["id"], feeds[8]["id"], feeds[9]["id"]] == [
         "top_genre_movies_878", "top_rated_shows", "hidden_gems_movies_878-80", "hidden_gems_shows",
     ]
+
+
+def test_a_row_with_too_few_titles_serves_its_fallback(world):
+    # given: two picks, nothing to seed or refill from, and a co-watch list of three
+    viewer(world)
+    world.picks["movie"] = ["movie_100", "movie_101"]
+    world.top_rated = {}
+    world.last_watched = {"movie": "movie_157336"}
+    world.neighbours = {}
+    world.similar["movie_157336"] = ["movie_300", "movie_301", "movie_302"]
+    world.profile = []
+
+    # when
+    user_feed_rows_refresh(user_id=USER_ID)
+
+    # then
+    prepared = stored()
+    assert [f["id"] for f in prepared.feeds[:3]] == [
+        "recommended_movies_genres_878-80", "recommended_shows", "because_watched_movie_tmdb_157336"]
+    assert prepared.feeds[2]["source_metadata"] == {"path": "/movie/157336/recommendations", "parameters": ""}
+    assert [spec.key for spec in world.writes[0]] == ["recommended_shows"]  # no show anchor either
