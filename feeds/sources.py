@@ -56,13 +56,18 @@ def top_genre_ids(*, user_id: str, media_type: str, limit: int = 3) -> list[int]
     return [int(genre) for genre in user_top_genre_ids(user_id=user_id, media_type=media_type, limit=limit)]
 
 
+RATING_KIND = "rating"
+
+
 def rating_of(*, user_id: str, item_id: str) -> int | None:
     """The user's latest 1-10 rating of one title, for an honest blurb; None when not rated."""
     from users.selectors import user_interactions
 
     latest: tuple[datetime | None, int] | None = None
     for record in user_interactions(user_id=user_id):
-        if getattr(record, "item_id", None) != item_id or "rat" not in str(getattr(record, "kind", "")):
+        kind = getattr(record, "kind", None)
+        # kind may be a plain string or an enum/TextChoices member whose value is "rating".
+        if getattr(record, "item_id", None) != item_id or getattr(kind, "value", kind) != RATING_KIND:
             continue
         value = getattr(record, "value", None)
         if value is None:
