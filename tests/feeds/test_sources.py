@@ -75,3 +75,18 @@ def test_rating_of_takes_the_latest_rating_of_that_title(world):
 
     assert sources.rating_of(user_id=USER_ID, item_id="movie_949") == 9
     assert sources.rating_of(user_id=USER_ID, item_id="movie_2") is None
+
+
+def test_rating_of_understands_an_enum_kind(world):
+    import enum
+
+    from tests.feeds.conftest import FakeInteraction, days_ago
+
+    class Kind(enum.Enum):
+        RATING = "rating"
+        VIEW = "view"
+
+    world.interactions = [FakeInteraction("movie_949", Kind.RATING, 8, days_ago(1)),  # type: ignore[arg-type]
+                          FakeInteraction("movie_949", Kind.VIEW, 10, days_ago(0))]  # type: ignore[arg-type]
+
+    assert sources.rating_of(user_id=USER_ID, item_id="movie_949") == 8
