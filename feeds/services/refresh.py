@@ -201,7 +201,7 @@ class _Composer:
             seed, blurb = self._cold_start_seed(media_type)
             if seed is not None:
                 found = self.attempt(
-                    f"neighbours:{seed}",
+                    f"neighbours:{media_type}:{seed}",
                     lambda: sources.neighbours(
                         item_id=seed, k=self.size * 2, media_type=media_type, exclude=seen | {seed}
                     ),
@@ -283,7 +283,7 @@ class _Composer:
             [],
         )
         semantic = self.attempt(
-            f"neighbours:{anchor}",
+            f"neighbours:{media_type}:{anchor}",
             lambda: sources.neighbours(item_id=anchor, k=self.size * 2, media_type=media_type, exclude=exclude),
             [],
         )

@@ -434,3 +434,21 @@ def test_a_row_with_too_few_titles_serves_its_fallback(world):
         "recommended_movies_genres_878-80", "recommended_shows", "because_watched_movie_tmdb_157336"]
     assert prepared.feeds[2]["source_metadata"] == {"path": "/movie/157336/recommendations", "parameters": ""}
     assert [spec.key for spec in world.writes[0]] == ["recommended_shows"]  # no show anchor either
+
+
+def test_cold_start_of_shows_from_a_rated_movie_asks_for_show_neighbours(world):
+    # given: no picks at all and no rated show; the highest-rated title overall is a movie
+    viewer(world)
+    world.picks = {"movie": [], "tv": []}
+    world.top_rated = {"movie": ["movie_949"], None: ["movie_949"]}
+    world.neighbours["movie_949"] = [f"movie_{n}" for n in range(420, 430)] + [f"tv_{n}" for n in range(420, 430)]
+    world.add_titles(*[f"tv_{n}" for n in range(420, 430)])
+
+    # when
+    user_feed_rows_refresh(user_id=USER_ID)
+
+    # then: both rows were seeded from Heat, each with neighbours of its own media type
+    prepared = stored()
+    assert prepared.rows[0]["items"] == [f"movie_{n}" for n in range(420, 430)]
+    assert prepared.rows[1]["items"] == [f"tv_{n}" for n in range(420, 430)]
+    assert prepared.feeds[1]["blurb"] == "Because you rated Heat 9/10"
