@@ -20,7 +20,7 @@ from django.db import connection
 from feeds import rows, sources
 from feeds.models import PreparedFeeds
 from feeds.services import feed_refresh_enqueue
-from feeds.services.refresh import hint_parse
+from feeds.services.compose import hint_parse
 
 logger = logging.getLogger(__name__)
 

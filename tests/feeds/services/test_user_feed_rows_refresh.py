@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from feeds.models import PreparedFeeds
 from feeds.services import user_feed_rows_refresh
-from feeds.services import refresh as refresh_module
+from feeds.services import compose as compose_module
 from tests.feeds.conftest import USER_ID, FakeInteraction, FakeWorld, assert_feeds_document, days_ago
 
 pytestmark = pytest.mark.django_db
@@ -293,7 +293,7 @@ def test_a_bug_in_one_row_serves_that_rows_generic_fallback(world, monkeypatch):
     def broken(self, key):
         raise KeyError("bug")
 
-    monkeypatch.setattr(refresh_module._Composer, "top_genre", broken)
+    monkeypatch.setattr(compose_module.RowComposer, "top_genre", broken)
 
     # when
     user_feed_rows_refresh(user_id=USER_ID)
