@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from catalog import probes as catalog_probes
+from feeds.probes import feeds_probe
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
@@ -108,4 +109,5 @@ SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     "trakt": trakt_probe,
     "tmdb": catalog_probes.tmdb_probe,
     "catalog_sync": catalog_probes.catalog_sync_probe,
+    "feeds": feeds_probe,
 }

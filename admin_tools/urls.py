@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from admin_tools import apis, apis_catalog, apis_recombee, apis_users
+from admin_tools import apis, apis_catalog, apis_feeds, apis_recombee, apis_users
 
 app_name = "admin_api"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("users/<str:user_id>/sync", apis_users.AdminUserSyncApi.as_view(), name="user-sync"),
     path("users/<str:user_id>/lists/rewrite", apis_users.AdminUserListsRewriteApi.as_view(), name="user-lists-rewrite"),
     path("sync/content", apis_catalog.ContentSyncRunApi.as_view(), name="sync-content"),
+    path("feeds/<uuid:user_id>", apis_feeds.FeedsPreparedApi.as_view(), name="feeds-prepared"),
+    path("feeds/<uuid:user_id>/refresh", apis_feeds.FeedsRefreshApi.as_view(), name="feeds-refresh"),
 ]

@@ -1,1 +1,63 @@
 from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from feeds.models import PreparedFeeds
+from feeds.services import feed_refresh_enqueue_many
+
+
+class HasProblemsFilter(admin.SimpleListFilter):
+    title = "last refresh"
+    parameter_name = "problems"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "had problems"), ("no", "clean")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.exclude(problems={})
+        if self.value() == "no":
+            return queryset.filter(problems={})
+        return queryset
+
+
+@admin.register(PreparedFeeds)
+class PreparedFeedsAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "trakt_username", "anchor_movie", "anchor_show", "computed_at", "duration_ms", "clean")
+    list_filter = (HasProblemsFilter,)
+    search_fields = ("=user_id", "trakt_username")
+    ordering = ("-computed_at",)
+    readonly_fields = [field.name for field in PreparedFeeds._meta.fields]
+    actions = ["refresh_rows"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        # The served document and per-row titles are large JSON; the changelist shows neither.
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("feeds", "rows")
+        return queryset
+
+    @admin.display(description="because watched (movie)")
+    def anchor_movie(self, obj: PreparedFeeds) -> str:
+        return (obj.anchors or {}).get("movie") or "—"
+
+    @admin.display(description="because watched (show)")
+    def anchor_show(self, obj: PreparedFeeds) -> str:
+        return (obj.anchors or {}).get("tv") or "—"
+
+    @admin.display(boolean=True, description="clean")
+    def clean(self, obj: PreparedFeeds) -> bool:
+        return not obj.problems
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are computed by the refresh task, never typed in
+
+    @admin.action(description="Recompute rows (enqueue a refresh)")
+    def refresh_rows(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = feed_refresh_enqueue_many(
+            user_ids=[str(pk) for pk in queryset.values_list("user_id", flat=True)], reason="admin"
+        )
+        level = messages.SUCCESS if count else messages.WARNING
+        self.message_user(request, f"Queued a refresh for {count} user(s).", level=level)

@@ -1,1 +1,80 @@
+"""ChillLink endpoints: GET /manifest and GET /feeds (../shared/api/README.md, "ChillLink").
+
+No authentication: Chillio identifies the viewer by the ``user_id`` in the addon URL. Neither view
+validates its query with a serializer that could answer 400: Chillio cannot show an error, so a
+malformed parameter is ignored (``feeds.selectors.feed_request_parse``) and the response is always
+a valid document. The output serializers below describe the shape for the OpenAPI schema only; the
+selectors already return that shape and re-serialising it would cost every request.
+"""
+
 from __future__ import annotations
+
+import logging
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feeds.selectors import feed_default_document, feed_document_for_user, feed_request_parse, manifest
+
+logger = logging.getLogger(__name__)
+
+
+class ManifestApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema_serializer(component_name="ChillLinkManifest")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField()
+        version = serializers.CharField()
+        name = serializers.CharField()
+        description = serializers.CharField()
+        supported_endpoints = serializers.DictField(child=serializers.CharField(allow_null=True))
+
+    @extend_schema(responses=OutputSerializer, auth=[], summary="ChillLink manifest")
+    def get(self, request: Request) -> Response:
+        return Response(manifest())
+
+
+@extend_schema_serializer(component_name="ChillLinkFeed")
+class FeedSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    source = serializers.ChoiceField(choices=["trakt_list", "tmdb_query"])
+    source_metadata = serializers.DictField(help_text='{"id": <Trakt list id>} or {"path": ..., "parameters": ...}')
+    content_type = serializers.ChoiceField(choices=["movies", "shows", "all"])
+    blurb = serializers.CharField(required=False)
+
+
+class FeedsApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema_serializer(component_name="ChillLinkFeeds")
+    class OutputSerializer(serializers.Serializer):
+        feeds = FeedSerializer(many=True)
+
+    @extend_schema(
+        responses=OutputSerializer,
+        auth=[],
+        summary="ChillLink feeds: ten rows, always 200",
+        parameters=[
+            OpenApiParameter("user_id", str, description="Reclio user UUID (from the addon URL)"),
+            OpenApiParameter("username", str, description="Trakt username, used when user_id is absent"),
+            OpenApiParameter("session_id", str, description="opaque Chillio client id (ignored)"),
+            OpenApiParameter("last_watched", str, description="movie:<tmdb_id> or show:<tmdb_id>"),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            params = feed_request_parse(request.query_params)
+            document = feed_document_for_user(
+                user_id=params.user_id, last_watched=params.last_watched, username=params.username
+            )
+        except Exception:  # noqa: BLE001 - the selector never raises; this guards the view itself
+            logger.exception("feeds_default_served reason=view_error")
+            document = feed_default_document()
+        return Response(document)

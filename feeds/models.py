@@ -1,1 +1,36 @@
+"""Prepared rows: what each of a user's ten ChillLink rows shows, and why.
+
+One row per user holds the ready-to-serve document, so ``GET /feeds`` is a single primary-key read.
+``user_id`` is the users app's UUID (no FK: feeds sits above users and reads it through selectors).
+"""
+
 from __future__ import annotations
+
+from django.db import models
+
+
+class PreparedFeeds(models.Model):
+    user_id = models.UUIDField(primary_key=True)
+    # Lower-cased Trakt username, for ChillLink's `username` fallback when `user_id` is absent.
+    trakt_username = models.CharField(max_length=100, blank=True, db_index=True)
+    # The ten ChillLink Feed objects, in order, exactly as /feeds serves them.
+    feeds = models.JSONField(default=list)
+    # Per row: key, feed id, source, the titles chosen (item ids), where they came from, fallback reason.
+    rows = models.JSONField(default=list)
+    # The "Because You Watched" anchors used: {"movie": "movie_157336", "tv": "tv_1399"} (null = none).
+    anchors = models.JSONField(default=dict)
+    # The last valid `last_watched` hint a refresh consumed ("movie:157336"); a request carrying a
+    # different one enqueues a refresh.
+    last_hint = models.CharField(max_length=32, blank=True)
+    last_hint_at = models.DateTimeField(null=True, blank=True)
+    # What went wrong in the last refresh (row key → message), for the admin; empty when all went well.
+    problems = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "prepared feeds"
+        verbose_name_plural = "prepared feeds"
+
+    def __str__(self) -> str:
+        return f"feeds of {self.user_id}"

@@ -21,3 +21,17 @@ class AutoSchema(SpectacularAutoSchema):
         if "." in qualname and "<locals>" not in qualname:
             return qualname.replace(".", "")
         return super().get_serializer_name(serializer, direction)
+
+
+def drop_trailing_slash_aliases(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:
+    """Keep one schema entry per operation when a URL is also served with a trailing slash.
+
+    ChillLink clients may call either form (feeds/urls.py serves both without a redirect); the schema
+    documents the canonical slash-less one.
+    """
+    served = {(path, method) for path, _, method, _ in endpoints}
+    return [
+        endpoint
+        for endpoint in endpoints
+        if not (endpoint[0].endswith("/") and endpoint[0] != "/" and (endpoint[0].rstrip("/"), endpoint[2]) in served)
+    ]

@@ -30,6 +30,8 @@ admin.site.site_title = "Reclio admin"
 urlpatterns = [
     path("health", HealthApi.as_view(), name="health"),
     path("connect/", include("users.urls")),
+    # ChillLink: /, /manifest and /feeds (the addon URL is {BASE_URL}/?user_id=<uuid>).
+    path("", include("feeds.urls")),
     path("admin/", RedirectView.as_view(url="/staff/", permanent=False), name="admin-redirect"),
     path("admin/", include("admin_tools.urls")),
     path("staff/", admin.site.urls),

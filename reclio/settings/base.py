@@ -84,6 +84,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: whatever fails below it (a view, a middleware, the database), /feeds still answers
+    # with a valid ChillLink document, because Chillio cannot show an error.
+    "feeds.middleware.FeedsNeverFailMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,6 +191,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["reclio.openapi.drop_trailing_slash_aliases"],
 }
 
 # --- Logging: structured-ish key=value lines, one stream for every process -------------------
@@ -214,3 +218,4 @@ from reclio.settings.providers import *  # noqa: E402,F401,F403
 from reclio.settings.recombee import *  # noqa: E402,F401,F403
 from reclio.settings.trakt import *  # noqa: E402,F401,F403
 from reclio.settings.catalog import *  # noqa: E402,F401,F403
+from reclio.settings.feeds import *  # noqa: E402,F401,F403

@@ -1,0 +1,399 @@
+"""Load benchmark of GET /feeds: gunicorn (gthread) on the embedded stack, open-loop load on loopback.
+
+    /work/main/.venv/bin/python bench/feeds_load.py            # 60 s at 200 requests/s
+    /work/main/.venv/bin/python bench/feeds_load.py --duration 10 --rate 400
+
+What it does:
+1. Uses its own embedded PostgreSQL + Redis under ``--data-dir`` (default /tmp/reclio-bench-feeds), so
+   dev data is untouched; migrates; seeds a 10,000-title catalog (ContentItem) and 1,000 users'
+   prepared rows (PreparedFeeds, the table /feeds reads) with bulk_create. Re-runs reuse the seed.
+2. Starts gunicorn like the production web command (gthread, 2 workers x 8 threads, access log)
+   on 127.0.0.1.
+3. Sends requests open-loop: request *i* is due at ``start + i / rate`` whatever happened to earlier
+   ones, and its latency is measured from that due time (so a stall is not hidden by the client
+   waiting — no coordinated omission). Keep-alive connections are pooled; a new one is opened when
+   all are busy. Mix: 85% known users, 10% known users with a new ``last_watched`` (enqueues a
+   deduplicated refresh), 3% unknown user ids, 2% no or malformed parameters.
+4. Counts as an error: a connection failure, a non-200 status, a body that is not a ten-row
+   ChillLink document, or no answer within 2 s. Prints requests/s, latency percentiles and errors.
+
+Target (issue 7): p99 < 25 ms at 200 requests/s with zero errors on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT_SECONDS = 2.0
+KEEP_ALIVE_SECONDS = 5
+USER_NAMESPACE = uuid.UUID("0b4a4b0e-6f5e-4c1e-9a4e-7c6b1f2d3e4f")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="measured seconds (default 60)")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds first (default 5)")
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--titles", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    # Defaults mirror the production web command (Dockerfile, docker-compose.yml): gthread, 2 x 8.
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="skip gunicorn's access log (production writes one; default: log to the data dir)")
+    parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def bench_env(data_dir: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        RECLIO_DATA_DIR=data_dir,
+        DJANGO_SETTINGS_MODULE="reclio.settings.base",
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
+    )
+    return env
+
+
+# --- seeding (runs in this process, against the bench data dir) ---------------------------------
+def user_ids(count: int) -> list[uuid.UUID]:
+    return [uuid.uuid5(USER_NAMESPACE, str(n)) for n in range(count)]
+
+
+def seed(*, users: int, titles: int, rng: random.Random) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from catalog.models import ContentItem
+    from feeds import rows
+    from feeds.models import PreparedFeeds
+
+    call_command("migrate", interactive=False, verbosity=0)
+    genres = {"movie": list(rows.genre_name.__globals__["MOVIE_GENRES"]), "tv": list(rows.genre_name.__globals__["TV_GENRES"])}
+    if ContentItem.objects.count() < titles:
+        started = time.perf_counter()
+        items = []
+        for n in range(titles):
+            media = "movie" if n % 2 == 0 else "tv"
+            tmdb_id = 100_000 + n
+            picked = rng.sample(genres[media], 2)
+            items.append(
+                ContentItem(
+                    item_id=f"{media}_{tmdb_id}", tmdb_id=tmdb_id, media_type=media, title=f"Bench title {n}",
+                    overview="A title made up for the load benchmark.", genre_ids=picked,
+                    genres=[{"id": g, "name": str(g)} for g in picked], year=1970 + n % 55,
+                    vote_average=round(rng.uniform(4, 9), 1), vote_count=rng.randint(10, 30_000),
+                    popularity=round(rng.uniform(1, 500), 2),
+                )
+            )
+        ContentItem.objects.bulk_create(items, batch_size=2000, ignore_conflicts=True)
+        print(f"seeded {titles} catalog titles in {time.perf_counter() - started:.1f}s")
+    ids = user_ids(users)
+    if PreparedFeeds.objects.filter(user_id__in=ids).count() < users:
+        started = time.perf_counter()
+        now = timezone.now()
+        prepared = []
+        for n, user_id in enumerate(ids):
+            movie_anchor, show_anchor = 100_000 + 2 * rng.randrange(titles // 2), 100_001 + 2 * rng.randrange(titles // 2)
+            movie_genres, show_genres = rng.sample(genres["movie"], 3), rng.sample(genres["tv"], 2)
+            lists = n % 4 != 0  # a quarter of users have no Trakt lists (fallback rows)
+            feeds = [
+                rows.trakt_feed(feed_id="recommended_movies", title=rows.recommended_title("movie"), media_type="movie",
+                                list_id=10_000 + 4 * n, blurb="Based on the 120 titles you have watched and rated")
+                if lists else rows.recommended_fallback_feed(media_type="movie", genre_ids=movie_genres),
+                rows.trakt_feed(feed_id="recommended_shows", title=rows.recommended_title("tv"), media_type="tv",
+                                list_id=10_001 + 4 * n)
+                if lists else rows.recommended_fallback_feed(media_type="tv", genre_ids=show_genres),
+                rows.trakt_feed(feed_id=rows.because_watched_feed_id(media_type="movie", tmdb_id=movie_anchor),
+                                title=f"Because You Watched Bench title {movie_anchor}", media_type="movie",
+                                list_id=10_002 + 4 * n, blurb="Watched by fans of it, plus titles like it")
+                if lists else rows.because_watched_fallback_feed(media_type="movie", tmdb_id=movie_anchor,
+                                                                 anchor_title=f"Bench title {movie_anchor}"),
+                rows.because_watched_fallback_feed(media_type="tv", tmdb_id=show_anchor,
+                                                   anchor_title=f"Bench title {show_anchor}"),
+                rows.trending_feed(media_type="movie"),
+                rows.trending_feed(media_type="tv"),
+                rows.top_genre_feed(media_type="movie", genre_id=movie_genres[0]),
+                rows.top_genre_feed(media_type="tv", genre_id=show_genres[0]),
+                rows.hidden_gems_feed(media_type="movie", genre_ids=movie_genres),
+                rows.hidden_gems_feed(media_type="tv", genre_ids=show_genres),
+            ]
+            # Per-row explanations as the refresh task stores them (50 titles each): realistic row size.
+            explain = [
+                {"key": key, "feed_id": feed["id"], "source": feed["source"],
+                 "items": [f"movie_{100_000 + 2 * rng.randrange(titles // 2)}" for _ in range(50)] if i < 4 else [],
+                 "origins": ["picks"] * 50 if i < 4 else [], "note": ""}
+                for i, (key, feed) in enumerate(zip(rows.ROW_KEYS, feeds, strict=True))
+            ]
+            prepared.append(
+                PreparedFeeds(
+                    user_id=user_id, trakt_username=f"bench{n}", feeds=feeds, rows=explain,
+                    anchors={"movie": f"movie_{movie_anchor}", "tv": f"tv_{show_anchor}"},
+                    last_hint=f"movie:{movie_anchor}", last_hint_at=now, computed_at=now, duration_ms=800,
+                )
+            )
+        PreparedFeeds.objects.bulk_create(prepared, batch_size=500, ignore_conflicts=True)
+        print(f"seeded {users} users' prepared rows in {time.perf_counter() - started:.1f}s")
+    from django.db import connections
+
+    connections.close_all()
+
+
+# --- load generator ------------------------------------------------------------------------------
+class Pool:
+    """Keep-alive HTTP/1.1 connections to one host; opens more when every one is busy.
+
+    Like any HTTP client (urllib3, browsers), a request that finds its reused idle connection
+    already closed by the server (keep-alive expiry) is retried once on a fresh connection, and
+    connections idle longer than the server's keep-alive are not reused at all.
+    """
+
+    def __init__(self, host: str, port: int, *, max_idle: float) -> None:
+        self.host, self.port, self.max_idle = host, port, max_idle
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+        self.opened = 0
+        self.stale_retries = 0
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        now = time.monotonic()
+        while self.idle:
+            reader, writer, last_used = self.idle.pop()
+            if now - last_used < self.max_idle and not reader.at_eof():
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.opened += 1
+        return reader, writer, False
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        reader, writer, reused = await self._connection()
+        try:
+            return await self._exchange(reader, writer, path)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            partial = getattr(exc, "partial", b"")
+            if not (reused and not partial):
+                raise
+            self.stale_retries += 1
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            self.opened += 1
+            return await self._exchange(reader, writer, path)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[int, bytes]:
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: application/json\r\n\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ")[1])
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+        except BaseException:
+            writer.close()
+            raise
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self.idle.append((reader, writer, time.monotonic()))
+        return status, body
+
+
+def request_mix(rng: random.Random, ids: list[uuid.UUID], titles: int) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.85:
+        return "known", f"/feeds?user_id={rng.choice(ids)}&session_id=s{rng.randrange(10_000)}"
+    if roll < 0.95:
+        hint = f"movie:{100_000 + 2 * rng.randrange(titles // 2)}"
+        return "new_hint", f"/feeds?user_id={rng.choice(ids)}&last_watched={hint}"
+    if roll < 0.98:
+        return "unknown", f"/feeds?user_id={uuid.uuid4()}"
+    return "malformed", rng.choice(["/feeds", "/feeds?user_id=not-a-uuid", "/feeds?last_watched=movie:abc&user_id="])
+
+
+def valid_document(body: bytes) -> bool:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    feeds = document.get("feeds") if isinstance(document, dict) else None
+    return isinstance(feeds, list) and len(feeds) == 10 and all(
+        isinstance(f, dict) and f.get("source") in ("trakt_list", "tmdb_query") for f in feeds
+    )
+
+
+async def run_load(*, port: int, rate: float, duration: float, warmup: float, ids: list[uuid.UUID], titles: int,
+                   rng: random.Random) -> dict[str, object]:
+    pool = Pool("127.0.0.1", port, max_idle=KEEP_ALIVE_SECONDS - 1)
+    results: list[tuple[str, float, str | None, float]] = []  # kind, latency s, error, due offset
+    loop = asyncio.get_running_loop()
+    total = int((warmup + duration) * rate)
+    start = loop.time() + 0.2
+    tasks = []
+
+    async def one(due: float, kind: str, path: str) -> None:
+        error = None
+        try:
+            status, body = await asyncio.wait_for(pool.get(path), TIMEOUT_SECONDS)
+            if status != 200:
+                error = f"status {status}"
+            elif not valid_document(body):
+                error = "invalid document"
+        except asyncio.TimeoutError:
+            error = "timeout"
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            error = type(exc).__name__
+        results.append((kind, loop.time() - due, error, due - start))
+
+    for i in range(total):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        kind, path = request_mix(rng, ids, titles)
+        tasks.append(asyncio.create_task(one(due, kind, path)))
+    await asyncio.gather(*tasks)
+    measured = [r for r in results if r[3] >= warmup]
+    return {"results": measured, "connections": pool.opened, "stale_retries": pool.stale_retries, "sent_total": total}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if len(values) > 1 else values[0]
+
+
+def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
+    load_before, load_after = outcome["load_before"], outcome["load_after"]
+    results = outcome["results"]  # type: ignore[assignment]
+    latencies = [r[1] * 1000 for r in results]  # type: ignore[union-attr]
+    errors = [r for r in results if r[2]]  # type: ignore[union-attr]
+    completed_ok = len(results) - len(errors)  # type: ignore[arg-type]
+    p50, p90, p99, p999 = (percentile(latencies, q) for q in (50, 90, 99, 99.9))
+    print()
+    print(f"target rate      : {rate:.0f} req/s for {duration:.0f} s (open loop, after warm-up)")
+    print(f"requests         : {len(results)} sent, {completed_ok} ok, {len(errors)} errors")  # type: ignore[arg-type]
+    print(f"throughput       : {completed_ok / duration:.1f} req/s")
+    print(f"latency (ms)     : p50 {p50:.2f}  p90 {p90:.2f}  p99 {p99:.2f}  p99.9 {p999:.2f}  max {max(latencies):.2f}")
+    for kind in ("known", "new_hint", "unknown", "malformed"):
+        subset = [r[1] * 1000 for r in results if r[0] == kind]  # type: ignore[union-attr]
+        if subset:
+            print(f"  {kind:<10}     : n={len(subset):>6}  p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}")
+    if errors:
+        kinds: dict[str, int] = {}
+        for r in errors:
+            kinds[r[2]] = kinds.get(r[2], 0) + 1  # type: ignore[index]
+        print(f"errors by kind   : {kinds}")
+    print(f"connections used : {outcome['connections']} (stale keep-alive retries: {outcome['stale_retries']})")
+    served = int(outcome["sent_total"])  # type: ignore[arg-type]  # warm-up included: CPU was measured over it
+    cpu = float(outcome["server_cpu"])  # type: ignore[arg-type]
+    print(f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
+          f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)")
+    # The machine may be shared: other processes' CPU use shows up in the tail, so say how busy it was.
+    print(f"1-min load avg   : {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} CPUs)")
+    passed = p99 < 25.0 and not errors
+    print(f"target p99 < 25 ms with zero errors: {'PASS' if passed else 'FAIL'}")
+    return passed
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User+system CPU of gunicorn's master and workers (from /proc): a load-independent cost figure."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"GET /manifest HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not become ready")
+
+
+def main() -> int:
+    args = parse_args()
+    env = bench_env(args.data_dir)
+    os.environ.update({k: env[k] for k in ("RECLIO_DATA_DIR", "DJANGO_SETTINGS_MODULE", "DEBUG", "LOG_LEVEL")})
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(REPO))
+    rng = random.Random(args.seed)
+    print(f"data dir {args.data_dir}; seeding {args.titles} titles and {args.users} users …")
+    seed(users=args.users, titles=args.titles, rng=rng)
+
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "reclio.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads),
+        "--keep-alive", str(KEEP_ALIVE_SECONDS), "--log-level", "warning",
+    ]
+    if not args.no_access_log:
+        access_log = Path(args.data_dir) / "gunicorn-access.log"
+        access_log.unlink(missing_ok=True)
+        command += ["--access-logfile", str(access_log)]
+    print("starting:", " ".join(command[1:]))
+    server = subprocess.Popen(command, cwd=REPO, env=env)
+    try:
+        wait_ready(port, server)
+        load_before = os.getloadavg()[0]
+        cpu_before = server_cpu_seconds(server.pid)
+        print(f"load: {args.warmup:.0f} s warm-up + {args.duration:.0f} s at {args.rate:.0f} req/s …")
+        outcome = asyncio.run(
+            run_load(port=port, rate=args.rate, duration=args.duration, warmup=args.warmup,
+                     ids=user_ids(args.users), titles=args.titles, rng=rng)
+        )
+        outcome.update(
+            load_before=load_before, load_after=os.getloadavg()[0],
+            server_cpu=server_cpu_seconds(server.pid) - cpu_before,
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 0 if report(outcome, rate=args.rate, duration=args.duration) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

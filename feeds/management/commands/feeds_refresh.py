@@ -1,0 +1,34 @@
+"""Recompute prepared feed rows: ``manage.py feeds_refresh --user <uuid> [--now]`` or ``--all``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from feeds.models import PreparedFeeds
+from feeds.services import feed_refresh_enqueue_many, user_feed_rows_refresh
+
+
+class Command(BaseCommand):
+    help = "Queue (or with --now, run) a refresh of users' ten ChillLink rows."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", action="append", default=[], help="user UUID (repeatable)")
+        parser.add_argument("--all", action="store_true", help="every user that has prepared rows")
+        parser.add_argument("--now", action="store_true", help="run in this process instead of queueing")
+        parser.add_argument("--last-watched", default=None, help="anchor hint, e.g. movie:157336")
+
+    def handle(self, *args: Any, user: list[str], all: bool, now: bool, last_watched: str | None, **options: Any) -> None:
+        user_ids = list(user)
+        if all:
+            user_ids += [str(pk) for pk in PreparedFeeds.objects.values_list("user_id", flat=True)]
+        if not user_ids:
+            raise CommandError("give --user <uuid> (repeatable) or --all")
+        if now:
+            for user_id in user_ids:
+                user_feed_rows_refresh(user_id=user_id, last_watched=last_watched)
+            self.stdout.write(self.style.SUCCESS(f"refreshed {len(user_ids)} user(s)"))
+            return
+        queued = feed_refresh_enqueue_many(user_ids=user_ids, reason="command")
+        self.stdout.write(self.style.SUCCESS(f"queued {queued} refresh(es)"))

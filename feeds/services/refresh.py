@@ -1,0 +1,158 @@
+"""Compose a user's ten rows, materialise four of them as Trakt lists, and store the document.
+
+Runs in the ``feeds.user_rows_refresh`` task (never on the request path). Order and semantics:
+docs/design/feeds.md. Every row is built in isolation: a failing source or a bug in one row
+leaves that row on its TMDB fallback and is recorded in ``PreparedFeeds.problems``; the other
+rows are unaffected. The document is only ever replaced whole, so a crash mid-way leaves the
+previous rows in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from feeds import rows, sources
+from feeds.models import PreparedFeeds
+from feeds.services.compose import RowComposer, RowPlan, hint_parse
+
+logger = logging.getLogger(__name__)
+
+LIST_NAME_PREFIX = "Reclio • "
+LIST_DESCRIPTION = (
+    "Picked for you by Reclio from your Trakt history and refreshed automatically; "
+    "manual edits are overwritten."
+)
+
+
+def _feed_for(plan: RowPlan, status: sources.ListStatus | None, *, fresh_after: datetime) -> dict[str, Any]:
+    """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
+    if plan.materialised and status is not None and status.trakt_id and status.trakt_id > 0:
+        ready = status.state == "ok" and status.item_count > 0
+        fresh = status.written_at is not None and status.written_at >= fresh_after
+        if ready and fresh:
+            return rows.trakt_feed(
+                feed_id=plan.feed_id, title=plan.title, media_type=plan.media_type, list_id=status.trakt_id,
+                blurb=plan.blurb,
+            )
+    return plan.fallback
+
+
+def _row_record(plan: RowPlan, feed: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": plan.key,
+        "feed_id": feed["id"],
+        "source": feed["source"],
+        "items": plan.items,
+        "origins": plan.origins,
+        "note": plan.note,
+    }
+
+
+def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> None:
+    """Recompute the ten rows and materialise them into Trakt lists (contract: docs/design/contracts.md).
+
+    Idempotent: the same inputs give the same document and the same list contents.
+    """
+    started = time.monotonic()
+    key = uuid.UUID(str(user_id))
+    user = sources.user_get(user_id=str(key))
+    if user is None:
+        deleted, _ = PreparedFeeds.objects.filter(user_id=key).delete()
+        logger.info("feeds_refresh_skipped user_id=%s reason=unknown_user removed=%s", key, deleted)
+        return
+    previous = PreparedFeeds.objects.filter(user_id=key).first()
+    now = timezone.now()
+    hint_text, hint_at = _effective_hint(last_watched=last_watched, previous=previous, now=now)
+
+    composer = RowComposer(user_id=str(key), hint=hint_parse(hint_text))
+    plans = composer.build()
+    fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
+
+    def save(feeds: list[dict[str, Any]]) -> None:
+        PreparedFeeds.objects.update_or_create(
+            user_id=key,
+            defaults={
+                "trakt_username": sources.user_trakt_username(user),
+                "feeds": feeds,
+                "rows": [_row_record(plan, feed) for plan, feed in zip(plans, feeds, strict=True)],
+                "anchors": {media: composer.anchors.get(media) for media in rows.MEDIA_TYPES},
+                "last_hint": hint_text or "",
+                "last_hint_at": hint_at,
+                "problems": composer.problems,
+                "computed_at": timezone.now(),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+            },
+        )
+
+    materialised = [plan for plan in plans if plan.materialised]
+    statuses: dict[str, sources.ListStatus] = {}
+    if materialised and settings.FEEDS_WRITE_TRAKT_LISTS:
+        # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
+        # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
+        unchanged = _unchanged_trakt_feeds(previous, plans)
+        if len(unchanged) < len(materialised):
+            save([unchanged.get(plan.key, plan.fallback) for plan in plans])
+        try:
+            sources.lists_write(user_id=str(key), specs=[_list_spec(plan) for plan in materialised])
+            statuses = sources.managed_lists(user_id=str(key))
+        except Exception as exc:  # noqa: BLE001 - lists not written: every row serves its fallback
+            logger.warning("feeds_lists_write_failed user_id=%s", key, exc_info=True)
+            composer.problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
+            statuses = {}
+    feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in plans]
+    save(feeds)
+    logger.info(
+        "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
+        key, sum(1 for f in feeds if f["source"] == "trakt_list"), sorted(composer.problems),
+        int((time.monotonic() - started) * 1000),
+    )
+
+
+def _effective_hint(
+    *, last_watched: str | None, previous: PreparedFeeds | None, now: datetime
+) -> tuple[str | None, datetime | None]:
+    """A valid new hint wins; otherwise the stored one while it is younger than FEEDS_HINT_TTL_HOURS."""
+    if hint_parse(last_watched):
+        return last_watched, now
+    if previous and previous.last_hint and previous.last_hint_at:
+        if now - previous.last_hint_at <= timedelta(hours=settings.FEEDS_HINT_TTL_HOURS):
+            return previous.last_hint, previous.last_hint_at
+    return None, None
+
+
+def _unchanged_trakt_feeds(previous: PreparedFeeds | None, plans: list[RowPlan]) -> dict[str, dict[str, Any]]:
+    """Previously served trakt_list rows whose id and titles are unchanged (their list stays valid)."""
+    if previous is None or not isinstance(previous.rows, list) or not isinstance(previous.feeds, list):
+        return {}
+    before = {
+        record.get("key"): (record, feed)
+        for record, feed in zip(previous.rows, previous.feeds, strict=False)
+        if isinstance(record, dict) and isinstance(feed, dict)
+    }
+    kept: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        record, feed = before.get(plan.key, ({}, {}))
+        if (
+            feed.get("source") == "trakt_list"
+            and feed.get("id") == plan.feed_id
+            and record.get("items") == plan.items
+            and rows.feed_is_valid(feed)
+        ):
+            kept[plan.key] = feed
+    return kept
+
+
+def _list_spec(plan: RowPlan) -> sources.ListSpec:
+    return sources.ListSpec(
+        key=plan.key,
+        name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
+        description=plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}" or LIST_DESCRIPTION,
+        item_ids=tuple(plan.items),
+    )

@@ -1,0 +1,27 @@
+"""Feeds: the ten ChillLink rows (row size, cold start, list freshness, refresh dedupe).
+
+Every variable is listed in docs/design/feeds.md. The /feeds request path reads none of these
+except the hint and lock windows; composition runs in the ``feeds.user_rows_refresh`` task.
+"""
+
+from __future__ import annotations
+
+from reclio.env import env_bool, env_int
+
+# Titles per materialised row (the Trakt lists). Chillio on Android shows the first 10-20, and a free
+# Trakt account holds 1,000 items across lists: 4 lists x 50 leaves room for the user's own lists.
+FEEDS_ROW_SIZE = env_int("FEEDS_ROW_SIZE", 50, minimum=10)
+# Fewer usable recommender picks than this → cold start: seed from the highest-rated title's neighbours.
+FEEDS_COLD_START_MIN_PICKS = env_int("FEEDS_COLD_START_MIN_PICKS", 5, minimum=1)
+# A materialised Trakt list written longer ago than this is stale: the row serves its TMDB fallback.
+FEEDS_LIST_MAX_AGE_HOURS = env_int("FEEDS_LIST_MAX_AGE_HOURS", 72, minimum=1)
+# A `last_watched` hint anchors "Because You Watched" for this long; afterwards Trakt history decides.
+FEEDS_HINT_TTL_HOURS = env_int("FEEDS_HINT_TTL_HOURS", 24, minimum=1)
+# A burst of /feeds requests carrying the same new hint enqueues one refresh per this many seconds.
+FEEDS_REFRESH_LOCK_SECONDS = env_int("FEEDS_REFRESH_LOCK_SECONDS", 60, minimum=1)
+# Off → rows are never written to Trakt lists and always serve their TMDB queries (accounts that
+# cannot hold more lists, or installations without a Trakt app).
+FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)
+# Short, honest one-line reasons on rows ("Because you rated Heat 9/10").
+FEEDS_BLURBS = env_bool("FEEDS_BLURBS", True)
+

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.feeds.factories import PreparedFeedsFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prepared_rows_of_a_user(admin_api_client):
+    # given
+    prepared = PreparedFeedsFactory(problems={"similar:movie_1": "ConnectionError: x"})
+
+    # when
+    response = admin_api_client.get(f"/admin/feeds/{prepared.user_id}")
+
+    # then
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == str(prepared.user_id)
+    assert body["feeds"] == prepared.feeds
+    assert body["problems"] == {"similar:movie_1": "ConnectionError: x"}
+
+
+def test_prepared_rows_of_an_unknown_user_is_404(admin_api_client):
+    assert admin_api_client.get(f"/admin/feeds/{uuid.uuid4()}").status_code == 404
+
+
+def test_feeds_admin_endpoints_need_the_token(api_client):
+    assert api_client.get(f"/admin/feeds/{uuid.uuid4()}").status_code == 401
+    assert api_client.post(f"/admin/feeds/{uuid.uuid4()}/refresh").status_code == 401
+
+
+def test_refresh_queues_one_task(admin_api_client, monkeypatch, django_capture_on_commit_callbacks):
+    # given
+    from feeds.tasks import user_rows_refresh_task
+
+    sent = []
+    monkeypatch.setattr(user_rows_refresh_task, "apply_async", lambda **kwargs: sent.append(kwargs))
+    user_id = uuid.uuid4()
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api_client.post(f"/admin/feeds/{user_id}/refresh", {"last_watched": "show:1399"}, format="json")
+
+    # then
+    assert response.status_code == 202
+    assert response.json() == {"queued": True}
+    assert sent == [{"kwargs": {"user_id": str(user_id), "last_watched": "show:1399"}, "queue": "trakt_lists",
+                     "retry": False}]
+
+
+def test_refresh_rejects_a_malformed_hint(admin_api_client):
+    response = admin_api_client.post(f"/admin/feeds/{uuid.uuid4()}/refresh", {"last_watched": "film:1"}, format="json")
+
+    assert response.status_code == 400

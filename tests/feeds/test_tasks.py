@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from celery.exceptions import Retry
+from django.core.cache import cache
+
+from feeds.tasks import user_rows_refresh_task
+from tests.feeds.conftest import USER_ID
+
+
+def test_task_name_and_queue_are_the_contract():
+    assert user_rows_refresh_task.name == "feeds.user_rows_refresh"
+    assert user_rows_refresh_task.queue == "trakt_lists"
+
+
+def test_task_calls_the_service_once_and_releases_its_lock():
+    with mock.patch("feeds.services.user_feed_rows_refresh") as service:
+        user_rows_refresh_task.apply(kwargs={"user_id": USER_ID, "last_watched": "movie:1"}).get()
+
+    service.assert_called_once_with(user_id=USER_ID, last_watched="movie:1")
+    assert cache.get(f"feeds:refresh-running:{USER_ID}") is None
+
+
+def test_a_second_run_for_the_same_user_waits_instead_of_running_concurrently():
+    # given: another worker holds the user's lock
+    cache.add(f"feeds:refresh-running:{USER_ID}", 1, 60)
+
+    # when / then
+    with mock.patch("feeds.services.user_feed_rows_refresh") as service, \
+            mock.patch.object(user_rows_refresh_task, "retry", side_effect=Retry()) as retry:
+        with pytest.raises(Retry):
+            user_rows_refresh_task.run(user_id=USER_ID, last_watched=None)
+
+    service.assert_not_called()
+    retry.assert_called_once_with(countdown=30)
+
+
+def test_the_task_is_registered_under_the_name_other_apps_send():
+    # given: recsys notifies feeds by name (send_task), never importing it
+    from celery import current_app
+
+    with mock.patch("feeds.services.user_feed_rows_refresh") as service:
+        # when
+        current_app.tasks["feeds.user_rows_refresh"].apply(kwargs={"user_id": USER_ID, "last_watched": None})
+
+    # then
+    service.assert_called_once_with(user_id=USER_ID, last_watched=None)
