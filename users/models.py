@@ -12,6 +12,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class ConnectionState(models.TextChoices):
@@ -99,6 +100,9 @@ class Interaction(models.Model):
     value = models.SmallIntegerField(null=True, blank=True)  # rating 1–10; views: episodes at that time
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=InteractionSource.choices, default=InteractionSource.TRAKT)
+    # When the row was stored (not when it happened): bulk readers that follow an id cursor wait until
+    # rows are older than any sync transaction could be, so a late commit of a lower id is not skipped.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         db_table = "users_interaction"

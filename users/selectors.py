@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 
@@ -53,9 +54,19 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
     ]
 
 
-def interactions_since(*, after_id: int, limit: int) -> list[InteractionRow]:
-    """Interactions of every user with id > ``after_id``, oldest first, at most ``limit`` (bulk pushes)."""
-    rows = Interaction.objects.filter(pk__gt=after_id).order_by("pk")[:limit]
+def interactions_since(
+    *, after_id: int, limit: int, stored_before: dt.datetime | None = None
+) -> list[InteractionRow]:
+    """Interactions of every user with id > ``after_id``, in id order, at most ``limit`` (bulk pushes).
+
+    ``stored_before`` leaves out rows stored more recently: ids are allocated at insert, so a sync
+    transaction still open can commit a lower id after a higher one was read. A reader that advances
+    a cursor passes "now minus a settle window" and picks the young rows up on its next run.
+    """
+    rows = Interaction.objects.filter(pk__gt=after_id)
+    if stored_before is not None:
+        rows = rows.filter(created_at__lt=stored_before)
+    rows = rows.order_by("pk")[:limit]
     return [
         InteractionRow(
             id=pk, user_id=str(user_id), item_id=item_id, kind=kind,

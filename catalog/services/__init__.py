@@ -17,6 +17,7 @@ from catalog.services.items import (
     catalog_items_refresh,
     catalog_items_refresh_enqueue,
     content_sync_enqueue,
+    items_mark_recombee_synced,
 )
 from catalog.services.sync import content_sync_run
 from catalog.services.upsert import content_items_upsert
@@ -31,4 +32,5 @@ __all__ = [
     "content_items_upsert",
     "content_sync_enqueue",
     "content_sync_run",
+    "items_mark_recombee_synced",
 ]

@@ -173,3 +173,14 @@ def content_sync_enqueue(*, full: bool = False) -> None:
     from catalog.tasks import content_sync_task
 
     transaction.on_commit(lambda: content_sync_task.delay(full=full))
+
+
+def items_mark_recombee_synced(*, item_ids: Sequence[str]) -> int:
+    """Record that Recombee accepted these rows (the recsys push calls this after each batch).
+
+    ``QuerySet.update`` leaves ``updated_at`` alone, so marking a row does not make it look changed
+    to the push's own ``updated_at`` cursor.
+    """
+    if not item_ids:
+        return 0
+    return ContentItem.objects.filter(item_id__in=list(item_ids)).update(recombee_synced=True)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -31,6 +31,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import ContentItem, TmdbStatus
+from catalog.services import items_mark_recombee_synced
+from users import selectors as user_selectors
+from users.contracts import InteractionRow
 from recsys.backends.base import RecommenderError
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
@@ -44,6 +47,8 @@ INTERACTIONS_STATE_KEY = "recombee.interactions_push"
 # Rows younger than this are left for the next sweep: a transaction that stamped updated_at a moment
 # ago may commit after a newer row we already read, and a cursor past it would skip it for good.
 CATALOG_SETTLE = timedelta(seconds=60)
+# Same reason for interactions: a user sync writes in one transaction (users.selectors.interactions_since).
+INTERACTIONS_SETTLE = timedelta(seconds=60)
 RECENT_SKIPS_KEPT = 20
 
 # Interaction kinds of users.Interaction (docs/design/contracts.md) and what Recombee calls them.
@@ -51,17 +56,6 @@ VIEW = "view"
 RATING = "rating"
 WATCHLIST = "watchlist"
 DISLIKE = "dislike"
-
-
-class InteractionRow(Protocol):
-    """What ``users.selectors.interactions_since`` yields (proposed contract, see docs/design/recombee.md)."""
-
-    id: int  # monotonically increasing
-    user_id: Any  # our user UUID
-    item_id: str
-    kind: str
-    value: float | None
-    occurred_at: datetime
 
 
 def rating_normalise(rating: float) -> float:
@@ -179,6 +173,11 @@ def recombee_catalog_push(
     return _catalog_push_pending(api=api, batch_size=batch_size)
 
 
+def _mark_synced(result: BatchResult, labels: Sequence[str]) -> None:
+    """Flag the rows Recombee accepted (catalog owns the column; admin filters on it)."""
+    items_mark_recombee_synced(item_ids=[label for label, sub in zip(labels, result.results, strict=True) if sub.done])
+
+
 def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: int) -> PushReport:
     sent = accepted = skipped = batches = 0
     unique_ids = sorted(set(item_ids))
@@ -196,6 +195,7 @@ def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: 
             return PushReport("catalog", sent, accepted, skipped, batches, error)
         assert result is not None
         skips = _skips(result, labels)
+        _mark_synced(result, labels)
         _state_record(key=CATALOG_STATE_KEY, accepted=result.done_count, skips=skips)
         accepted += result.done_count
         skipped += len(skips)
@@ -230,6 +230,7 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
                 return PushReport("catalog", sent, accepted, skipped, batches, error, cursor)
             assert result is not None
             batch_accepted, skips = result.done_count, _skips(result, labels)
+            _mark_synced(result, labels)
         _state_record(
             key=CATALOG_STATE_KEY,
             accepted=batch_accepted,
@@ -262,27 +263,15 @@ def interaction_request(api: RecombeeApi, row: InteractionRow) -> Any | None:
     return None
 
 
-def _interactions_since(*, after_id: int, limit: int) -> Sequence[InteractionRow]:
-    # users sits below recsys; this selector is the proposed bulk-read contract (docs/design/recombee.md).
-    from users import selectors as user_selectors
-
-    selector = getattr(user_selectors, "interactions_since", None)
-    if selector is None:
-        raise RecommenderError(
-            "users.selectors.interactions_since is not available: the interaction push needs it "
-            "(contract proposed in docs/design/recombee.md)",
-            permanent=True,
-        )
-    return selector(after_id=after_id, limit=limit)
-
-
 def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = None) -> PushReport:
     """Push every interaction stored since the cursor (views, ratings, watchlist), batch by batch."""
     batch_size = batch_size or settings.RECOMBEE_BATCH_SIZE
     sent = accepted = skipped = batches = 0
     cursor = int(push_state_get(key=INTERACTIONS_STATE_KEY).get("cursor") or 0)
     while True:
-        rows = list(_interactions_since(after_id=cursor, limit=batch_size))
+        rows = user_selectors.interactions_since(
+            after_id=cursor, limit=batch_size, stored_before=timezone.now() - INTERACTIONS_SETTLE
+        )
         if not rows:
             return PushReport("interactions", sent, accepted, skipped, batches, cursor=cursor)
         next_cursor = max(int(row.id) for row in rows)

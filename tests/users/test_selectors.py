@@ -84,3 +84,20 @@ def test_top_genres_weigh_views_and_ratings(history):
 def test_managed_lists_state_is_empty_for_new_users(history):
     assert user_managed_lists(user_id=history.pk) == {}
     assert user_managed_lists(user_id="junk") == {}
+
+
+def test_interactions_since_leaves_out_rows_stored_within_the_settle_window(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.users.factories import InteractionFactory
+    from users.selectors import interactions_since
+
+    # given one row stored an hour ago and one just now
+    old = InteractionFactory(created_at=timezone.now() - dt.timedelta(hours=1))
+    young = InteractionFactory()
+    # when / then: everything without a bound; only the settled row with one
+    assert [row.id for row in interactions_since(after_id=0, limit=10)] == [old.pk, young.pk]
+    settled = interactions_since(after_id=0, limit=10, stored_before=timezone.now() - dt.timedelta(minutes=1))
+    assert [row.id for row in settled] == [old.pk]

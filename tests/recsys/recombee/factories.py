@@ -25,7 +25,7 @@ class ContentItemFactory(CatalogContentItemFactory):
 
 @dataclass(frozen=True)
 class InteractionRowStub:
-    """The shape users.selectors.interactions_since is proposed to yield (docs/design/recombee.md)."""
+    """The shape users.selectors.interactions_since yields (users.contracts.InteractionRow)."""
 
     id: int
     user_id: uuid.UUID

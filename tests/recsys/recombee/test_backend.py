@@ -231,7 +231,7 @@ def test_push_interactions_sends_new_rows(fake, remote, monkeypatch):
     row = InteractionRowStub(1, uuid.UUID(USER), "movie_1", "rating", 8, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     monkeypatch.setattr(
         "users.selectors.interactions_since",
-        lambda *, after_id, limit: [row] if after_id < 1 else [],
+        lambda *, after_id, limit, stored_before=None: [row] if after_id < 1 else [],
         raising=False,
     )
 

@@ -147,6 +147,8 @@ def test_single_refused_row_is_skipped_reported_and_passed(fake, remote):
     state = push_state_get(key=CATALOG_STATE_KEY)
     assert state["cursor"]["item_id"] == items[2].item_id
     assert state["recent_skips"] == [f"{items[1].item_id}: HTTP 400 scripted failure for {items[1].item_id}"]
+    synced = dict(ContentItem.objects.filter(item_id__in=[i.item_id for i in items]).values_list("item_id", "recombee_synced"))
+    assert synced == {items[0].item_id: True, items[1].item_id: False, items[2].item_id: True}
 
 
 def test_batch_where_every_row_is_refused_fails(fake, remote):
@@ -196,10 +198,10 @@ def test_explicit_ids_are_pushed_without_touching_the_cursor(fake, remote):
 
 @pytest.fixture
 def interaction_rows(monkeypatch):
-    """Stands in for users.selectors.interactions_since (proposed contract) over a fixed table."""
+    """Stands in for users.selectors.interactions_since over a fixed table."""
     rows: list[InteractionRowStub] = []
 
-    def interactions_since(*, after_id: int, limit: int) -> list[InteractionRowStub]:
+    def interactions_since(*, after_id: int, limit: int, stored_before=None) -> list[InteractionRowStub]:
         return [row for row in sorted(rows, key=lambda r: r.id) if row.id > after_id][:limit]
 
     monkeypatch.setattr("users.selectors.interactions_since", interactions_since, raising=False)
@@ -290,17 +292,3 @@ def test_resending_the_same_interactions_is_harmless(fake, remote, interaction_r
     assert (report.accepted, report.failed) == (2, False)
     assert [call.status for call in fake.calls if call.in_batch][-2:] == [409, 409]
     assert len(remote.interactions_of("detailviews")) == 2
-
-
-def test_interactions_push_without_the_users_selector_says_what_is_missing(fake, remote, monkeypatch):
-    # given: the users app does not offer the bulk selector (yet)
-    import users.selectors
-
-    monkeypatch.delattr(users.selectors, "interactions_since", raising=False)
-
-    # when / then
-    from recsys.backends.base import RecommenderError
-
-    with pytest.raises(RecommenderError, match="interactions_since is not available") as excinfo:
-        recombee_interactions_push(api=recombee_api_build())
-    assert excinfo.value.permanent is True
