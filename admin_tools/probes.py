@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connection
 
+from catalog.embedding.health import embedding_provider_probe
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
@@ -99,4 +100,5 @@ LIVENESS_PROBES: dict[str, Callable[[], ProbeResult]] = {
 # What the hourly health check runs: the liveness probes plus each feature's dependency probes.
 SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     **LIVENESS_PROBES,
+    "embeddings": embedding_provider_probe,
 }
