@@ -94,10 +94,24 @@ class OllamaProvider(EmbeddingProvider):
         started = time.perf_counter()
         facts = {"provider": self.name, "model": self.model, "host": self.host}
         try:
-            self._get_client(timeout=PROBE_TIMEOUT_SECONDS).show(self.model_name)
+            shown = self._get_client(timeout=PROBE_TIMEOUT_SECONDS).show(self.model_name)
         except (ollama.ResponseError, ConnectionError, httpx.HTTPError) as exc:
             error = provider_error_from(exc, model=self.model_name, host=self.host)
             return ProbeResult("embeddings", False, error.message, (time.perf_counter() - started) * 1000, facts)
+        except ValueError as exc:  # malformed /api/show body
+            return ProbeResult("embeddings", False, f"Ollama answered /api/show oddly: {exc}",
+                               (time.perf_counter() - started) * 1000, facts)
+        # /api/show reports "<architecture>.embedding_length"; a mismatch would fail every batch.
+        info = dict(shown.modelinfo or {})
+        architecture = info.get("general.architecture")
+        length = info.get(f"{architecture}.embedding_length") if architecture else None
+        if isinstance(length, int) and length != self.dim:
+            return ProbeResult(
+                "embeddings", False,
+                f"Ollama model {self.model_name} makes {length}-d vectors, expected {self.dim}; "
+                "set OLLAMA_EMBEDDING_DIMENSIONS",
+                (time.perf_counter() - started) * 1000, facts,
+            )
         return ProbeResult(
             "embeddings", True, f"Ollama answers; model {self.model_name} is pulled",
             (time.perf_counter() - started) * 1000, facts,
