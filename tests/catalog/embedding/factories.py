@@ -16,6 +16,7 @@ class ContentItemFactory(factory.django.DjangoModelFactory):
     tmdb_id = factory.Sequence(lambda n: 1000 + n)
     item_id = factory.LazyAttribute(lambda o: f"{o.media_type}_{o.tmdb_id}")
     title = factory.Sequence(lambda n: f"Title {n}")
+    tagline = ""
     overview = factory.Faker("sentence", nb_words=12)
     genres = factory.LazyFunction(lambda: [{"id": 18, "name": "Drama"}])
     genre_ids = factory.LazyAttribute(lambda o: [g["id"] for g in o.genres])
