@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,14 +13,14 @@ from catalog.models import MediaType
 from reclio.exceptions import NotFoundError
 
 
-class TitleSerializer(serializers.Serializer):
+class SimilarTitleSerializer(serializers.Serializer):
     item_id = serializers.CharField()
     title = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
     media_type = serializers.CharField()
 
 
-class NeighbourSerializer(TitleSerializer):
+class SimilarNeighbourSerializer(SimilarTitleSerializer):
     score = serializers.FloatField(help_text="cosine similarity to the seed")
 
 
@@ -31,11 +31,12 @@ class AdminSimilarItemsApi(AdminApiView):
         k = serializers.IntegerField(min_value=1, max_value=100, default=12)
         media_type = serializers.ChoiceField(choices=MediaType.values, required=False)
 
+    @extend_schema_serializer(component_name="AdminSimilarItems")
     class OutputSerializer(serializers.Serializer):
-        seed = TitleSerializer()
+        seed = SimilarTitleSerializer()
         embedding_model = serializers.CharField(allow_blank=True)
         dimension = serializers.IntegerField(allow_null=True, help_text="vector size similarity uses now")
-        neighbours = NeighbourSerializer(many=True)
+        neighbours = SimilarNeighbourSerializer(many=True)
 
     @extend_schema(
         parameters=[InputSerializer, OpenApiParameter("item_id", str, OpenApiParameter.PATH)],

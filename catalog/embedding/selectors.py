@@ -81,13 +81,19 @@ def _preferred_dimension() -> int:
 
 def similarity_dimension() -> int | None:
     """The vector size similarity uses now: the most common one in the catalog (cached)."""
-    cached = cache.get(SIMILARITY_DIM_CACHE_KEY)
+    try:
+        cached = cache.get(SIMILARITY_DIM_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage costs one GROUP BY, not the request
+        cached = None
     if cached is not None:
         return cached or None
     counts = embedding_dimensions_in_use()
     preferred = _preferred_dimension()
     dim = max(counts, key=lambda d: (counts[d], d == preferred, d)) if counts else 0
-    cache.set(SIMILARITY_DIM_CACHE_KEY, dim, settings.EMBEDDING_DIMENSION_CACHE_SECONDS)
+    try:
+        cache.set(SIMILARITY_DIM_CACHE_KEY, dim, settings.EMBEDDING_DIMENSION_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("similarity_dimension_cache_unavailable")
     return dim or None
 
 
