@@ -2,7 +2,7 @@
 
     /work/main/.venv/bin/python bench/similarity.py [--sizes 10000 100000] [--queries 200] [--ef 40 100 200]
 
-Random but clustered 384-d unit vectors (like a catalog: titles group by genre/franchise) are
+Random but clustered 384-d unit vectors (calibrated on real catalog embeddings, see clustered_vectors) are
 loaded into a scratch schema of the configured database (the worktree's embedded PostgreSQL unless
 DATABASE_URL is set), with exactly the partial expression HNSW index of migration 0004. Queries
 run the production SQL (``catalog.embedding.selectors.neighbours_sql``) through Django's connection,
@@ -28,14 +28,20 @@ K = 20
 
 
 def clustered_vectors(n: int, *, seed: int = 42):
+    """Unit vectors shaped like a catalog: a shared direction, ~20 genres, a franchise every ~50
+    titles, and per-title noise. The mix is calibrated on real all-MiniLM-L6-v2 vectors of 3,000
+    TMDB movies (mean cosine to the nearest title 0.56, to the 20th 0.40, median pair 0.17);
+    these come out at 0.51 / 0.42 / 0.17 at 3,000 titles."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    clusters = max(10, n // 100)
-    centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
-    labels = rng.integers(0, clusters, n)
-    spread = rng.uniform(0.5, 1.2, n).astype(np.float32)[:, None]
-    points = centres[labels] + spread * rng.standard_normal((n, DIM)).astype(np.float32)
+    genres = rng.standard_normal((20, DIM))
+    franchises = rng.standard_normal((max(10, n // 50), DIM))
+    franchise_genre = rng.integers(0, len(genres), len(franchises))
+    labels = rng.integers(0, len(franchises), n)
+    shared = rng.standard_normal(DIM)
+    noise = rng.uniform(0.7, 1.3, (n, 1)) * rng.standard_normal((n, DIM))
+    points = 0.48 * shared + 0.45 * genres[franchise_genre[labels]] + 0.42 * franchises[labels] + noise
     return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
 
 

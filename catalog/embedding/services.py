@@ -37,6 +37,7 @@ class EmbedReport:
     embedded: int = 0  # vectors written
     current: int = 0  # asked for but already current: no provider call
     raced: int = 0  # text changed while embedding: not written, the new text is queued by its writer
+    skipped: int = 0  # rows the provider refuses to embed (bad input); reported, tried again next sweep
     provider_calls: int = 0
     errors: tuple[str, ...] = field(default_factory=tuple)
 
@@ -46,6 +47,7 @@ class EmbedReport:
             embedded=self.embedded + other.embedded,
             current=self.current + other.current,
             raced=self.raced + other.raced,
+            skipped=self.skipped + other.skipped,
             provider_calls=self.provider_calls + other.provider_calls,
             errors=self.errors + other.errors,
         )
@@ -137,6 +139,25 @@ def _embed_rows(*, rows: Sequence[ContentItem], provider: EmbeddingProvider) -> 
     return EmbedReport(model=batch.model, embedded=written, raced=raced, provider_calls=1)
 
 
+def _embed_rows_isolating(*, rows: Sequence[ContentItem], provider: EmbeddingProvider) -> EmbedReport:
+    """``_embed_rows``, but a batch refused for its content is split until the culprit is alone;
+    that row is skipped and reported so one odd text never blocks its neighbours."""
+    try:
+        return _embed_rows(rows=rows, provider=provider)
+    except ProviderError as exc:
+        if not exc.bad_input:
+            raise
+        if len(rows) == 1:
+            logger.warning("embedding_row_skipped item_id=%s error=%s", rows[0].item_id, exc.message)
+            return EmbedReport(
+                model=provider.model, skipped=1, provider_calls=1, errors=(f"{rows[0].item_id}: {exc.message}",)
+            )
+        middle = len(rows) // 2
+        return _embed_rows_isolating(rows=rows[:middle], provider=provider) + _embed_rows_isolating(
+            rows=rows[middle:], provider=provider
+        )
+
+
 def item_embeddings_refresh(*, item_ids: Sequence[str], batch_size: int | None = None) -> EmbedReport:
     """Embed the stale rows among ``item_ids`` in provider batches (the task's service).
 
@@ -156,7 +177,7 @@ def item_embeddings_refresh(*, item_ids: Sequence[str], batch_size: int | None =
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         try:
-            report += _embed_rows(rows=chunk, provider=provider)
+            report += _embed_rows_isolating(rows=chunk, provider=provider)
         except ProviderError as exc:
             embedding_failure_record(message=exc.message)
             logger.warning(
@@ -167,8 +188,8 @@ def item_embeddings_refresh(*, item_ids: Sequence[str], batch_size: int | None =
     if rows:
         _failure_clear()
     logger.info(
-        "embedding_refresh_done model=%s embedded=%s current=%s raced=%s",
-        provider.model, report.embedded, report.current, report.raced,
+        "embedding_refresh_done model=%s embedded=%s current=%s raced=%s skipped=%s",
+        provider.model, report.embedded, report.current, report.raced, report.skipped,
     )
     return report
 
@@ -210,7 +231,7 @@ def catalog_embeddings_refresh(
             break
         for attempt in range(INLINE_ATTEMPTS):
             try:
-                report += _embed_rows(rows=chunk, provider=provider)
+                report += _embed_rows_isolating(rows=chunk, provider=provider)
                 break
             except ProviderError as exc:
                 embedding_failure_record(message=exc.message)

@@ -51,7 +51,7 @@ def item_embeddings_refresh_task(self: Any, item_ids: list[str]) -> dict[str, An
             logger.error("embedding_task_failed_permanently rows=%s error=%s", len(item_ids), exc.message)
             return {"embedded": 0, "error": exc.message}
         raise self.retry(exc=exc, countdown=_backoff_seconds(self.request.retries, exc.retry_after)) from exc
-    return {"embedded": report.embedded, "current": report.current, "raced": report.raced}
+    return {"embedded": report.embedded, "current": report.current, "raced": report.raced, "skipped": report.skipped}
 
 
 @shared_task(name="catalog.embeddings_refresh_stale", queue=Queue.EMBEDDINGS.value, soft_time_limit=300, time_limit=360)

@@ -20,11 +20,16 @@ class ProviderError(Exception):
     """An embedding call failed. ``permanent`` errors (bad key, unknown model, wrong dimension) are
     not retried and are shown in diagnostics; transient ones (429, 5xx, timeout) are retried by the task."""
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None, bad_input: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.permanent = permanent
+        self.permanent = permanent or bad_input
         self.retry_after = retry_after
+        # The request was refused for its content (HTTP 400): one text may be at fault, so the
+        # service splits the batch to embed the others and skip (and report) the culprit.
+        self.bad_input = bad_input
 
 
 @dataclass(frozen=True)

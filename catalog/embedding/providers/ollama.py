@@ -43,7 +43,7 @@ def provider_error_from(exc: Exception, *, model: str, host: str) -> ProviderErr
         if status in (401, 403):
             return ProviderError(f"Ollama at {host} refused the request (HTTP {status}): check OLLAMA_API_KEY", permanent=True)
         if status == 400:
-            return ProviderError(f"Ollama rejected the request (HTTP 400): {exc.error}", permanent=True)
+            return ProviderError(f"Ollama rejected the input (HTTP 400): {exc.error}", bad_input=True)
         return ProviderError(f"Ollama answered HTTP {status}: {exc.error}", permanent=False)
     if isinstance(exc, httpx.TimeoutException):
         return ProviderError(f"Ollama at {host} timed out", permanent=False)

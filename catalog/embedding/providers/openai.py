@@ -48,6 +48,8 @@ def provider_error_from(exc: openai.OpenAIError, *, model: str) -> ProviderError
         return ProviderError("OpenAI rejected OPENAI_API_KEY (HTTP 401): check the key", permanent=True)
     if isinstance(exc, openai.PermissionDeniedError):
         return ProviderError("OpenAI refused this key access (HTTP 403): check the project/org", permanent=True)
+    if isinstance(exc, openai.BadRequestError):
+        return ProviderError(f"OpenAI rejected the input (HTTP 400): {exc.message}", bad_input=True)
     if isinstance(exc, openai.NotFoundError):
         return ProviderError(f"OpenAI does not know model {model!r} (HTTP 404): check OPENAI_EMBEDDING_MODEL", permanent=True)
     if isinstance(exc, openai.RateLimitError):

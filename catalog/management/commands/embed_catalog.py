@@ -52,6 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Embedded {report.embedded} rows with {provider.model} "
-                f"({report.provider_calls} provider calls, {report.raced} changed meanwhile)."
+                f"({report.provider_calls} provider calls, {report.raced} changed meanwhile, "
+                f"{report.skipped} refused by the provider)."
             )
         )

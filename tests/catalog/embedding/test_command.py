@@ -22,8 +22,8 @@ def test_embed_catalog_embeds_what_needs_it(fake_provider):
 
     assert ContentItem.objects.filter(embedding_model="fake:model-a").count() == 5
     assert out.getvalue().splitlines() == [
-        "Embedded 5 rows with fake:model-a (3 provider calls, 0 changed meanwhile).",
-        "Embedded 0 rows with fake:model-a (0 provider calls, 0 changed meanwhile).",
+        "Embedded 5 rows with fake:model-a (3 provider calls, 0 changed meanwhile, 0 refused by the provider).",
+        "Embedded 0 rows with fake:model-a (0 provider calls, 0 changed meanwhile, 0 refused by the provider).",
     ]
 
 

@@ -38,7 +38,7 @@ def test_model_size_follows_the_model_name(embedding_server):
         (404, {"error": 'model "nomic-embed-text" not found, try pulling it first'}, True,
          "run: ollama pull nomic-embed-text"),
         (401, {"error": "unauthorized"}, True, "HTTP 401"),
-        (400, {"error": "invalid input"}, True, "invalid input"),
+        (400, {"error": "invalid input"}, True, "rejected the input (HTTP 400): invalid input"),
         (429, {"error": "too many requests"}, False, "HTTP 429"),
         (500, {"error": "llama runner process has terminated"}, False, "HTTP 500: llama runner process has terminated"),
         (503, "Service Unavailable", False, "HTTP 503"),

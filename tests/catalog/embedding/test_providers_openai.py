@@ -49,6 +49,7 @@ def test_configured_dimensions_are_sent_and_part_of_the_model_identity(embedding
     ("status", "body", "headers", "permanent", "message"),
     [
         (401, _error("Incorrect API key provided", "invalid_api_key"), {}, True, "rejected OPENAI_API_KEY (HTTP 401)"),
+        (400, _error("This model's maximum context length is 8192 tokens"), {}, True, "rejected the input (HTTP 400)"),
         (403, _error("Project does not have access"), {}, True, "HTTP 403"),
         (404, _error("The model does not exist", "model_not_found"), {}, True, "does not know model"),
         (429, _error("Rate limit reached", "rate_limit_exceeded", "requests"), {"retry-after": "7"}, False, "rate limit"),

@@ -260,3 +260,26 @@ def test_failure_is_remembered_for_the_probe_and_cleared_by_success(fake_provide
 
     item_embeddings_refresh(item_ids=[item.item_id])
     assert cache.get(services.LAST_FAILURE_CACHE_KEY) is None
+
+
+def test_a_row_the_provider_refuses_is_skipped_and_the_others_are_embedded(fake_provider, monkeypatch):
+    # given one text the provider refuses (HTTP 400 for its content) among five
+    items = ContentItemFactory.create_batch(5)
+    bad = items[2]
+    original_embed = fake_provider.embed
+
+    def refuse_bad(texts):
+        if any(t.startswith(bad.title + "\n") for t in texts):
+            fake_provider.calls.append(list(texts))
+            raise ProviderError("OpenAI rejected the input (HTTP 400): too long", bad_input=True)
+        return original_embed(texts)
+
+    monkeypatch.setattr(fake_provider, "embed", refuse_bad)
+
+    # when
+    report = item_embeddings_refresh(item_ids=[i.item_id for i in items])
+
+    # then
+    assert (report.embedded, report.skipped) == (4, 1)
+    assert report.errors == (f"{bad.item_id}: OpenAI rejected the input (HTTP 400): too long",)
+    assert list(ContentItem.objects.filter(embedding__isnull=True).values_list("pk", flat=True)) == [bad.item_id]

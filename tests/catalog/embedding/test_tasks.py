@@ -32,7 +32,7 @@ def test_transient_failure_is_retried_until_it_succeeds(fake_provider, monkeypat
     result = item_embeddings_refresh_task.apply(kwargs={"item_ids": [item.item_id]}, throw=False).get()
 
     # then
-    assert result == {"embedded": 1, "current": 0, "raced": 0}
+    assert result == {"embedded": 1, "current": 0, "raced": 0, "skipped": 0}
     assert len(fake_provider.calls) == 2
     assert ContentItem.objects.get(pk=item.item_id).embedding_model == "fake:model-a"
 
