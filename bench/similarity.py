@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200])
+    parser.add_argument("--m", type=int, default=16, help="HNSW m (migration 0004 uses pgvector's default, 16)")
+    parser.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (0004: 64)")
     parser.add_argument("--exact-pg-queries", type=int, default=30, help="exact scans are slow: fewer of them")
     args = parser.parse_args()
 
@@ -67,7 +69,8 @@ def main() -> None:
     from catalog.embedding.selectors import neighbours_sql
 
     sql = neighbours_sql(dim=DIM, media_type=None)
-    print(f"pgvector HNSW (m=16, ef_construction=64), {DIM}-d, k={K}; load average at start: {load_average()}")
+    print(f"pgvector HNSW (m={args.m}, ef_construction={args.ef_construction}), {DIM}-d, k={K}; "
+          f"load average at start: {load_average()}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")
@@ -100,7 +103,7 @@ def main() -> None:
             started = time.perf_counter()
             cursor.execute(
                 f"CREATE INDEX ON {SCHEMA}.content_catalog USING hnsw ((embedding::vector({DIM})) vector_cosine_ops) "
-                f"WHERE embedding_dim = {DIM}"
+                f"WITH (m = {int(args.m)}, ef_construction = {int(args.ef_construction)}) WHERE embedding_dim = {DIM}"
             )
             build_seconds = time.perf_counter() - started
             cursor.execute(f"ANALYZE {SCHEMA}.content_catalog")
