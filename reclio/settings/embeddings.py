@@ -69,13 +69,11 @@ EMBEDDING_DIMENSION_CACHE_SECONDS = env_int("EMBEDDING_DIMENSION_CACHE_SECONDS",
 # so recall wins.
 EMBEDDING_HNSW_EF_SEARCH = env_int("EMBEDDING_HNSW_EF_SEARCH", 200, minimum=1)
 
-CELERY_BEAT_SCHEDULE = {
-    **_BEAT_SCHEDULE,
-    # Safety net for enqueues that never ran (Redis restart, a sync that crashed after commit):
-    # cheap when nothing is stale (one query). https://crontab.guru/#*/30_*_*_*_*
-    "every-30m-embed-stale-catalog": {
-        "task": "catalog.embeddings_refresh_stale",
-        "schedule": crontab(minute="*/30"),
-        "options": {"queue": _Queue.EMBEDDINGS.value},
-    },
+# Added to the one schedule dict of celery.py (not a copy), so entries other modules add survive too.
+# Safety net for enqueues that never ran (Redis restart, a sync that crashed after commit):
+# cheap when nothing is stale (one query). https://crontab.guru/#*/30_*_*_*_*
+_BEAT_SCHEDULE["every-30m-embed-stale-catalog"] = {
+    "task": "catalog.embeddings_refresh_stale",
+    "schedule": crontab(minute="*/30"),
+    "options": {"queue": _Queue.EMBEDDINGS.value},
 }

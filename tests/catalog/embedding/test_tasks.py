@@ -79,3 +79,12 @@ def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_call
         assert embeddings_refresh_stale_task.delay().get() == 2
     assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
     assert cache.get(tasks.STALE_SWEEP_LOCK_KEY) is None
+
+
+def test_stale_sweep_is_scheduled_every_30_minutes_on_the_embeddings_queue(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["every-30m-embed-stale-catalog"]
+
+    assert entry["task"] == "catalog.embeddings_refresh_stale"
+    assert entry["options"] == {"queue": "embeddings"}
+    assert entry["schedule"]._orig_minute == "*/30"
+    assert "daily-0300-content-sync" in settings.CELERY_BEAT_SCHEDULE
