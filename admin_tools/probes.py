@@ -13,6 +13,7 @@ from django.db import connection
 
 from catalog import probes as catalog_probes
 from feeds.probes import feeds_probe
+from catalog.embedding.health import embedding_provider_probe
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
@@ -110,4 +111,5 @@ SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     "tmdb": catalog_probes.tmdb_probe,
     "catalog_sync": catalog_probes.catalog_sync_probe,
     "feeds": feeds_probe,
+    "embeddings": embedding_provider_probe,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from admin_tools import apis, apis_catalog, apis_feeds, apis_recombee, apis_users
+from admin_tools import apis, apis_catalog, apis_embeddings, apis_feeds, apis_recombee, apis_users
 
 app_name = "admin_api"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("sync/content", apis_catalog.ContentSyncRunApi.as_view(), name="sync-content"),
     path("feeds/<uuid:user_id>", apis_feeds.FeedsPreparedApi.as_view(), name="feeds-prepared"),
     path("feeds/<uuid:user_id>/refresh", apis_feeds.FeedsRefreshApi.as_view(), name="feeds-refresh"),
+    path("similar/<str:item_id>", apis_embeddings.AdminSimilarItemsApi.as_view(), name="similar-items"),
 ]

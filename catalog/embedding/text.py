@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 TOP_KEYWORDS = 10
 
@@ -27,3 +28,16 @@ def item_embedding_text(
 
 def embedding_text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_item_embedding_text(item: Any) -> str:
+    """The recipe applied to a ``ContentItem`` row (genres as stored: ``[{"id", "name"}]``)."""
+    genre_names = [g["name"] if isinstance(g, dict) else str(g) for g in (item.genres or []) if g]
+    keywords = [k["name"] if isinstance(k, dict) else str(k) for k in (item.keywords or []) if k]
+    return item_embedding_text(
+        title=item.title or "",
+        tagline=item.tagline or "",
+        overview=item.overview or "",
+        genre_names=genre_names,
+        keywords=keywords,
+    )

@@ -71,6 +71,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="20", hour="*/6"),
         "options": {"queue": Queue.SYNC.value},
     },
+    # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
+    # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*
+    "every-30m-embed-stale-catalog": {
+        "task": "catalog.embeddings_refresh_stale",
+        "schedule": crontab(minute="*/30"),
+        "options": {"queue": Queue.EMBEDDINGS.value},
+    },
     # https://crontab.guru/#30_*_*_*_*
     "hourly-health-check": {
         "task": "admin_tools.health_check",

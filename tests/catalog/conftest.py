@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from types import SimpleNamespace
 
 import pytest
@@ -14,16 +12,14 @@ from tests.fakes.tmdb import FakeTmdb, movie_details, tv_details
 
 @pytest.fixture(autouse=True)
 def embed_calls(monkeypatch):  # type: ignore[no-untyped-def]
-    """Record catalog.embedding.services.item_embeddings_enqueue calls (that module is another feature's)."""
+    """Record the hand-off to the embedding step instead of queueing (tests/catalog/embedding overrides this)."""
     calls: list[list[str]] = []
 
     def item_embeddings_enqueue(*, item_ids):  # type: ignore[no-untyped-def]
         calls.append(sorted(item_ids))
         return len(item_ids)
 
-    module = types.ModuleType("catalog.embedding.services")
-    module.item_embeddings_enqueue = item_embeddings_enqueue  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "catalog.embedding.services", module)
+    monkeypatch.setattr("catalog.embedding.services.item_embeddings_enqueue", item_embeddings_enqueue)
     return calls
 
 

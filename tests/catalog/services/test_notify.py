@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 
 import pytest
 
@@ -29,7 +28,7 @@ def test_a_failing_embedding_enqueue_is_logged_not_raised(monkeypatch, caplog):
     def broken(*, item_ids):  # type: ignore[no-untyped-def]
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(sys.modules["catalog.embedding.services"], "item_embeddings_enqueue", broken)
+    monkeypatch.setattr("catalog.embedding.services.item_embeddings_enqueue", broken)
 
     # when / then
     assert items_reembed_enqueue(item_ids=["movie_1"]) == 0

@@ -1,0 +1,71 @@
+"""GET /admin/similar/<item_id>: a title and its embedding neighbours (catalog sanity check)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from admin_tools.apis import AdminApiView
+from catalog.embedding.selectors import item_neighbours, items_for_display, similarity_dimension
+from catalog.models import MediaType
+from reclio.exceptions import NotFoundError
+
+
+class SimilarTitleSerializer(serializers.Serializer):
+    item_id = serializers.CharField()
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    media_type = serializers.CharField()
+
+
+class SimilarNeighbourSerializer(SimilarTitleSerializer):
+    score = serializers.FloatField(help_text="cosine similarity to the seed")
+
+
+class AdminSimilarItemsApi(AdminApiView):
+    """The seed title and its nearest titles by embedding, with cosine scores."""
+
+    class InputSerializer(serializers.Serializer):
+        k = serializers.IntegerField(min_value=1, max_value=100, default=12)
+        media_type = serializers.ChoiceField(choices=MediaType.values, required=False)
+
+    @extend_schema_serializer(component_name="AdminSimilarItems")
+    class OutputSerializer(serializers.Serializer):
+        seed = SimilarTitleSerializer()
+        embedding_model = serializers.CharField(allow_blank=True)
+        dimension = serializers.IntegerField(allow_null=True, help_text="vector size similarity uses now")
+        neighbours = SimilarNeighbourSerializer(many=True)
+
+    @extend_schema(
+        parameters=[InputSerializer, OpenApiParameter("item_id", str, OpenApiParameter.PATH)],
+        responses={200: OutputSerializer},
+    )
+    def get(self, request: Request, item_id: str) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        seed = items_for_display(item_ids=[item_id]).get(item_id)
+        if seed is None:
+            raise NotFoundError(f"no catalog item {item_id!r}")
+        neighbours = item_neighbours(
+            item_id=item_id, k=params.validated_data["k"], media_type=params.validated_data.get("media_type")
+        )
+        titles = items_for_display(item_ids=[n.item_id for n in neighbours])
+        payload = {
+            "seed": seed,
+            "embedding_model": seed.embedding_model,
+            "dimension": similarity_dimension(),
+            "neighbours": [
+                {
+                    "item_id": n.item_id,
+                    "title": titles[n.item_id].title,
+                    "year": titles[n.item_id].year,
+                    "media_type": titles[n.item_id].media_type,
+                    "score": round(n.score, 4),
+                }
+                for n in neighbours
+                if n.item_id in titles
+            ],
+        }
+        return Response(self.OutputSerializer(payload).data)

@@ -1,0 +1,1 @@
+"""Embedding providers: one module per vendor behind ``base.EmbeddingProvider``; see ``registry``."""

@@ -1,0 +1,68 @@
+"""Celery tasks of the embeddings queue: thin wrappers that own retry policy.
+
+Reference: https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import shared_task
+from django.core.cache import cache
+
+from catalog.embedding.providers.base import ProviderError
+from reclio.queues import Queue
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+MAX_BACKOFF_SECONDS = 15 * 60
+STALE_SWEEP_LOCK_KEY = "lock:catalog.embeddings_refresh_stale"
+STALE_SWEEP_LOCK_SECONDS = 10 * 60
+
+
+def _backoff_seconds(retries: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return min(MAX_BACKOFF_SECONDS, retry_after)
+    base = min(MAX_BACKOFF_SECONDS, 30 * 2**retries)
+    return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not cryptography
+
+
+@shared_task(
+    bind=True,
+    name="catalog.item_embeddings_refresh",
+    queue=Queue.EMBEDDINGS.value,
+    acks_late=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+)
+def item_embeddings_refresh_task(self: Any, item_ids: list[str]) -> dict[str, Any]:
+    """Embed the stale rows among these ids. Idempotent: current rows cost no provider call."""
+    from catalog.embedding.services import item_embeddings_refresh
+
+    try:
+        report = item_embeddings_refresh(item_ids=item_ids)
+    except ProviderError as exc:
+        if exc.permanent:
+            # Retrying cannot fix a bad key or a missing model; the health probe surfaces it.
+            logger.error("embedding_task_failed_permanently rows=%s error=%s", len(item_ids), exc.message)
+            return {"embedded": 0, "error": exc.message}
+        raise self.retry(exc=exc, countdown=_backoff_seconds(self.request.retries, exc.retry_after)) from exc
+    return {"embedded": report.embedded, "current": report.current, "raced": report.raced, "skipped": report.skipped}
+
+
+@shared_task(name="catalog.embeddings_refresh_stale", queue=Queue.EMBEDDINGS.value, soft_time_limit=300, time_limit=360)
+def embeddings_refresh_stale_task() -> int:
+    """Queue embedding of every stale row. Every 30 min (safety net); singleton via a cache lock."""
+    from catalog.embedding.services import catalog_embeddings_enqueue_stale
+
+    if not cache.add(STALE_SWEEP_LOCK_KEY, "1", STALE_SWEEP_LOCK_SECONDS):
+        logger.info("embeddings_refresh_stale_skipped reason=locked")
+        return 0
+    try:
+        return catalog_embeddings_enqueue_stale()
+    finally:
+        cache.delete(STALE_SWEEP_LOCK_KEY)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from catalog.embedding import tasks
+from catalog.embedding.providers.base import ProviderError
+from catalog.embedding.tasks import embeddings_refresh_stale_task, item_embeddings_refresh_task
+from catalog.models import ContentItem
+from reclio.queues import Queue
+from tests.catalog.embedding.factories import ContentItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tasks_are_named_and_routed_to_the_embeddings_queue():
+    assert item_embeddings_refresh_task.name == "catalog.item_embeddings_refresh"
+    assert embeddings_refresh_stale_task.name == "catalog.embeddings_refresh_stale"
+    assert item_embeddings_refresh_task.queue == Queue.EMBEDDINGS.value
+    assert embeddings_refresh_stale_task.queue == Queue.EMBEDDINGS.value
+    assert item_embeddings_refresh_task.acks_late is True
+
+
+def test_transient_failure_is_retried_until_it_succeeds(fake_provider, monkeypatch):
+    # given a transient failure (eager Celery runs the retry inline)
+    monkeypatch.setattr(tasks, "_backoff_seconds", lambda retries, retry_after: 0)
+    item = ContentItemFactory()
+    fake_provider.failures = [ProviderError("HTTP 500")]
+
+    # when (throw=False: let Celery's eager runner follow the retries instead of raising Retry)
+    result = item_embeddings_refresh_task.apply(kwargs={"item_ids": [item.item_id]}, throw=False).get()
+
+    # then
+    assert result == {"embedded": 1, "current": 0, "raced": 0, "skipped": 0}
+    assert len(fake_provider.calls) == 2
+    assert ContentItem.objects.get(pk=item.item_id).embedding_model == "fake:model-a"
+
+
+def test_transient_failure_asks_for_a_retry_honouring_retry_after(fake_provider):
+    from celery.exceptions import Retry
+
+    item = ContentItemFactory()
+    fake_provider.failures = [ProviderError("OpenAI rate limit (HTTP 429)", retry_after=12.0)]
+
+    with pytest.raises(Retry) as caught:
+        item_embeddings_refresh_task.delay(item_ids=[item.item_id])
+
+    assert caught.value.when == 12.0
+    assert ContentItem.objects.get(pk=item.item_id).embedding is None
+
+
+def test_permanent_failure_is_not_retried(fake_provider, caplog):
+    item = ContentItemFactory()
+    fake_provider.failures = [ProviderError("OpenAI rejected OPENAI_API_KEY (HTTP 401)", permanent=True)]
+    caplog.set_level(logging.ERROR)
+
+    result = item_embeddings_refresh_task.delay(item_ids=[item.item_id]).get()
+
+    assert result == {"embedded": 0, "error": "OpenAI rejected OPENAI_API_KEY (HTTP 401)"}
+    assert len(fake_provider.calls) == 1
+    assert "embedding_task_failed_permanently" in caplog.text
+
+
+@pytest.mark.parametrize(("retries", "retry_after", "low", "high"), [(0, None, 15, 30), (3, None, 120, 240), (9, None, 450, 900), (0, 12.0, 12, 12)])
+def test_backoff(retries, retry_after, low, high):
+    assert low <= tasks._backoff_seconds(retries, retry_after) <= high
+
+
+def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    ContentItemFactory.create_batch(2)
+    cache.add(tasks.STALE_SWEEP_LOCK_KEY, "1", 60)
+    assert embeddings_refresh_stale_task.delay().get() == 0
+
+    cache.delete(tasks.STALE_SWEEP_LOCK_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert embeddings_refresh_stale_task.delay().get() == 2
+    assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
+    assert cache.get(tasks.STALE_SWEEP_LOCK_KEY) is None
+
+
+def test_stale_sweep_is_scheduled_every_30_minutes_on_the_embeddings_queue(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["every-30m-embed-stale-catalog"]
+
+    assert entry["task"] == "catalog.embeddings_refresh_stale"
+    assert entry["options"] == {"queue": "embeddings"}
+    assert entry["schedule"]._orig_minute == "*/30"
+    assert "daily-0300-content-sync" in settings.CELERY_BEAT_SCHEDULE
