@@ -203,3 +203,4 @@ LOGGING = {
 from reclio.settings.celery import *  # noqa: E402,F401,F403
 from reclio.settings.vendors import *  # noqa: E402,F401,F403
 from reclio.settings.providers import *  # noqa: E402,F401,F403
+from reclio.settings.recsys import *  # noqa: E402,F401,F403

@@ -17,3 +17,9 @@ TRAKT_CLIENT_ID = "test-trakt-client-id"
 TRAKT_CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
 HTTP_MAX_RETRIES = 2
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
+import tempfile as _tempfile  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+# Engine artefacts of a test run go to a throwaway folder, never into var/.
+RECSYS_MODEL_DIR = _Path(_tempfile.mkdtemp(prefix="reclio-recsys-test-"))
+RECSYS_PICKS_PER_TYPE = 20
