@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,17 +22,14 @@ class RecommendationAdmin(admin.ModelAdmin):
     ordering = ("user_id", "media_type", "rank")
     actions = ("rescore_users",)
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
-        # user_id is a UUID column: an exact lookup with a non-UUID term would raise; search titles only then.
-        import uuid
-
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # user_id is a UUID column: an exact lookup with a non-UUID term would raise, so only a
+        # UUID-shaped query searches it.
         try:
-            uuid.UUID(search_term.strip())
+            uuid.UUID(request.GET.get("q", "").strip())
         except ValueError:
-            self.search_fields = ("item__item_id", "item__title")
-        else:
-            self.search_fields = ("user_id__exact", "item__item_id", "item__title")
-        return super().get_search_results(request, queryset, search_term)
+            return ("item__item_id", "item__title")
+        return self.search_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # The vector and long text columns of the catalog row are never shown here.
