@@ -40,17 +40,25 @@ class Kind(enum.IntEnum):
 class EngineConfig:
     ease_lambda: float = 250.0
     max_cf_items: int = 20_000  # EASE is dense in items: cap at the most-interacted titles (see design doc)
-    half_life_interactions: float = 40.0
-    rating_slope: float = 0.3  # pref = 1 + slope·(r − 7)/3 on a 1–10 scale
+    half_life_interactions: float = 0.0  # 0 = off
+    rating_slope: float = 0.6  # pref = 1 + slope·(r − 7)/3 on a 1–10 scale
     dislike_at: float = 4.0  # ratings <= this are negatives
     dislike_weight: float = 0.5
     watchlist_weight: float = 0.6
     trend_tau_days: float = 60.0
     w_cf: float = 1.0
-    w_content: float = 0.15
-    w_trend: float = 0.35
-    w_popularity: float = 0.05
-    w_quality: float = 0.05
+    w_content: float = 0.8
+    w_trend: float = 0.0
+    w_popularity: float = 0.15
+    w_quality: float = 0.15
+    # Users with fewer than ``cold_threshold`` history titles are blended with the cold weights: a
+    # thin history says little about taste, and the evaluation shows popularity carrying them.
+    cold_threshold: int = 5
+    cw_cf: float = 0.0
+    cw_content: float = 0.1
+    cw_trend: float = 0.0
+    cw_popularity: float = 0.3
+    cw_quality: float = 0.0
     diversity: float = 0.0  # MMR trade-off λ (0 = pure relevance)
     diversity_depth: int = 20
 
@@ -227,31 +235,32 @@ class HybridEngine:
                 out[row] = np.bincount(self._items_by_time[lo:hi], weights=weights, minlength=self.n_items)
         return out
 
-    def signal_weights(self) -> dict[str, float]:
+    def signal_weights(self, history_sizes: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-row weight of each signal (rows × 1): warm weights, or cold ones for thin histories."""
         cfg = self.config
+        cold = (np.asarray(history_sizes) < cfg.cold_threshold)[:, None]
         return {
-            "cf": cfg.w_cf,
-            "content": cfg.w_content,
-            "trend": cfg.w_trend,
-            "popularity": cfg.w_popularity,
-            "quality": cfg.w_quality,
+            name: np.where(cold, getattr(cfg, f"cw_{name}"), getattr(cfg, f"w_{name}")) for name in SIGNALS
         }
 
-    def weighted(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        weights = self.signal_weights()
+    def weighted(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> dict[str, np.ndarray]:
+        weights = self.signal_weights(history_sizes)
         return {
             name: weights[name] * _zscore(np.asarray(raw[name], dtype=np.float64))
             for name in SIGNALS
-            if weights[name]
+            if weights[name].any()
         }
 
-    def blend(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+    def blend(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> np.ndarray:
         """Weighted sum of per-user z-normalised signals (users × items)."""
         shape = next(iter(raw.values())).shape
-        return sum(self.weighted(raw).values(), np.zeros(shape))
+        return sum(self.weighted(raw, history_sizes).values(), np.zeros(shape))
+
+    def history_sizes(self, users: np.ndarray) -> np.ndarray:
+        return np.diff(self.history_weights.indptr)[np.asarray(users, dtype=np.int64)]
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        return self.blend(self.signals(users))
+        return self.blend(self.signals(users), self.history_sizes(users))
 
     def recommend(self, *, user: int, count: int, allowed: np.ndarray | None = None, exclude: np.ndarray | None = None) -> list[Pick]:
         """Top picks for a user of the training data."""
@@ -273,7 +282,7 @@ class HybridEngine:
         exclude: np.ndarray | None = None,
     ) -> list[Pick]:
         """Top ``count`` items for one history row; the history itself and ``exclude`` are never returned."""
-        parts = self.weighted(self.signals_for_rows(H, np.array([last_time])))
+        parts = self.weighted(self.signals_for_rows(H, np.array([last_time])), np.array([H.nnz]))
         total = sum((part[0] for part in parts.values()), np.zeros(self.n_items))
         blocked = np.zeros(self.n_items, dtype=bool)
         blocked[H.indices] = True
@@ -336,7 +345,8 @@ def history_weights(data: Interactions, cfg: EngineConfig) -> sparse.csr_matrix:
     counts = np.bincount(users, minlength=data.n_users)
     ends = np.cumsum(counts)
     from_end = ends[users] - 1 - np.arange(len(order))
-    recency = 0.5 ** (from_end / cfg.half_life_interactions)
+    # half-life 0 = no recency decay (what the MovieLens evaluation chose for warm users).
+    recency = 0.5 ** (from_end / cfg.half_life_interactions) if cfg.half_life_interactions > 0 else np.ones(len(order))
     kinds, values = data.kinds[order], data.values[order]
     pref = np.ones(len(order))
     rated = kinds == Kind.RATING

@@ -13,6 +13,7 @@ import numpy as np
 from recsys.evaluation import content as content_mod
 from recsys.evaluation.protocol import Split, evaluate_rankings, ratings_load, split_temporal
 from recsys.evaluation.runner import (
+    ENGINE_COLD_SEARCH,
     GRIDS,
     MODELS,
     Context,
@@ -101,7 +102,9 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
             if model == "engine":
-                cold_params, _, _ = tune_engine(cold_val, ctx, solo=solo, rounds=1, start=params)
+                cold_params, _, _ = tune_engine(
+                    cold_val, ctx, solo=solo, rounds=request.tune_rounds, start=params, search=ENGINE_COLD_SEARCH
+                )
             else:
                 cold_params, _, _ = tune(model, cold_val, ctx, solo=solo, grid=_grid(model, solo))
             cold_rankings = rankings_for(model, cold_test, cold_params, ctx, solo=solo)

@@ -139,7 +139,7 @@ def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context)
         if len(engine.raw_cache) > 6:  # type: ignore[attr-defined]
             engine.raw_cache.clear()  # type: ignore[attr-defined]
         engine.raw_cache[raw_key] = raw  # type: ignore[attr-defined]
-    return engine.blend(raw)
+    return engine.blend(raw, engine.history_sizes(users))
 
 
 def _binary(train: Ratings) -> sparse.csr_matrix:
@@ -206,10 +206,18 @@ ENGINE_SEARCH: dict[str, tuple[float, ...]] = {
     "w_trend": (0.0, 0.2, 0.35, 0.6, 1.0),
     "w_popularity": (0.0, 0.05, 0.15, 0.3),
     "w_quality": (0.0, 0.05, 0.15, 0.3),
-    "half_life_interactions": (10.0, 20.0, 40.0, 80.0, 1e9),
+    "half_life_interactions": (0.0, 10.0, 20.0, 40.0, 80.0),
     "ease_lambda": (100.0, 250.0, 500.0, 1000.0),
     "rating_slope": (0.0, 0.3, 0.6),
     "trend_tau_days": (7.0, 30.0, 60.0, 180.0),
+}
+# The cold slice tunes only the weights used for thin histories.
+ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
+    "cw_cf": (0.0, 0.25, 0.5, 1.0),
+    "cw_content": (0.0, 0.1, 0.2, 0.4),
+    "cw_trend": (0.0, 0.2, 0.5),
+    "cw_popularity": (0.1, 0.3, 0.6, 1.0),
+    "cw_quality": (0.0, 0.05, 0.15, 0.3),
 }
 
 
@@ -223,7 +231,10 @@ def tune_engine(
     trials = [(dict(current), best)]
     knobs = search or ENGINE_SEARCH
     if solo:  # no other users: the community signals cannot move anything
-        knobs = {k: v for k, v in knobs.items() if k not in ("w_cf", "ease_lambda", "w_trend", "trend_tau_days")}
+        knobs = {
+            k: v for k, v in knobs.items()
+            if k not in ("w_cf", "ease_lambda", "w_trend", "trend_tau_days", "cw_cf", "cw_trend")
+        }
     for _ in range(rounds):
         improved = False
         for knob, values in knobs.items():

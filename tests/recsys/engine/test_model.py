@@ -38,7 +38,9 @@ def _community() -> list[tuple[int, int, int, float]]:
 
 def test_collaborative_signal_recommends_the_missing_title_of_the_users_cluster():
     # given
-    engine = HybridEngine(EngineConfig(ease_lambda=1.0, w_content=0.0, w_trend=0.0, w_popularity=0.0, w_quality=0.0))
+    engine = HybridEngine(
+        EngineConfig(ease_lambda=1.0, w_content=0.0, w_trend=0.0, w_popularity=0.0, w_quality=0.0, cold_threshold=0)
+    )
     engine.fit(_interactions(_community(), 13))
     # when
     picks = engine.recommend(user=12, count=3)
@@ -78,7 +80,7 @@ def test_without_vectors_or_other_users_priors_still_rank_and_nothing_seen_retur
     # given: no embeddings (EMBEDDING_PROVIDER=none), one user, catalog priors only
     rows = [(0, 0, Kind.VIEW, np.nan)]
     quality = np.array([9, 1, 2, 3, 8, 4, 5, 6, 7, 0], dtype=float)
-    engine = HybridEngine(EngineConfig(w_popularity=0.0)).fit(_interactions(rows, 1), ItemSide(quality=quality))
+    engine = HybridEngine(EngineConfig(cw_popularity=0.0, cw_quality=1.0)).fit(_interactions(rows, 1), ItemSide(quality=quality))
     # when
     picks = engine.recommend(user=0, count=3)
     # then
@@ -118,3 +120,19 @@ def test_mmr_keeps_the_best_first_and_spreads_the_rest(lam):
     order = mmr_rerank(np.array([10, 11, 12]), np.array([1.0, 0.9, 0.8]), vectors, lam=lam, depth=3)
     assert order[0] == 10
     assert order == ([10, 11, 12] if lam == 0.0 else [10, 12, 11])
+
+
+def test_thin_histories_use_the_cold_weights():
+    # given: cold weights rank by quality only, warm weights by content only
+    config = EngineConfig(cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0,
+                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0)
+    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)  # romance is "better"
+    one = [(0, 0, Kind.VIEW, np.nan)]
+    two = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
+    side = ItemSide(vectors=_vectors(), quality=quality)
+    # when
+    cold = HybridEngine(config).fit(_interactions(one, 1), side).recommend(user=0, count=1)
+    warm = HybridEngine(config).fit(_interactions(two, 1), side).recommend(user=0, count=1)
+    # then
+    assert cold[0].item == 5 and cold[0].source == "quality"
+    assert warm[0].item in SCIFI and warm[0].source == "content"
