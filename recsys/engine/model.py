@@ -169,12 +169,7 @@ class HybridEngine:
             self.cf_B = np.zeros((0, 0), dtype=np.float32)
             return
         Xa = X[:, active]
-        gram = (Xa.T @ Xa).toarray().astype(np.float32)
-        gram[np.diag_indices_from(gram)] += cfg.ease_lambda
-        P = np.linalg.inv(gram)
-        B = -P / np.diag(P)
-        np.fill_diagonal(B, 0.0)
-        self.cf_B = B.astype(np.float32)
+        self.cf_B = ease_weights((Xa.T @ Xa).toarray().astype(np.float32), cfg.ease_lambda)
 
     def _history_weights(self) -> sparse.csr_matrix:
         self.user_last_time = np.full(self.data.n_users, -np.inf)
@@ -336,6 +331,29 @@ class HybridEngine:
     def _ratings_of(self, user: int) -> dict[int, float]:
         mask = (self.data.users == user) & (self.data.kinds == Kind.RATING)
         return {int(i): float(v) for i, v in zip(self.data.items[mask], self.data.values[mask], strict=True)}
+
+
+def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:
+    """EASE closed form (Steck 2019): ``P = (G + λI)⁻¹``, ``B = I − P·diag(1/diag(P))``, zero diagonal.
+
+    ``G + λI`` is symmetric positive definite, so the inverse goes through Cholesky (LAPACK potrf +
+    potri, ~n³ flops) instead of LU (~2n³): half the time of ``np.linalg.inv`` at the same accuracy.
+    Overwrites ``gram``.
+    """
+    from scipy.linalg import lapack
+
+    gram[np.diag_indices_from(gram)] += lam
+    potrf, potri = (lapack.spotrf, lapack.spotri) if gram.dtype == np.float32 else (lapack.dpotrf, lapack.dpotri)
+    factor, info = potrf(gram, lower=True, overwrite_a=True, clean=False)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Gram matrix is not positive definite (potrf info={info})")
+    P, info = potri(factor, lower=True, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky inverse failed (potri info={info})")
+    P = np.tril(P) + np.tril(P, -1).T  # potri fills one triangle only
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+    return B.astype(np.float32)
 
 
 def history_weights(data: Interactions, cfg: EngineConfig) -> sparse.csr_matrix:

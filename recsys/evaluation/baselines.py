@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from recsys.engine.model import ease_weights as ease_solve
+
 
 def popularity_scores(X: sparse.csr_matrix) -> np.ndarray:
     return np.asarray(X.sum(axis=0)).ravel().astype(np.float64)
@@ -51,33 +53,6 @@ def _keep_top_k_per_row(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
     )
 
 
-class EaseSolver:
-    """EASE for several λ from one eigendecomposition of the Gram matrix (cheap λ sweeps).
-
-    Only items with at least one interaction enter the Gram matrix: a column of zeros gets a zero
-    row and column in B anyway, and leaving it out shrinks the cubic cost.
-    """
-
-    def __init__(self, X: sparse.csr_matrix, *, max_items: int | None = None) -> None:
-        counts = np.asarray((X > 0).sum(axis=0)).ravel()
-        active = np.flatnonzero(counts > 0)
-        if max_items is not None and len(active) > max_items:
-            active = active[np.argsort(-counts[active], kind="stable")[:max_items]]
-            active.sort()
-        self.active = active
-        self.n_items = X.shape[1]
-        Xa = X[:, active].astype(np.float64)
-        gram = (Xa.T @ Xa).toarray()
-        self.eigvals, self.eigvecs = np.linalg.eigh(gram)
-
-    def weights(self, lam: float) -> np.ndarray:
-        """B restricted to the active items (square, zero diagonal)."""
-        P = (self.eigvecs / (self.eigvals + lam)) @ self.eigvecs.T
-        B = -P / np.diag(P)
-        np.fill_diagonal(B, 0.0)
-        return B.astype(np.float32)
-
-
 def ease_weights(X: sparse.csr_matrix, *, lam: float, max_items: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(active item indexes, B over them) by direct inversion; for a single λ this beats the eigen route."""
     counts = np.asarray((X > 0).sum(axis=0)).ravel()
@@ -85,12 +60,7 @@ def ease_weights(X: sparse.csr_matrix, *, lam: float, max_items: int | None = No
     if max_items is not None and len(active) > max_items:
         active = np.sort(active[np.argsort(-counts[active], kind="stable")[:max_items]])
     Xa = X[:, active].astype(np.float32)
-    gram = (Xa.T @ Xa).toarray()
-    gram[np.diag_indices_from(gram)] += lam
-    P = np.linalg.inv(gram)
-    B = -P / np.diag(P)
-    np.fill_diagonal(B, 0.0)
-    return active, B.astype(np.float32)
+    return active, ease_solve((Xa.T @ Xa).toarray(), lam)
 
 
 def ease_scores(H: sparse.csr_matrix, active: np.ndarray, B: np.ndarray, n_items: int) -> np.ndarray:

@@ -191,7 +191,10 @@ def tune(
 ) -> tuple[dict, float, list[tuple[dict, float]]]:
     """Best params by validation NDCG@10 (ties → the earlier, simpler grid point)."""
     trials: list[tuple[dict, float]] = []
-    for params in grid if grid is not None else GRIDS[model]:
+    grid = list(grid if grid is not None else GRIDS[model])
+    if len(grid) == 1:  # nothing to choose: skip the validation run (NaN in the table's val column)
+        return grid[0], float("nan"), []
+    for params in grid:
         ndcg = evaluate_model(model, validation, params, ctx, solo=solo).ndcg
         trials.append((params, ndcg))
         logger.info("tune model=%s params=%s ndcg=%.4f", model, params, ndcg)
