@@ -180,6 +180,7 @@ class Metrics:
     coverage: float
     users: int
     per_user_ndcg: tuple[float, ...] = ()
+    ild: float | None = None  # intra-list diversity of the top 10: mean pairwise cosine distance
 
 
 # A recommender for the harness: (user indexes) → ranked item indexes (top RECALL_K), train excluded.
@@ -199,19 +200,27 @@ def top_k_excluding(scores: np.ndarray, seen: sparse.csr_matrix, users: np.ndarr
     return np.take_along_axis(part, order, axis=1)
 
 
-def evaluate_rankings(split: Split, rankings: dict[int, np.ndarray], users: np.ndarray | None = None) -> Metrics:
+def evaluate_rankings(
+    split: Split, rankings: dict[int, np.ndarray], users: np.ndarray | None = None, vectors: np.ndarray | None = None
+) -> Metrics:
     users = split.eval_users if users is None else users
-    ndcgs, recalls, covered = [], [], set()
+    ndcgs, recalls, covered, ilds = [], [], set(), []
     for user in users:
         ranked = rankings[int(user)]
         positives = split.test_positives[int(user)]
         ndcgs.append(ndcg_at_k(ranked, positives))
         recalls.append(recall_at_k(ranked, positives))
         covered.update(int(i) for i in ranked[:COVERAGE_K])
+        if vectors is not None and len(ranked) > 1:
+            top = vectors[np.asarray(ranked[:COVERAGE_K])]
+            sims = top @ top.T
+            n = len(top)
+            ilds.append(float(1.0 - (sims.sum() - np.trace(sims)) / (n * (n - 1))))
     return Metrics(
         ndcg=float(np.mean(ndcgs)) if ndcgs else 0.0,
         recall=float(np.mean(recalls)) if recalls else 0.0,
         coverage=len(covered) / split.ratings.n_items if split.ratings.n_items else 0.0,
         users=len(users),
         per_user_ndcg=tuple(ndcgs),
+        ild=float(np.mean(ilds)) if ilds else None,
     )

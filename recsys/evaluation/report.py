@@ -91,7 +91,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         else:
             params, val_ndcg, _ = tune(model, validation, ctx, solo=solo, grid=_grid(model, solo))
         rankings = rankings_for(model, split, params, ctx, solo=solo)
-        test = evaluate_rankings(split, rankings)
+        test = evaluate_rankings(split, rankings, vectors=ctx.vectors)
         row = Row(
             model=model,
             params=params,
@@ -134,16 +134,17 @@ def table_text(rows: list[Row], *, mode: str) -> str:
     header = (
         f"mode={mode}  users={rows[0].test.users if rows else 0}\n"
         f"{'model':<11} {'NDCG@10':>8} {'Recall@20':>9} {'Cov@10':>7} {'cold NDCG':>9} {'cold R@20':>9} "
-        f"{'half A':>7} {'half B':>7} {'val NDCG':>8}  params"
+        f"{'half A':>7} {'half B':>7} {'val NDCG':>8} {'ILD@10':>6}  params"
     )
     lines = [header, "-" * len(header.splitlines()[1])]
     for row in rows:
         cold_ndcg = f"{row.cold.ndcg:.4f}" if row.cold else "-"
         cold_recall = f"{row.cold.recall:.4f}" if row.cold else "-"
+        ild = f"{row.test.ild:.3f}" if row.test.ild is not None else "-"
         lines.append(
             f"{row.model:<11} {row.test.ndcg:>8.4f} {row.test.recall:>9.4f} {row.test.coverage:>7.3f} "
             f"{cold_ndcg:>9} {cold_recall:>9} {row.halves[0]:>7.4f} {row.halves[1]:>7.4f} "
-            f"{row.validation_ndcg:>8.4f}  {json.dumps(row.params, sort_keys=True)}"
+            f"{row.validation_ndcg:>8.4f} {ild:>6}  {json.dumps(row.params, sort_keys=True)}"
         )
     baselines = [row for row in rows if row.model != "engine"]
     engine = next((row for row in rows if row.model == "engine"), None)
@@ -173,12 +174,13 @@ def _write_outputs(request: EvaluationRequest, rows: list[Row], split: Split) ->
     (out / f"results-{request.mode}.txt").write_text(table_text(rows, mode=request.mode) + "\n")
     with (out / f"results-{request.mode}.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["model", "ndcg10", "recall20", "coverage10", "cold_ndcg10", "cold_recall20", "half_a_ndcg10", "half_b_ndcg10", "validation_ndcg10", "params"])
+        writer.writerow(["model", "ndcg10", "recall20", "coverage10", "cold_ndcg10", "cold_recall20", "half_a_ndcg10", "half_b_ndcg10", "validation_ndcg10", "ild10", "params"])
         for row in rows:
             writer.writerow([
                 row.model, f"{row.test.ndcg:.5f}", f"{row.test.recall:.5f}", f"{row.test.coverage:.5f}",
                 f"{row.cold.ndcg:.5f}" if row.cold else "", f"{row.cold.recall:.5f}" if row.cold else "",
-                f"{row.halves[0]:.5f}", f"{row.halves[1]:.5f}", f"{row.validation_ndcg:.5f}", json.dumps(row.params, sort_keys=True),
+                f"{row.halves[0]:.5f}", f"{row.halves[1]:.5f}", f"{row.validation_ndcg:.5f}",
+                "" if row.test.ild is None else f"{row.test.ild:.4f}", json.dumps(row.params, sort_keys=True),
             ])
     _plot(rows, out / f"results-{request.mode}.png", mode=request.mode)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank
 from recsys.evaluation import baselines
 from recsys.evaluation.content import ItemMeta
 from recsys.evaluation.protocol import Metrics, Ratings, Split, evaluate_rankings, top_k_excluding
@@ -169,6 +169,18 @@ def rankings_for(
             scores = _score_popularity(split.train, users, params, ctx)
         else:
             scores = SCORERS[model](split.train, users, params, ctx)
+        lam = float(params.get("diversity", 0.0)) if model == "engine" else 0.0
+        if lam > 0 and ctx.vectors is not None:
+            # The engine's production ranking: MMR over the first positions (recsys.engine.model).
+            config = replace(EngineConfig(), **params)
+            top = top_k_excluding(np.asarray(scores), seen, users, 3 * max(k, config.diversity_depth))
+            out = {}
+            for i, u in enumerate(users):
+                row_scores = np.asarray(scores[i])[top[i]]
+                out[int(u)] = np.array(
+                    mmr_rerank(top[i], row_scores, ctx.vectors[top[i]], lam=lam, depth=config.diversity_depth)[:k]
+                )
+            return out
         top = top_k_excluding(np.asarray(scores), seen, users, k)
         return {int(u): top[i] for i, u in enumerate(users)}
     for user in users:
@@ -205,7 +217,7 @@ def tune(
 # The engine's knobs searched by coordinate ascent from the defaults (a few values per knob).
 ENGINE_SEARCH: dict[str, tuple[float, ...]] = {
     "w_cf": (0.0, 0.5, 1.0, 2.0),
-    "w_content": (0.0, 0.1, 0.2, 0.4, 0.8),
+    "w_content": (0.0, 0.2, 0.4, 0.8, 1.2, 1.6),
     "w_trend": (0.0, 0.2, 0.35, 0.6, 1.0),
     "w_popularity": (0.0, 0.05, 0.15, 0.3),
     "w_quality": (0.0, 0.05, 0.15, 0.3),
