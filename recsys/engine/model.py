@@ -195,14 +195,19 @@ class HybridEngine:
         out: dict[str, np.ndarray] = {}
         cf = np.zeros((H.shape[0], self.n_items), dtype=np.float32)
         if self.cf_B.size:
-            cf[:, self.cf_active] = H[:, self.cf_active] @ self.cf_B
+            cf[:, self.cf_active] = H[:, self.cf_active].astype(np.float32) @ self.cf_B
         out["cf"] = cf
         vectors = self.items.vectors
         if vectors is not None and len(vectors):
-            profile = np.asarray(H @ vectors)
+            # float32 throughout: mixing in float64 would copy the whole vector table on every call.
+            profile = np.zeros((H.shape[0], vectors.shape[1]), dtype=np.float32)
+            for row in range(H.shape[0]):
+                start, end = H.indptr[row], H.indptr[row + 1]
+                if end > start:
+                    profile[row] = H.data[start:end].astype(np.float32) @ vectors[H.indices[start:end]]
             norms = np.linalg.norm(profile, axis=1, keepdims=True)
             profile = profile / np.where(norms > 0, norms, 1.0)
-            out["content"] = (profile @ vectors.T).astype(np.float32)
+            out["content"] = profile @ vectors.T
         else:
             out["content"] = np.zeros_like(cf)
         out["trend"] = self._trend(last_times)
