@@ -157,32 +157,33 @@ SCORERS: dict[str, Scorer] = {
 }
 
 
+def _top(model: str, scores: np.ndarray, seen, users: np.ndarray, params: dict, ctx: Context, k: int) -> np.ndarray:
+    """Top-k rows; the engine re-ranks its first positions with MMR exactly as in production."""
+    if model == "engine" and ctx.vectors is not None:
+        config = replace(EngineConfig(), **params)
+        if config.diversity > 0:
+            top = top_k_excluding(scores, seen, users, 3 * max(k, config.diversity_depth))
+            return np.array([
+                mmr_rerank(top[i], scores[i][top[i]], ctx.vectors[top[i]], lam=config.diversity, depth=config.diversity_depth)[:k]
+                for i in range(len(users))
+            ])
+    return top_k_excluding(scores, seen, users, k)
+
+
 def rankings_for(
     model: str, split: Split, params: dict, ctx: Context, *, solo: bool, k: int = 20
 ) -> dict[int, np.ndarray]:
     """Top-k per evaluated user; ``solo`` fits one model per user on that user's rows alone."""
     seen = split.train.matrix()
     users = split.eval_users
-    rankings: dict[int, np.ndarray] = {}
     if not solo:
         if model == "popularity":
             scores = _score_popularity(split.train, users, params, ctx)
         else:
             scores = SCORERS[model](split.train, users, params, ctx)
-        lam = float(params.get("diversity", 0.0)) if model == "engine" else 0.0
-        if lam > 0 and ctx.vectors is not None:
-            # The engine's production ranking: MMR over the first positions (recsys.engine.model).
-            config = replace(EngineConfig(), **params)
-            top = top_k_excluding(np.asarray(scores), seen, users, 3 * max(k, config.diversity_depth))
-            out = {}
-            for i, u in enumerate(users):
-                row_scores = np.asarray(scores[i])[top[i]]
-                out[int(u)] = np.array(
-                    mmr_rerank(top[i], row_scores, ctx.vectors[top[i]], lam=lam, depth=config.diversity_depth)[:k]
-                )
-            return out
-        top = top_k_excluding(np.asarray(scores), seen, users, k)
+        top = _top(model, np.asarray(scores), seen, users, params, ctx, k)
         return {int(u): top[i] for i, u in enumerate(users)}
+    rankings: dict[int, np.ndarray] = {}
     for user in users:
         own = split.train.subset(split.train.users == user)
         one = np.array([user])
@@ -190,7 +191,7 @@ def rankings_for(
             scores = _score_popularity(own, one, params, ctx, solo=True)
         else:
             scores = SCORERS[model](own, one, params, ctx)
-        rankings[int(user)] = top_k_excluding(np.asarray(scores), seen, one, k)[0]
+        rankings[int(user)] = _top(model, np.asarray(scores), seen, one, params, ctx, k)[0]
     return rankings
 
 
