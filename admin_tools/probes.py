@@ -14,6 +14,7 @@ from django.db import connection
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
+from recsys.health import local_engine_probe
 
 # Beat ticks at least every 5 minutes (max_interval); a tick older than this means beat is down.
 BEAT_STALE_AFTER_SECONDS = 600
@@ -99,4 +100,5 @@ LIVENESS_PROBES: dict[str, Callable[[], ProbeResult]] = {
 # What the hourly health check runs: the liveness probes plus each feature's dependency probes.
 SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     **LIVENESS_PROBES,
+    "recsys_engine": local_engine_probe,
 }
