@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from recsys.contracts import ScoredItem
@@ -13,18 +14,15 @@ LOCAL_ENGINE_STATE_KEY = "local_engine"
 def recommendations_for_user(*, user_id: str, media_type: str, limit: int = 50) -> list[ScoredItem]:
     """The stored picks, best first (a cheap indexed read; no scoring). ``[]`` for a malformed id."""
     try:
-        rows = (
-            Recommendation.objects.filter(user_id=user_id, media_type=media_type)
-            .order_by("rank")
-            .values_list("item_id", "score", "reason", "source")[:limit]
-        )
-        return [ScoredItem(item_id=i, score=s, reason=r, source=src) for i, s, r, src in rows]
-    except Exception as exc:  # noqa: BLE001
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):  # not a UUID
-            return []
-        raise
+        user_uuid = uuid.UUID(str(user_id))
+    except ValueError:
+        return []
+    rows = (
+        Recommendation.objects.filter(user_id=user_uuid, media_type=media_type)
+        .order_by("rank")
+        .values_list("item_id", "score", "reason", "source")[:limit]
+    )
+    return [ScoredItem(item_id=i, score=s, reason=r, source=src) for i, s, r, src in rows]
 
 
 def engine_state_get(*, key: str = LOCAL_ENGINE_STATE_KEY) -> dict[str, Any]:
