@@ -53,6 +53,7 @@ def model_save(model: TrainedModel, *, directory: Path) -> Path:
         quality=_or_empty(engine.items.quality),
         times=times,
         items_by_time=items_by_time,
+        solo=np.array(bool(getattr(engine, "solo", False))),
     )
     tmp.replace(path)  # atomic: a reader never sees a half-written file
     for old in sorted(directory.glob("engine-*.npz"))[:-2]:
@@ -80,6 +81,7 @@ def model_load(path: Path) -> TrainedModel:
             ),
             times=data["times"],
             items_by_time=data["items_by_time"],
+            solo=bool(data["solo"]),
         )
         version = path.stem.removeprefix("engine-")
         return TrainedModel(version, data["item_ids"], data["media_types"], data["titles"], engine)

@@ -59,6 +59,15 @@ class EngineConfig:
     cw_trend: float = 0.0
     cw_popularity: float = 0.3
     cw_quality: float = 0.0
+    # A model trained on fewer users than this is a self-hosted "solo" instance: collaborative
+    # signal is (nearly) absent, so every row uses the solo weights, tuned in the harness's solo mode.
+    solo_max_users: int = 5
+    sw_cf: float = 1.0
+    sw_content: float = 0.2
+    sw_trend: float = 0.0
+    sw_popularity: float = 0.3
+    sw_quality: float = 0.3
+    solo_half_life_interactions: float = 10.0
     # MMR trade-off λ (0 = pure relevance): the largest λ that cost ≤ 1 % validation NDCG@10.
     diversity: float = 0.2
     diversity_depth: int = 20
@@ -127,9 +136,11 @@ class HybridEngine:
         items: ItemSide,
         times: np.ndarray,
         items_by_time: np.ndarray,
+        solo: bool = False,
     ) -> HybridEngine:
         """A scoring-only engine rebuilt from a saved artefact (no per-user training data)."""
         engine = cls(config)
+        engine.solo = solo
         engine.n_items = len(counts)
         engine.counts = counts
         engine.cf_active = np.asarray(cf_active, dtype=np.int64)
@@ -144,6 +155,7 @@ class HybridEngine:
         self.data = data
         self.items = items or ItemSide()
         self.n_items = data.n_items
+        self.solo = data.n_users < cfg.solo_max_users
         positive = ~((data.kinds == Kind.RATING) & (data.values <= cfg.dislike_at))
         X = sparse.csr_matrix(
             (np.ones(int(positive.sum()), dtype=np.float32), (data.users[positive], data.items[positive])),
@@ -175,7 +187,13 @@ class HybridEngine:
     def _history_weights(self) -> sparse.csr_matrix:
         self.user_last_time = np.full(self.data.n_users, -np.inf)
         np.maximum.at(self.user_last_time, self.data.users, self.data.times)
-        return history_weights(self.data, self.config)
+        return history_weights(self.data, self.history_config)
+
+    @property
+    def history_config(self) -> EngineConfig:
+        if getattr(self, "solo", False):
+            return replace(self.config, half_life_interactions=self.config.solo_half_life_interactions)
+        return self.config
 
     # --- scoring ----------------------------------------------------------------------------
     def history_row(
@@ -184,7 +202,7 @@ class HybridEngine:
         """One user's history weights (1 × items) from raw arrays, e.g. fresher than the training data."""
         n = len(items)
         data = Interactions(1, self.n_items, np.zeros(n), items, kinds, values, times)
-        return history_weights(data, self.config)[0]
+        return history_weights(data, self.history_config)[0]
 
     def signals(self, users: np.ndarray) -> dict[str, np.ndarray]:
         users = np.asarray(users, dtype=np.int64)
@@ -239,7 +257,10 @@ class HybridEngine:
     def signal_weights(self, history_sizes: np.ndarray) -> dict[str, np.ndarray]:
         """Per-row weight of each signal (rows × 1): warm weights, or cold ones for thin histories."""
         cfg = self.config
-        cold = (np.asarray(history_sizes) < cfg.cold_threshold)[:, None]
+        sizes = np.asarray(history_sizes)
+        if getattr(self, "solo", False):
+            return {name: np.full((len(sizes), 1), getattr(cfg, f"sw_{name}")) for name in SIGNALS}
+        cold = (sizes < cfg.cold_threshold)[:, None]
         return {
             name: np.where(cold, getattr(cfg, f"cw_{name}"), getattr(cfg, f"w_{name}")) for name in SIGNALS
         }

@@ -101,7 +101,9 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         )
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
-            if model == "engine":
+            if model == "engine" and solo:
+                cold_params = params  # one solo profile for every history length: nothing more to tune
+            elif model == "engine":
                 cold_params, _, _ = tune_engine(
                     cold_val, ctx, solo=solo, rounds=request.tune_rounds, start=params, search=ENGINE_COLD_SEARCH
                 )

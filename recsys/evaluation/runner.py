@@ -102,7 +102,9 @@ def _score_ease(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -
 
 
 _FIT_KEYS = ("ease_lambda", "max_cf_items", "dislike_at")
-_HISTORY_KEYS = ("half_life_interactions", "rating_slope", "dislike_weight", "watchlist_weight")
+_HISTORY_KEYS = (
+    "half_life_interactions", "solo_half_life_interactions", "rating_slope", "dislike_weight", "watchlist_weight"
+)
 _engine_cache: dict[tuple, tuple[Ratings, HybridEngine]] = {}
 
 
@@ -123,7 +125,7 @@ def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context)
         engine.raw_cache = {}  # type: ignore[attr-defined]
         _engine_cache[fit_key] = (train, engine)
     history_key = tuple(getattr(config, k) for k in _HISTORY_KEYS)
-    if tuple(getattr(engine.config, k) for k in _HISTORY_KEYS) != history_key:
+    if tuple(getattr(engine.config, k) for k in _HISTORY_KEYS) != history_key or engine.config.solo_max_users != config.solo_max_users:
         engine.config = config
         engine.history_weights = engine._history_weights()
     engine.config = config
@@ -227,6 +229,13 @@ ENGINE_SEARCH: dict[str, tuple[float, ...]] = {
     "rating_slope": (0.0, 0.3, 0.6),
     "trend_tau_days": (7.0, 30.0, 60.0, 180.0),
 }
+# Solo mode (one user per model) tunes the solo profile only.
+ENGINE_SOLO_SEARCH: dict[str, tuple[float, ...]] = {
+    "sw_content": (0.0, 0.1, 0.2, 0.4, 0.8),
+    "sw_popularity": (0.0, 0.1, 0.3, 0.6, 1.0),
+    "sw_quality": (0.0, 0.1, 0.3, 0.6),
+    "solo_half_life_interactions": (0.0, 5.0, 10.0, 20.0, 40.0),
+}
 # The cold slice tunes only the weights used for thin histories.
 ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
     "cw_cf": (0.0, 0.25, 0.5, 1.0),
@@ -245,12 +254,7 @@ def tune_engine(
     current = dict(start or {})
     best = evaluate_model("engine", validation, current, ctx, solo=solo).ndcg
     trials = [(dict(current), best)]
-    knobs = search or ENGINE_SEARCH
-    if solo:  # no other users: the community signals cannot move anything
-        knobs = {
-            k: v for k, v in knobs.items()
-            if k not in ("w_cf", "ease_lambda", "w_trend", "trend_tau_days", "cw_cf", "cw_trend")
-        }
+    knobs = search or (ENGINE_SOLO_SEARCH if solo else ENGINE_SEARCH)
     for _ in range(rounds):
         improved = False
         for knob, values in knobs.items():

@@ -124,7 +124,7 @@ def test_mmr_keeps_the_best_first_and_spreads_the_rest(lam):
 
 def test_thin_histories_use_the_cold_weights():
     # given: cold weights rank by quality only, warm weights by content only
-    config = EngineConfig(cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0,
+    config = EngineConfig(solo_max_users=0, cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0,
                           w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0)
     quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)  # romance is "better"
     one = [(0, 0, Kind.VIEW, np.nan)]
@@ -136,3 +136,20 @@ def test_thin_histories_use_the_cold_weights():
     # then
     assert cold[0].item == 5 and cold[0].source == "quality"
     assert warm[0].item in SCIFI and warm[0].source == "content"
+
+
+def test_a_model_trained_on_a_handful_of_users_uses_the_solo_profile():
+    # given: solo weights rank by quality only; community weights by content only
+    config = EngineConfig(solo_max_users=2, sw_content=0.0, sw_popularity=0.0, sw_quality=1.0, sw_cf=0.0,
+                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0, cold_threshold=0)
+    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)
+    side = ItemSide(vectors=_vectors(), quality=quality)
+    one_user = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
+    two_users = [*one_user, (1, 9, Kind.VIEW, np.nan)]
+    # when
+    solo = HybridEngine(config).fit(_interactions(one_user, 1), side)
+    community = HybridEngine(config).fit(_interactions(two_users, 2), side)
+    # then
+    assert solo.solo and not community.solo
+    assert solo.recommend(user=0, count=1)[0].item == 5
+    assert community.recommend(user=0, count=1)[0].item in SCIFI
