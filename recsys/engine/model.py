@@ -49,7 +49,7 @@ class EngineConfig:
     w_cf: float = 1.0
     w_content: float = 0.8
     w_trend: float = 0.0
-    w_popularity: float = 0.15
+    w_popularity: float = 0.3
     w_quality: float = 0.15
     # Users with fewer than ``cold_threshold`` history titles are blended with the cold weights: a
     # thin history says little about taste, and the evaluation shows popularity carrying them.
