@@ -155,7 +155,8 @@ class HybridEngine:
         self.data = data
         self.items = items or ItemSide()
         self.n_items = data.n_items
-        self.solo = data.n_users < cfg.solo_max_users
+        # Users who actually have interactions (an index may reserve rows for users without any).
+        self.solo = len(np.unique(data.users)) < cfg.solo_max_users
         positive = ~((data.kinds == Kind.RATING) & (data.values <= cfg.dislike_at))
         X = sparse.csr_matrix(
             (np.ones(int(positive.sum()), dtype=np.float32), (data.users[positive], data.items[positive])),
