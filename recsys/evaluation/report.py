@@ -58,7 +58,8 @@ def context_build(request: EvaluationRequest, item_ids: np.ndarray) -> Context:
         vectors = content_mod.embeddings_cached(
             texts=[m.text for m in meta],
             cache_path=request.results_dir / "embeddings-minilm.npz",
-            encoder=content_mod.minilm_encoder() if request.content == "minilm" else None,  # type: ignore[arg-type]
+            # Built only on a cache miss: loading the model costs seconds that a warm cache saves.
+            encoder=lambda texts: content_mod.minilm_encoder()(texts),
         )
     return Context.from_meta(meta, vectors)
 
