@@ -94,3 +94,12 @@ def test_engine_state_records_the_training_run(fake_users, user_id):
 
 def test_recommendations_for_user_with_a_malformed_id_is_empty():
     assert recommendations_for_user(user_id="not-a-uuid", media_type="movie") == []
+
+
+def test_training_an_empty_instance_works_and_scores_nothing(fake_users, user_id, sent_tasks):
+    # given: no catalog and no interactions yet (a brand-new install)
+    # when
+    summary = engine_train()
+    # then
+    assert (summary.users, summary.items, summary.interactions) == (0, 0, 0)
+    assert user_recommendations_refresh(user_id=user_id) == 0
