@@ -12,11 +12,12 @@ from django.core.cache import cache
 from django.db import connection
 
 from catalog import probes as catalog_probes
-from feeds.probes import feeds_probe
 from catalog.embedding.health import embedding_provider_probe
+from feeds.probes import feeds_probe
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult
 from reclio.queues import ALL_QUEUES
+from recsys.health import local_engine_probe
 from recsys.recombee.diagnosis import recombee_probe
 from users.probes import trakt_probe
 
@@ -112,4 +113,5 @@ SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
     "catalog_sync": catalog_probes.catalog_sync_probe,
     "feeds": feeds_probe,
     "embeddings": embedding_provider_probe,
+    "recsys_engine": local_engine_probe,
 }

@@ -1,1 +1,216 @@
+"""Writes of recsys: training the local engine, storing per-user picks, reacting to changes."""
+
 from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from reclio.celery import app as celery_app
+from reclio.queues import Queue
+from recsys.contracts import ScoredItem
+from recsys.engine.artifact import TrainedModel, model_save
+from recsys.engine.dataset import dataset_build
+from recsys.engine.model import EngineConfig, HybridEngine
+from recsys.models import EngineState, Recommendation
+from recsys.registry import get_recommender_backend
+from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, engine_state_get
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPES = ("movie", "tv")
+FEEDS_REFRESH_TASK = "feeds.user_rows_refresh"
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    version: str
+    users: int
+    items: int
+    interactions: int
+    cf_items: int
+    seconds: float
+    user_ids: tuple[str, ...]
+
+
+def _all_interactions() -> Iterable:
+    """Every user's interactions from the users app (bulk selector ``interactions_all``)."""
+    from users import selectors as users_selectors
+
+    return users_selectors.interactions_all()
+
+
+def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
+    """Fit the local engine on every user's interactions and the catalog; save it as the current model."""
+    started = time.perf_counter()
+    config = config or EngineConfig(max_cf_items=settings.RECSYS_MAX_CF_ITEMS)
+    dataset = dataset_build(catalog=catalog_rows_for_engine(), records=_all_interactions())
+    engine = HybridEngine(config).fit(dataset.interactions, dataset.items)
+    version = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = model_save(
+        TrainedModel(version, dataset.item_ids, dataset.media_types, dataset.titles, engine),
+        directory=settings.RECSYS_MODEL_DIR,
+    )
+    seconds = time.perf_counter() - started
+    summary = TrainSummary(
+        version=version,
+        users=dataset.interactions.n_users,
+        items=dataset.interactions.n_items,
+        interactions=len(dataset.interactions.users),
+        cf_items=len(engine.cf_active),
+        seconds=round(seconds, 3),
+        user_ids=tuple(dataset.user_ids),
+    )
+    EngineState.objects.update_or_create(
+        key=LOCAL_ENGINE_STATE_KEY,
+        defaults={"value": {
+            "version": version, "path": str(path), "trained_at": timezone.now().isoformat(),
+            "users": summary.users, "items": summary.items, "interactions": summary.interactions,
+            "cf_items": summary.cf_items, "seconds": summary.seconds,
+        }},
+    )
+    logger.info("engine_trained version=%s users=%d items=%d interactions=%d seconds=%.1f",
+                version, summary.users, summary.items, summary.interactions, seconds)
+    return summary
+
+
+def engine_is_stale() -> bool:
+    state = engine_state_get()
+    trained_at = state.get("trained_at")
+    if not trained_at:
+        return True
+    age = timezone.now() - datetime.fromisoformat(trained_at)
+    return age > timedelta(hours=settings.RECSYS_RETRAIN_HOURS)
+
+
+def _seen_item_ids(user_id: str) -> set[str]:
+    from users import selectors as users_selectors
+
+    return set(users_selectors.user_seen_item_ids(user_id=user_id))
+
+
+def user_recommendations_refresh(*, user_id: str) -> int:
+    """Score and store picks (both media types) for one user; returns how many rows were stored.
+
+    The backend unavailable → the stored picks stay as they are and 0 is returned (feeds fall back).
+    Rows are replaced in one transaction, so readers see the old picks or the new ones, never a mix.
+    """
+    backend = get_recommender_backend()
+    if not backend.available:
+        logger.info("user_recommendations_skipped user_id=%s reason=backend_unavailable", user_id)
+        return 0
+    seen = _seen_item_ids(user_id)
+    limit = settings.RECSYS_PICKS_PER_TYPE
+    picks: dict[str, list[ScoredItem]] = {}
+    for media_type in MEDIA_TYPES:
+        items = backend.recommend_for_user(user_id=user_id, media_type=media_type, count=limit, exclude=seen)
+        # Belt and braces: whatever a backend returns, never store a seen title or a duplicate.
+        unique: dict[str, ScoredItem] = {}
+        for item in items:
+            if item.item_id not in seen and item.item_id not in unique:
+                unique[item.item_id] = item
+        picks[media_type] = list(unique.values())[:limit]
+    stored = _picks_store(user_id=user_id, picks=picks)
+    transaction.on_commit(lambda: _feeds_notify(user_id=user_id))
+    return stored
+
+
+def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
+    all_ids = {item.item_id for items in picks.values() for item in items}
+    known = _existing_item_ids(all_ids)
+    rows = []
+    for media_type, items in picks.items():
+        kept = [item for item in items if item.item_id in known]
+        rows.extend(
+            Recommendation(
+                user_id=user_id, media_type=media_type, item_id=item.item_id, rank=rank,
+                score=item.score, reason=item.reason[:300], source=item.source[:32],
+            )
+            for rank, item in enumerate(kept)
+        )
+    with transaction.atomic():
+        Recommendation.objects.filter(user_id=user_id, media_type__in=list(picks)).delete()
+        Recommendation.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _existing_item_ids(item_ids: set[str]) -> set[str]:
+    from catalog.models import ContentItem
+
+    return set(ContentItem.objects.filter(item_id__in=item_ids).values_list("item_id", flat=True))
+
+
+def _feeds_notify(*, user_id: str) -> None:
+    """Tell feeds (a higher app) that picks changed: by task name, never by import."""
+    celery_app.send_task(
+        FEEDS_REFRESH_TASK, kwargs={"user_id": str(user_id), "last_watched": None}, queue=Queue.TRAKT_LISTS.value
+    )
+
+
+def recommendations_delete_for_user(*, user_id: str) -> int:
+    deleted, _ = Recommendation.objects.filter(user_id=user_id).delete()
+    return deleted
+
+
+def item_similar(*, item_id: str, count: int, media_type: str | None = None) -> list[ScoredItem]:
+    """Collaborative item-to-item from the active backend; ``[]`` when it is unavailable or fails."""
+    from recsys.backends.base import RecommenderError
+
+    backend = get_recommender_backend()
+    if not backend.available:
+        return []
+    try:
+        return backend.similar_items(item_id=item_id, count=count, media_type=media_type)
+    except RecommenderError as exc:
+        logger.warning("item_similar_failed item_id=%s error=%s", item_id, exc)
+        return []
+
+
+def interactions_changed(*, user_id: str) -> None:
+    """The seam the Trakt sync calls after storing new interactions: rescore after commit."""
+    from recsys.tasks import user_interactions_changed_task
+
+    transaction.on_commit(lambda: user_interactions_changed_task.delay(user_id=str(user_id)))
+
+
+def user_interactions_process(*, user_id: str) -> str:
+    """What the ``recsys.user_interactions_changed`` task does; returns what it decided.
+
+    - a backend that keeps its own copy (``supports_user_sync``) gets the new interactions pushed;
+    - no trained local model yet (a fresh instance) → train first (training rescores everyone after);
+    - otherwise the user's picks are rescored now against the current model.
+    """
+    from recsys.tasks import engine_train_task
+
+    backend = get_recommender_backend()
+    if backend.supports_user_sync:
+        backend.push_interactions(user_ids=[user_id])
+    elif not engine_state_get().get("path"):
+        transaction.on_commit(lambda: engine_train_task.delay())
+        return "train"
+    user_recommendations_refresh(user_id=user_id)
+    return "refreshed"
+
+
+def catalog_changed(*, item_ids: Sequence[str]) -> int:
+    """Catalog rows changed: push them when the backend keeps a copy; the local engine retrains on schedule."""
+    backend = get_recommender_backend()
+    if not backend.supports_user_sync:
+        return 0
+    return backend.push_catalog(item_ids=list(item_ids))
+
+
+def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:
+    """Fan out rescoring in chunks on the recsys queue (after commit); returns the number of chunks."""
+    from recsys.tasks import users_recommendations_refresh_task
+
+    chunks = [list(user_ids[i : i + chunk]) for i in range(0, len(user_ids), chunk)]
+    for ids in chunks:
+        transaction.on_commit(lambda ids=ids: users_recommendations_refresh_task.delay(user_ids=ids))
+    return len(chunks)

@@ -1,1 +1,82 @@
+"""Celery entry points of recsys (queue ``recsys``): thin — take ids, call one service, own retries."""
+
 from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from celery import shared_task
+from django.core.cache import cache
+
+from reclio.queues import Queue
+from recsys import services
+
+logger = logging.getLogger(__name__)
+
+TRAIN_LOCK_KEY = "recsys:engine_train:lock"
+# Longer than the slowest training run we benchmarked (docs/design/recommender.md), shorter than a day.
+TRAIN_LOCK_SECONDS = 2 * 3600
+USER_LOCK_SECONDS = 10 * 60
+
+
+@shared_task(
+    name="recsys.engine_train", queue=Queue.RECSYS.value, acks_late=True,
+    soft_time_limit=50 * 60, time_limit=55 * 60,
+)
+def engine_train_task() -> dict:
+    """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton."""
+    if not cache.add(TRAIN_LOCK_KEY, "1", timeout=TRAIN_LOCK_SECONDS):
+        logger.info("engine_train_skipped reason=already_running")
+        return {"skipped": True}
+    try:
+        summary = services.engine_train()
+        chunks = services.users_recommendations_refresh_enqueue(user_ids=summary.user_ids)
+    finally:
+        cache.delete(TRAIN_LOCK_KEY)
+    return {"version": summary.version, "users": summary.users, "items": summary.items,
+            "interactions": summary.interactions, "seconds": summary.seconds, "chunks": chunks}
+
+
+@shared_task(
+    name="recsys.user_recommendations_refresh", queue=Queue.RECSYS.value, acks_late=True,
+    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+)
+def user_recommendations_refresh_task(*, user_id: str) -> int:
+    """Score and store one user's picks. Idempotent (replaces the rows); one run per user at a time."""
+    lock = f"recsys:user_refresh:{user_id}"
+    if not cache.add(lock, "1", timeout=USER_LOCK_SECONDS):
+        return 0
+    try:
+        return services.user_recommendations_refresh(user_id=user_id)
+    finally:
+        cache.delete(lock)
+
+
+@shared_task(name="recsys.users_recommendations_refresh", queue=Queue.RECSYS.value, acks_late=True)
+def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
+    """Rescore a chunk of users (fan-out after training). Idempotent; a failing user does not stop the chunk."""
+    stored = 0
+    for user_id in user_ids:
+        try:
+            stored += services.user_recommendations_refresh(user_id=user_id)
+        except Exception:  # noqa: BLE001 - one bad user must not block the others; it is logged
+            logger.exception("user_recommendations_refresh_failed user_id=%s", user_id)
+    return stored
+
+
+@shared_task(
+    name="recsys.user_interactions_changed", queue=Queue.RECSYS.value, acks_late=True,
+    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+)
+def user_interactions_changed_task(*, user_id: str) -> str:
+    """Sent by the users app (by name) after a sync stored new interactions. Idempotent."""
+    return services.user_interactions_process(user_id=user_id)
+
+
+@shared_task(
+    name="recsys.catalog_changed", queue=Queue.RECSYS.value, acks_late=True,
+    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+)
+def catalog_changed_task(*, item_ids: Sequence[str]) -> int:
+    """Sent by the catalog app (by name) after a content sync changed rows; pushes when the backend needs it."""
+    return services.catalog_changed(item_ids=list(item_ids))

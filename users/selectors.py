@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 
 from catalog.models import ContentItem
 from users.contracts import InteractionRecord, InteractionRow, ManagedListState
@@ -76,6 +77,16 @@ def interactions_since(
             "pk", "user_id", "item_id", "kind", "value", "occurred_at"
         )
     ]
+
+
+def interactions_all() -> Iterator[InteractionRow]:
+    """Every interaction of every user, streamed in id order (recommender training reads them all)."""
+    rows = Interaction.objects.order_by("pk").values_list("pk", "user_id", "item_id", "kind", "value", "occurred_at")
+    for pk, user_id, item_id, kind, value, at in rows.iterator(chunk_size=5000):
+        yield InteractionRow(
+            id=pk, user_id=str(user_id), item_id=item_id, kind=kind,
+            value=value if kind != InteractionKind.VIEW else None, occurred_at=at,
+        )
 
 
 def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> str | None:

@@ -220,3 +220,4 @@ from reclio.settings.trakt import *  # noqa: E402,F401,F403
 from reclio.settings.catalog import *  # noqa: E402,F401,F403
 from reclio.settings.feeds import *  # noqa: E402,F401,F403
 from reclio.settings.embeddings import *  # noqa: E402,F401,F403
+from reclio.settings.recsys import *  # noqa: E402,F401,F403

@@ -71,6 +71,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="20", hour="*/6"),
         "options": {"queue": Queue.SYNC.value},
     },
+    # https://crontab.guru/#30_4_*_*_*  (after the 03:00 content sync has refreshed the catalog)
+    "daily-0430-recsys-train": {
+        "task": "recsys.engine_train",
+        "schedule": crontab(minute="30", hour="4"),
+        "options": {"queue": Queue.RECSYS.value},
+    },
     # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
     # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*
     "every-30m-embed-stale-catalog": {

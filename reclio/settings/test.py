@@ -19,3 +19,9 @@ HTTP_MAX_RETRIES = 2
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 # Trakt (users app): no client-side read pacing against `responses`/the loopback fake server.
 TRAKT_READS_PER_SECOND = 0.0
+import tempfile as _tempfile  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+# Engine artefacts of a test run go to a throwaway folder, never into var/.
+RECSYS_MODEL_DIR = _Path(_tempfile.mkdtemp(prefix="reclio-recsys-test-"))
+RECSYS_PICKS_PER_TYPE = 20

@@ -101,3 +101,19 @@ def test_interactions_since_leaves_out_rows_stored_within_the_settle_window(db):
     assert [row.id for row in interactions_since(after_id=0, limit=10)] == [old.pk, young.pk]
     settled = interactions_since(after_id=0, limit=10, stored_before=timezone.now() - dt.timedelta(minutes=1))
     assert [row.id for row in settled] == [old.pk]
+
+
+def test_interactions_all_streams_every_users_rows_with_views_valueless(db):
+    from tests.users.factories import InteractionFactory
+    from users.selectors import interactions_all
+
+    # given a rating and a view of two users
+    rating = InteractionFactory(kind="rating", value=9)
+    view = InteractionFactory(kind="view", value=3)
+    # when
+    rows = list(interactions_all())
+    # then
+    assert [(r.id, r.user_id, r.item_id, r.kind, r.value) for r in rows] == [
+        (rating.pk, str(rating.user_id), rating.item_id, "rating", 9),
+        (view.pk, str(view.user_id), view.item_id, "view", None),
+    ]

@@ -1,0 +1,22 @@
+"""Local recommender engine: where the trained model lives, how much it keeps, when it retrains.
+
+The engine's blend weights are not settings: they are measured with ``manage.py evaluate`` and
+live in ``recsys.engine.model.EngineConfig`` (see docs/design/recommender.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reclio.env import env_int, env_str
+from reclio.settings import base as _base
+
+# Trained model artefacts (npz files, one per training run; the two newest are kept).
+RECSYS_MODEL_DIR = Path(env_str("RECSYS_MODEL_DIR", str(_base.DATA_DIR / "recsys"))).resolve()  # type: ignore[arg-type]
+# Picks stored per user and media type (the Recommended rows and the list writer read these).
+RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
+# EASE is dense in items (memory ~ 4·n² bytes): only the n most-interacted titles get the
+# collaborative signal; the rest still rank through content, trend and priors. 12,000 → ~0.6 GB.
+RECSYS_MAX_CF_ITEMS = env_int("RECSYS_MAX_CF_ITEMS", 12_000, minimum=0)
+# Retrain after this many hours even if nothing asked for it.
+RECSYS_RETRAIN_HOURS = env_int("RECSYS_RETRAIN_HOURS", 24, minimum=1)

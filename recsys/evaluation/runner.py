@@ -1,0 +1,297 @@
+"""Run the protocol: tune every model on a validation split carved from train, then score the test split.
+
+No database: everything is numpy/scipy over the files, so a full run takes minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import sparse
+
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank
+from recsys.evaluation import baselines
+from recsys.evaluation.content import ItemMeta
+from recsys.evaluation.protocol import Metrics, Ratings, Split, evaluate_rankings, top_k_excluding
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("popularity", "itemknn", "als", "ease", "engine")
+BATCH = 256
+
+# Grids for the baselines (the usual ranges of the papers and of RecBole's defaults).
+GRIDS: dict[str, list[dict]] = {
+    "popularity": [{}],
+    "itemknn": [{"k": k, "shrink": s} for k, s in itertools.product((20, 50, 100, 200, 400), (0.0, 10.0))],
+    "als": [
+        {"factors": f, "regularization": r, "alpha": a}
+        for f, r, a in itertools.product((32, 64, 128), (0.01, 0.1, 1.0), (1.0, 5.0, 20.0))
+    ],
+    "ease": [{"lam": lam} for lam in (50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0)],
+}
+
+
+@dataclass
+class Context:
+    """Item-side knowledge shared by every model run."""
+
+    n_items: int
+    vectors: np.ndarray | None = None
+    catalog_popularity: np.ndarray | None = None
+    quality: np.ndarray | None = None
+
+    @classmethod
+    def from_meta(cls, meta: list[ItemMeta], vectors: np.ndarray | None) -> Context:
+        votes = np.array([m.vote_count for m in meta], dtype=np.float64)
+        averages = np.array([m.vote_average for m in meta], dtype=np.float64)
+        # Bayesian average (IMDb's weighted rating): shrink thin vote counts toward the catalog mean.
+        m = 50.0
+        known = votes > 0
+        mean = float(averages[known].mean()) if known.any() else 0.0
+        quality = np.where(known, (votes * averages + m * mean) / (votes + m), mean)
+        return cls(n_items=len(meta), vectors=vectors, catalog_popularity=votes, quality=quality)
+
+
+def interactions_from_ratings(ratings: Ratings) -> Interactions:
+    """Every train rating is an implicit interaction whose value (×2 → 1–10 scale) the engine may use."""
+    return Interactions(
+        n_users=ratings.n_users,
+        n_items=ratings.n_items,
+        users=ratings.users,
+        items=ratings.items,
+        kinds=np.full(len(ratings.users), Kind.RATING, dtype=np.int8),
+        values=ratings.values * 2.0,
+        times=ratings.times.astype(np.float64),
+    )
+
+
+# A scorer: (train ratings, users to score, params, context) → dense scores users × items.
+Scorer = Callable[[Ratings, np.ndarray, dict, Context], np.ndarray]
+
+
+def _score_popularity(train: Ratings, users: np.ndarray, params: dict, ctx: Context, *, solo: bool = False) -> np.ndarray:
+    if solo:
+        # The self-hosted case has no other users: "popular" can only mean the catalog's popularity.
+        pop = ctx.catalog_popularity if ctx.catalog_popularity is not None else np.zeros(ctx.n_items)
+    else:
+        pop = baselines.popularity_scores(train.matrix())
+    return np.broadcast_to(pop, (len(users), ctx.n_items))
+
+
+def _score_itemknn(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -> np.ndarray:
+    X = _binary(train)
+    sim = baselines.itemknn_similarity(X, k=params["k"], shrink=params["shrink"])
+    return np.asarray((X[users] @ sim.T).todense())
+
+
+def _score_als(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -> np.ndarray:
+    model = baselines.als_model(_binary(train), **params)
+    return baselines.als_scores(model, users)
+
+
+def _score_ease(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -> np.ndarray:
+    X = _binary(train)
+    active, B = baselines.ease_weights(X, lam=params["lam"])
+    return baselines.ease_scores(X[users], active, B, ctx.n_items)
+
+
+_FIT_KEYS = ("ease_lambda", "max_cf_items", "dislike_at")
+_HISTORY_KEYS = (
+    "half_life_interactions", "solo_half_life_interactions", "rating_slope", "dislike_weight", "watchlist_weight"
+)
+_engine_cache: dict[tuple, tuple[Ratings, HybridEngine]] = {}
+
+
+def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -> np.ndarray:
+    """Engine scores; fits and raw signals are memoised so a weight sweep costs a blend, not a fit."""
+    config = replace(EngineConfig(), **params)
+    fit_key = (id(train), id(ctx), *(getattr(config, k) for k in _FIT_KEYS))
+    cached = _engine_cache.get(fit_key)
+    # The cache holds the train object itself, so its id cannot be recycled while the entry lives.
+    engine = cached[1] if cached is not None and cached[0] is train else None
+    if engine is None:
+        if len(_engine_cache) > 8:
+            _engine_cache.clear()
+        engine = HybridEngine(config).fit(
+            interactions_from_ratings(train),
+            ItemSide(vectors=ctx.vectors, catalog_popularity=ctx.catalog_popularity, quality=ctx.quality),
+        )
+        engine.raw_cache = {}  # type: ignore[attr-defined]
+        _engine_cache[fit_key] = (train, engine)
+    history_key = tuple(getattr(config, k) for k in _HISTORY_KEYS)
+    if tuple(getattr(engine.config, k) for k in _HISTORY_KEYS) != history_key or engine.config.solo_max_users != config.solo_max_users:
+        engine.config = config
+        engine.history_weights = engine._history_weights()
+    engine.config = config
+    raw_key = (*history_key, config.trend_tau_days, users.tobytes())
+    raw = engine.raw_cache.get(raw_key)  # type: ignore[attr-defined]
+    if raw is None:
+        raw = {}
+        for i in range(0, len(users), BATCH):
+            part = engine.signals(users[i : i + BATCH])
+            for name, value in part.items():
+                raw.setdefault(name, []).append(np.asarray(value, dtype=np.float32))
+        raw = {name: np.vstack(chunks) for name, chunks in raw.items()}
+        if len(engine.raw_cache) > 6:  # type: ignore[attr-defined]
+            engine.raw_cache.clear()  # type: ignore[attr-defined]
+        engine.raw_cache[raw_key] = raw  # type: ignore[attr-defined]
+    return engine.blend(raw, engine.history_sizes(users))
+
+
+def _binary(train: Ratings) -> sparse.csr_matrix:
+    X = train.matrix()
+    X.data[:] = 1.0
+    return X
+
+
+SCORERS: dict[str, Scorer] = {
+    "popularity": _score_popularity,
+    "itemknn": _score_itemknn,
+    "als": _score_als,
+    "ease": _score_ease,
+    "engine": _score_engine,
+}
+
+
+def _top(model: str, scores: np.ndarray, seen, users: np.ndarray, params: dict, ctx: Context, k: int) -> np.ndarray:
+    """Top-k rows; the engine re-ranks its first positions with MMR exactly as in production."""
+    if model == "engine" and ctx.vectors is not None:
+        config = replace(EngineConfig(), **params)
+        if config.diversity > 0:
+            top = top_k_excluding(scores, seen, users, 3 * max(k, config.diversity_depth))
+            return np.array([
+                mmr_rerank(top[i], scores[i][top[i]], ctx.vectors[top[i]], lam=config.diversity, depth=config.diversity_depth)[:k]
+                for i in range(len(users))
+            ])
+    return top_k_excluding(scores, seen, users, k)
+
+
+def rankings_for(
+    model: str, split: Split, params: dict, ctx: Context, *, solo: bool, k: int = 20
+) -> dict[int, np.ndarray]:
+    """Top-k per evaluated user; ``solo`` fits one model per user on that user's rows alone."""
+    seen = split.train.matrix()
+    users = split.eval_users
+    if not solo:
+        if model == "popularity":
+            scores = _score_popularity(split.train, users, params, ctx)
+        else:
+            scores = SCORERS[model](split.train, users, params, ctx)
+        top = _top(model, np.asarray(scores), seen, users, params, ctx, k)
+        return {int(u): top[i] for i, u in enumerate(users)}
+    rankings: dict[int, np.ndarray] = {}
+    for user in users:
+        own = split.train.subset(split.train.users == user)
+        one = np.array([user])
+        if model == "popularity":
+            scores = _score_popularity(own, one, params, ctx, solo=True)
+        else:
+            scores = SCORERS[model](own, one, params, ctx)
+        rankings[int(user)] = _top(model, np.asarray(scores), seen, one, params, ctx, k)[0]
+    return rankings
+
+
+def evaluate_model(model: str, split: Split, params: dict, ctx: Context, *, solo: bool) -> Metrics:
+    return evaluate_rankings(split, rankings_for(model, split, params, ctx, solo=solo))
+
+
+def tune(
+    model: str, validation: Split, ctx: Context, *, solo: bool, grid: Iterable[dict] | None = None
+) -> tuple[dict, float, list[tuple[dict, float]]]:
+    """Best params by validation NDCG@10 (ties → the earlier, simpler grid point)."""
+    trials: list[tuple[dict, float]] = []
+    grid = list(grid if grid is not None else GRIDS[model])
+    if len(grid) == 1:  # nothing to choose: skip the validation run (NaN in the table's val column)
+        return grid[0], float("nan"), []
+    for params in grid:
+        ndcg = evaluate_model(model, validation, params, ctx, solo=solo).ndcg
+        trials.append((params, ndcg))
+        logger.info("tune model=%s params=%s ndcg=%.4f", model, params, ndcg)
+    best = max(trials, key=lambda trial: trial[1])
+    return best[0], best[1], trials
+
+
+# The engine's knobs searched by coordinate ascent from the defaults (a few values per knob).
+ENGINE_SEARCH: dict[str, tuple[float, ...]] = {
+    "w_cf": (0.0, 0.5, 1.0, 2.0),
+    "w_content": (0.0, 0.2, 0.4, 0.8, 1.2, 1.6),
+    "w_trend": (0.0, 0.2, 0.35, 0.6, 1.0),
+    "w_popularity": (0.0, 0.05, 0.15, 0.3),
+    "w_quality": (0.0, 0.05, 0.15, 0.3),
+    "half_life_interactions": (0.0, 10.0, 20.0, 40.0, 80.0),
+    "ease_lambda": (100.0, 250.0, 500.0, 1000.0),
+    "rating_slope": (0.0, 0.3, 0.6),
+    "trend_tau_days": (7.0, 30.0, 60.0, 180.0),
+}
+# Solo mode (one user per model) tunes the solo profile only.
+ENGINE_SOLO_SEARCH: dict[str, tuple[float, ...]] = {
+    "sw_content": (0.0, 0.1, 0.2, 0.4, 0.8),
+    "sw_popularity": (0.0, 0.1, 0.3, 0.6, 1.0),
+    "sw_quality": (0.0, 0.1, 0.3, 0.6),
+    "solo_half_life_interactions": (0.0, 5.0, 10.0, 20.0, 40.0),
+}
+# The cold slice tunes only the weights used for thin histories.
+ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
+    "cw_cf": (0.0, 0.25, 0.5, 1.0),
+    "cw_content": (0.0, 0.1, 0.2, 0.4),
+    "cw_trend": (0.0, 0.2, 0.5),
+    "cw_popularity": (0.1, 0.3, 0.6, 1.0),
+    "cw_quality": (0.0, 0.05, 0.15, 0.3),
+}
+
+
+def tune_engine(
+    validation: Split, ctx: Context, *, solo: bool, start: dict | None = None, rounds: int = 2,
+    search: dict[str, tuple[float, ...]] | None = None,
+) -> tuple[dict, float, list[tuple[dict, float]]]:
+    """Coordinate ascent over ENGINE_SEARCH on validation NDCG@10."""
+    current = dict(start or {})
+    best = evaluate_model("engine", validation, current, ctx, solo=solo).ndcg
+    trials = [(dict(current), best)]
+    knobs = search or (ENGINE_SOLO_SEARCH if solo else ENGINE_SEARCH)
+    for _ in range(rounds):
+        improved = False
+        for knob, values in knobs.items():
+            for value in values:
+                if current.get(knob, getattr(EngineConfig(), knob)) == value:
+                    continue
+                candidate = {**current, knob: value}
+                ndcg = evaluate_model("engine", validation, candidate, ctx, solo=solo).ndcg
+                trials.append((candidate, ndcg))
+                logger.info("tune model=engine params=%s ndcg=%.4f", candidate, ndcg)
+                if ndcg > best + 1e-6:
+                    best, current, improved = ndcg, candidate, True
+        if not improved:
+            break
+    return current, best, trials
+
+
+@dataclass
+class Row:
+    model: str
+    params: dict
+    validation_ndcg: float
+    test: Metrics
+    cold: Metrics | None = None
+    halves: tuple[float, float] = (0.0, 0.0)
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def user_halves(users: np.ndarray, *, seed: int = 2024) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random halves of the evaluated users (robustness: the ordering must hold on both)."""
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(users)
+    mid = len(shuffled) // 2
+    return np.sort(shuffled[:mid]), np.sort(shuffled[mid:])
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start

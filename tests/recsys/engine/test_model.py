@@ -1,0 +1,155 @@
+"""The engine on small synthetic worlds where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank
+
+# Items 0-4 are sci-fi, 5-9 are romance. Unit vectors: sci-fi along axis 0, romance along axis 1.
+N_ITEMS = 10
+SCIFI, ROMANCE = list(range(5)), list(range(5, 10))
+
+
+def _vectors() -> np.ndarray:
+    vectors = np.zeros((N_ITEMS, 3), dtype=np.float32)
+    vectors[SCIFI, 0] = 1.0
+    vectors[ROMANCE, 1] = 1.0
+    vectors[:, 2] = np.linspace(0.0, 0.2, N_ITEMS)  # a little spread so neighbours are ordered
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _interactions(rows: list[tuple[int, int, int, float]], n_users: int) -> Interactions:
+    users, items, kinds, values = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return Interactions(n_users, N_ITEMS, users, items, kinds, values, np.arange(len(rows), dtype=float))
+
+
+def _community() -> list[tuple[int, int, int, float]]:
+    # Users 0-5 watch all sci-fi, users 6-11 all romance; user 12 watched sci-fi 0-3 only.
+    rows = []
+    for user in range(6):
+        rows += [(user, item, Kind.VIEW, np.nan) for item in SCIFI]
+    for user in range(6, 12):
+        rows += [(user, item, Kind.VIEW, np.nan) for item in ROMANCE]
+    rows += [(12, item, Kind.VIEW, np.nan) for item in SCIFI[:4]]
+    return rows
+
+
+def test_collaborative_signal_recommends_the_missing_title_of_the_users_cluster():
+    # given
+    engine = HybridEngine(
+        EngineConfig(ease_lambda=1.0, w_content=0.0, w_trend=0.0, w_popularity=0.0, w_quality=0.0, cold_threshold=0)
+    )
+    engine.fit(_interactions(_community(), 13))
+    # when
+    picks = engine.recommend(user=12, count=3)
+    # then: sci-fi 4 first, explained by a watched sci-fi title, never a watched one
+    assert picks[0].item == 4
+    assert picks[0].source == "cf"
+    assert picks[0].anchor in SCIFI[:4]
+    assert not {p.item for p in picks} & set(SCIFI[:4])
+
+
+def test_one_user_instance_ranks_by_content_when_collaborative_filtering_has_nothing_to_learn():
+    # given: a single user who watched two sci-fi titles; no other users at all
+    rows = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
+    engine = HybridEngine(EngineConfig()).fit(_interactions(rows, 1), ItemSide(vectors=_vectors()))
+    # when
+    picks = engine.recommend(user=0, count=3)
+    # then: the three remaining sci-fi titles, because of content
+    assert {p.item for p in picks} == {2, 3, 4}
+    assert {p.source for p in picks} == {"content"}
+    assert engine.cf_B.size == 0
+
+
+def test_a_low_rating_is_a_negative_that_pushes_similar_titles_down():
+    # given: loved romance 5 (10/10), hated sci-fi 0 (3/10)
+    rows = [(0, 5, Kind.RATING, 10.0), (0, 0, Kind.RATING, 3.0)]
+    engine = HybridEngine(EngineConfig()).fit(_interactions(rows, 1), ItemSide(vectors=_vectors()))
+    # when
+    ranked = [p.item for p in engine.recommend(user=0, count=8)]
+    # then: every romance title ranks above every sci-fi title, and neither rated title comes back
+    assert ranked[:4] == sorted(ranked[:4]) and set(ranked[:4]) == {6, 7, 8, 9}
+    assert set(ranked[4:]) == {1, 2, 3, 4}
+    picks = engine.recommend(user=0, count=1)
+    assert picks[0].anchor == 5 and picks[0].anchor_rating == 10.0
+
+
+def test_without_vectors_or_other_users_priors_still_rank_and_nothing_seen_returns():
+    # given: no embeddings (EMBEDDING_PROVIDER=none), one user, catalog priors only
+    rows = [(0, 0, Kind.VIEW, np.nan)]
+    quality = np.array([9, 1, 2, 3, 8, 4, 5, 6, 7, 0], dtype=float)
+    engine = HybridEngine(EngineConfig(cw_popularity=0.0, cw_quality=1.0)).fit(_interactions(rows, 1), ItemSide(quality=quality))
+    # when
+    picks = engine.recommend(user=0, count=3)
+    # then
+    assert [p.item for p in picks] == [4, 8, 7]
+    assert {p.source for p in picks} == {"quality"}
+
+
+def test_watchlist_counts_as_intent():
+    rows = [(0, 6, Kind.WATCHLIST, np.nan)]
+    engine = HybridEngine(EngineConfig()).fit(_interactions(rows, 1), ItemSide(vectors=_vectors()))
+    picks = engine.recommend(user=0, count=4)
+    assert {p.item for p in picks} == {5, 7, 8, 9}
+
+
+def test_allowed_mask_and_exclusions_are_respected():
+    engine = HybridEngine(EngineConfig()).fit(_interactions(_community(), 13), ItemSide(vectors=_vectors()))
+    allowed = np.zeros(N_ITEMS, dtype=bool)
+    allowed[[4, 7, 8]] = True
+    picks = engine.recommend(user=12, count=5, allowed=allowed, exclude=np.array([4]))
+    assert [p.item for p in picks] == [7, 8] or [p.item for p in picks] == [8, 7]
+
+
+def test_history_row_from_fresh_records_scores_like_the_training_row():
+    # given: a trained community model and user 12's history given as raw arrays
+    engine = HybridEngine(EngineConfig()).fit(_interactions(_community(), 13), ItemSide(vectors=_vectors()))
+    items = np.array(SCIFI[:4])
+    H = engine.history_row(items=items, kinds=np.zeros(4, np.int8), values=np.full(4, np.nan), times=np.arange(4.0))
+    # when
+    picks = engine.recommend_row(H=H, last_time=np.inf, ratings={}, count=1)
+    # then
+    assert picks[0].item == 4
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_mmr_keeps_the_best_first_and_spreads_the_rest(lam):
+    vectors = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    order = mmr_rerank(np.array([10, 11, 12]), np.array([1.0, 0.9, 0.8]), vectors, lam=lam, depth=3)
+    assert order[0] == 10
+    assert order == ([10, 11, 12] if lam == 0.0 else [10, 12, 11])
+
+
+def test_thin_histories_use_the_cold_weights():
+    # given: cold weights rank by quality only, warm weights by content only
+    config = EngineConfig(solo_max_users=0, cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0,
+                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0)
+    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)  # romance is "better"
+    one = [(0, 0, Kind.VIEW, np.nan)]
+    two = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
+    side = ItemSide(vectors=_vectors(), quality=quality)
+    # when
+    cold = HybridEngine(config).fit(_interactions(one, 1), side).recommend(user=0, count=1)
+    warm = HybridEngine(config).fit(_interactions(two, 1), side).recommend(user=0, count=1)
+    # then
+    assert cold[0].item == 5 and cold[0].source == "quality"
+    assert warm[0].item in SCIFI and warm[0].source == "content"
+
+
+def test_a_model_trained_on_a_handful_of_users_uses_the_solo_profile():
+    # given: solo weights rank by quality only; community weights by content only
+    config = EngineConfig(solo_max_users=2, sw_content=0.0, sw_popularity=0.0, sw_quality=1.0, sw_cf=0.0,
+                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0, cold_threshold=0)
+    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)
+    side = ItemSide(vectors=_vectors(), quality=quality)
+    one_user = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
+    two_users = [*one_user, (1, 9, Kind.VIEW, np.nan)]
+    # when
+    solo = HybridEngine(config).fit(_interactions(one_user, 1), side)
+    community = HybridEngine(config).fit(_interactions(two_users, 2), side)
+    # then
+    assert solo.solo and not community.solo
+    assert solo.recommend(user=0, count=1)[0].item == 5
+    assert community.recommend(user=0, count=1)[0].item in SCIFI

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from recsys.evaluation.protocol import (
+    Rating,
+    evaluate_rankings,
+    ndcg_at_k,
+    ratings_from_rows,
+    recall_at_k,
+    round_half_up,
+    split_temporal,
+    holdout_size,
+)
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"), [(5, 1), (6, 1), (7, 1), (8, 2), (12, 2), (13, 3), (17, 3), (18, 4), (20, 4), (100, 20)]
+)
+def test_test_size_is_max_one_round_half_up_of_a_fifth(n, expected):
+    assert holdout_size(n) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0.5, 1), (1.5, 2), (2.5, 3), (2.4, 2), (1.6, 2)])
+def test_round_half_up_differs_from_bankers_rounding_on_halves(value, expected):
+    assert round_half_up(value) == expected
+
+
+def _tiny():
+    # user 1: 6 ratings → 1 test (the last by (timestamp, movieId)); ties on timestamp 50 sort by movieId.
+    # user 2: 8 ratings → 2 test; user 3: 4 ratings → not evaluated; user 4: 5 ratings, test rating 3.0 → skipped.
+    rows = [
+        Rating(1, 10, 4.0, 10), Rating(1, 11, 3.0, 20), Rating(1, 12, 5.0, 30),
+        Rating(1, 13, 2.0, 40), Rating(1, 15, 4.5, 50), Rating(1, 14, 4.0, 50),
+        Rating(2, 10, 5.0, 1), Rating(2, 11, 5.0, 2), Rating(2, 12, 1.0, 3), Rating(2, 13, 4.0, 4),
+        Rating(2, 16, 3.0, 5), Rating(2, 17, 2.0, 6), Rating(2, 15, 4.0, 7), Rating(2, 14, 3.5, 8),
+        Rating(3, 10, 5.0, 1), Rating(3, 11, 5.0, 2), Rating(3, 12, 5.0, 3), Rating(3, 13, 5.0, 4),
+        Rating(4, 10, 5.0, 1), Rating(4, 11, 5.0, 2), Rating(4, 12, 5.0, 3), Rating(4, 13, 5.0, 4), Rating(4, 16, 3.0, 5),
+    ]
+    return ratings_from_rows(rows)
+
+
+def _raw(ratings, users, items):
+    return sorted(zip(ratings.user_ids[users].tolist(), ratings.item_ids[items].tolist(), strict=True))
+
+
+def test_split_holds_out_the_last_ratings_by_timestamp_then_movie_id():
+    # given
+    ratings = _tiny()
+    # when
+    split = split_temporal(ratings)
+    # then: user 1's last row is movie 15 (timestamp 50 ties with 14, 15 > 14); user 2's last two are 15 and 14
+    train = _raw(ratings, split.train.users, split.train.items)
+    assert [pair for pair in train if pair[0] == 1] == [(1, 10), (1, 11), (1, 12), (1, 13), (1, 14)]
+    assert [pair for pair in train if pair[0] == 2] == [(2, 10), (2, 11), (2, 12), (2, 13), (2, 16), (2, 17)]
+    assert not [pair for pair in train if pair[0] == 3]  # fewer than 5 ratings: neither train nor test
+    assert [pair for pair in train if pair[0] == 4] == [(4, 10), (4, 11), (4, 12), (4, 13)]
+    positives = {int(ratings.user_ids[u]): ratings.item_ids[p].tolist() for u, p in split.test_positives.items()}
+    # user 2's held-out 14 is rated 3.5 < 4.0: only 15 is a positive; user 4 has none and is skipped
+    assert positives == {1: [15], 2: [15]}
+    assert ratings.user_ids[split.eval_users].tolist() == [1, 2]
+
+
+def test_cold_slice_keeps_the_first_three_train_ratings_and_the_same_positives():
+    split = split_temporal(_tiny())
+    cold = split.cold()
+    ratings = split.ratings
+    assert _raw(ratings, cold.train.users, cold.train.items) == [
+        (1, 10), (1, 11), (1, 12), (2, 10), (2, 11), (2, 12), (4, 10), (4, 11), (4, 12)
+    ]
+    assert cold.test_positives is split.test_positives
+
+
+def test_ndcg_uses_binary_gains_and_the_ideal_of_min_positives_k():
+    # positives at ranks 2 and 4 of 2 positives: (1/log2(3) + 1/log2(5)) / (1 + 1/log2(3))
+    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
+    assert ndcg_at_k([9, 1, 8, 2, 7], [1, 2]) == pytest.approx(expected)
+    assert ndcg_at_k([1, 2], [1, 2]) == pytest.approx(1.0)
+    assert ndcg_at_k(list(range(100, 110)) + [1], [1]) == 0.0  # rank 11 is outside the top 10
+
+
+def test_recall_is_hits_over_all_positives():
+    assert recall_at_k(list(range(20)), [3, 19, 20, 50]) == pytest.approx(0.5)
+
+
+def test_evaluate_rankings_averages_users_and_counts_coverage_of_the_top_10():
+    # given: user 1's positive at rank 1, user 2's positive absent
+    split = split_temporal(_tiny())
+    ratings = split.ratings
+    idx = {int(m): i for i, m in enumerate(ratings.item_ids)}
+    u1, u2 = split.eval_users
+    rankings = {int(u1): np.array([idx[15], idx[16]]), int(u2): np.array([idx[16], idx[17]])}
+    # when
+    metrics = evaluate_rankings(split, rankings)
+    # then
+    assert metrics.ndcg == pytest.approx(0.5)
+    assert metrics.recall == pytest.approx(0.5)
+    assert metrics.coverage == pytest.approx(3 / 8)  # {15, 16, 17} of 8 movies
+    assert metrics.users == 2
