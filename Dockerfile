@@ -5,7 +5,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
 COPY . .
-RUN useradd --create-home reclio && chown -R reclio /app
+# var/ is the shared data volume (docker-compose.yml): create it owned by the app user.
+RUN useradd --create-home reclio && mkdir -p /app/var && chown -R reclio /app
 USER reclio
 EXPOSE 8000
 CMD ["gunicorn", "reclio.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from reclio.celery import app as celery_app
@@ -80,15 +81,6 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
     return summary
 
 
-def engine_is_stale() -> bool:
-    state = engine_state_get()
-    trained_at = state.get("trained_at")
-    if not trained_at:
-        return True
-    age = timezone.now() - datetime.fromisoformat(trained_at)
-    return age > timedelta(hours=settings.RECSYS_RETRAIN_HOURS)
-
-
 def _seen_item_ids(user_id: str) -> set[str]:
     from users import selectors as users_selectors
 
@@ -135,6 +127,10 @@ def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
             for rank, item in enumerate(kept)
         )
     with transaction.atomic():
+        # Two rescoring runs of one user (the chunked nightly refresh and a sync's notification) may
+        # overlap: serialise their delete-then-insert so the second does not collide on the ranks.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"recsys.picks:{user_id}"])
         Recommendation.objects.filter(user_id=user_id, media_type__in=list(picks)).delete()
         Recommendation.objects.bulk_create(rows)
     return len(rows)
@@ -179,6 +175,13 @@ def interactions_changed(*, user_id: str) -> None:
     transaction.on_commit(lambda: user_interactions_changed_task.delay(user_id=str(user_id)))
 
 
+def _trained_model_exists() -> bool:
+    # The state can name a file this worker cannot see (another host, a lost container disk):
+    # that is "untrained" too, so the next change trains instead of scoring against nothing.
+    path = engine_state_get().get("path")
+    return bool(path) and Path(path).exists()
+
+
 def user_interactions_process(*, user_id: str) -> str:
     """What the ``recsys.user_interactions_changed`` task does; returns what it decided.
 
@@ -191,7 +194,7 @@ def user_interactions_process(*, user_id: str) -> str:
     backend = get_recommender_backend()
     if backend.supports_user_sync:
         backend.push_interactions(user_ids=[user_id])
-    elif not engine_state_get().get("path"):
+    elif not _trained_model_exists():
         transaction.on_commit(lambda: engine_train_task.delay())
         return "train"
     user_recommendations_refresh(user_id=user_id)
@@ -204,6 +207,19 @@ def catalog_changed(*, item_ids: Sequence[str]) -> int:
     if not backend.supports_user_sync:
         return 0
     return backend.push_catalog(item_ids=list(item_ids))
+
+
+def recommender_push_run() -> dict[str, int]:
+    """Send the backend everything changed since its cursors (catalog rows, interactions).
+
+    The periodic safety net for backends that keep their own copy (Recombee): it picks up what the
+    per-event pushes left behind (rows inside the settle window, a failed batch, a lost message).
+    The local engine reads the database directly, so there is nothing to push.
+    """
+    backend = get_recommender_backend()
+    if not backend.supports_user_sync:
+        return {"catalog": 0, "interactions": 0}
+    return {"catalog": backend.push_catalog(item_ids=[]), "interactions": backend.push_interactions()}
 
 
 def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:

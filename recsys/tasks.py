@@ -7,9 +7,12 @@ from collections.abc import Sequence
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import OperationalError
 
+from reclio.http import UpstreamError
 from reclio.queues import Queue
 from recsys import services
+from recsys.backends.base import RecommenderError
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +20,20 @@ TRAIN_LOCK_KEY = "recsys:engine_train:lock"
 # Longer than the slowest training run we benchmarked (docs/design/recommender.md), shorter than a day.
 TRAIN_LOCK_SECONDS = 2 * 3600
 USER_LOCK_SECONDS = 10 * 60
+PUSH_LOCK_KEY = "recsys:recommender_push:lock"
+PUSH_LOCK_SECONDS = 30 * 60
+
+# Failures worth another try: the network, the broker, a database blip, a backend batch that failed.
+# Errors marked permanent (bad credentials, a refused schema) are re-raised by ``_permanent_is_final``
+# as a logged result instead, so they are not retried for nothing.
+TRANSIENT_ERRORS = (OSError, OperationalError, UpstreamError, RecommenderError)
+
+
+def _permanent_is_final(exc: Exception, *, task: str) -> str:
+    if getattr(exc, "permanent", False):
+        logger.warning("%s_failed_permanently error=%s", task, exc)
+        return f"failed: {exc}"
+    raise exc
 
 
 @shared_task(
@@ -66,17 +83,41 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
 
 @shared_task(
     name="recsys.user_interactions_changed", queue=Queue.RECSYS.value, acks_late=True,
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+    autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5,
 )
 def user_interactions_changed_task(*, user_id: str) -> str:
     """Sent by the users app (by name) after a sync stored new interactions. Idempotent."""
-    return services.user_interactions_process(user_id=user_id)
+    try:
+        return services.user_interactions_process(user_id=user_id)
+    except (UpstreamError, RecommenderError) as exc:
+        return _permanent_is_final(exc, task="user_interactions_changed")
 
 
 @shared_task(
     name="recsys.catalog_changed", queue=Queue.RECSYS.value, acks_late=True,
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+    autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5,
 )
-def catalog_changed_task(*, item_ids: Sequence[str]) -> int:
+def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
     """Sent by the catalog app (by name) after a content sync changed rows; pushes when the backend needs it."""
-    return services.catalog_changed(item_ids=list(item_ids))
+    try:
+        return services.catalog_changed(item_ids=list(item_ids))
+    except (UpstreamError, RecommenderError) as exc:
+        return _permanent_is_final(exc, task="catalog_changed")
+
+
+@shared_task(
+    name="recsys.recommender_push", queue=Queue.RECSYS.value, acks_late=True,
+    soft_time_limit=25 * 60, time_limit=30 * 60,
+)
+def recommender_push_task() -> dict[str, int] | str:
+    """Push what changed since the backend's cursors. Every 10 min; a no-op for the local engine; singleton."""
+    if not cache.add(PUSH_LOCK_KEY, "1", timeout=PUSH_LOCK_SECONDS):
+        return "skipped: already running"
+    try:
+        return services.recommender_push_run()
+    except (UpstreamError, RecommenderError) as exc:
+        # The next run resumes from the cursors, which a failed batch did not advance.
+        logger.warning("recommender_push_failed error=%s permanent=%s", exc, getattr(exc, "permanent", False))
+        return f"failed: {exc}"
+    finally:
+        cache.delete(PUSH_LOCK_KEY)

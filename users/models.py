@@ -180,6 +180,7 @@ class ManagedList(models.Model):
     item_ids = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     state = models.CharField(max_length=16, choices=ListState.choices, default=ListState.PENDING)
     detail = models.CharField(max_length=300, blank=True)
+    # Last time the writer confirmed the list holds exactly ``item_ids``: written, or read back unchanged.
     last_written_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

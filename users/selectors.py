@@ -101,12 +101,19 @@ def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> s
     )
 
 
-def user_top_rated_item_ids(*, user_id: uuid.UUID | str, media_type: str | None = None, limit: int = 5) -> list[str]:
-    """Highest rated first; ties by the most recent rating."""
+# Trakt's scale is 1–10; 6 is the first rating above the midpoint. A 1–5 says "not for me", so it
+# must never seed recommendations (cold start, taste profiles) as if it were a favourite.
+LIKED_RATING_MIN = 6
+
+
+def user_top_rated_item_ids(
+    *, user_id: uuid.UUID | str, media_type: str | None = None, limit: int = 5, min_rating: int = LIKED_RATING_MIN
+) -> list[str]:
+    """Highest rated first among titles rated ``min_rating`` or more; ties by the most recent rating."""
     parsed = _uuid(user_id)
     if parsed is None:
         return []
-    rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.RATING)
+    rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.RATING, value__gte=min_rating)
     if media_type:
         rows = rows.filter(item__media_type=media_type)
     return list(rows.order_by("-value", "-occurred_at", "item_id").values_list("item_id", flat=True)[:limit])

@@ -129,6 +129,9 @@ else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must be a PostgreSQL URL (postgres://…); got engine {_db.get('ENGINE')!r}"
         )
+    # Fail fast when the database host is unreachable instead of hanging request threads for the
+    # OS TCP timeout (/feeds then answers from its fallback document); the URL's own options win.
+    _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
     DATABASES = {"default": _db}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

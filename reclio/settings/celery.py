@@ -77,6 +77,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="30", hour="4"),
         "options": {"queue": Queue.RECSYS.value},
     },
+    # Recombee mode: push what the per-event pushes left behind (rows inside the 60 s settle window,
+    # a failed batch). A no-op with the local engine. https://crontab.guru/#*/10_*_*_*_*
+    "every-10m-recommender-push": {
+        "task": "recsys.recommender_push",
+        "schedule": crontab(minute="*/10"),
+        "options": {"queue": Queue.RECSYS.value},
+    },
     # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
     # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*
     "every-30m-embed-stale-catalog": {

@@ -18,5 +18,5 @@ RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
 # EASE is dense in items (memory ~ 4·n² bytes): only the n most-interacted titles get the
 # collaborative signal; the rest still rank through content, trend and priors. 12,000 → ~0.6 GB.
 RECSYS_MAX_CF_ITEMS = env_int("RECSYS_MAX_CF_ITEMS", 12_000, minimum=0)
-# Retrain after this many hours even if nothing asked for it.
+# Expected retraining interval (beat trains daily); the health probe warns past twice this.
 RECSYS_RETRAIN_HOURS = env_int("RECSYS_RETRAIN_HOURS", 24, minimum=1)

@@ -71,3 +71,11 @@ def test_app_services_get_database_and_redis_urls():
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
+
+
+def test_app_services_share_one_data_volume():
+    # The recsys worker writes the trained model; the other app services read it.
+    services = _compose()["services"]
+    for name in ("web", "beat", *(_worker_queues(services))):
+        assert "appdata:/app/var" in services[name]["volumes"], name
+    assert "appdata" in _compose()["volumes"]

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
         (tasks.users_recommendations_refresh_task, "recsys.users_recommendations_refresh"),
         (tasks.user_interactions_changed_task, "recsys.user_interactions_changed"),
         (tasks.catalog_changed_task, "recsys.catalog_changed"),
+        (tasks.recommender_push_task, "recsys.recommender_push"),
     ],
 )
 def test_tasks_have_stable_names_on_the_recsys_queue(task, name):
@@ -108,3 +109,70 @@ def test_a_failing_user_does_not_stop_the_chunk(monkeypatch):
     monkeypatch.setattr("recsys.services.user_recommendations_refresh", refresh)
     assert tasks.users_recommendations_refresh_task(user_ids=["a", "bad", "b"]) == 4
     assert done == ["a", "b"]
+
+
+class _PushingBackend:
+    """A backend that keeps its own copy (Recombee-like), recording what it was asked to push."""
+
+    supports_user_sync = True
+    available = True
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[str] = []
+        self.error = error
+
+    def push_catalog(self, *, item_ids):  # type: ignore[no-untyped-def]
+        self.calls.append(f"catalog:{len(item_ids)}")
+        if self.error:
+            raise self.error
+        return 3
+
+    def push_interactions(self, *, user_ids=None):  # type: ignore[no-untyped-def]
+        self.calls.append("interactions")
+        return 7
+
+
+def test_periodic_push_sends_what_changed_since_the_cursors(monkeypatch):
+    # given a backend that keeps a copy
+    backend = _PushingBackend()
+    monkeypatch.setattr("recsys.services.get_recommender_backend", lambda: backend)
+    # when / then: an empty id list means "everything since the cursor"
+    assert tasks.recommender_push_task() == {"catalog": 3, "interactions": 7}
+    assert backend.calls == ["catalog:0", "interactions"]
+    assert cache.get(tasks.PUSH_LOCK_KEY) is None  # the lock was released
+
+
+def test_periodic_push_is_a_no_op_for_the_local_engine():
+    assert tasks.recommender_push_task() == {"catalog": 0, "interactions": 0}
+
+
+def test_periodic_push_is_a_singleton(monkeypatch):
+    monkeypatch.setattr("recsys.services.get_recommender_backend", lambda: _PushingBackend())
+    cache.add(tasks.PUSH_LOCK_KEY, "1")
+    try:
+        assert tasks.recommender_push_task() == "skipped: already running"
+    finally:
+        cache.delete(tasks.PUSH_LOCK_KEY)
+
+
+def test_a_permanent_backend_error_is_reported_not_retried(monkeypatch):
+    from recsys.backends.base import RecommenderError
+
+    monkeypatch.setattr(
+        "recsys.services.get_recommender_backend",
+        lambda: _PushingBackend(RecommenderError("credentials refused", permanent=True)),
+    )
+    assert tasks.catalog_changed_task(item_ids=["movie_1"]) == "failed: credentials refused"
+
+
+def test_a_transient_backend_error_is_retried(monkeypatch):
+    from celery.exceptions import Retry
+
+    from recsys.backends.base import RecommenderError
+
+    monkeypatch.setattr(
+        "recsys.services.get_recommender_backend", lambda: _PushingBackend(RecommenderError("batch failed"))
+    )
+    monkeypatch.setattr(tasks.catalog_changed_task, "retry", lambda *a, **k: (_ for _ in ()).throw(Retry("again")))
+    with pytest.raises(Retry):
+        tasks.catalog_changed_task(item_ids=["movie_1"])

@@ -69,8 +69,10 @@ def test_last_watched_per_media_type(history):
     assert user_last_watched_item_id(user_id=UserFactory().pk, media_type="tv") is None
 
 
-def test_top_rated_highest_first_ties_by_recency(history):
-    assert user_top_rated_item_ids(user_id=history.pk) == ["movie_438631", "movie_949", "movie_348"]
+def test_top_rated_highest_first_ties_by_recency_and_never_a_disliked_title(history):
+    # Alien (movie_348) is rated 2/10: a dislike never seeds recommendations
+    assert user_top_rated_item_ids(user_id=history.pk) == ["movie_438631", "movie_949"]
+    assert user_top_rated_item_ids(user_id=history.pk, min_rating=1) == ["movie_438631", "movie_949", "movie_348"]
     assert user_top_rated_item_ids(user_id=history.pk, media_type="tv") == []
     assert user_top_rated_item_ids(user_id=history.pk, limit=1) == ["movie_438631"]
 

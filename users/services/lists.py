@@ -139,8 +139,9 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     writes = session.write_count - writes_before
     row.item_ids = [item_id for item_id in target if item_id in by_id]
     row.state, row.detail = ListState.OK, ""
-    if writes:
-        row.last_written_at = timezone.now()
+    # Stamped on every successful run, writes or not: an unchanged list that was just verified is as
+    # fresh as a rewritten one (feeds serves a list only while this is recent).
+    row.last_written_at = timezone.now()
     row.save()
     return ListWriteResult(
         key=row.key,

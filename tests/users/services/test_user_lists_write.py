@@ -60,6 +60,21 @@ def test_second_run_with_the_same_picks_makes_zero_writes(trakt_user, fake_trakt
     ]
 
 
+def test_an_unchanged_list_that_was_verified_counts_as_fresh(trakt_user, fake_trakt):
+    # given a list written three days ago
+    import datetime as dt
+
+    from django.utils import timezone
+
+    user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    ManagedList.objects.update(last_written_at=timezone.now() - dt.timedelta(days=3))
+    # when the same picks are written again (zero writes)
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    # then the list is stamped as confirmed now, so feeds keeps serving it
+    assert report.writes == 0
+    assert timezone.now() - ManagedList.objects.get().last_written_at < dt.timedelta(minutes=1)
+
+
 def test_update_by_difference_removes_adds_and_reorders(trakt_user, trakt_account, fake_trakt):
     # given a written list A B C D
     first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_2", "movie_3", "movie_4")])
