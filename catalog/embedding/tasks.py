@@ -21,6 +21,22 @@ MAX_RETRIES = 6
 MAX_BACKOFF_SECONDS = 15 * 60
 STALE_SWEEP_LOCK_KEY = "lock:catalog.embeddings_refresh_stale"
 STALE_SWEEP_LOCK_SECONDS = 10 * 60
+# One sweep queues at most this many rows; the next sweep takes the next slice. Bounded so a provider
+# outage or switch on a large catalog does not flood the queue.
+STALE_SWEEP_LIMIT = 20_000
+
+
+def embeddings_queue_backlog() -> int | None:
+    """Messages waiting on the ``embeddings`` queue; None when the broker cannot say."""
+    from celery import current_app
+
+    try:
+        with current_app.connection_for_read() as connection:
+            # The broker is always Redis, where a queue is a list (a passive AMQP-style declare would
+            # fail until a worker has declared the queue).
+            return int(connection.default_channel.client.llen(Queue.EMBEDDINGS.value))
+    except Exception:  # noqa: BLE001 - unknown backlog: the bounded sweep still runs
+        return None
 
 
 def _backoff_seconds(retries: int, retry_after: float | None) -> float:
@@ -63,6 +79,11 @@ def embeddings_refresh_stale_task() -> int:
         logger.info("embeddings_refresh_stale_skipped reason=locked")
         return 0
     try:
-        return catalog_embeddings_enqueue_stale()
+        backlog = embeddings_queue_backlog()
+        if backlog:
+            # Earlier batches are still queued: queueing the same rows again would only duplicate them.
+            logger.info("embeddings_refresh_stale_skipped reason=backlog messages=%s", backlog)
+            return 0
+        return catalog_embeddings_enqueue_stale(limit=STALE_SWEEP_LIMIT)
     finally:
         cache.delete(STALE_SWEEP_LOCK_KEY)

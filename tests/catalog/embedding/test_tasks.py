@@ -67,9 +67,10 @@ def test_backoff(retries, retry_after, low, high):
     assert low <= tasks._backoff_seconds(retries, retry_after) <= high
 
 
-def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks):
+def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks, monkeypatch):
     from django.core.cache import cache
 
+    monkeypatch.setattr(tasks, "embeddings_queue_backlog", lambda: 0)
     ContentItemFactory.create_batch(2)
     cache.add(tasks.STALE_SWEEP_LOCK_KEY, "1", 60)
     assert embeddings_refresh_stale_task.delay().get() == 0
@@ -79,6 +80,29 @@ def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_call
         assert embeddings_refresh_stale_task.delay().get() == 2
     assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
     assert cache.get(tasks.STALE_SWEEP_LOCK_KEY) is None
+
+
+def test_stale_sweep_waits_while_earlier_batches_are_still_queued(fake_provider, monkeypatch):
+    # given stale rows, and batches of an earlier sweep still waiting on the queue
+    ContentItemFactory.create_batch(2)
+    monkeypatch.setattr(tasks, "embeddings_queue_backlog", lambda: 3)
+    # when / then nothing is queued again
+    assert embeddings_refresh_stale_task.delay().get() == 0
+    assert fake_provider.calls == []
+
+
+def test_stale_sweep_is_bounded(fake_provider, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(tasks, "embeddings_queue_backlog", lambda: None)  # broker cannot say: still bounded
+    monkeypatch.setattr(tasks, "STALE_SWEEP_LIMIT", 2)
+    ContentItemFactory.create_batch(3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert embeddings_refresh_stale_task.delay().get() == 2
+    assert ContentItem.objects.filter(embedding__isnull=True).count() == 1
+
+
+def test_queue_backlog_is_read_from_the_broker():
+    # the embedded Redis answers; an empty or drained queue reads as a count, not None
+    assert isinstance(tasks.embeddings_queue_backlog(), int)
 
 
 def test_stale_sweep_is_scheduled_every_30_minutes_on_the_embeddings_queue(settings):
