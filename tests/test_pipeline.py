@@ -1,4 +1,4 @@
-"""The whole pipeline, end to end, in one process: catalog → vectors → Trakt sync → engine → rows → lists → /feeds.
+"""The whole pipeline in one process: catalog → vectors → Trakt sync → engine → rows → lists → /feeds.
 
 Nothing is called by hand that a worker would run: Celery is eager, and ``send_task`` by name (how
 a lower app notifies a higher one, docs/design/contracts.md) is routed to the registered task, which
@@ -85,7 +85,10 @@ def _movie_record(tmdb_id: int, cluster: str, n: int) -> dict[str, Any]:
         "vote_average": 6.0 + n / 10,
         "vote_count": 500 + 100 * n,
         "popularity": 10.0 + n,
-        "credits": {"cast": [{"name": f"Actor {cluster} {n}", "order": 0}], "crew": [{"name": "A Director", "job": "Director"}]},
+        "credits": {
+            "cast": [{"name": f"Actor {cluster} {n}", "order": 0}],
+            "crew": [{"name": "A Director", "job": "Director"}],
+        },
         "poster_path": f"/m{tmdb_id}.jpg",
         "adult": False,
     }
@@ -270,7 +273,8 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):  # ty
     viewer.refresh_from_db()
     assert viewer.connection_state == ConnectionState.CONNECTED
     assert viewer.last_history_sync is not None
-    assert set(Interaction.objects.filter(user=viewer, kind=InteractionKind.VIEW).values_list("item_id", flat=True)) == history["watched"]
+    views = Interaction.objects.filter(user=viewer, kind=InteractionKind.VIEW)
+    assert set(views.values_list("item_id", flat=True)) == history["watched"]
     assert Interaction.objects.filter(user=viewer, kind=InteractionKind.RATING).count() == 4
     assert not PendingInteraction.objects.filter(user=viewer).exists()  # every title was in the catalog
     names = router.names()
@@ -320,7 +324,8 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):  # ty
     # when the rows are rebuilt with nothing changed (a second sync finds nothing new; feeds refreshes)
     fake.reset_log()
     second = user_sync_run(user_id=viewer.pk)
-    celery_app.tasks["feeds.user_rows_refresh"].apply(kwargs={"user_id": str(viewer.pk), "last_watched": None}, throw=True)
+    refresh = celery_app.tasks["feeds.user_rows_refresh"]
+    refresh.apply(kwargs={"user_id": str(viewer.pk), "last_watched": None}, throw=True)
 
     # then not a single Trakt write, and the document is unchanged
     assert second.changed is False

@@ -37,7 +37,9 @@ def test_managed_lists_are_the_users_app_states_by_key(world):
 
 def test_lists_write_hands_managed_list_specs_to_the_writer(world):
     # given
-    spec = sources.ManagedListSpec(key="recommended_movies", name="Reclio • X", description="d", item_ids=("movie_1",))
+    spec = sources.ManagedListSpec(
+        key="recommended_movies", name="Reclio • X", description="d", item_ids=("movie_1",)
+    )
 
     # when
     report = sources.lists_write(user_id=USER_ID, specs=[spec])
