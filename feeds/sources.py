@@ -1,35 +1,45 @@
 """Every call feeds makes into the apps below it, in one place (docs/design/contracts.md).
 
-Imports happen inside the functions: feeds sits at the top of the app stack, and keeping each
-contract call here means one module to read (and patch in tests) to see what feeds depends on.
-Nothing here is on the /feeds request path except ``feed_hit_record``.
+Function imports happen inside the functions: feeds sits at the top of the app stack, and keeping
+each contract call here means one module to read (and patch in tests) to see what feeds depends on.
+The frozen contract dataclasses (``users.contracts``) are imported once, here, and re-exported for
+the rest of feeds. Nothing here is on the /feeds request path except ``feed_hit_record``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+from users.contracts import ListWriteReport, ManagedListSpec, ManagedListState
+
+if TYPE_CHECKING:
+    from catalog.embedding.selectors import Neighbour
+    from catalog.models import ContentItem
+    from recsys.contracts import ScoredItem
+    from users.models import User
 
 logger = logging.getLogger(__name__)
 
+__all__ = [  # the contract types feeds code names through this module
+    "ListWriteReport",
+    "ManagedListSpec",
+    "ManagedListState",
+]
+
 
 # --- users ---------------------------------------------------------------------------------------
-def user_get(*, user_id: str) -> Any | None:
+def user_get(*, user_id: str) -> User | None:
     from users.selectors import user_get as _user_get
 
     return _user_get(user_id=user_id)
 
 
-def user_trakt_username(user: Any) -> str:
+def user_trakt_username(user: User) -> str:
     """The Trakt username of a users.User, for ChillLink's `username` fallback ("" when unknown)."""
-    for attribute in ("trakt_username", "username"):
-        value = getattr(user, attribute, None)
-        if isinstance(value, str) and value:
-            return value.lower()[:100]
-    return ""
+    return (user.trakt_username or "").lower()[:100]
 
 
 def seen_item_ids(*, user_id: str) -> set[str]:
@@ -56,6 +66,7 @@ def top_genre_ids(*, user_id: str, media_type: str, limit: int = 3) -> list[int]
     return [int(genre) for genre in user_top_genre_ids(user_id=user_id, media_type=media_type, limit=limit)]
 
 
+# users.contracts.InteractionRecord.kind holds users.models.InteractionKind values.
 RATING_KIND = "rating"
 
 
@@ -63,113 +74,48 @@ def rating_of(*, user_id: str, item_id: str) -> int | None:
     """The user's latest 1-10 rating of one title, for an honest blurb; None when not rated."""
     from users.selectors import user_interactions
 
-    latest: tuple[datetime | None, int] | None = None
+    latest: tuple[datetime, int] | None = None
     for record in user_interactions(user_id=user_id):
-        kind = getattr(record, "kind", None)
-        # kind may be a plain string or an enum/TextChoices member whose value is "rating".
-        if getattr(record, "item_id", None) != item_id or getattr(kind, "value", kind) != RATING_KIND:
+        if record.item_id != item_id or record.kind != RATING_KIND or record.value is None:
             continue
-        value = getattr(record, "value", None)
-        if value is None:
-            continue
-        when = getattr(record, "occurred_at", None)
-        if latest is None or (when is not None and (latest[0] is None or when > latest[0])):
-            latest = (when, int(round(float(value))))
+        if latest is None or record.occurred_at >= latest[0]:
+            latest = (record.occurred_at, int(record.value))
     return latest[1] if latest else None
 
 
-@dataclass(frozen=True)
-class ListSpec:
-    """One managed Trakt list feeds wants written (mirrors users' ``ManagedListSpec``)."""
-
-    key: str
-    name: str
-    description: str
-    item_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ListStatus:
-    """What feeds needs to know about one materialised list, read from ``user_managed_lists``."""
-
-    trakt_id: int | None
-    item_count: int
-    written_at: datetime | None
-    state: str
-
-
-def lists_write(*, user_id: str, specs: Sequence[ListSpec]) -> Any:
+def lists_write(*, user_id: str, specs: Sequence[ManagedListSpec]) -> ListWriteReport:
     """Hand the rows to the users app's Trakt list writer (diff-based; slow: ~1 write/s on Trakt)."""
-    from users import services as user_services
+    from users.services import user_lists_write
 
-    spec_type = _managed_list_spec_type()
-    lists = [spec_type(key=s.key, name=s.name, description=s.description, item_ids=s.item_ids) for s in specs]
-    return user_services.user_lists_write(user_id=user_id, lists=lists)
+    return user_lists_write(user_id=user_id, lists=list(specs))
 
 
-def _managed_list_spec_type() -> Any:
-    # The users app owns ManagedListSpec; its module is users.contracts by the house convention
-    # (recsys.contracts holds recsys's), with users.services re-exporting it as a fallback.
-    try:
-        from users.contracts import ManagedListSpec
-    except ImportError:
-        from users.services import ManagedListSpec  # type: ignore[no-redef]
-    return ManagedListSpec
-
-
-def managed_lists(*, user_id: str) -> dict[str, ListStatus]:
+def managed_lists(*, user_id: str) -> dict[str, ManagedListState]:
+    """Each managed list's Trakt id, item count, last write and state, by list key."""
     from users.selectors import user_managed_lists
 
-    statuses: dict[str, ListStatus] = {}
-    for key, state in user_managed_lists(user_id=user_id).items():
-        trakt_id = _first_attr(state, ("trakt_list_id", "trakt_id", "list_id", "id"))
-        written_at = _first_attr(state, ("last_written_at", "written_at", "last_written", "updated_at"))
-        statuses[key] = ListStatus(
-            trakt_id=trakt_id if type(trakt_id) is int else None,
-            item_count=int(_first_attr(state, ("item_count", "items")) or 0),
-            written_at=written_at if isinstance(written_at, datetime) else None,
-            state=str(_first_attr(state, ("state", "status")) or ""),
-        )
-    return statuses
-
-
-def _first_attr(obj: Any, names: Sequence[str]) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
+    return dict(user_managed_lists(user_id=user_id))
 
 
 def feed_hit_record(*, user_id: str) -> None:
     """Tell the users app Chillio asked for this user's feeds (adaptive sync). Never raises."""
-    global _hit_recorder_missing_logged
-    try:
-        from users.services import user_feed_hit_record
-    except ImportError:
-        # Not wired (an installation without the users app's recorder): say so once, not per request.
-        if not _hit_recorder_missing_logged:
-            _hit_recorder_missing_logged = True
-            logger.warning("feed_hit_record_unavailable reason=users.services.user_feed_hit_record missing")
-        return
+    from users.services import user_feed_hit_record
+
     try:
         user_feed_hit_record(user_id=user_id)
     except Exception:  # noqa: BLE001 - a hit counter must never cost the response
         logger.warning("feed_hit_record_failed user_id=%s", user_id, exc_info=True)
 
 
-_hit_recorder_missing_logged = False
-
-
 # --- recsys --------------------------------------------------------------------------------------
-def recommended(*, user_id: str, media_type: str, limit: int) -> list[Any]:
+def recommended(*, user_id: str, media_type: str, limit: int) -> list[ScoredItem]:
     """Stored picks (``ScoredItem``), best first: a DB read, no scoring."""
     from recsys.selectors import recommendations_for_user
 
     return list(recommendations_for_user(user_id=user_id, media_type=media_type, limit=limit))
 
 
-def similar(*, item_id: str, count: int, media_type: str) -> list[Any]:
+def similar(*, item_id: str, count: int, media_type: str) -> list[ScoredItem]:
     """Collaborative item-to-item (``ScoredItem``) from the active backend; [] when unavailable."""
     from recsys.services import item_similar
 
@@ -177,21 +123,23 @@ def similar(*, item_id: str, count: int, media_type: str) -> list[Any]:
 
 
 # --- catalog -------------------------------------------------------------------------------------
-def neighbours(*, item_id: str, k: int, media_type: str, exclude: Collection[str]) -> list[Any]:
+def neighbours(*, item_id: str, k: int, media_type: str, exclude: Collection[str]) -> list[Neighbour]:
     """pgvector cosine neighbours (``Neighbour(item_id, score)``) of one title."""
     from catalog.embedding.selectors import item_neighbours
 
     return list(item_neighbours(item_id=item_id, k=k, media_type=media_type, exclude=tuple(exclude)))
 
 
-def profile_neighbours(*, item_ids: Sequence[str], k: int, media_type: str, exclude: Collection[str]) -> list[Any]:
+def profile_neighbours(
+    *, item_ids: Sequence[str], k: int, media_type: str, exclude: Collection[str]
+) -> list[Neighbour]:
     """Neighbours of a set of titles (a taste profile)."""
     from catalog.embedding.selectors import items_neighbours
 
     return list(items_neighbours(item_ids=list(item_ids), k=k, media_type=media_type, exclude=tuple(exclude)))
 
 
-def items_by_ids(*, item_ids: Collection[str]) -> dict[str, Any]:
+def items_by_ids(*, item_ids: Collection[str]) -> dict[str, ContentItem]:
     """Catalog rows (``ContentItem``) by id, for titles and genres."""
     from catalog.selectors import items_by_ids as _items_by_ids
 

@@ -40,3 +40,13 @@ def no_sleep(monkeypatch):  # type: ignore[no-untyped-def]
     waits: list[float] = []
     monkeypatch.setattr("reclio.http.sleep", waits.append)
     return waits
+
+
+@pytest.fixture(autouse=True)
+def _feed_hit_breaker_closed():  # type: ignore[no-untyped-def]
+    """The hit-recording circuit breaker is per process: a test that trips it must not pause others."""
+    from users.services.cadence import hit_recording_breaker
+
+    hit_recording_breaker.reset()
+    yield
+    hit_recording_breaker.reset()

@@ -62,6 +62,8 @@ class ListWriteResult:
     reordered: bool = False
     writes: int = 0
     not_found: tuple[str, ...] = ()
+    # Given but never sent: ids Trakt cannot resolve (Netflix-only titles with negative TMDB ids).
+    skipped: tuple[str, ...] = ()
     detail: str = ""
 
 

@@ -90,11 +90,18 @@ def interactions_all() -> Iterator[InteractionRow]:
 
 
 def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> str | None:
+    """The latest watched title of this media type that has a real TMDB id.
+
+    It anchors "Because You Watched", whose feed id and TMDB fallback query carry the TMDB id, so
+    Netflix-only titles (negative ids, docs/design/catalog.md) are passed over for the one before.
+    """
     parsed = _uuid(user_id)
     if parsed is None:
         return None
     return (
-        Interaction.objects.filter(user_id=parsed, kind=InteractionKind.VIEW, item__media_type=media_type)
+        Interaction.objects.filter(
+            user_id=parsed, kind=InteractionKind.VIEW, item__media_type=media_type, item__tmdb_id__gt=0
+        )
         .order_by("-occurred_at", "-pk")
         .values_list("item_id", flat=True)
         .first()

@@ -33,6 +33,17 @@ PROFILE_TOP_RATED = 5
 GENRES_PER_ROW = 3
 
 
+def listable(item_ids: list[str], *, media_type: str) -> list[str]:
+    """The ids of this media type that a Trakt list can hold: Trakt resolves titles by a positive
+    TMDB id, so Netflix-only shows (negative ids, docs/design/catalog.md) never enter a row."""
+    kept = []
+    for item_id in item_ids:
+        parsed = rows.item_id_parse(item_id)
+        if parsed is not None and parsed[0] == media_type:
+            kept.append(item_id)
+    return kept
+
+
 def hint_parse(value: str | None) -> tuple[str, int] | None:
     """``"show:1399"`` → ``("tv", 1399)``; anything else (malformed, oversized) → None."""
     if not value or len(value) > 32:
@@ -158,7 +169,7 @@ class RowComposer:
             ),
             [],
         )
-        return [neighbour.item_id for neighbour in found]
+        return listable([neighbour.item_id for neighbour in found], media_type=media_type)
 
     # --- rows 1-2 --------------------------------------------------------------------------------
     def recommended(self, key: str) -> RowPlan:
@@ -180,9 +191,7 @@ class RowComposer:
             lambda: sources.recommended(user_id=self.user_id, media_type=media_type, limit=self.size * 2),
             [],
         )
-        pick_ids = unique_excluding(
-            [p.item_id for p in picks if str(p.item_id).startswith(f"{media_type}_")], exclude=seen
-        )
+        pick_ids = unique_excluding(listable([p.item_id for p in picks], media_type=media_type), exclude=seen)
         chosen: list[str] = []
         origins: list[str] = []
         if len(pick_ids) < settings.FEEDS_COLD_START_MIN_PICKS:
@@ -197,7 +206,8 @@ class RowComposer:
                 )
                 # Neighbours lead; the recommender's few picks keep their places after them.
                 room = max(self.size - len(pick_ids), 0)
-                for item_id in unique_excluding([n.item_id for n in found], exclude=seen | {seed} | set(pick_ids))[:room]:
+                candidates = listable([n.item_id for n in found], media_type=media_type)
+                for item_id in unique_excluding(candidates, exclude=seen | {seed} | set(pick_ids))[:room]:
                     chosen.append(item_id)
                     origins.append("cold_start")
                 plan.blurb = blurb
@@ -252,7 +262,9 @@ class RowComposer:
         last = self.last_watched(media_type)
         if last:
             candidates.append(last)
-        anchor = next((c for c in candidates if self.title_of(c) is not None), None)
+        # Only a title with a positive TMDB id can anchor: its id goes into the feed id and into
+        # Chillio's /{type}/{id}/recommendations fallback (Netflix-only shows carry negative ids).
+        anchor = next((c for c in candidates if rows.item_id_parse(c) and self.title_of(c) is not None), None)
         self.anchors[media_type] = anchor
         return anchor
 
@@ -276,8 +288,10 @@ class RowComposer:
             [],
         )
         blended = blend_because_watched(
-            recommender=unique_excluding([s.item_id for s in co_watched], exclude=exclude),
-            vectors=unique_excluding([n.item_id for n in semantic], exclude=exclude),
+            recommender=unique_excluding(
+                listable([s.item_id for s in co_watched], media_type=media_type), exclude=exclude
+            ),
+            vectors=unique_excluding(listable([n.item_id for n in semantic], media_type=media_type), exclude=exclude),
             size=self.size,
         )
         plan = RowPlan(

@@ -31,14 +31,16 @@ LIST_DESCRIPTION = (
 )
 
 
-def _feed_for(plan: RowPlan, status: sources.ListStatus | None, *, fresh_after: datetime) -> dict[str, Any]:
+def _feed_for(
+    plan: RowPlan, status: sources.ManagedListState | None, *, fresh_after: datetime
+) -> dict[str, Any]:
     """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
-    if plan.materialised and status is not None and status.trakt_id and status.trakt_id > 0:
+    if plan.materialised and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
         ready = status.state == "ok" and status.item_count > 0
-        fresh = status.written_at is not None and status.written_at >= fresh_after
+        fresh = status.last_written_at is not None and status.last_written_at >= fresh_after
         if ready and fresh:
             return rows.trakt_feed(
-                feed_id=plan.feed_id, title=plan.title, media_type=plan.media_type, list_id=status.trakt_id,
+                feed_id=plan.feed_id, title=plan.title, media_type=plan.media_type, list_id=status.trakt_list_id,
                 blurb=plan.blurb,
             )
     return plan.fallback
@@ -92,7 +94,7 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
         )
 
     materialised = [plan for plan in plans if plan.materialised]
-    statuses: dict[str, sources.ListStatus] = {}
+    statuses: dict[str, sources.ManagedListState] = {}
     if materialised and settings.FEEDS_WRITE_TRAKT_LISTS:
         # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
         # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
@@ -149,8 +151,8 @@ def _unchanged_trakt_feeds(previous: PreparedFeeds | None, plans: list[RowPlan])
     return kept
 
 
-def _list_spec(plan: RowPlan) -> sources.ListSpec:
-    return sources.ListSpec(
+def _list_spec(plan: RowPlan) -> sources.ManagedListSpec:
+    return sources.ManagedListSpec(
         key=plan.key,
         name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
         description=plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}" or LIST_DESCRIPTION,

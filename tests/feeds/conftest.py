@@ -1,15 +1,16 @@
 """Feeds fixtures: the ChillLink JSON schemas and a fake world behind every contract function.
 
-The apps below feeds (users, recsys, catalog embeddings) are built in parallel; these tests patch
-their contract functions (docs/design/contracts.md) with in-memory fakes, so feeds.sources — the
-one module that calls them — runs for real.
+These tests patch the contract functions of the apps below feeds (docs/design/contracts.md) with
+in-memory fakes, so feeds.sources — the one module that calls them — runs for real. The fakes
+answer with the real contract types (users.contracts, recsys.contracts, catalog's Neighbour,
+unsaved users.User rows) and patch without ``create=True``: renaming a contract function or
+changing a contract dataclass breaks these tests instead of passing silently.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import types
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,12 @@ import jsonschema
 import pytest
 from django.utils import timezone
 
+from catalog.embedding.selectors import Neighbour
 from catalog.models import ContentItem
 from recsys.contracts import ScoredItem
 from tests.feeds.factories import ContentItemFactory
+from users.contracts import InteractionRecord, ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
+from users.models import User
 
 HERE = Path(__file__).resolve().parent
 FEEDS_SCHEMA = json.loads((HERE / "chilllink_feeds.schema.json").read_text())
@@ -47,36 +51,6 @@ def assert_manifest(document: Any) -> None:
     jsonschema.validate(document, MANIFEST_SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
-@dataclass(frozen=True)
-class FakeNeighbour:
-    item_id: str
-    score: float
-
-
-@dataclass(frozen=True)
-class FakeInteraction:
-    item_id: str
-    kind: str
-    value: float | None
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class FakeManagedListSpec:
-    key: str
-    name: str
-    description: str
-    item_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FakeManagedListState:
-    trakt_list_id: int | None
-    item_count: int
-    last_written_at: datetime | None
-    state: str
-
-
 @dataclass
 class FakeWorld:
     """What users/recsys/catalog would answer for one viewer."""
@@ -90,7 +64,7 @@ class FakeWorld:
     profile: list[str] = field(default_factory=list)  # items_neighbours answer
     last_watched: dict[str, str] = field(default_factory=dict)  # media_type → item id
     top_rated: dict[str | None, list[str]] = field(default_factory=dict)
-    interactions: list[FakeInteraction] = field(default_factory=list)
+    interactions: list[InteractionRecord] = field(default_factory=list)
     top_genres: dict[str, list[int]] = field(default_factory=dict)
     list_ids: dict[str, int] = field(
         default_factory=lambda: {
@@ -101,7 +75,7 @@ class FakeWorld:
     list_state: str = "ok"
     list_written_at: datetime | None = None  # None → now (fresh)
     lists_error: Exception | None = None
-    writes: list[list[FakeManagedListSpec]] = field(default_factory=list)
+    writes: list[list[ManagedListSpec]] = field(default_factory=list)
     hits: list[str] = field(default_factory=list)
     ensured: list[tuple[str, int]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -114,8 +88,8 @@ class FakeWorld:
             )
 
     # --- fakes of the contract functions ---------------------------------------------------------
-    def user_get(self, *, user_id: Any) -> Any:
-        return types.SimpleNamespace(id=user_id, trakt_username="Viewer") if str(user_id) in self.users else None
+    def user_get(self, *, user_id: Any) -> User | None:
+        return User(id=uuid.UUID(str(user_id)), trakt_username="Viewer") if str(user_id) in self.users else None
 
     def user_seen_item_ids(self, *, user_id: Any) -> set[str]:
         return set(self.seen)
@@ -129,20 +103,34 @@ class FakeWorld:
     def user_top_genre_ids(self, *, user_id: Any, media_type: str, limit: int = 3) -> list[int]:
         return self.top_genres.get(media_type, [])[:limit]
 
-    def user_interactions(self, *, user_id: Any) -> list[FakeInteraction]:
+    def user_interactions(self, *, user_id: Any) -> list[InteractionRecord]:
         return list(self.interactions)
 
-    def user_lists_write(self, *, user_id: Any, lists: Any) -> dict[str, Any]:
+    def user_lists_write(self, *, user_id: Any, lists: Any) -> ListWriteReport:
         if self.lists_error is not None:
             raise self.lists_error
+        assert all(isinstance(spec, ManagedListSpec) for spec in lists)
         self.writes.append(list(lists))
-        return {"written": [spec.key for spec in lists]}
+        return ListWriteReport(
+            user_id=str(user_id),
+            lists=tuple(
+                ListWriteResult(key=spec.key, trakt_list_id=self.list_ids.get(spec.key), state=self.list_state)
+                for spec in lists
+            ),
+        )
 
-    def user_managed_lists(self, *, user_id: Any) -> dict[str, FakeManagedListState]:
+    def user_managed_lists(self, *, user_id: Any) -> dict[str, ManagedListState]:
         written = self.writes[-1] if self.writes else []
         at = self.list_written_at or timezone.now()
         return {
-            spec.key: FakeManagedListState(self.list_ids.get(spec.key), len(spec.item_ids), at, self.list_state)
+            spec.key: ManagedListState(
+                key=spec.key,
+                name=spec.name,
+                trakt_list_id=self.list_ids.get(spec.key),
+                item_count=len(spec.item_ids),
+                last_written_at=at,
+                state=self.list_state,
+            )
             for spec in written
         }
 
@@ -160,21 +148,21 @@ class FakeWorld:
 
     def item_neighbours(
         self, *, item_id: str, k: int = 20, media_type: str | None = None, exclude: Any = ()
-    ) -> list[FakeNeighbour]:
+    ) -> list[Neighbour]:
         self.calls.append(("item_neighbours", {"item_id": item_id, "k": k, "media_type": media_type}))
         found = [i for i in self.neighbours.get(item_id, []) if i not in set(exclude)]
         if media_type:
             found = [i for i in found if i.startswith(f"{media_type}_")]
-        return [FakeNeighbour(i, 0.8) for i in found[:k]]
+        return [Neighbour(item_id=i, score=0.8) for i in found[:k]]
 
     def items_neighbours(
         self, *, item_ids: Any, k: int = 20, media_type: str | None = None, exclude: Any = (), weights: Any = None
-    ) -> list[FakeNeighbour]:
+    ) -> list[Neighbour]:
         self.calls.append(("items_neighbours", {"item_ids": list(item_ids), "k": k, "media_type": media_type}))
         found = [i for i in self.profile if i not in set(exclude)]
         if media_type:
             found = [i for i in found if i.startswith(f"{media_type}_")]
-        return [FakeNeighbour(i, 0.7) for i in found[:k]]
+        return [Neighbour(item_id=i, score=0.7) for i in found[:k]]
 
     def items_by_ids(self, *, item_ids: Any) -> dict[str, ContentItem]:
         return {i: self.catalog[i] for i in item_ids if i in self.catalog}
@@ -183,22 +171,10 @@ class FakeWorld:
         self.ensured.extend(keys)
 
 
-def _ensure_module(monkeypatch: pytest.MonkeyPatch, dotted: str) -> None:
-    """catalog.embedding.selectors may not exist yet on this branch: stand in an empty module."""
-    try:
-        __import__(dotted)
-    except ImportError:
-        module = types.ModuleType(dotted)
-        monkeypatch.setitem(sys.modules, dotted, module)
-        parent, _, child = dotted.rpartition(".")
-        monkeypatch.setattr(sys.modules[parent], child, module, raising=False)
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: ignore[no-untyped-def]
     settings.FEEDS_ROW_SIZE = 10
     fake = FakeWorld()
-    _ensure_module(monkeypatch, "catalog.embedding.selectors")
     targets = {
         "users.selectors.user_get": fake.user_get,
         "users.selectors.user_seen_item_ids": fake.user_seen_item_ids,
@@ -209,7 +185,6 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: igno
         "users.selectors.user_managed_lists": fake.user_managed_lists,
         "users.services.user_lists_write": fake.user_lists_write,
         "users.services.user_feed_hit_record": fake.user_feed_hit_record,
-        "users.services.ManagedListSpec": FakeManagedListSpec,
         "recsys.selectors.recommendations_for_user": fake.recommendations_for_user,
         "recsys.services.item_similar": fake.item_similar,
         "catalog.embedding.selectors.item_neighbours": fake.item_neighbours,
@@ -217,12 +192,9 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: igno
         "catalog.selectors.items_by_ids": fake.items_by_ids,
         "catalog.services.catalog_items_ensure": fake.catalog_items_ensure,
     }
-    patches = [mock.patch(target, new, create=True) for target, new in targets.items()]
+    patches = [mock.patch(target, new) for target, new in targets.items()]
     for patch in patches:
         patch.start()
-    # users.contracts (where ManagedListSpec will live) does not exist on this branch: make
-    # feeds.sources fall back to users.services, where the fake sits.
-    monkeypatch.setitem(sys.modules, "users.contracts", None)
     yield fake
     for patch in patches:
         patch.stop()

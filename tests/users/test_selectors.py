@@ -69,6 +69,15 @@ def test_last_watched_per_media_type(history):
     assert user_last_watched_item_id(user_id=UserFactory().pk, media_type="tv") is None
 
 
+def test_last_watched_passes_over_netflix_only_titles(history):
+    # given a later watch of a Netflix-only show (negative TMDB id, docs/design/catalog.md)
+    netflix = ContentItemFactory(media_type="tv", tmdb_id=-123)
+    InteractionFactory(user=history, item=netflix, kind=InteractionKind.VIEW, occurred_at=_at(9))
+    # when / then: the anchor stays the latest title Chillio can query by TMDB id
+    assert netflix.item_id == "tv_-123"
+    assert user_last_watched_item_id(user_id=history.pk, media_type="tv") == "tv_1438"
+
+
 def test_top_rated_highest_first_ties_by_recency_and_never_a_disliked_title(history):
     # Alien (movie_348) is rated 2/10: a dislike never seeds recommendations
     assert user_top_rated_item_ids(user_id=history.pk) == ["movie_438631", "movie_949"]

@@ -23,7 +23,8 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ HEAVY_WINDOW = dt.timedelta(hours=24)
 # Counters outlive a few missed sweeps; the last-hit timestamp outlives the regular window.
 HIT_COUNTER_TTL = 7 * 24 * 3600
 LAST_HIT_TTL = 8 * 24 * 3600
+# After a cache failure, /feeds stops recording hits in this process for this long.
+HIT_RECORDING_PAUSE_SECONDS = 30.0
 
 
 def _hits_key(user_id: str) -> str:
@@ -47,18 +50,80 @@ def _last_hit_key(user_id: str) -> str:
     return f"users:feed_hit_at:{user_id}"
 
 
+class _HitRecordingBreaker:
+    """An in-process circuit breaker for hit recording: after a cache failure, skip for a while.
+
+    With Redis down every cache call waits up to the connect timeout (``socket_connect_timeout`` in
+    settings.CACHES); without the breaker each /feeds request would pay it. Open for
+    ``pause_seconds`` after a failure, then the next hit tries again (one probe, no half-open state
+    to manage: a failed probe simply re-opens it). Per process, lock-free: racing threads at worst
+    both try once.
+    """
+
+    def __init__(self, *, pause_seconds: float) -> None:
+        self.pause_seconds = pause_seconds
+        self._open_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def trip(self) -> None:
+        self._open_until = time.monotonic() + self.pause_seconds
+
+    def reset(self) -> None:
+        self._open_until = 0.0
+
+
+hit_recording_breaker = _HitRecordingBreaker(pause_seconds=HIT_RECORDING_PAUSE_SECONDS)
+
+
 def user_feed_hit_record(*, user_id: uuid.UUID | str) -> None:
-    """Count one /feeds request. Cheap (two cache calls), never raises, never touches the database."""
+    """Count one /feeds request: one cache round trip, never raises, never touches the database.
+
+    A cache failure pauses recording for ``HIT_RECORDING_PAUSE_SECONDS`` in this process (the
+    counts only steer the sync cadence; losing some is harmless, slowing /feeds is not).
+    """
     try:
         key = str(uuid.UUID(str(user_id)))
     except ValueError:
         return
+    if not hit_recording_breaker.allows():
+        return
     try:
-        cache.add(_hits_key(key), 0, timeout=HIT_COUNTER_TTL)
-        cache.incr(_hits_key(key))
-        cache.set(_last_hit_key(key), time.time(), timeout=LAST_HIT_TTL)
+        _hit_write(user_id=key, at=time.time())
     except Exception as exc:  # noqa: BLE001 - statistics must never break /feeds
-        logger.warning("feed_hit_record_failed user_id=%s error=%s", key, type(exc).__name__)
+        hit_recording_breaker.trip()
+        logger.warning(
+            "feed_hit_record_failed user_id=%s error=%s paused_seconds=%s",
+            key, type(exc).__name__, hit_recording_breaker.pause_seconds,
+        )
+
+
+def _hit_write(*, user_id: str, at: float) -> None:
+    """Create-if-missing and bump the hit counter, and stamp the last hit: what the flush reads."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    hits_key, last_key = _hits_key(user_id), _last_hit_key(user_id)
+    if isinstance(backend, RedisCache):
+        # Django's RedisCache has no pipeline API, and add + incr + set through it cost four round
+        # trips (its incr() checks EXISTS first). One MULTI/EXEC pipeline sends the same commands
+        # at once: SET NX EX (= cache.add), INCR, SET EX, with Django's own key prefixing and value
+        # serializer, so cache.get_many()/decr() in users_feed_hits_flush read them unchanged.
+        # Reference: https://redis.io/docs/latest/develop/interact/transactions/ ,
+        # https://redis-py.readthedocs.io/en/stable/advanced_features.html#pipelines
+        full_hits = backend.make_and_validate_key(hits_key)
+        full_last = backend.make_and_validate_key(last_key)
+        client = backend._cache  # noqa: SLF001 - RedisCacheClient: the documented get_client() hook
+        serializer = client._serializer  # noqa: SLF001 - the serializer cache.get() decodes with
+        pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
+        pipe.set(full_hits, serializer.dumps(0), ex=HIT_COUNTER_TTL, nx=True)
+        pipe.incr(full_hits)
+        pipe.set(full_last, serializer.dumps(at), ex=LAST_HIT_TTL)
+        pipe.execute()
+        return
+    # Any other cache (locmem in tests, a custom backend): the plain API, same keys and values.
+    backend.add(hits_key, 0, timeout=HIT_COUNTER_TTL)
+    backend.incr(hits_key)
+    backend.set(last_key, at, timeout=LAST_HIT_TTL)
 
 
 def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -50,14 +51,22 @@ class _Run:
         return self._mine
 
 
-def _dedupe(item_ids: Sequence[str]) -> list[str]:
+# A catalog id Trakt can resolve: Trakt matches titles by a positive TMDB id. Netflix-only shows
+# carry negative ids (docs/design/catalog.md, "Netflix shows") that must never reach Trakt.
+_WRITABLE_ITEM_ID = re.compile(r"^(movie|tv)_[1-9][0-9]{0,9}$")
+
+
+def _dedupe(item_ids: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The writable ids in order without repeats, and the ids skipped because Trakt cannot take them."""
     seen: set[str] = set()
-    ordered = []
+    ordered: list[str] = []
+    skipped: list[str] = []
     for item_id in item_ids:
-        if item_id not in seen and item_id.partition("_")[0] in ("movie", "tv"):
-            seen.add(item_id)
-            ordered.append(item_id)
-    return ordered
+        if item_id in seen:
+            continue
+        seen.add(item_id)
+        (ordered if _WRITABLE_ITEM_ID.match(item_id) else skipped).append(item_id)
+    return ordered, tuple(skipped)
 
 
 def _limits_refresh(run: _Run) -> None:
@@ -75,7 +84,13 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     session = run.session
     writes_before = session.write_count
     created = adopted = False
-    desired = _dedupe(spec.item_ids)[: run.user.list_item_limit or DEFAULT_LIST_ITEM_LIMIT]
+    desired, skipped = _dedupe(spec.item_ids)
+    desired = desired[: run.user.list_item_limit or DEFAULT_LIST_ITEM_LIMIT]
+    if skipped:
+        logger.info(
+            "trakt_list_items_skipped user_id=%s key=%s count=%s reason=no_positive_tmdb_id items=%s",
+            run.user.pk, spec.key, len(skipped), ",".join(skipped[:10]),
+        )
 
     items = None
     if row.trakt_list_id is not None:
@@ -154,6 +169,7 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
         reordered=reordered,
         writes=writes,
         not_found=not_found,
+        skipped=skipped,
     )
 
 

@@ -149,7 +149,7 @@ def test_a_broker_that_refuses_the_task_does_not_fail_the_request(
 
 
 def test_a_failing_hit_recorder_does_not_fail_the_request(client, prepared):
-    with mock.patch("users.services.user_feed_hit_record", side_effect=RuntimeError("boom"), create=True):
+    with mock.patch("users.services.user_feed_hit_record", side_effect=RuntimeError("boom")):
         feeds = get_feeds(client, user_id=USER_ID)
 
     assert feeds == prepared.feeds

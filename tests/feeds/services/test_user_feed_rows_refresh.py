@@ -8,7 +8,8 @@ from django.utils import timezone
 from feeds.models import PreparedFeeds
 from feeds.services import user_feed_rows_refresh
 from feeds.services import compose as compose_module
-from tests.feeds.conftest import USER_ID, FakeInteraction, FakeWorld, assert_feeds_document, days_ago
+from tests.feeds.conftest import USER_ID, FakeWorld, assert_feeds_document, days_ago
+from users.contracts import InteractionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def viewer(world: FakeWorld) -> FakeWorld:
     world.picks = {"movie": list(MOVIE_PICKS), "tv": list(SHOW_PICKS)}
     world.last_watched = {"movie": "movie_157336", "tv": "tv_1399"}
     world.top_rated = {"movie": ["movie_949"], None: ["movie_949"]}
-    world.interactions = [FakeInteraction("movie_949", "rating", 9, days_ago(30))]
+    world.interactions = [InteractionRecord(item_id="movie_949", kind="rating", value=9, occurred_at=days_ago(30))]
     world.top_genres = {"movie": [878, 80], "tv": [10765]}
     world.similar = {
         "movie_157336": [f"movie_{n}" for n in range(300, 320)],
@@ -274,7 +275,7 @@ def test_a_failing_recommender_leaves_because_watched_on_vectors_only(world):
     world.item_similar = broken  # type: ignore[method-assign]
     from unittest import mock
 
-    with mock.patch("recsys.services.item_similar", broken, create=True):
+    with mock.patch("recsys.services.item_similar", broken):
         # when
         user_feed_rows_refresh(user_id=USER_ID)
 
@@ -346,7 +347,7 @@ def test_rows_whose_list_is_being_rewritten_serve_their_fallback_meanwhile(world
     world.picks["movie"] = list(reversed(MOVIE_PICKS))  # new picks for movies only
     from unittest import mock
 
-    with mock.patch("users.services.user_lists_write", observing_write, create=True):
+    with mock.patch("users.services.user_lists_write", observing_write):
         # when
         user_feed_rows_refresh(user_id=USER_ID)
 
@@ -391,7 +392,7 @@ def test_without_the_watched_list_the_refresh_aborts_and_previous_rows_stay(worl
 
     from django.db import OperationalError
 
-    with mock.patch("users.selectors.user_seen_item_ids", side_effect=OperationalError("gone"), create=True):
+    with mock.patch("users.selectors.user_seen_item_ids", side_effect=OperationalError("gone")):
         # when / then: the task's autoretry takes it from here
         with pytest.raises(OperationalError):
             user_feed_rows_refresh(user_id=USER_ID)
@@ -452,3 +453,47 @@ def test_cold_start_of_shows_from_a_rated_movie_asks_for_show_neighbours(world):
     assert prepared.rows[0]["items"] == [f"movie_{n}" for n in range(420, 430)]
     assert prepared.rows[1]["items"] == [f"tv_{n}" for n in range(420, 430)]
     assert prepared.feeds[1]["blurb"] == "Because you rated Heat 9/10"
+
+
+def test_a_netflix_only_show_never_anchors_nor_enters_a_list_nor_a_tmdb_query(world):
+    # given: the last watched show and some picks/neighbours are Netflix-only (negative TMDB ids,
+    # docs/design/catalog.md); the fake answers them even though users' selector passes them over
+    viewer(world)
+    world.add_titles("tv_-123", "tv_-124", "tv_-125", title="Netflix Only")
+    world.last_watched["tv"] = "tv_-123"
+    world.picks["tv"] = ["tv_-124", *SHOW_PICKS]
+    world.neighbours["tv_-123"] = ["tv_-125", *[f"tv_{n}" for n in range(400, 420)]]
+
+    # when
+    user_feed_rows_refresh(user_id=USER_ID, last_watched="show:-123")
+
+    # then: no anchor for shows (its fallback is the generic discovery row, no TMDB id in it) …
+    prepared = stored()
+    feeds = assert_feeds_document({"feeds": prepared.feeds})
+    assert feeds[3]["id"] == "more_to_discover_shows"
+    assert prepared.anchors["tv"] is None
+    assert prepared.last_hint == ""  # "show:-123" is not a hint
+    # … no negative id anywhere in a TMDB query or a feed id …
+    for feed in feeds:
+        assert "tmdb_-" not in feed["id"]
+        if feed["source"] == "tmdb_query":
+            assert "/-" not in feed["source_metadata"]["path"]
+    # … and no negative id handed to the list writer; the shows row is still full
+    [written] = world.writes
+    handed = {item_id for spec in written for item_id in spec.item_ids}
+    assert not {item_id for item_id in handed if item_id.startswith("tv_-")}
+    shows = next(spec for spec in written if spec.key == "recommended_shows")
+    assert len(shows.item_ids) == 10
+
+
+def test_a_hinted_netflix_only_id_in_the_catalog_is_not_an_anchor(world):
+    # given: the anchor candidates come straight from a stored hint of a Netflix-only title
+    viewer(world)
+    world.add_titles("tv_-123", title="Netflix Only")
+    composer = compose_module.RowComposer(user_id=USER_ID, hint=("tv", -123))
+
+    # when
+    anchor = composer.anchor("tv")
+
+    # then: the hinted title is skipped; history (Game of Thrones) anchors instead
+    assert anchor == "tv_1399"

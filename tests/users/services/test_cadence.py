@@ -124,3 +124,124 @@ def test_a_quiet_user_who_starts_using_feeds_is_pulled_forward(queued, django_ca
     assert due == [str(user.pk)]
     user.refresh_from_db()
     assert user.sync_bucket == "heavy"
+
+
+# --- one round trip and a circuit breaker (a Redis outage must not slow /feeds) -----------------
+@pytest.fixture
+def redis_cache(settings):  # type: ignore[no-untyped-def]
+    """The default cache on the worktree's real (embedded) Redis, under a throwaway key prefix."""
+    import uuid
+
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": f"test-hits-{uuid.uuid4().hex}",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    backend = caches["default"]
+    try:
+        backend.get("ping")
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
+    yield backend
+    client = backend._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"):
+        client.delete(key)
+
+
+def test_a_hit_is_one_redis_round_trip_and_the_flush_reads_it(redis_cache, monkeypatch):
+    # given a warm connection (connecting sends CLIENT SETINFO commands of its own)
+    import redis.connection
+
+    user = UserFactory()
+    user_feed_hit_record(user_id=user.pk)
+    sends: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        sends.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    # when
+    user_feed_hit_record(user_id=user.pk)
+    user_feed_hit_record(user_id=user.pk)
+    # then: one write per hit, each carrying the whole MULTI … EXEC
+    assert len(sends) == 2
+    assert all(b"MULTI" in b"".join(bytes(part) for part in (s if isinstance(s, list) else [s])) for s in sends)
+    # and the stored values are what Django's cache API (the hourly flush) expects
+    assert redis_cache.get(f"users:feed_hits:{user.pk}") == 3
+    monkeypatch.undo()
+    assert users_feed_hits_flush(now=NOW) == 1
+    user.refresh_from_db()
+    assert user.feed_hits_total == 3
+    assert user.last_feed_hit_at is not None
+    assert redis_cache.get(f"users:feed_hits:{user.pk}") == 0
+
+
+def test_the_counter_keeps_its_first_expiry(redis_cache):
+    # given
+    user = UserFactory()
+    user_feed_hit_record(user_id=user.pk)
+    client = redis_cache._cache.get_client(write=True)
+    full = redis_cache.make_and_validate_key(f"users:feed_hits:{user.pk}")
+    client.expire(full, 100)
+    # when another hit arrives
+    user_feed_hit_record(user_id=user.pk)
+    # then the counter was bumped without resetting its TTL (SET NX EX, like cache.add)
+    assert 0 < client.ttl(full) <= 100
+    assert redis_cache.get(f"users:feed_hits:{user.pk}") == 2
+
+
+def test_with_redis_down_a_hit_never_raises_and_pauses_recording(settings, monkeypatch):
+    # given a cache whose Redis socket does not exist (connection refused at once)
+    from users.services import cadence
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "unix:///nonexistent/reclio-test-redis.sock",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    attempts: list[str] = []
+    real_write = cadence._hit_write
+    monkeypatch.setattr(cadence, "_hit_write", lambda **kw: attempts.append(kw["user_id"]) or real_write(**kw))
+    user_id = "0b8f7d1e-3a54-4d38-9e8a-5d0c2c0b6a11"
+    # when
+    for _ in range(5):
+        user_feed_hit_record(user_id=user_id)
+    # then only the first request tried Redis
+    assert attempts == [user_id]
+    assert not cadence.hit_recording_breaker.allows()
+
+
+def test_recording_resumes_after_the_pause(monkeypatch):
+    # given a breaker tripped by a failing cache write
+    from users.services import cadence
+
+    clock = [1000.0]
+    monkeypatch.setattr(cadence.time, "monotonic", lambda: clock[0])
+    attempts: list[str] = []
+
+    def failing(**kw):  # type: ignore[no-untyped-def]
+        attempts.append(kw["user_id"])
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(cadence, "_hit_write", failing)
+    user = UserFactory()
+    user_feed_hit_record(user_id=user.pk)
+    # when: still inside the pause, then just after it
+    clock[0] += cadence.HIT_RECORDING_PAUSE_SECONDS - 1
+    user_feed_hit_record(user_id=user.pk)
+    monkeypatch.setattr(cadence, "_hit_write", lambda **kw: attempts.append(kw["user_id"]) or None)
+    clock[0] += 2
+    user_feed_hit_record(user_id=user.pk)
+    user_feed_hit_record(user_id=user.pk)
+    # then: one failed try, nothing during the pause, and both hits after it
+    assert attempts == [str(user.pk)] * 3
+    assert cadence.hit_recording_breaker.allows()

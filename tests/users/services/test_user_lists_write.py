@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from users.contracts import ManagedListSpec
@@ -212,3 +214,27 @@ def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
         assert report.lists[0].state == "ok"
         assert len([r for r in fake.requests if r.status == 429]) == expected_429s
         assert fake.accounts["sean"].list_tmdb(report.lists[0].trakt_list_id) == [("show", 1), ("movie", 2)]
+
+
+@pytest.mark.parametrize("bad", ["tv_-123", "movie_-7", "tv_0", "movie_abc", "person_5"])
+def test_ids_trakt_cannot_resolve_are_skipped_and_reported(trakt_user, trakt_account, fake_trakt, bad):
+    # given picks that include a Netflix-only show (negative TMDB id, docs/design/catalog.md) or junk
+    specs = [_spec("movie_603", bad, "tv_1399")]
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=specs)
+    # then it never reaches Trakt, the rest is written, and the report names it
+    result = report.lists[0]
+    assert trakt_account.list_tmdb(result.trakt_list_id) == [("movie", 603), ("show", 1399)]
+    assert all('"tmdb": -' not in json.dumps(r.body) for r in fake_trakt.writes())
+    assert (result.state, result.skipped, result.added) == (ListState.OK, (bad,), 2)
+    assert ManagedList.objects.get().item_ids == ["movie_603", "tv_1399"]
+
+
+def test_a_list_of_only_unresolvable_ids_adds_nothing(trakt_user, trakt_account, fake_trakt):
+    # when
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("tv_-1", "tv_-2")])
+    # then
+    result = report.lists[0]
+    assert trakt_account.list_tmdb(result.trakt_list_id) == []
+    assert [r.path for r in fake_trakt.writes()] == ["/users/me/lists"]
+    assert result.skipped == ("tv_-1", "tv_-2")
