@@ -41,6 +41,7 @@ class ContentSyncRunApi(AdminApiView):
     class OutputSerializer(serializers.Serializer):
         queued = serializers.BooleanField()
         full = serializers.BooleanField()
+        reembed_queued = serializers.IntegerField(help_text="stale rows queued for (re-)embedding")
         last_runs = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
@@ -48,7 +49,7 @@ class ContentSyncRunApi(AdminApiView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         full = serializer.validated_data["full"]
-        content_sync_enqueue(full=full)
+        reembed_queued = content_sync_enqueue(full=full)
         runs = self.RunSerializer(content_sync_runs_recent(limit=5), many=True).data
-        payload = {"queued": True, "full": full, "last_runs": runs}
+        payload = {"queued": True, "full": full, "reembed_queued": reembed_queued, "last_runs": runs}
         return Response(self.OutputSerializer(payload).data, status=status.HTTP_202_ACCEPTED)

@@ -168,11 +168,19 @@ def catalog_items_refresh_enqueue(*, item_ids: Sequence[str]) -> int:
     return len(ids)
 
 
-def content_sync_enqueue(*, full: bool = False) -> None:
-    """Queue the content sync on the ``sync`` queue after commit (admin API and admin button)."""
+def content_sync_enqueue(*, full: bool = False) -> int:
+    """Queue the content sync (``sync`` queue) and the re-embedding of every stale row (``embeddings``).
+
+    Used by ``POST /admin/sync/content`` and the admin button. The sync hands the ids it changes to the
+    embedding step itself; the stale sweep here also covers rows made stale by a provider switch.
+    Returns how many rows were queued for (re-)embedding.
+    """
+    from catalog.embedding.services import catalog_embeddings_enqueue_stale
+    from catalog.embedding.tasks import STALE_SWEEP_LIMIT
     from catalog.tasks import content_sync_task
 
     transaction.on_commit(lambda: content_sync_task.delay(full=full))
+    return catalog_embeddings_enqueue_stale(limit=STALE_SWEEP_LIMIT)
 
 
 def items_mark_recombee_synced(*, item_ids: Sequence[str]) -> int:

@@ -4,6 +4,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import ContentSyncRun
+from tests.catalog.embedding.conftest import FakeProvider, use_provider  # noqa: F401
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/sync/content"
@@ -36,3 +38,20 @@ def test_post_sync_content_defaults_to_incremental(admin_api_client, monkeypatch
 
 def test_post_sync_content_needs_the_admin_token(api_client):
     assert api_client.post(URL).status_code in (401, 403)
+
+
+def test_post_sync_content_also_reembeds_what_needs_it(admin_api_client, use_provider, monkeypatch, django_capture_on_commit_callbacks):
+    # given two rows without a vector for the configured provider
+    use_provider(FakeProvider())
+    ContentItemFactory.create_batch(2)
+    monkeypatch.setattr("catalog.tasks.content_sync_task.delay", lambda **kw: None)
+    queued: list[list[str]] = []
+    monkeypatch.setattr(
+        "catalog.embedding.tasks.item_embeddings_refresh_task.delay", lambda **kw: queued.append(kw["item_ids"])
+    )
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api_client.post(URL)
+    # then both are queued on the embeddings queue, in the same request
+    assert response.json()["reembed_queued"] == 2
+    assert sum(len(ids) for ids in queued) == 2
