@@ -103,18 +103,16 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
                 result.full_media_types.add(HISTORY_KINDS[kind])
             result.history += fetched.rows
             result.skipped_rows += fetched.skipped
-    if "ratings" in areas:
-        result.ratings = []
+    # Ratings and the watchlist are states: when their area changed, the full lists are read.
+    for area, read in (("ratings", client.ratings), ("watchlist", client.watchlist)):
+        if area not in areas:
+            continue
+        rows = []
         for kind in ("movies", "shows"):
-            fetched = client.ratings(session, kind=kind)
-            result.ratings += fetched.rows
+            fetched = read(session, kind=kind)
+            rows += fetched.rows
             result.skipped_rows += fetched.skipped
-    if "watchlist" in areas:
-        result.watchlist = []
-        for kind in ("movies", "shows"):
-            fetched = client.watchlist(session, kind=kind)
-            result.watchlist += fetched.rows
-            result.skipped_rows += fetched.skipped
+        setattr(result, area, rows)
     return result
 
 
