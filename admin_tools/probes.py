@@ -73,9 +73,7 @@ def workers_probe() -> ProbeResult:
     if not replies:
         return ProbeResult("workers", False, "no Celery worker answered", _elapsed_ms(started), facts)
     if missing:
-        return ProbeResult(
-            "workers", False, f"no worker consumes: {', '.join(missing)}", _elapsed_ms(started), facts
-        )
+        return ProbeResult("workers", False, f"no worker consumes: {', '.join(missing)}", _elapsed_ms(started), facts)
     return ProbeResult("workers", True, f"{len(replies)} worker(s), every queue consumed", _elapsed_ms(started), facts)
 
 

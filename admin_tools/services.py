@@ -33,9 +33,7 @@ def health_report_build(*, probes: Mapping[str, Callable[[], ProbeResult]] = LIV
     return HealthReport(results=tuple(probe_guarded(name, probe) for name, probe in probes.items()))
 
 
-def health_check_run(
-    *, probes: Mapping[str, Callable[[], ProbeResult]] = SCHEDULED_PROBES
-) -> HealthSnapshot:
+def health_check_run(*, probes: Mapping[str, Callable[[], ProbeResult]] = SCHEDULED_PROBES) -> HealthSnapshot:
     """Run every scheduled probe, store a snapshot, and log transitions against the previous one.
 
     One WARNING names everything that degraded since the last snapshot (so a persistent outage is not

@@ -45,8 +45,10 @@ def main() -> None:
     texts = [content_item_embedding_text(_Row(**row)) for row in rows]
     tokens = [len(t.split()) for t in texts]
     print(f"texts: {len(texts)} real catalog texts, words p50={statistics.median(tokens):.0f} max={max(tokens)}")
-    print(f"machine: {torch.get_num_threads()} torch threads, native bf16: {local.cpu_has_native_bf16()}, "
-          f"load average at start: {load_average()}")
+    print(
+        f"machine: {torch.get_num_threads()} torch threads, native bf16: {local.cpu_has_native_bf16()}, "
+        f"load average at start: {load_average()}"
+    )
 
     plain = SentenceTransformer(str(local.bundled_model_dir()), device="cpu", local_files_only=True)
     auto = LocalProvider()
@@ -54,7 +56,9 @@ def main() -> None:
     batch = settings.EMBEDDING_BATCH_SIZE
 
     def by_calls(provider: LocalProvider, size: int):
-        return lambda: np.concatenate([np.asarray(provider.embed(texts[i : i + size]).vectors) for i in range(0, len(texts), size)])
+        return lambda: np.concatenate(
+            [np.asarray(provider.embed(texts[i : i + size]).vectors) for i in range(0, len(texts), size)]
+        )
 
     precision = local.resolve_precision("auto", device="cpu")
     default_threads = torch.get_num_threads()
@@ -87,14 +91,20 @@ def main() -> None:
             outputs[name] = fn()
             rates[name].append(len(texts) / (time.perf_counter() - started))
             cpu_rates[name].append(len(texts) / (time.process_time() - cpu_started))
-        print(f"round {round_no + 1}: " + ", ".join(f"{r[-1]:.0f}" for r in rates.values()) + f" items/s (load {load_average()})")
+        print(
+            f"round {round_no + 1}: "
+            + ", ".join(f"{r[-1]:.0f}" for r in rates.values())
+            + f" items/s (load {load_average()})"
+        )
 
     print("\nthroughput: items/s best round / median | items per CPU-second best / median")
     baseline_best, baseline_cpu = max(next(iter(rates.values()))), max(next(iter(cpu_rates.values())))
     for name, values in rates.items():
         cpu = cpu_rates[name]
-        print(f"  {name:46s} {max(values):6.1f} / {statistics.median(values):6.1f} (x{max(values) / baseline_best:.2f})"
-              f" | {max(cpu):6.1f} / {statistics.median(cpu):6.1f} (x{max(cpu) / baseline_cpu:.2f})")
+        print(
+            f"  {name:46s} {max(values):6.1f} / {statistics.median(values):6.1f} (x{max(values) / baseline_best:.2f})"
+            f" | {max(cpu):6.1f} / {statistics.median(cpu):6.1f} (x{max(cpu) / baseline_cpu:.2f})"
+        )
 
     names = list(variants)
     reference, fast = outputs[names[0]], outputs[names[1]]
@@ -106,8 +116,10 @@ def main() -> None:
     top_ref = np.argsort(-sim_ref, axis=1)[:, :k]
     top_fast = np.argsort(-sim_fast, axis=1)[:, :k]
     overlap = np.mean([len(set(a) & set(b)) / k for a, b in zip(top_ref, top_fast, strict=True)])
-    print(f"\nquality of '{names[1]}' vs fp32: cosine min={cosines.min():.4f} mean={cosines.mean():.5f}; "
-          f"top-{k} neighbour overlap {overlap:.1%}")
+    print(
+        f"\nquality of '{names[1]}' vs fp32: cosine min={cosines.min():.4f} mean={cosines.mean():.5f}; "
+        f"top-{k} neighbour overlap {overlap:.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     # Defaults mirror the production web command (Dockerfile, docker-compose.yml): gthread, 2 x 8.
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
-    parser.add_argument("--no-access-log", action="store_true",
-                        help="skip gunicorn's access log (production writes one; default: log to the data dir)")
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="skip gunicorn's access log (production writes one; default: log to the data dir)",
+    )
     parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -88,7 +91,10 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
     from feeds.models import PreparedFeeds
 
     call_command("migrate", interactive=False, verbosity=0)
-    genres = {"movie": list(rows.genre_name.__globals__["MOVIE_GENRES"]), "tv": list(rows.genre_name.__globals__["TV_GENRES"])}
+    genres = {
+        "movie": list(rows.genre_name.__globals__["MOVIE_GENRES"]),
+        "tv": list(rows.genre_name.__globals__["TV_GENRES"]),
+    }
     if ContentItem.objects.count() < titles:
         started = time.perf_counter()
         items = []
@@ -98,10 +104,16 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
             picked = rng.sample(genres[media], 2)
             items.append(
                 ContentItem(
-                    item_id=f"{media}_{tmdb_id}", tmdb_id=tmdb_id, media_type=media, title=f"Bench title {n}",
-                    overview="A title made up for the load benchmark.", genre_ids=picked,
-                    genres=[{"id": g, "name": str(g)} for g in picked], year=1970 + n % 55,
-                    vote_average=round(rng.uniform(4, 9), 1), vote_count=rng.randint(10, 30_000),
+                    item_id=f"{media}_{tmdb_id}",
+                    tmdb_id=tmdb_id,
+                    media_type=media,
+                    title=f"Bench title {n}",
+                    overview="A title made up for the load benchmark.",
+                    genre_ids=picked,
+                    genres=[{"id": g, "name": str(g)} for g in picked],
+                    year=1970 + n % 55,
+                    vote_average=round(rng.uniform(4, 9), 1),
+                    vote_count=rng.randint(10, 30_000),
                     popularity=round(rng.uniform(1, 500), 2),
                 )
             )
@@ -113,23 +125,44 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
         now = timezone.now()
         prepared = []
         for n, user_id in enumerate(ids):
-            movie_anchor, show_anchor = 100_000 + 2 * rng.randrange(titles // 2), 100_001 + 2 * rng.randrange(titles // 2)
+            movie_anchor, show_anchor = (
+                100_000 + 2 * rng.randrange(titles // 2),
+                100_001 + 2 * rng.randrange(titles // 2),
+            )
             movie_genres, show_genres = rng.sample(genres["movie"], 3), rng.sample(genres["tv"], 2)
             lists = n % 4 != 0  # a quarter of users have no Trakt lists (fallback rows)
             feeds = [
-                rows.trakt_feed(feed_id="recommended_movies", title=rows.recommended_title("movie"), media_type="movie",
-                                list_id=10_000 + 4 * n, blurb="Based on the 120 titles you have watched and rated")
-                if lists else rows.recommended_fallback_feed(media_type="movie", genre_ids=movie_genres),
-                rows.trakt_feed(feed_id="recommended_shows", title=rows.recommended_title("tv"), media_type="tv",
-                                list_id=10_001 + 4 * n)
-                if lists else rows.recommended_fallback_feed(media_type="tv", genre_ids=show_genres),
-                rows.trakt_feed(feed_id=rows.because_watched_feed_id(media_type="movie", tmdb_id=movie_anchor),
-                                title=f"Because You Watched Bench title {movie_anchor}", media_type="movie",
-                                list_id=10_002 + 4 * n, blurb="Watched by fans of it, plus titles like it")
-                if lists else rows.because_watched_fallback_feed(media_type="movie", tmdb_id=movie_anchor,
-                                                                 anchor_title=f"Bench title {movie_anchor}"),
-                rows.because_watched_fallback_feed(media_type="tv", tmdb_id=show_anchor,
-                                                   anchor_title=f"Bench title {show_anchor}"),
+                rows.trakt_feed(
+                    feed_id="recommended_movies",
+                    title=rows.recommended_title("movie"),
+                    media_type="movie",
+                    list_id=10_000 + 4 * n,
+                    blurb="Based on the 120 titles you have watched and rated",
+                )
+                if lists
+                else rows.recommended_fallback_feed(media_type="movie", genre_ids=movie_genres),
+                rows.trakt_feed(
+                    feed_id="recommended_shows",
+                    title=rows.recommended_title("tv"),
+                    media_type="tv",
+                    list_id=10_001 + 4 * n,
+                )
+                if lists
+                else rows.recommended_fallback_feed(media_type="tv", genre_ids=show_genres),
+                rows.trakt_feed(
+                    feed_id=rows.because_watched_feed_id(media_type="movie", tmdb_id=movie_anchor),
+                    title=f"Because You Watched Bench title {movie_anchor}",
+                    media_type="movie",
+                    list_id=10_002 + 4 * n,
+                    blurb="Watched by fans of it, plus titles like it",
+                )
+                if lists
+                else rows.because_watched_fallback_feed(
+                    media_type="movie", tmdb_id=movie_anchor, anchor_title=f"Bench title {movie_anchor}"
+                ),
+                rows.because_watched_fallback_feed(
+                    media_type="tv", tmdb_id=show_anchor, anchor_title=f"Bench title {show_anchor}"
+                ),
                 rows.trending_feed(media_type="movie"),
                 rows.trending_feed(media_type="tv"),
                 rows.top_genre_feed(media_type="movie", genre_id=movie_genres[0]),
@@ -139,16 +172,27 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
             ]
             # Per-row explanations as the refresh task stores them (50 titles each): realistic row size.
             explain = [
-                {"key": key, "feed_id": feed["id"], "source": feed["source"],
-                 "items": [f"movie_{100_000 + 2 * rng.randrange(titles // 2)}" for _ in range(50)] if i < 4 else [],
-                 "origins": ["picks"] * 50 if i < 4 else [], "note": ""}
+                {
+                    "key": key,
+                    "feed_id": feed["id"],
+                    "source": feed["source"],
+                    "items": [f"movie_{100_000 + 2 * rng.randrange(titles // 2)}" for _ in range(50)] if i < 4 else [],
+                    "origins": ["picks"] * 50 if i < 4 else [],
+                    "note": "",
+                }
                 for i, (key, feed) in enumerate(zip(rows.ROW_KEYS, feeds, strict=True))
             ]
             prepared.append(
                 PreparedFeeds(
-                    user_id=user_id, trakt_username=f"bench{n}", feeds=feeds, rows=explain,
+                    user_id=user_id,
+                    trakt_username=f"bench{n}",
+                    feeds=feeds,
+                    rows=explain,
                     anchors={"movie": f"movie_{movie_anchor}", "tv": f"tv_{show_anchor}"},
-                    last_hint=f"movie:{movie_anchor}", last_hint_at=now, computed_at=now, duration_ms=800,
+                    last_hint=f"movie:{movie_anchor}",
+                    last_hint_at=now,
+                    computed_at=now,
+                    duration_ms=800,
                 )
             )
         PreparedFeeds.objects.bulk_create(prepared, batch_size=500, ignore_conflicts=True)
@@ -197,9 +241,13 @@ class Pool:
             self.opened += 1
             return await self._exchange(reader, writer, path)
 
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[int, bytes]:
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str
+    ) -> tuple[int, bytes]:
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: application/json\r\n\r\n".encode())
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: application/json\r\n\r\n".encode()
+            )
             await writer.drain()
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
@@ -234,13 +282,16 @@ def valid_document(body: bytes) -> bool:
     except ValueError:
         return False
     feeds = document.get("feeds") if isinstance(document, dict) else None
-    return isinstance(feeds, list) and len(feeds) == 10 and all(
-        isinstance(f, dict) and f.get("source") in ("trakt_list", "tmdb_query") for f in feeds
+    return (
+        isinstance(feeds, list)
+        and len(feeds) == 10
+        and all(isinstance(f, dict) and f.get("source") in ("trakt_list", "tmdb_query") for f in feeds)
     )
 
 
-async def run_load(*, port: int, rate: float, duration: float, warmup: float, ids: list[uuid.UUID], titles: int,
-                   rng: random.Random) -> dict[str, object]:
+async def run_load(
+    *, port: int, rate: float, duration: float, warmup: float, ids: list[uuid.UUID], titles: int, rng: random.Random
+) -> dict[str, object]:
     pool = Pool("127.0.0.1", port, max_idle=KEEP_ALIVE_SECONDS - 1)
     results: list[tuple[str, float, str | None, float]] = []  # kind, latency s, error, due offset
     loop = asyncio.get_running_loop()
@@ -256,7 +307,7 @@ async def run_load(*, port: int, rate: float, duration: float, warmup: float, id
                 error = f"status {status}"
             elif not valid_document(body):
                 error = "invalid document"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = "timeout"
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             error = type(exc).__name__
@@ -295,7 +346,9 @@ def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
     for kind in ("known", "new_hint", "unknown", "malformed"):
         subset = [r[1] * 1000 for r in results if r[0] == kind]  # type: ignore[union-attr]
         if subset:
-            print(f"  {kind:<10}     : n={len(subset):>6}  p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}")
+            print(
+                f"  {kind:<10}     : n={len(subset):>6}  p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}"
+            )
     if errors:
         kinds: dict[str, int] = {}
         for r in errors:
@@ -304,8 +357,10 @@ def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
     print(f"connections used : {outcome['connections']} (stale keep-alive retries: {outcome['stale_retries']})")
     served = int(outcome["sent_total"])  # type: ignore[arg-type]  # warm-up included: CPU was measured over it
     cpu = float(outcome["server_cpu"])  # type: ignore[arg-type]
-    print(f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
-          f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)")
+    print(
+        f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
+        f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)"
+    )
     # The machine may be shared: other processes' CPU use shows up in the tail, so say how busy it was.
     print(f"1-min load avg   : {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} CPUs)")
     passed = p99 < 25.0 and not errors
@@ -363,9 +418,22 @@ def main() -> int:
 
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "reclio.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads),
-        "--keep-alive", str(KEEP_ALIVE_SECONDS), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "reclio.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--keep-alive",
+        str(KEEP_ALIVE_SECONDS),
+        "--log-level",
+        "warning",
     ]
     if not args.no_access_log:
         access_log = Path(args.data_dir) / "gunicorn-access.log"
@@ -379,11 +447,19 @@ def main() -> int:
         cpu_before = server_cpu_seconds(server.pid)
         print(f"load: {args.warmup:.0f} s warm-up + {args.duration:.0f} s at {args.rate:.0f} req/s …")
         outcome = asyncio.run(
-            run_load(port=port, rate=args.rate, duration=args.duration, warmup=args.warmup,
-                     ids=user_ids(args.users), titles=args.titles, rng=rng)
+            run_load(
+                port=port,
+                rate=args.rate,
+                duration=args.duration,
+                warmup=args.warmup,
+                ids=user_ids(args.users),
+                titles=args.titles,
+                rng=rng,
+            )
         )
         outcome.update(
-            load_before=load_before, load_after=os.getloadavg()[0],
+            load_before=load_before,
+            load_after=os.getloadavg()[0],
             server_cpu=server_cpu_seconds(server.pid) - cpu_before,
         )
     finally:

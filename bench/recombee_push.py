@@ -77,10 +77,16 @@ def _ratings(path: Path, limit: int | None) -> list[Row]:
     rows = []
     with path.open(newline="", encoding="utf-8") as handle:
         for n, record in enumerate(csv.DictReader(handle), start=1):
-            rows.append(Row(
-                n, f"ml-{record['userId']}", f"movie_ml{record['movieId']}", "rating",
-                float(record["rating"]) * 2, dt.datetime.fromtimestamp(int(record["timestamp"]), tz=dt.UTC),
-            ))
+            rows.append(
+                Row(
+                    n,
+                    f"ml-{record['userId']}",
+                    f"movie_ml{record['movieId']}",
+                    "rating",
+                    float(record["rating"]) * 2,
+                    dt.datetime.fromtimestamp(int(record["timestamp"]), tz=dt.UTC),
+                )
+            )
             if limit and n >= limit:
                 break
     return rows
@@ -92,11 +98,19 @@ def _movies(path: Path) -> list[ContentItem]:
         for record in csv.DictReader(handle):
             title = record["title"]
             year = int(title[-5:-1]) if title.endswith(")") and title[-5:-1].isdigit() else None
-            items.append(ContentItem(
-                item_id=f"movie_ml{record['movieId']}", tmdb_id=int(record["movieId"]), media_type="movie",
-                title=title, genres=[{"id": 0, "name": g} for g in record["genres"].split("|")], year=year,
-                cast=[], director="", overview="",
-            ))
+            items.append(
+                ContentItem(
+                    item_id=f"movie_ml{record['movieId']}",
+                    tmdb_id=int(record["movieId"]),
+                    media_type="movie",
+                    title=title,
+                    genres=[{"id": 0, "name": g} for g in record["genres"].split("|")],
+                    year=year,
+                    cast=[],
+                    director="",
+                    overview="",
+                )
+            )
     return items
 
 

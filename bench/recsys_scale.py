@@ -39,8 +39,11 @@ def synthetic(n_items: int, n_users: int, per_user: int, dim: int = 384, seed: i
     times = now - rng.random(len(users)) * 2 * 365 * 86400
     vectors = rng.standard_normal((n_items, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    side = ItemSide(vectors=vectors, catalog_popularity=rng.integers(0, 10_000, n_items).astype(float),
-                    quality=rng.uniform(4, 9, n_items))
+    side = ItemSide(
+        vectors=vectors,
+        catalog_popularity=rng.integers(0, 10_000, n_items).astype(float),
+        quality=rng.uniform(4, 9, n_items),
+    )
     return Interactions(n_users, n_items, users, items, kinds, values, times), side
 
 
@@ -50,7 +53,9 @@ def peak_rss_mb() -> float:
 
 def run(n_items: int, n_users: int, per_user: int, max_cf_items: int) -> None:
     data, side = synthetic(n_items, n_users, per_user)
-    print(f"\n== {n_items:,} titles × {n_users:,} users, {len(data.users):,} interactions, max_cf_items={max_cf_items:,}")
+    print(
+        f"\n== {n_items:,} titles × {n_users:,} users, {len(data.users):,} interactions, max_cf_items={max_cf_items:,}"
+    )
     start = time.perf_counter()
     engine = HybridEngine(EngineConfig(max_cf_items=max_cf_items)).fit(data, side)
     fit = time.perf_counter() - start
@@ -72,12 +77,16 @@ def run(n_items: int, n_users: int, per_user: int, max_cf_items: int) -> None:
     latencies = []
     for user in sample:
         mask = data.users == user
-        H = loaded.history_row(items=data.items[mask], kinds=data.kinds[mask], values=data.values[mask], times=data.times[mask])
+        H = loaded.history_row(
+            items=data.items[mask], kinds=data.kinds[mask], values=data.values[mask], times=data.times[mask]
+        )
         start = time.perf_counter()
         loaded.recommend_row(H=H, last_time=float(data.times[mask].max()), ratings={}, count=50)
         latencies.append(time.perf_counter() - start)
     latencies_ms = np.array(latencies) * 1000
-    print(f"score one user (50 picks): median {np.median(latencies_ms):.0f} ms, p95 {np.percentile(latencies_ms, 95):.0f} ms")
+    print(
+        f"score one user (50 picks): median {np.median(latencies_ms):.0f} ms, p95 {np.percentile(latencies_ms, 95):.0f} ms"
+    )
     print(f"→ rescoring all {n_users:,} users ≈ {np.median(latencies) * n_users / 60:.1f} min on one worker")
     print(f"peak RSS {peak_rss_mb():,.0f} MB")
 

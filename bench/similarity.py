@@ -69,8 +69,10 @@ def main() -> None:
     from catalog.embedding.selectors import neighbours_sql
 
     sql = neighbours_sql(dim=DIM, media_type=None)
-    print(f"pgvector HNSW (m={args.m}, ef_construction={args.ef_construction}), {DIM}-d, k={K}; "
-          f"load average at start: {load_average()}")
+    print(
+        f"pgvector HNSW (m={args.m}, ef_construction={args.ef_construction}), {DIM}-d, k={K}; "
+        f"load average at start: {load_average()}"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")
@@ -91,9 +93,12 @@ def main() -> None:
         raw = connection.connection
         register_vector(raw)
         started = time.perf_counter()
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy,
+        ):
             copy.set_types(["varchar", "varchar", "varchar", "int2", "vector"])
             for item_id, vector in zip(ids, vectors, strict=True):
                 copy.write_row((item_id, "movie", "active", DIM, vector))
@@ -136,8 +141,10 @@ def main() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")
             row = int(query_rows[0])
-            cursor.execute("EXPLAIN " + sql, {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]],
-                                              "media_type": None, "limit": K})
+            cursor.execute(
+                "EXPLAIN " + sql,
+                {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K},
+            )
             scan = next((r[0].strip() for r in cursor.fetchall() if "Scan" in r[0]), "?")
         print(f"  plan: {scan.split('  (')[0]}")
         for ef in args.ef:
@@ -147,18 +154,24 @@ def main() -> None:
                 ms, found = run(int(row), ef=ef, exact=False)
                 latencies.append(ms)
                 recalls.append(len(truth[row] & set(found)) / K)
-            print(f"  pgvector HNSW ef_search={ef:<4d} p50 {statistics.median(latencies):6.2f} ms  "
-                  f"p99 {percentile(latencies, 99):6.2f} ms  recall@{K} {statistics.mean(recalls):.3f}")
+            print(
+                f"  pgvector HNSW ef_search={ef:<4d} p50 {statistics.median(latencies):6.2f} ms  "
+                f"p99 {percentile(latencies, 99):6.2f} ms  recall@{K} {statistics.mean(recalls):.3f}"
+            )
         exact_ms, exact_recalls = [], []
         for row in query_rows[: args.exact_pg_queries]:
             ms, found = run(int(row), ef=None, exact=True)
             exact_ms.append(ms)
             exact_recalls.append(len(truth[row] & set(found)) / K)
-        print(f"  pgvector exact (seq scan)   p50 {statistics.median(exact_ms):6.2f} ms  "
-              f"p99 {percentile(exact_ms, 99):6.2f} ms  recall@{K} {statistics.mean(exact_recalls):.3f} "
-              f"({len(exact_ms)} queries)")
-        print(f"  numpy exact (in memory)     p50 {statistics.median(numpy_ms):6.2f} ms  "
-              f"p99 {percentile(numpy_ms, 99):6.2f} ms  recall@{K} 1.000 (reference)")
+        print(
+            f"  pgvector exact (seq scan)   p50 {statistics.median(exact_ms):6.2f} ms  "
+            f"p99 {percentile(exact_ms, 99):6.2f} ms  recall@{K} {statistics.mean(exact_recalls):.3f} "
+            f"({len(exact_ms)} queries)"
+        )
+        print(
+            f"  numpy exact (in memory)     p50 {statistics.median(numpy_ms):6.2f} ms  "
+            f"p99 {percentile(numpy_ms, 99):6.2f} ms  recall@{K} 1.000 (reference)"
+        )
 
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {SCHEMA} CASCADE")

@@ -82,13 +82,23 @@ def main() -> None:
             movies, source = _movie_ids(Path(args.shared_data), max(1, movie_plays * 2 // 3))
             shows = list(range(1000, 1040))
             for n in range(movie_plays):
-                account.watch_movie(movies[n % len(movies)], (now - dt.timedelta(hours=n + 48)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+                account.watch_movie(
+                    movies[n % len(movies)], (now - dt.timedelta(hours=n + 48)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                )
             for n in range(args.history - movie_plays):
-                account.watch_episode(shows[n % len(shows)], (now - dt.timedelta(hours=n + 48, minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), number=n)
+                account.watch_episode(
+                    shows[n % len(shows)],
+                    (now - dt.timedelta(hours=n + 48, minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    number=n,
+                )
             for n in range(300):
-                account.rate("movie", movies[n], 1 + n % 10, (now - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+                account.rate(
+                    "movie", movies[n], 1 + n % 10, (now - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                )
             for n in range(60):
-                account.watchlist_add("movie", movies[-1 - n], (now - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+                account.watchlist_add(
+                    "movie", movies[-1 - n], (now - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                )
             ContentItem.objects.bulk_create(
                 [ContentItem(item_id=f"movie_{m}", tmdb_id=m, media_type="movie", title=str(m)) for m in set(movies)]
                 + [ContentItem(item_id=f"tv_{s}", tmdb_id=s, media_type="tv", title=str(s)) for s in shows],
@@ -96,12 +106,17 @@ def main() -> None:
             )
             access, refresh = fake.issue_tokens("bench")
             user = User.objects.create(
-                trakt_username="bench", trakt_slug="bench", access_token_encrypted=token_encrypt(access),
-                refresh_token_encrypted=token_encrypt(refresh), token_expires_at=now + dt.timedelta(hours=20),
+                trakt_username="bench",
+                trakt_slug="bench",
+                access_token_encrypted=token_encrypt(access),
+                refresh_token_encrypted=token_encrypt(refresh),
+                token_expires_at=now + dt.timedelta(hours=20),
             )
 
-            print(f"Trakt sync benchmark: {args.history} history entries ({movie_plays} movie plays, "
-                  f"{args.history - movie_plays} episodes), 300 ratings, 60 watchlist; {source}")
+            print(
+                f"Trakt sync benchmark: {args.history} history entries ({movie_plays} movie plays, "
+                f"{args.history - movie_plays} episodes), 300 ratings, 60 watchlist; {source}"
+            )
             print(f"{'run':<34}{'requests':>10}{'seconds':>10}{'changed':>9}{'@3 reads/s':>12}")
 
             def run(label: str, **kwargs: object) -> None:
@@ -109,8 +124,13 @@ def main() -> None:
                 summary = user_sync_run(user_id=user.pk, **kwargs)
                 seconds = time.perf_counter() - started
                 stored = (
-                    summary.views_added + summary.views_removed + summary.ratings_added + summary.ratings_updated
-                    + summary.ratings_removed + summary.watchlist_added + summary.watchlist_removed
+                    summary.views_added
+                    + summary.views_removed
+                    + summary.ratings_added
+                    + summary.ratings_updated
+                    + summary.ratings_removed
+                    + summary.watchlist_added
+                    + summary.watchlist_removed
                 )
                 paced = max(seconds, summary.requests / 3.0)
                 print(f"{label:<34}{summary.requests:>10}{seconds:>10.2f}{stored:>9}{paced:>11.1f}s")
@@ -132,7 +152,12 @@ def main() -> None:
             picks = [f"movie_{m}" for m in movies[1000:1050]]
 
             def write(label: str, item_ids: list[str]) -> None:
-                spec = ManagedListSpec(key="recommended_movies", name="Reclio • Recommended Movies", description="", item_ids=tuple(item_ids))
+                spec = ManagedListSpec(
+                    key="recommended_movies",
+                    name="Reclio • Recommended Movies",
+                    description="",
+                    item_ids=tuple(item_ids),
+                )
                 started = time.perf_counter()
                 report = user_lists_write(user_id=user.pk, lists=[spec])
                 seconds = time.perf_counter() - started

@@ -1,9 +1,55 @@
-"""Frozen results the catalog hands to callers in other apps, tasks, commands and the admin API."""
+"""What the catalog shares with other apps: its vocabulary (media types, item ids, genres) and the
+frozen results it hands to callers in other apps, tasks, commands and the admin API."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from django.db import models
+
+from catalog.genres import MOVIE_GENRES, RETIRED_MOVIE_GENRES, TV_GENRES, genre_name
+
+__all__ = [
+    "MEDIA_TYPES",
+    "MOVIE_GENRES",
+    "RETIRED_MOVIE_GENRES",
+    "TV_GENRES",
+    "EnsureResult",
+    "ImportSummary",
+    "MediaType",
+    "SyncSummary",
+    "genre_name",
+    "item_id_make",
+    "item_id_parse",
+]
+
+
+class MediaType(models.TextChoices):
+    """TMDB's two kinds of title; also the prefix of every item id."""
+
+    MOVIE = "movie", "Movie"
+    TV = "tv", "TV show"
+
+
+MEDIA_TYPES: tuple[str, ...] = (MediaType.MOVIE.value, MediaType.TV.value)
+
+# `movie_{tmdb_id}` / `tv_{tmdb_id}`: TMDB numbers movies and shows separately, so the prefix keeps
+# `movie_1399` and `tv_1399` apart. TMDB ids are positive and fit in ten digits.
+_ITEM_ID = re.compile(r"^(movie|tv)_([1-9][0-9]{0,9})$")
+
+
+def item_id_make(*, media_type: str, tmdb_id: int) -> str:
+    """``("movie", 603)`` → ``"movie_603"``."""
+    return f"{media_type}_{tmdb_id}"
+
+
+def item_id_parse(item_id: str | None) -> tuple[str, int] | None:
+    """``"movie_157336"`` → ``("movie", 157336)``; anything else (malformed, oversized, a negative
+    stand-in id for a title TMDB does not know) → None."""
+    match = _ITEM_ID.match(item_id or "")
+    return (match.group(1), int(match.group(2))) if match else None
 
 
 @dataclass(frozen=True)

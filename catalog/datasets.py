@@ -28,49 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# https://developer.themoviedb.org/reference/genre-movie-list (stable ids; "Foreign" is a retired
-# genre still present in older exports).
-TMDB_MOVIE_GENRES = {
-    "Action": 28,
-    "Adventure": 12,
-    "Animation": 16,
-    "Comedy": 35,
-    "Crime": 80,
-    "Documentary": 99,
-    "Drama": 18,
-    "Family": 10751,
-    "Fantasy": 14,
-    "History": 36,
-    "Horror": 27,
-    "Music": 10402,
-    "Mystery": 9648,
-    "Romance": 10749,
-    "Science Fiction": 878,
-    "TV Movie": 10770,
-    "Thriller": 53,
-    "War": 10752,
-    "Western": 37,
-    "Foreign": 10769,
-}
-# https://developer.themoviedb.org/reference/genre-tv-list
-TMDB_TV_GENRES = {
-    "Action & Adventure": 10759,
-    "Animation": 16,
-    "Comedy": 35,
-    "Crime": 80,
-    "Documentary": 99,
-    "Drama": 18,
-    "Family": 10751,
-    "Kids": 10762,
-    "Mystery": 9648,
-    "News": 10763,
-    "Reality": 10764,
-    "Sci-Fi & Fantasy": 10765,
-    "Soap": 10766,
-    "Talk": 10767,
-    "War & Politics": 10768,
-    "Western": 37,
-}
+from catalog.genres import MOVIE_GENRES, RETIRED_MOVIE_GENRES, TV_GENRES
+
+# Name → TMDB genre id, derived from the one genre table (catalog.genres); "Foreign" is a retired
+# movie genre still present in older exports.
+TMDB_MOVIE_GENRES = {name: genre_id for genre_id, name in (MOVIE_GENRES | RETIRED_MOVIE_GENRES).items()}
+TMDB_TV_GENRES = {name: genre_id for genre_id, name in TV_GENRES.items()}
 # MovieLens genre → TMDB movie genre; the rest (IMAX, Film-Noir) become keywords.
 MOVIELENS_GENRES = {
     "Action": "Action",

@@ -7,10 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from pgvector.django import VectorField
 
-
-class MediaType(models.TextChoices):
-    MOVIE = "movie", "Movie"
-    TV = "tv", "TV show"
+from catalog.contracts import MediaType
 
 
 class TmdbStatus(models.TextChoices):
@@ -84,10 +81,6 @@ class ContentItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
-
-    @staticmethod
-    def make_item_id(*, media_type: str, tmdb_id: int) -> str:
-        return f"{media_type}_{tmdb_id}"
 
 
 class SyncMode(models.TextChoices):

@@ -310,13 +310,6 @@ def tmdb_changes_page(
     return tmdb_page_parse(json_or_error(response, service=SERVICE, ok=(200,)))
 
 
-def tmdb_genre_names(session: TmdbSession, *, media_type: str) -> dict[int, str]:
-    data = json_or_error(session.get(f"genre/{media_type}/list"), service=SERVICE, ok=(200,))
-    if not isinstance(data, dict):
-        raise TmdbParseError("genre list is not a JSON object")
-    return {_int(g, "id", required=True): _str(g, "name") for g in _objects(data, "genres")}
-
-
 def tmdb_ping(*, timeout: float) -> None:
     """Cheapest authenticated call (/configuration) for the health probe; raises on failure."""
     session = tmdb_session_build()

@@ -47,6 +47,9 @@ def feeds_probe() -> ProbeResult:
             "feeds", False, f"{counts['with_problems']} of {users} users' last refresh had problems", elapsed(), facts
         )
     return ProbeResult(
-        "feeds", True, f"{users} users with prepared rows, {counts['stale']} older than "
-        f"{settings.FEEDS_LIST_MAX_AGE_HOURS} h", elapsed(), facts,
+        "feeds",
+        True,
+        f"{users} users with prepared rows, {counts['stale']} older than {settings.FEEDS_LIST_MAX_AGE_HOURS} h",
+        elapsed(),
+        facts,
     )

@@ -15,12 +15,11 @@ https://developer.themoviedb.org/reference/trending-movies , …/movie-recommend
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from feeds.genres import genre_name
+from catalog.contracts import genre_name
 
 MOVIE = "movie"
 TV = "tv"
@@ -53,14 +52,6 @@ _WELL_RATED_FLOOR = {MOVIE: 1000, TV: 300}
 _GEM_MIN_AVERAGE = {MOVIE: "7.2", TV: "7.5"}
 _GEM_VOTES = {MOVIE: (200, 2000), TV: (100, 1000)}
 
-_ITEM_ID = re.compile(r"^(movie|tv)_([1-9][0-9]{0,9})$")
-
-
-def item_id_parse(item_id: str) -> tuple[str, int] | None:
-    """``movie_157336`` → ``("movie", 157336)``; anything else → None."""
-    match = _ITEM_ID.match(item_id or "")
-    return (match.group(1), int(match.group(2))) if match else None
-
 
 def _params(pairs: Sequence[tuple[str, Any]]) -> str:
     return urlencode([(key, str(value)) for key, value in pairs])
@@ -89,9 +80,7 @@ def tmdb_feed(
     return feed
 
 
-def trakt_feed(
-    *, feed_id: str, title: str, media_type: str, list_id: int, blurb: str | None = None
-) -> dict[str, Any]:
+def trakt_feed(*, feed_id: str, title: str, media_type: str, list_id: int, blurb: str | None = None) -> dict[str, Any]:
     feed: dict[str, Any] = {
         "id": feed_id,
         "title": title,
@@ -119,9 +108,7 @@ def popular_feed(*, media_type: str) -> dict[str, Any]:
     )
 
 
-def recommended_fallback_feed(
-    *, media_type: str, genre_ids: Sequence[int], blurb: str | None = None
-) -> dict[str, Any]:
+def recommended_fallback_feed(*, media_type: str, genre_ids: Sequence[int], blurb: str | None = None) -> dict[str, Any]:
     """Picks not materialised: TMDB discover over the user's top genres (OR), most popular first."""
     if not genre_ids:
         return popular_feed(media_type=media_type)

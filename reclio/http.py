@@ -152,7 +152,11 @@ class OutgoingSession(requests.Session):
                 wait = self._backoff(attempt)
                 logger.info(
                     "upstream_retry service=%s method=%s path=%s error=%s wait=%.2f",
-                    self.service, method, url, type(exc).__name__, wait,
+                    self.service,
+                    method,
+                    url,
+                    type(exc).__name__,
+                    wait,
                 )
             else:
                 if response.status_code not in self.retry_statuses:
@@ -170,7 +174,11 @@ class OutgoingSession(requests.Session):
                     )
                 logger.info(
                     "upstream_retry service=%s method=%s path=%s status=%s wait=%.2f",
-                    self.service, method, url, response.status_code, wait,
+                    self.service,
+                    method,
+                    url,
+                    response.status_code,
+                    wait,
                 )
             attempt += 1
             sleep(wait)

@@ -13,4 +13,8 @@ def echo_task(payload: str) -> dict[str, str]:
 
     Send it with ``apply_async(queue=...)`` to any queue; used by diagnostics and the worker test.
     """
-    return {"payload": payload, "hostname": socket.gethostname(), "queue": echo_task.request.delivery_info.get("routing_key", "") if echo_task.request.delivery_info else ""}
+    return {
+        "payload": payload,
+        "hostname": socket.gethostname(),
+        "queue": echo_task.request.delivery_info.get("routing_key", "") if echo_task.request.delivery_info else "",
+    }

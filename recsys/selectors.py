@@ -41,7 +41,6 @@ def catalog_rows_for_engine() -> list:
     selector for this yet; move it behind one when it exists.
     """
     from catalog.models import ContentItem, TmdbStatus
-
     from recsys.engine.dataset import CatalogRow
 
     rows = (
@@ -52,7 +51,13 @@ def catalog_rows_for_engine() -> list:
         .iterator(chunk_size=2000)
     )
     return [
-        CatalogRow(item_id=i, media_type=m, title=t, vote_average=va or 0.0, vote_count=vc or 0,
-                   vector=list(e) if e is not None else None)
+        CatalogRow(
+            item_id=i,
+            media_type=m,
+            title=t,
+            vote_average=va or 0.0,
+            vote_count=vc or 0,
+            vector=list(e) if e is not None else None,
+        )
         for i, m, t, va, vc, e in rows
     ]

@@ -70,14 +70,27 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
     )
     EngineState.objects.update_or_create(
         key=LOCAL_ENGINE_STATE_KEY,
-        defaults={"value": {
-            "version": version, "path": str(path), "trained_at": timezone.now().isoformat(),
-            "users": summary.users, "items": summary.items, "interactions": summary.interactions,
-            "cf_items": summary.cf_items, "seconds": summary.seconds,
-        }},
+        defaults={
+            "value": {
+                "version": version,
+                "path": str(path),
+                "trained_at": timezone.now().isoformat(),
+                "users": summary.users,
+                "items": summary.items,
+                "interactions": summary.interactions,
+                "cf_items": summary.cf_items,
+                "seconds": summary.seconds,
+            }
+        },
     )
-    logger.info("engine_trained version=%s users=%d items=%d interactions=%d seconds=%.1f",
-                version, summary.users, summary.items, summary.interactions, seconds)
+    logger.info(
+        "engine_trained version=%s users=%d items=%d interactions=%d seconds=%.1f",
+        version,
+        summary.users,
+        summary.items,
+        summary.interactions,
+        seconds,
+    )
     return summary
 
 
@@ -121,8 +134,13 @@ def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
         kept = [item for item in items if item.item_id in known]
         rows.extend(
             Recommendation(
-                user_id=user_id, media_type=media_type, item_id=item.item_id, rank=rank,
-                score=item.score, reason=item.reason[:300], source=item.source[:32],
+                user_id=user_id,
+                media_type=media_type,
+                item_id=item.item_id,
+                rank=rank,
+                score=item.score,
+                reason=item.reason[:300],
+                source=item.source[:32],
             )
             for rank, item in enumerate(kept)
         )

@@ -37,8 +37,11 @@ def _permanent_is_final(exc: Exception, *, task: str) -> str:
 
 
 @shared_task(
-    name="recsys.engine_train", queue=Queue.RECSYS.value, acks_late=True,
-    soft_time_limit=50 * 60, time_limit=55 * 60,
+    name="recsys.engine_train",
+    queue=Queue.RECSYS.value,
+    acks_late=True,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
 )
 def engine_train_task() -> dict:
     """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton."""
@@ -50,13 +53,23 @@ def engine_train_task() -> dict:
         chunks = services.users_recommendations_refresh_enqueue(user_ids=summary.user_ids)
     finally:
         cache.delete(TRAIN_LOCK_KEY)
-    return {"version": summary.version, "users": summary.users, "items": summary.items,
-            "interactions": summary.interactions, "seconds": summary.seconds, "chunks": chunks}
+    return {
+        "version": summary.version,
+        "users": summary.users,
+        "items": summary.items,
+        "interactions": summary.interactions,
+        "seconds": summary.seconds,
+        "chunks": chunks,
+    }
 
 
 @shared_task(
-    name="recsys.user_recommendations_refresh", queue=Queue.RECSYS.value, acks_late=True,
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=3,
+    name="recsys.user_recommendations_refresh",
+    queue=Queue.RECSYS.value,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
 )
 def user_recommendations_refresh_task(*, user_id: str) -> int:
     """Score and store one user's picks. Idempotent (replaces the rows); one run per user at a time."""
@@ -82,8 +95,12 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
 
 
 @shared_task(
-    name="recsys.user_interactions_changed", queue=Queue.RECSYS.value, acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5,
+    name="recsys.user_interactions_changed",
+    queue=Queue.RECSYS.value,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
 )
 def user_interactions_changed_task(*, user_id: str) -> str:
     """Sent by the users app (by name) after a sync stored new interactions. Idempotent."""
@@ -94,8 +111,12 @@ def user_interactions_changed_task(*, user_id: str) -> str:
 
 
 @shared_task(
-    name="recsys.catalog_changed", queue=Queue.RECSYS.value, acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5,
+    name="recsys.catalog_changed",
+    queue=Queue.RECSYS.value,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
 )
 def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
     """Sent by the catalog app (by name) after a content sync changed rows; pushes when the backend needs it."""
@@ -106,8 +127,11 @@ def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
 
 
 @shared_task(
-    name="recsys.recommender_push", queue=Queue.RECSYS.value, acks_late=True,
-    soft_time_limit=25 * 60, time_limit=30 * 60,
+    name="recsys.recommender_push",
+    queue=Queue.RECSYS.value,
+    acks_late=True,
+    soft_time_limit=25 * 60,
+    time_limit=30 * 60,
 )
 def recommender_push_task() -> dict[str, int] | str:
     """Push what changed since the backend's cursors. Every 10 min; a no-op for the local engine; singleton."""

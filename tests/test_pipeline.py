@@ -226,8 +226,9 @@ def _background_viewers() -> None:
     for taste in tastes:
         user = UserFactory(connection_state=ConnectionState.DISCONNECTED)
         for offset, item_id in enumerate(taste):
-            InteractionFactory(user=user, item=items[item_id], kind=InteractionKind.VIEW,
-                               occurred_at=at + dt.timedelta(hours=offset))
+            InteractionFactory(
+                user=user, item=items[item_id], kind=InteractionKind.VIEW, occurred_at=at + dt.timedelta(hours=offset)
+            )
 
 
 def _viewer_history(account) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -305,8 +306,10 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):  # ty
     feeds = {feed["id"]: feed for feed in document["feeds"]}
     assert len(document["feeds"]) == 10
     managed = {row.key: row.trakt_list_id for row in ManagedList.objects.filter(user=viewer)}
-    for key, name in (("recommended_movies", "Reclio • Recommended Movies for You"),
-                      ("recommended_shows", "Reclio • Recommended Shows for You")):
+    for key, name in (
+        ("recommended_movies", "Reclio • Recommended Movies for You"),
+        ("recommended_shows", "Reclio • Recommended Shows for You"),
+    ):
         assert feeds[key]["source"] == "trakt_list"
         assert feeds[key]["source_metadata"] == {"id": lists[name]} == {"id": managed[key]}
     # … and Because You Watched is anchored on the last watched movie and show (feed id = TMDB id)

@@ -46,18 +46,43 @@ class ListLimitFilter(admin.SimpleListFilter):
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "trakt_username", "connection_state", "sync_bucket", "interaction_count",
-        "last_history_sync", "next_sync_at", "feed_hits_per_day", "list_status",
+        "id",
+        "trakt_username",
+        "connection_state",
+        "sync_bucket",
+        "interaction_count",
+        "last_history_sync",
+        "next_sync_at",
+        "feed_hits_per_day",
+        "list_status",
     )
     list_filter = ("connection_state", "sync_bucket", ListLimitFilter, "trakt_vip")
     search_fields = ("trakt_username", "trakt_slug", "display_name", "=id")
     # Token columns are not editable=True, so no form shows them; this list is explicit anyway.
     fields = (
-        "id", "trakt_username", "trakt_slug", "display_name", "timezone", "trakt_vip",
-        "connection_state", "connection_detail", "token_expires_at",
-        "last_history_sync", "last_full_sync", "last_trakt_activity_at", "next_sync_at", "sync_bucket",
-        "last_sync_error", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at",
-        "list_limit", "list_item_limit", "limits_checked_at", "created_at", "updated_at",
+        "id",
+        "trakt_username",
+        "trakt_slug",
+        "display_name",
+        "timezone",
+        "trakt_vip",
+        "connection_state",
+        "connection_detail",
+        "token_expires_at",
+        "last_history_sync",
+        "last_full_sync",
+        "last_trakt_activity_at",
+        "next_sync_at",
+        "sync_bucket",
+        "last_sync_error",
+        "feed_hits_total",
+        "feed_hits_per_day",
+        "last_feed_hit_at",
+        "list_limit",
+        "list_item_limit",
+        "limits_checked_at",
+        "created_at",
+        "updated_at",
     )
     readonly_fields = tuple(f for f in fields if f not in ("display_name", "timezone", "connection_state"))
     inlines = [ManagedListInline]
@@ -97,14 +122,15 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Full sync from Trakt now (reconcile removals)")
     def full_sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.users_sync_enqueue(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)], full=True)
+        count = services.users_sync_enqueue(
+            user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)], full=True
+        )
         self.message_user(request, f"Queued a full Trakt sync for {count} user(s).", messages.SUCCESS)
 
     @admin.action(description="Rewrite Trakt lists now")
     def rewrite_lists_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.user_lists_rewrite_request(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
         self.message_user(request, f"Queued a list rewrite for {count} user(s).", messages.SUCCESS)
-
 
     @admin.action(description="Disconnect from Trakt (forget tokens, keep history)")
     def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -120,7 +146,9 @@ class EstimatedCountPaginator(Paginator):
         query = getattr(self.object_list, "query", None)
         if query is not None and not query.where:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Interaction._meta.db_table])
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Interaction._meta.db_table]
+                )
                 row = cursor.fetchone()
             if row and row[0] and row[0] > 10_000:
                 return int(row[0])
@@ -146,9 +174,17 @@ class InteractionAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("user", "item")
             .only(
-                "id", "kind", "value", "occurred_at", "source",
-                "user__id", "user__trakt_username", "user__display_name",
-                "item__item_id", "item__title", "item__year",
+                "id",
+                "kind",
+                "value",
+                "occurred_at",
+                "source",
+                "user__id",
+                "user__trakt_username",
+                "user__display_name",
+                "item__item_id",
+                "item__title",
+                "item__year",
             )
         )
 
@@ -159,7 +195,18 @@ class ManagedListAdmin(admin.ModelAdmin):
     list_filter = ("state", "key")
     search_fields = ("name", "user__trakt_username", "=user__id")
     list_select_related = ("user",)
-    readonly_fields = ("user", "key", "name", "description", "trakt_list_id", "trakt_slug", "item_ids", "state", "detail", "last_written_at")
+    readonly_fields = (
+        "user",
+        "key",
+        "name",
+        "description",
+        "trakt_list_id",
+        "trakt_slug",
+        "item_ids",
+        "state",
+        "detail",
+        "last_written_at",
+    )
 
     @admin.display(description="items")
     def items(self, obj: ManagedList) -> int:

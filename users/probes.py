@@ -20,13 +20,17 @@ def trakt_probe() -> ProbeResult:
     started = time.perf_counter()
     elapsed = lambda: (time.perf_counter() - started) * 1000  # noqa: E731
     if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
-        return ProbeResult("trakt", True, "not configured: viewers cannot connect Trakt (tmdb_query rows only)", elapsed())
+        return ProbeResult(
+            "trakt", True, "not configured: viewers cannot connect Trakt (tmdb_query rows only)", elapsed()
+        )
     now = timezone.now()
     users = User.objects.all()
     facts = {
         "connected": users.filter(connection_state=ConnectionState.CONNECTED).count(),
         "needs_reauth": users.filter(connection_state=ConnectionState.NEEDS_REAUTH).count(),
-        "sync_overdue": users.filter(connection_state=ConnectionState.CONNECTED, next_sync_at__lt=now - OVERDUE_AFTER).count(),
+        "sync_overdue": users.filter(
+            connection_state=ConnectionState.CONNECTED, next_sync_at__lt=now - OVERDUE_AFTER
+        ).count(),
         "sync_errors": users.filter(connection_state=ConnectionState.CONNECTED).exclude(last_sync_error="").count(),
         "lists_limit_reached": ManagedList.objects.filter(state=ListState.LIMIT_REACHED).count(),
     }
@@ -43,5 +47,11 @@ def trakt_probe() -> ProbeResult:
     if response.status_code >= 500:
         return ProbeResult("trakt", False, f"Trakt answered HTTP {response.status_code}", elapsed(), facts)
     if facts["sync_overdue"]:
-        return ProbeResult("trakt", False, f"{facts['sync_overdue']} user sync(s) overdue: is the sync worker/beat running?", elapsed(), facts)
+        return ProbeResult(
+            "trakt",
+            False,
+            f"{facts['sync_overdue']} user sync(s) overdue: is the sync worker/beat running?",
+            elapsed(),
+            facts,
+        )
     return ProbeResult("trakt", True, "ok", elapsed(), facts)

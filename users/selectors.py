@@ -50,14 +50,14 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
         return []
     rows = Interaction.objects.filter(user_id=parsed).order_by("occurred_at", "pk")
     return [
-        InteractionRecord(item_id=item_id, kind=kind, value=value if kind != InteractionKind.VIEW else None, occurred_at=at)
+        InteractionRecord(
+            item_id=item_id, kind=kind, value=value if kind != InteractionKind.VIEW else None, occurred_at=at
+        )
         for item_id, kind, value, at in rows.values_list("item_id", "kind", "value", "occurred_at")
     ]
 
 
-def interactions_since(
-    *, after_id: int, limit: int, stored_before: dt.datetime | None = None
-) -> list[InteractionRow]:
+def interactions_since(*, after_id: int, limit: int, stored_before: dt.datetime | None = None) -> list[InteractionRow]:
     """Interactions of every user with id > ``after_id``, in id order, at most ``limit`` (bulk pushes).
 
     ``stored_before`` leaves out rows stored more recently: ids are allocated at insert, so a sync
@@ -70,8 +70,12 @@ def interactions_since(
     rows = rows.order_by("pk")[:limit]
     return [
         InteractionRow(
-            id=pk, user_id=str(user_id), item_id=item_id, kind=kind,
-            value=value if kind != InteractionKind.VIEW else None, occurred_at=at,
+            id=pk,
+            user_id=str(user_id),
+            item_id=item_id,
+            kind=kind,
+            value=value if kind != InteractionKind.VIEW else None,
+            occurred_at=at,
         )
         for pk, user_id, item_id, kind, value, at in rows.values_list(
             "pk", "user_id", "item_id", "kind", "value", "occurred_at"
@@ -84,8 +88,12 @@ def interactions_all() -> Iterator[InteractionRow]:
     rows = Interaction.objects.order_by("pk").values_list("pk", "user_id", "item_id", "kind", "value", "occurred_at")
     for pk, user_id, item_id, kind, value, at in rows.iterator(chunk_size=5000):
         yield InteractionRow(
-            id=pk, user_id=str(user_id), item_id=item_id, kind=kind,
-            value=value if kind != InteractionKind.VIEW else None, occurred_at=at,
+            id=pk,
+            user_id=str(user_id),
+            item_id=item_id,
+            kind=kind,
+            value=value if kind != InteractionKind.VIEW else None,
+            occurred_at=at,
         )
 
 

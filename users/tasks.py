@@ -87,7 +87,9 @@ def user_lists_write_task(self: Any, user_id: str, lists: list[dict[str, Any]]) 
     from users.services import user_lists_write
 
     specs = [
-        ManagedListSpec(key=s["key"], name=s["name"], description=s.get("description", ""), item_ids=tuple(s["item_ids"]))
+        ManagedListSpec(
+            key=s["key"], name=s["name"], description=s.get("description", ""), item_ids=tuple(s["item_ids"])
+        )
         for s in lists
     ]
     try:
@@ -98,4 +100,9 @@ def user_lists_write_task(self: Any, user_id: str, lists: list[dict[str, Any]]) 
         raise self.retry(exc=exc, countdown=exc.retry_after or 60 * 2**self.request.retries) from exc
     if report.retryable and self.request.retries < self.max_retries:
         raise self.retry(countdown=60 * 2**self.request.retries)
-    return {"user_id": user_id, "requests": report.requests, "writes": report.writes, "states": [r.state for r in report.lists]}
+    return {
+        "user_id": user_id,
+        "requests": report.requests,
+        "writes": report.writes,
+        "states": [r.state for r in report.lists],
+    }

@@ -32,7 +32,9 @@ def _error(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
 class TraktConnectView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not services.trakt_configured():
-            return _error(request, "Trakt is not configured on this server (TRAKT_CLIENT_ID / TRAKT_CLIENT_SECRET).", status=503)
+            return _error(
+                request, "Trakt is not configured on this server (TRAKT_CLIENT_ID / TRAKT_CLIENT_SECRET).", status=503
+            )
         url, state = services.trakt_authorize_start()
         request.session[STATE_SESSION_KEY] = state
         return HttpResponseRedirect(url)
@@ -43,7 +45,9 @@ class TraktCallbackView(View):
         expected = request.session.pop(STATE_SESSION_KEY, None)
         state = request.GET.get("state", "")
         if not expected or not secrets.compare_digest(str(expected), state):
-            return _error(request, "This sign-in link is stale or was not started here. Please connect again.", status=400)
+            return _error(
+                request, "This sign-in link is stale or was not started here. Please connect again.", status=400
+            )
         if request.GET.get("error"):
             # https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 (e.g. access_denied)
             return _error(request, "Trakt access was not granted, so nothing was connected.", status=400)

@@ -4,25 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='HealthSnapshot',
+            name="HealthSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('ok', models.BooleanField()),
-                ('checks', models.JSONField(default=list)),
-                ('degraded', models.JSONField(default=list)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("ok", models.BooleanField()),
+                ("checks", models.JSONField(default=list)),
+                ("degraded", models.JSONField(default=list)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'get_latest_by': 'created_at',
+                "ordering": ["-created_at"],
+                "get_latest_by": "created_at",
             },
         ),
     ]

@@ -28,7 +28,10 @@ def embedding_provider_probe() -> ProbeResult:
         age = time.time() - float(failure.get("at", 0))
         facts["last_failure_age_seconds"] = round(age)
         return ProbeResult(
-            "embeddings", False, f"embedding batches are failing: {failure.get('message')}",
-            (time.perf_counter() - started) * 1000, facts,
+            "embeddings",
+            False,
+            f"embedding batches are failing: {failure.get('message')}",
+            (time.perf_counter() - started) * 1000,
+            facts,
         )
     return ProbeResult("embeddings", True, result.detail, (time.perf_counter() - started) * 1000, facts)

@@ -65,7 +65,12 @@ def embedding_dimensions_in_use() -> dict[int, int]:
 
 
 def embedding_models_in_use() -> dict[str, int]:
-    rows = ContentItem.objects.exclude(embedding_model="").values("embedding_model").annotate(rows=Count("item_id")).order_by()
+    rows = (
+        ContentItem.objects.exclude(embedding_model="")
+        .values("embedding_model")
+        .annotate(rows=Count("item_id"))
+        .order_by()
+    )
     return {row["embedding_model"]: row["rows"] for row in rows}
 
 
@@ -213,9 +218,7 @@ def items_neighbours(
     norm = float(np.linalg.norm(centroid))
     if norm == 0.0:
         return []
-    return _nearest(
-        query=centroid / norm, dim=dim, k=k, media_type=media_type, exclude={*item_ids, *exclude}
-    )
+    return _nearest(query=centroid / norm, dim=dim, k=k, media_type=media_type, exclude={*item_ids, *exclude})
 
 
 def items_for_display(*, item_ids: Collection[str]) -> dict[str, ContentItem]:

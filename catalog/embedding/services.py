@@ -86,7 +86,9 @@ def item_embeddings_enqueue(*, item_ids: Sequence[str]) -> int:
     provider = registry.get_embedding_provider()
     if not provider.produces_vectors or not item_ids:
         return 0
-    stale = sorted(items_needing_embedding(model=provider.model, item_ids=set(item_ids)).values_list("item_id", flat=True))
+    stale = sorted(
+        items_needing_embedding(model=provider.model, item_ids=set(item_ids)).values_list("item_id", flat=True)
+    )
     _enqueue_chunks(stale)
     return len(stale)
 
@@ -182,14 +184,21 @@ def item_embeddings_refresh(*, item_ids: Sequence[str], batch_size: int | None =
             embedding_failure_record(message=exc.message)
             logger.warning(
                 "embedding_batch_failed model=%s rows=%s permanent=%s error=%s",
-                provider.model, len(chunk), exc.permanent, exc.message,
+                provider.model,
+                len(chunk),
+                exc.permanent,
+                exc.message,
             )
             raise
     if rows:
         _failure_clear()
     logger.info(
         "embedding_refresh_done model=%s embedded=%s current=%s raced=%s skipped=%s",
-        provider.model, report.embedded, report.current, report.raced, report.skipped,
+        provider.model,
+        report.embedded,
+        report.current,
+        report.raced,
+        report.skipped,
     )
     return report
 
@@ -237,7 +246,11 @@ def catalog_embeddings_refresh(
                 embedding_failure_record(message=exc.message)
                 logger.warning(
                     "embedding_batch_failed model=%s first_id=%s attempt=%s permanent=%s error=%s",
-                    provider.model, chunk[0].item_id, attempt + 1, exc.permanent, exc.message,
+                    provider.model,
+                    chunk[0].item_id,
+                    attempt + 1,
+                    exc.permanent,
+                    exc.message,
                 )
                 if exc.permanent or attempt + 1 == INLINE_ATTEMPTS:
                     raise
@@ -248,7 +261,10 @@ def catalog_embeddings_refresh(
             on_progress(done, total)
         logger.info(
             "embedding_progress model=%s done=%s total=%s rate=%.1f/s",
-            provider.model, done, total, done / max(time.perf_counter() - started, 1e-9),
+            provider.model,
+            done,
+            total,
+            done / max(time.perf_counter() - started, 1e-9),
         )
     if done:
         _failure_clear()

@@ -7,52 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_vector_extension'),
+        ("catalog", "0001_vector_extension"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContentItem',
+            name="ContentItem",
             fields=[
-                ('item_id', models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ('tmdb_id', models.IntegerField()),
-                ('media_type', models.CharField(choices=[('movie', 'Movie'), ('tv', 'TV show')], max_length=8)),
-                ('title', models.CharField(max_length=500)),
-                ('original_title', models.CharField(blank=True, max_length=500)),
-                ('original_language', models.CharField(blank=True, max_length=16)),
-                ('tagline', models.TextField(blank=True)),
-                ('overview', models.TextField(blank=True)),
-                ('genres', models.JSONField(blank=True, default=list)),
-                ('genre_ids', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('keywords', models.JSONField(blank=True, default=list)),
-                ('year', models.SmallIntegerField(blank=True, null=True)),
-                ('release_date', models.DateField(blank=True, null=True)),
-                ('vote_average', models.FloatField(default=0.0)),
-                ('vote_count', models.IntegerField(default=0)),
-                ('popularity', models.FloatField(default=0.0)),
-                ('cast', models.JSONField(blank=True, default=list)),
-                ('director', models.CharField(blank=True, max_length=500)),
-                ('poster_path', models.CharField(blank=True, max_length=200)),
-                ('adult', models.BooleanField(default=False)),
-                ('source_hash', models.CharField(blank=True, max_length=64)),
-                ('embedding', pgvector.django.vector.VectorField(blank=True, null=True)),
-                ('embedding_model', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('embedding_dim', models.SmallIntegerField(blank=True, null=True)),
-                ('embedding_source_hash', models.CharField(blank=True, max_length=64)),
-                ('recombee_synced', models.BooleanField(default=False)),
-                ('tmdb_status', models.CharField(choices=[('active', 'Active'), ('gone', 'Gone from TMDB')], default='active', max_length=8)),
-                ('tmdb_confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("item_id", models.CharField(max_length=32, primary_key=True, serialize=False)),
+                ("tmdb_id", models.IntegerField()),
+                ("media_type", models.CharField(choices=[("movie", "Movie"), ("tv", "TV show")], max_length=8)),
+                ("title", models.CharField(max_length=500)),
+                ("original_title", models.CharField(blank=True, max_length=500)),
+                ("original_language", models.CharField(blank=True, max_length=16)),
+                ("tagline", models.TextField(blank=True)),
+                ("overview", models.TextField(blank=True)),
+                ("genres", models.JSONField(blank=True, default=list)),
+                (
+                    "genre_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                ("keywords", models.JSONField(blank=True, default=list)),
+                ("year", models.SmallIntegerField(blank=True, null=True)),
+                ("release_date", models.DateField(blank=True, null=True)),
+                ("vote_average", models.FloatField(default=0.0)),
+                ("vote_count", models.IntegerField(default=0)),
+                ("popularity", models.FloatField(default=0.0)),
+                ("cast", models.JSONField(blank=True, default=list)),
+                ("director", models.CharField(blank=True, max_length=500)),
+                ("poster_path", models.CharField(blank=True, max_length=200)),
+                ("adult", models.BooleanField(default=False)),
+                ("source_hash", models.CharField(blank=True, max_length=64)),
+                ("embedding", pgvector.django.vector.VectorField(blank=True, null=True)),
+                ("embedding_model", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("embedding_dim", models.SmallIntegerField(blank=True, null=True)),
+                ("embedding_source_hash", models.CharField(blank=True, max_length=64)),
+                ("recombee_synced", models.BooleanField(default=False)),
+                (
+                    "tmdb_status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("gone", "Gone from TMDB")], default="active", max_length=8
+                    ),
+                ),
+                ("tmdb_confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'db_table': 'content_catalog',
-                'indexes': [models.Index(fields=['media_type', '-popularity'], name='catalog_type_popularity'), models.Index(fields=['media_type', '-vote_average'], name='catalog_type_vote_avg'), models.Index(fields=['-updated_at'], name='catalog_updated'), django.contrib.postgres.indexes.GinIndex(fields=['genre_ids'], name='catalog_genre_ids')],
-                'constraints': [models.UniqueConstraint(fields=('media_type', 'tmdb_id'), name='content_catalog_unique_tmdb')],
+                "db_table": "content_catalog",
+                "indexes": [
+                    models.Index(fields=["media_type", "-popularity"], name="catalog_type_popularity"),
+                    models.Index(fields=["media_type", "-vote_average"], name="catalog_type_vote_avg"),
+                    models.Index(fields=["-updated_at"], name="catalog_updated"),
+                    django.contrib.postgres.indexes.GinIndex(fields=["genre_ids"], name="catalog_genre_ids"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("media_type", "tmdb_id"), name="content_catalog_unique_tmdb")
+                ],
             },
         ),
     ]

@@ -4,53 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_content_item'),
+        ("catalog", "0002_content_item"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContentSyncRun',
+            name="ContentSyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('full', 'Full'), ('incremental', 'Incremental (TMDB changes)')], max_length=16)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('ok', 'Succeeded'), ('partial', 'Succeeded with failed titles'), ('failed', 'Failed'), ('skipped', 'Skipped (another sync was running)')], default='running', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('candidates', models.IntegerField(default=0)),
-                ('fetched', models.IntegerField(default=0)),
-                ('created', models.IntegerField(default=0)),
-                ('updated', models.IntegerField(default=0)),
-                ('refreshed', models.IntegerField(default=0)),
-                ('unchanged', models.IntegerField(default=0)),
-                ('gone', models.IntegerField(default=0)),
-                ('failed', models.IntegerField(default=0)),
-                ('reembed_queued', models.IntegerField(default=0)),
-                ('requests', models.IntegerField(default=0)),
-                ('failures', models.JSONField(blank=True, default=list)),
-                ('retry_keys', models.JSONField(blank=True, default=list)),
-                ('detail', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("full", "Full"), ("incremental", "Incremental (TMDB changes)")], max_length=16
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("ok", "Succeeded"),
+                            ("partial", "Succeeded with failed titles"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped (another sync was running)"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("candidates", models.IntegerField(default=0)),
+                ("fetched", models.IntegerField(default=0)),
+                ("created", models.IntegerField(default=0)),
+                ("updated", models.IntegerField(default=0)),
+                ("refreshed", models.IntegerField(default=0)),
+                ("unchanged", models.IntegerField(default=0)),
+                ("gone", models.IntegerField(default=0)),
+                ("failed", models.IntegerField(default=0)),
+                ("reembed_queued", models.IntegerField(default=0)),
+                ("requests", models.IntegerField(default=0)),
+                ("failures", models.JSONField(blank=True, default=list)),
+                ("retry_keys", models.JSONField(blank=True, default=list)),
+                ("detail", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.AddField(
-            model_name='contentitem',
-            name='requested_at',
+            model_name="contentitem",
+            name="requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='contentitem',
-            index=models.Index(fields=['tmdb_confirmed_at'], name='catalog_confirmed_at'),
+            model_name="contentitem",
+            index=models.Index(fields=["tmdb_confirmed_at"], name="catalog_confirmed_at"),
         ),
         migrations.AddIndex(
-            model_name='contentitem',
-            index=models.Index(condition=models.Q(('requested_at__isnull', False)), fields=['requested_at'], name='catalog_requested_at'),
+            model_name="contentitem",
+            index=models.Index(
+                condition=models.Q(("requested_at__isnull", False)),
+                fields=["requested_at"],
+                name="catalog_requested_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contentsyncrun',
-            index=models.Index(fields=['status', '-started_at'], name='catalog_syncrun_status'),
+            model_name="contentsyncrun",
+            index=models.Index(fields=["status", "-started_at"], name="catalog_syncrun_status"),
         ),
     ]

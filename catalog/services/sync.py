@@ -161,8 +161,17 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
 
 # The counters a SyncSummary and a stored ContentSyncRun have in common.
 RUN_COUNTER_FIELDS = (
-    "candidates", "fetched", "created", "updated", "refreshed", "unchanged", "gone", "failed",
-    "reembed_queued", "requests", "detail",
+    "candidates",
+    "fetched",
+    "created",
+    "updated",
+    "refreshed",
+    "unchanged",
+    "gone",
+    "failed",
+    "reembed_queued",
+    "requests",
+    "detail",
 )
 
 

@@ -4,30 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='PreparedFeeds',
+            name="PreparedFeeds",
             fields=[
-                ('user_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('trakt_username', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('feeds', models.JSONField(default=list)),
-                ('rows', models.JSONField(default=list)),
-                ('anchors', models.JSONField(default=dict)),
-                ('last_hint', models.CharField(blank=True, max_length=32)),
-                ('last_hint_at', models.DateTimeField(blank=True, null=True)),
-                ('problems', models.JSONField(blank=True, default=dict)),
-                ('computed_at', models.DateTimeField()),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
+                ("user_id", models.UUIDField(primary_key=True, serialize=False)),
+                ("trakt_username", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("feeds", models.JSONField(default=list)),
+                ("rows", models.JSONField(default=list)),
+                ("anchors", models.JSONField(default=dict)),
+                ("last_hint", models.CharField(blank=True, max_length=32)),
+                ("last_hint_at", models.DateTimeField(blank=True, null=True)),
+                ("problems", models.JSONField(blank=True, default=dict)),
+                ("computed_at", models.DateTimeField()),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'prepared feeds',
-                'verbose_name_plural': 'prepared feeds',
+                "verbose_name": "prepared feeds",
+                "verbose_name_plural": "prepared feeds",
             },
         ),
     ]

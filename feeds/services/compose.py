@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
+from catalog.contracts import genre_name, item_id_parse
 from feeds import rows, sources
 from feeds.blend import blend_because_watched, refill, unique_excluding, varied_head
-from feeds.genres import genre_name
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def listable(item_ids: list[str], *, media_type: str) -> list[str]:
     TMDB id, so Netflix-only shows (negative ids, docs/design/catalog.md) never enter a row."""
     kept = []
     for item_id in item_ids:
-        parsed = rows.item_id_parse(item_id)
+        parsed = item_id_parse(item_id)
         if parsed is not None and parsed[0] == media_type:
             kept.append(item_id)
     return kept
@@ -157,9 +157,7 @@ class RowComposer:
         return genres[0] if genres else None
 
     def profile_refill(self, *, media_type: str, row: list[str], exclude: set[str]) -> list[str]:
-        profile = unique_excluding(
-            [*self.top_rated(media_type), self.last_watched(media_type) or ""], exclude=()
-        )
+        profile = unique_excluding([*self.top_rated(media_type), self.last_watched(media_type) or ""], exclude=())
         if not profile or len(row) >= self.size:
             return []
         found = self.attempt(
@@ -264,14 +262,14 @@ class RowComposer:
             candidates.append(last)
         # Only a title with a positive TMDB id can anchor: its id goes into the feed id and into
         # Chillio's /{type}/{id}/recommendations fallback (Netflix-only shows carry negative ids).
-        anchor = next((c for c in candidates if rows.item_id_parse(c) and self.title_of(c) is not None), None)
+        anchor = next((c for c in candidates if item_id_parse(c) and self.title_of(c) is not None), None)
         self.anchors[media_type] = anchor
         return anchor
 
     def because_watched(self, key: str) -> RowPlan:
         media_type = rows.ROW_MEDIA[key]
         anchor = self.anchor(media_type)
-        parsed = rows.item_id_parse(anchor) if anchor else None
+        parsed = item_id_parse(anchor) if anchor else None
         title = self.title_of(anchor) if anchor else None
         if anchor is None or parsed is None or title is None:
             return RowPlan(key=key, fallback=rows.more_to_discover_feed(media_type=media_type), note="no anchor")
@@ -345,7 +343,7 @@ class RowComposer:
         if len(chosen) < self.size:
             extra = self.profile_refill(media_type=plan.media_type, row=chosen, exclude=exclude)
             filled = refill(row=chosen, candidates=extra, size=self.size, exclude=exclude)
-            for item_id in filled[len(chosen):]:
+            for item_id in filled[len(chosen) :]:
                 origin_of[item_id] = "refill"
             chosen = filled
         self.items(chosen)  # one catalog read for every genre the variety pass needs

@@ -26,21 +26,21 @@ logger = logging.getLogger(__name__)
 
 LIST_NAME_PREFIX = "Reclio • "
 LIST_DESCRIPTION = (
-    "Picked for you by Reclio from your Trakt history and refreshed automatically; "
-    "manual edits are overwritten."
+    "Picked for you by Reclio from your Trakt history and refreshed automatically; manual edits are overwritten."
 )
 
 
-def _feed_for(
-    plan: RowPlan, status: sources.ManagedListState | None, *, fresh_after: datetime
-) -> dict[str, Any]:
+def _feed_for(plan: RowPlan, status: sources.ManagedListState | None, *, fresh_after: datetime) -> dict[str, Any]:
     """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
     if plan.materialised and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
         ready = status.state == "ok" and status.item_count > 0
         fresh = status.last_written_at is not None and status.last_written_at >= fresh_after
         if ready and fresh:
             return rows.trakt_feed(
-                feed_id=plan.feed_id, title=plan.title, media_type=plan.media_type, list_id=status.trakt_list_id,
+                feed_id=plan.feed_id,
+                title=plan.title,
+                media_type=plan.media_type,
+                list_id=status.trakt_list_id,
                 blurb=plan.blurb,
             )
     return plan.fallback
@@ -112,7 +112,9 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     save(feeds)
     logger.info(
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
-        key, sum(1 for f in feeds if f["source"] == "trakt_list"), sorted(composer.problems),
+        key,
+        sum(1 for f in feeds if f["source"] == "trakt_list"),
+        sorted(composer.problems),
         int((time.monotonic() - started) * 1000),
     )
 

@@ -215,12 +215,12 @@ LOGGING = {
     },
 }
 
+from reclio.settings.catalog import *  # noqa: E402,F401,F403
 from reclio.settings.celery import *  # noqa: E402,F401,F403
-from reclio.settings.vendors import *  # noqa: E402,F401,F403
+from reclio.settings.embeddings import *  # noqa: E402,F401,F403
+from reclio.settings.feeds import *  # noqa: E402,F401,F403
 from reclio.settings.providers import *  # noqa: E402,F401,F403
 from reclio.settings.recombee import *  # noqa: E402,F401,F403
-from reclio.settings.trakt import *  # noqa: E402,F401,F403
-from reclio.settings.catalog import *  # noqa: E402,F401,F403
-from reclio.settings.feeds import *  # noqa: E402,F401,F403
-from reclio.settings.embeddings import *  # noqa: E402,F401,F403
 from reclio.settings.recsys import *  # noqa: E402,F401,F403
+from reclio.settings.trakt import *  # noqa: E402,F401,F403
+from reclio.settings.vendors import *  # noqa: E402,F401,F403

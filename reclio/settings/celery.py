@@ -18,7 +18,7 @@ from reclio.settings import base as _base
 def _celery_redis_url(redis_url: str) -> str:
     # redis-py speaks unix:///path; kombu and Celery's result backend spell it redis+socket:///path.
     if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url[len("unix://"):]
+        return "redis+socket://" + redis_url[len("unix://") :]
     return redis_url
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 
-from reclio.env import env_float, env_int, env_str
 from reclio.env import env_enum as _env_enum
+from reclio.env import env_float, env_int, env_str
 
 
 class EmbeddingDevice(enum.Enum):

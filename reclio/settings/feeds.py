@@ -24,4 +24,3 @@ FEEDS_REFRESH_LOCK_SECONDS = env_int("FEEDS_REFRESH_LOCK_SECONDS", 60, minimum=1
 FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)
 # Short, honest one-line reasons on rows ("Because you rated Heat 9/10").
 FEEDS_BLURBS = env_bool("FEEDS_BLURBS", True)
-

@@ -39,9 +39,7 @@ EMBEDDING_PROVIDER_FOR_LLM = {
 }
 
 
-def embedding_provider_resolve(
-    *, requested: EmbeddingProviderName, llm: LLMProviderName
-) -> EmbeddingProviderName:
+def embedding_provider_resolve(*, requested: EmbeddingProviderName, llm: LLMProviderName) -> EmbeddingProviderName:
     if requested is EmbeddingProviderName.AUTO:
         return EMBEDDING_PROVIDER_FOR_LLM[llm]
     return requested

@@ -79,6 +79,4 @@ if EMBEDDING_PROVIDER_RESOLVED is EmbeddingProviderName.OLLAMA or LLM_PROVIDER i
 
 # --- LLM reranker keys (roadmap; read only when selected) -----------------------------------
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY") if LLM_PROVIDER is LLMProviderName.CLAUDE else None
-OPENROUTER_API_KEY = (
-    env_secret("OPENROUTER_API_KEY") if LLM_PROVIDER is LLMProviderName.OPENROUTER else None
-)
+OPENROUTER_API_KEY = env_secret("OPENROUTER_API_KEY") if LLM_PROVIDER is LLMProviderName.OPENROUTER else None

@@ -63,7 +63,12 @@ class LocalBackend(RecommenderBackend):
         ratings = {int(i): float(v) for i, k, v in zip(items, kinds, values, strict=True) if not np.isnan(v)}
         kind_of = {int(i): int(k) for i, k in zip(items, kinds, strict=True)}
         picks = engine.recommend_row(
-            H=H, last_time=last_time, ratings=ratings, count=count, allowed=model.media_types == media_type, exclude=excluded
+            H=H,
+            last_time=last_time,
+            ratings=ratings,
+            count=count,
+            allowed=model.media_types == media_type,
+            exclude=excluded,
         )
         return [
             ScoredItem(

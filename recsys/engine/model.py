@@ -262,9 +262,7 @@ class HybridEngine:
         if getattr(self, "solo", False):
             return {name: np.full((len(sizes), 1), getattr(cfg, f"sw_{name}")) for name in SIGNALS}
         cold = (sizes < cfg.cold_threshold)[:, None]
-        return {
-            name: np.where(cold, getattr(cfg, f"cw_{name}"), getattr(cfg, f"w_{name}")) for name in SIGNALS
-        }
+        return {name: np.where(cold, getattr(cfg, f"cw_{name}"), getattr(cfg, f"w_{name}")) for name in SIGNALS}
 
     def weighted(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> dict[str, np.ndarray]:
         weights = self.signal_weights(history_sizes)
@@ -285,12 +283,18 @@ class HybridEngine:
     def score(self, users: np.ndarray) -> np.ndarray:
         return self.blend(self.signals(users), self.history_sizes(users))
 
-    def recommend(self, *, user: int, count: int, allowed: np.ndarray | None = None, exclude: np.ndarray | None = None) -> list[Pick]:
+    def recommend(
+        self, *, user: int, count: int, allowed: np.ndarray | None = None, exclude: np.ndarray | None = None
+    ) -> list[Pick]:
         """Top picks for a user of the training data."""
         H = self.history_weights[user]
         ratings = self._ratings_of(user)
         return self.recommend_row(
-            H=H, last_time=float(self.user_last_time[user]), ratings=ratings, count=count, allowed=allowed,
+            H=H,
+            last_time=float(self.user_last_time[user]),
+            ratings=ratings,
+            count=count,
+            allowed=allowed,
             exclude=np.union1d(self.X[user].indices, exclude if exclude is not None else []).astype(np.int64),
         )
 
@@ -329,11 +333,19 @@ class HybridEngine:
             return [int(i) for i in top[:count]]
         return mmr_rerank(top, total[top], vectors[top], lam=lam, depth=self.config.diversity_depth)[:count]
 
-    def _explain(self, H: sparse.csr_matrix, ratings: dict[int, float], item: int, score: float, parts: dict[str, np.ndarray]) -> Pick:
+    def _explain(
+        self, H: sparse.csr_matrix, ratings: dict[int, float], item: int, score: float, parts: dict[str, np.ndarray]
+    ) -> Pick:
         contributions = {name: float(part[0, item]) for name, part in parts.items()}
         source = max(contributions, key=contributions.__getitem__) if contributions else "popularity"
         anchor = self._anchor(H, item, source) if source in ("cf", "content") else None
-        return Pick(item=item, score=score, source=source, anchor=anchor, anchor_rating=ratings.get(anchor) if anchor is not None else None)
+        return Pick(
+            item=item,
+            score=score,
+            source=source,
+            anchor=anchor,
+            anchor_rating=ratings.get(anchor) if anchor is not None else None,
+        )
 
     def _anchor(self, H: sparse.csr_matrix, item: int, source: str) -> int | None:
         """The history title that contributes most to ``item`` through ``source``."""

@@ -69,7 +69,9 @@ def ease_scores(H: sparse.csr_matrix, active: np.ndarray, B: np.ndarray, n_items
     return scores
 
 
-def als_model(X: sparse.csr_matrix, *, factors: int, regularization: float, alpha: float, iterations: int = 15, seed: int = 7):
+def als_model(
+    X: sparse.csr_matrix, *, factors: int, regularization: float, alpha: float, iterations: int = 15, seed: int = 7
+):
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 

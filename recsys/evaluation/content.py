@@ -45,7 +45,11 @@ class ItemMeta:
     @property
     def text(self) -> str:
         text = item_embedding_text(
-            title=self.title, tagline=self.tagline, overview=self.overview, genre_names=self.genres, keywords=self.keywords
+            title=self.title,
+            tagline=self.tagline,
+            overview=self.overview,
+            genre_names=self.genres,
+            keywords=self.keywords,
         )
         extra = []
         if self.director:

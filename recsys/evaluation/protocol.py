@@ -70,7 +70,9 @@ class Ratings:
         return len(self.item_ids)
 
     def subset(self, mask: np.ndarray) -> Ratings:
-        return Ratings(self.user_ids, self.item_ids, self.users[mask], self.items[mask], self.values[mask], self.times[mask])
+        return Ratings(
+            self.user_ids, self.item_ids, self.users[mask], self.items[mask], self.values[mask], self.times[mask]
+        )
 
     def matrix(self, weights: np.ndarray | None = None) -> sparse.csr_matrix:
         data = np.ones(len(self.users), dtype=np.float32) if weights is None else weights.astype(np.float32)
@@ -170,7 +172,6 @@ def recall_at_k(ranked: Sequence[int], positives: Iterable[int], k: int = RECALL
     positive_set = set(int(p) for p in positives)
     hits = sum(1 for item in list(ranked)[:k] if int(item) in positive_set)
     return hits / len(positive_set) if positive_set else 0.0
-
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,10 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             params=params,
             validation_ndcg=val_ndcg,
             test=test,
-            halves=(evaluate_rankings(split, rankings, halves[0]).ndcg, evaluate_rankings(split, rankings, halves[1]).ndcg),
+            halves=(
+                evaluate_rankings(split, rankings, halves[0]).ndcg,
+                evaluate_rankings(split, rankings, halves[1]).ndcg,
+            ),
         )
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
@@ -168,7 +171,9 @@ def table_text(rows: list[Row], *, mode: str) -> str:
         for half in (0, 1):
             best_half = max(baselines, key=lambda r: r.halves[half])
             ok = "holds" if engine.halves[half] > best_half.halves[half] else "DOES NOT hold"
-            lines.append(f"half {'AB'[half]}: engine {engine.halves[half]:.4f} vs {best_half.model} {best_half.halves[half]:.4f} — ordering {ok}")
+            lines.append(
+                f"half {'AB'[half]}: engine {engine.halves[half]:.4f} vs {best_half.model} {best_half.halves[half]:.4f} — ordering {ok}"
+            )
     return "\n".join(lines)
 
 
@@ -177,14 +182,37 @@ def _write_outputs(request: EvaluationRequest, rows: list[Row], split: Split) ->
     (out / f"results-{request.mode}.txt").write_text(table_text(rows, mode=request.mode) + "\n")
     with (out / f"results-{request.mode}.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["model", "ndcg10", "recall20", "coverage10", "cold_ndcg10", "cold_recall20", "half_a_ndcg10", "half_b_ndcg10", "validation_ndcg10", "ild10", "params"])
+        writer.writerow(
+            [
+                "model",
+                "ndcg10",
+                "recall20",
+                "coverage10",
+                "cold_ndcg10",
+                "cold_recall20",
+                "half_a_ndcg10",
+                "half_b_ndcg10",
+                "validation_ndcg10",
+                "ild10",
+                "params",
+            ]
+        )
         for row in rows:
-            writer.writerow([
-                row.model, f"{row.test.ndcg:.5f}", f"{row.test.recall:.5f}", f"{row.test.coverage:.5f}",
-                f"{row.cold.ndcg:.5f}" if row.cold else "", f"{row.cold.recall:.5f}" if row.cold else "",
-                f"{row.halves[0]:.5f}", f"{row.halves[1]:.5f}", f"{row.validation_ndcg:.5f}",
-                "" if row.test.ild is None else f"{row.test.ild:.4f}", json.dumps(row.params, sort_keys=True),
-            ])
+            writer.writerow(
+                [
+                    row.model,
+                    f"{row.test.ndcg:.5f}",
+                    f"{row.test.recall:.5f}",
+                    f"{row.test.coverage:.5f}",
+                    f"{row.cold.ndcg:.5f}" if row.cold else "",
+                    f"{row.cold.recall:.5f}" if row.cold else "",
+                    f"{row.halves[0]:.5f}",
+                    f"{row.halves[1]:.5f}",
+                    f"{row.validation_ndcg:.5f}",
+                    "" if row.test.ild is None else f"{row.test.ild:.4f}",
+                    json.dumps(row.params, sort_keys=True),
+                ]
+            )
     _plot(rows, out / f"results-{request.mode}.png", mode=request.mode)
 
 

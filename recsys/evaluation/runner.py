@@ -74,7 +74,9 @@ def interactions_from_ratings(ratings: Ratings) -> Interactions:
 Scorer = Callable[[Ratings, np.ndarray, dict, Context], np.ndarray]
 
 
-def _score_popularity(train: Ratings, users: np.ndarray, params: dict, ctx: Context, *, solo: bool = False) -> np.ndarray:
+def _score_popularity(
+    train: Ratings, users: np.ndarray, params: dict, ctx: Context, *, solo: bool = False
+) -> np.ndarray:
     if solo:
         # The self-hosted case has no other users: "popular" can only mean the catalog's popularity.
         pop = ctx.catalog_popularity if ctx.catalog_popularity is not None else np.zeros(ctx.n_items)
@@ -102,7 +104,11 @@ def _score_ease(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -
 
 _FIT_KEYS = ("ease_lambda", "max_cf_items", "dislike_at")
 _HISTORY_KEYS = (
-    "half_life_interactions", "solo_half_life_interactions", "rating_slope", "dislike_weight", "watchlist_weight"
+    "half_life_interactions",
+    "solo_half_life_interactions",
+    "rating_slope",
+    "dislike_weight",
+    "watchlist_weight",
 )
 _engine_cache: dict[tuple, tuple[Ratings, HybridEngine]] = {}
 
@@ -124,7 +130,10 @@ def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context)
         engine.raw_cache = {}  # type: ignore[attr-defined]
         _engine_cache[fit_key] = (train, engine)
     history_key = tuple(getattr(config, k) for k in _HISTORY_KEYS)
-    if tuple(getattr(engine.config, k) for k in _HISTORY_KEYS) != history_key or engine.config.solo_max_users != config.solo_max_users:
+    if (
+        tuple(getattr(engine.config, k) for k in _HISTORY_KEYS) != history_key
+        or engine.config.solo_max_users != config.solo_max_users
+    ):
         engine.config = config
         engine.history_weights = engine._history_weights()
     engine.config = config
@@ -164,10 +173,18 @@ def _top(model: str, scores: np.ndarray, seen, users: np.ndarray, params: dict, 
         config = replace(EngineConfig(), **params)
         if config.diversity > 0:
             top = top_k_excluding(scores, seen, users, 3 * max(k, config.diversity_depth))
-            return np.array([
-                mmr_rerank(top[i], scores[i][top[i]], ctx.vectors[top[i]], lam=config.diversity, depth=config.diversity_depth)[:k]
-                for i in range(len(users))
-            ])
+            return np.array(
+                [
+                    mmr_rerank(
+                        top[i],
+                        scores[i][top[i]],
+                        ctx.vectors[top[i]],
+                        lam=config.diversity,
+                        depth=config.diversity_depth,
+                    )[:k]
+                    for i in range(len(users))
+                ]
+            )
     return top_k_excluding(scores, seen, users, k)
 
 
@@ -246,7 +263,12 @@ ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
 
 
 def tune_engine(
-    validation: Split, ctx: Context, *, solo: bool, start: dict | None = None, rounds: int = 2,
+    validation: Split,
+    ctx: Context,
+    *,
+    solo: bool,
+    start: dict | None = None,
+    rounds: int = 2,
     search: dict[str, tuple[float, ...]] | None = None,
 ) -> tuple[dict, float, list[tuple[dict, float]]]:
     """Coordinate ascent over ENGINE_SEARCH on validation NDCG@10."""

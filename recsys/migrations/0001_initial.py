@@ -5,40 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_content_item'),
+        ("catalog", "0002_content_item"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EngineState',
+            name="EngineState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, unique=True)),
-                ('value', models.JSONField(default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=100, unique=True)),
+                ("value", models.JSONField(default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.UUIDField()),
-                ('media_type', models.CharField(max_length=8)),
-                ('rank', models.PositiveSmallIntegerField()),
-                ('score', models.FloatField()),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('source', models.CharField(blank=True, max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.contentitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("user_id", models.UUIDField()),
+                ("media_type", models.CharField(max_length=8)),
+                ("rank", models.PositiveSmallIntegerField()),
+                ("score", models.FloatField()),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("source", models.CharField(blank=True, max_length=32)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="catalog.contentitem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user_id', 'media_type', 'rank'],
-                'indexes': [models.Index(fields=['user_id', 'media_type', 'rank'], name='recsys_reco_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('user_id', 'media_type', 'rank'), name='recsys_reco_unique_rank'), models.UniqueConstraint(fields=('user_id', 'media_type', 'item'), name='recsys_reco_unique_item')],
+                "ordering": ["user_id", "media_type", "rank"],
+                "indexes": [models.Index(fields=["user_id", "media_type", "rank"], name="recsys_reco_lookup")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user_id", "media_type", "rank"), name="recsys_reco_unique_rank"),
+                    models.UniqueConstraint(fields=("user_id", "media_type", "item"), name="recsys_reco_unique_item"),
+                ],
             },
         ),
     ]

@@ -101,9 +101,7 @@ def _backoff(attempt: int) -> float:
 class RecombeeApi:
     """A built client: ``send`` one SDK request, ``requests`` holds the SDK request classes."""
 
-    def __init__(
-        self, *, client: Any, sdk: ModuleType, region: RecombeeRegion | None, max_retries: int
-    ) -> None:
+    def __init__(self, *, client: Any, sdk: ModuleType, region: RecombeeRegion | None, max_retries: int) -> None:
         self._client = client
         self._sdk = sdk
         self.requests = sdk.requests_module
@@ -152,7 +150,11 @@ class RecombeeApi:
                 raise error
             logger.info(
                 "recombee_retry path=%s status=%s unreachable=%s wait=%.2f elapsed_ms=%.0f",
-                request.path, error.status, error.unreachable, wait, (time.perf_counter() - started) * 1000,
+                request.path,
+                error.status,
+                error.unreachable,
+                wait,
+                (time.perf_counter() - started) * 1000,
             )
             attempt += 1
             reclio_http.sleep(wait)

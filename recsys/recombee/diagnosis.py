@@ -54,7 +54,13 @@ NO_CREDENTIALS = "no_credentials"
 SDK_MISSING = "sdk_missing"
 CLIENT_INIT_FAILED = "client_init_failed"
 VERDICTS = (
-    OK, WRONG_REGION, UNREACHABLE, NO_PUSHES_YET, WRITES_SILENTLY_FAILING, NO_CREDENTIALS, SDK_MISSING,
+    OK,
+    WRONG_REGION,
+    UNREACHABLE,
+    NO_PUSHES_YET,
+    WRITES_SILENTLY_FAILING,
+    NO_CREDENTIALS,
+    SDK_MISSING,
     CLIENT_INIT_FAILED,
 )
 
@@ -248,8 +254,11 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
             return Diagnosis(
                 WRITES_SILENTLY_FAILING,
                 "The write test did not stick: Recombee "
-                + ("accepted the probe item but cannot read it back." if outcome.get("write") == "accepted"
-                   else "refused the probe item (inside a Batch, pushes see this only as per-request codes)."),
+                + (
+                    "accepted the probe item but cannot read it back."
+                    if outcome.get("write") == "accepted"
+                    else "refused the probe item (inside a Batch, pushes see this only as per-request codes)."
+                ),
                 (
                     "Check that RECOMBEE_PRIVATE_TOKEN is the private token of this very database.",
                     "Compare RECOMBEE_REGION with the region shown in the Recombee admin UI.",
@@ -332,9 +341,7 @@ def _remote_diagnosis(
             latency,
         )
     short_items = (
-        status.items_pushed > 0
-        and not remote.capped
-        and remote.items < status.items_pushed * REMOTE_SHARE_EXPECTED
+        status.items_pushed > 0 and not remote.capped and remote.items < status.items_pushed * REMOTE_SHARE_EXPECTED
     )
     no_users = status.interactions_pushed > 0 and remote.users == 0
     if short_items or no_users:
@@ -359,8 +366,10 @@ def _remote_diagnosis(
     summary += f" titles and {remote.users}{'+' if remote.capped else ''} users."
     steps: tuple[str, ...] = ()
     if not status.anything_pushed:
-        steps = ("The database holds data this instance has no record of pushing (state reset?); "
-                 "the next push resends everything, which is harmless.",)
+        steps = (
+            "The database holds data this instance has no record of pushing (state reset?); "
+            "the next push resends everything, which is harmless.",
+        )
     return Diagnosis(OK, summary, steps, facts, latency)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,13 +32,12 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import ContentItem, TmdbStatus
 from catalog.services import items_mark_recombee_synced
-from users import selectors as user_selectors
-from users.contracts import InteractionRow
-from recsys.backends.base import RecommenderError
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
 from recsys.recombee.payloads import BatchResult, batch_result_parse
 from recsys.recombee.schema import item_values, recombee_schema_ensure
+from users import selectors as user_selectors
+from users.contracts import InteractionRow
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +326,10 @@ def recombee_sync_run(*, api: RecombeeApi, batch_size: int | None = None) -> Syn
     interactions = recombee_interactions_push(api=api, batch_size=batch_size)
     logger.info(
         "recombee_sync_done catalog_accepted=%s interactions_accepted=%s catalog_error=%s interactions_error=%s",
-        catalog.accepted, interactions.accepted, catalog.error, interactions.error,
+        catalog.accepted,
+        interactions.accepted,
+        catalog.error,
+        interactions.error,
     )
     return SyncReport(catalog=catalog, interactions=interactions)
 

@@ -40,7 +40,9 @@ def test_post_sync_content_needs_the_admin_token(api_client):
     assert api_client.post(URL).status_code in (401, 403)
 
 
-def test_post_sync_content_also_reembeds_what_needs_it(admin_api_client, use_provider, monkeypatch, django_capture_on_commit_callbacks):
+def test_post_sync_content_also_reembeds_what_needs_it(
+    admin_api_client, use_provider, monkeypatch, django_capture_on_commit_callbacks
+):
     # given two rows without a vector for the configured provider
     use_provider(FakeProvider())
     ContentItemFactory.create_batch(2)

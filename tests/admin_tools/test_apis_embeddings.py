@@ -39,10 +39,16 @@ def test_similar_items_lists_seed_and_neighbours_with_scores(admin_api_client, c
     # then
     assert response.status_code == 200
     body = response.json()
-    assert body["seed"] == {"item_id": catalog["Memento"].item_id, "title": "Memento", "year": 2000, "media_type": "movie"}
+    assert body["seed"] == {
+        "item_id": catalog["Memento"].item_id,
+        "title": "Memento",
+        "year": 2000,
+        "media_type": "movie",
+    }
     assert (body["embedding_model"], body["dimension"]) == ("fake:model-a", 4)
     assert [(n["title"], n["year"], n["media_type"]) for n in body["neighbours"]] == [
-        ("Mulholland Drive", 2001, "movie"), ("Twin Peaks", 1990, "tv"),
+        ("Mulholland Drive", 2001, "movie"),
+        ("Twin Peaks", 1990, "tv"),
     ]
     assert body["neighbours"][0]["score"] == pytest.approx(0.9 / (0.81 + 0.09) ** 0.5, abs=1e-4)
 

@@ -43,13 +43,16 @@ def test_refresh_queues_one_task(admin_api_client, monkeypatch, django_capture_o
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_api_client.post(f"/admin/feeds/{user_id}/refresh", {"last_watched": "show:1399"}, format="json")
+        response = admin_api_client.post(
+            f"/admin/feeds/{user_id}/refresh", {"last_watched": "show:1399"}, format="json"
+        )
 
     # then
     assert response.status_code == 202
     assert response.json() == {"queued": True}
-    assert sent == [{"kwargs": {"user_id": str(user_id), "last_watched": "show:1399"}, "queue": "trakt_lists",
-                     "retry": False}]
+    assert sent == [
+        {"kwargs": {"user_id": str(user_id), "last_watched": "show:1399"}, "queue": "trakt_lists", "retry": False}
+    ]
 
 
 def test_refresh_rejects_a_malformed_hint(admin_api_client):

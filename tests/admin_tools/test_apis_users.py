@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from users.models import InteractionKind, ListState, ManagedList
 from tests.users.factories import InteractionFactory, UserFactory
+from users.models import InteractionKind, ListState, ManagedList
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +13,14 @@ def viewer():  # type: ignore[no-untyped-def]
     user = UserFactory(trakt_username="sean", access_token="SECRET-ACCESS")
     InteractionFactory(user=user, kind=InteractionKind.VIEW)
     InteractionFactory(user=user, kind=InteractionKind.RATING, value=8)
-    ManagedList.objects.create(user=user, key="recommended_movies", name="Reclio • Recommended Movies",
-                               trakt_list_id=42, item_ids=["movie_1", "movie_2"], state=ListState.OK)
+    ManagedList.objects.create(
+        user=user,
+        key="recommended_movies",
+        name="Reclio • Recommended Movies",
+        trakt_list_id=42,
+        item_ids=["movie_1", "movie_2"],
+        state=ListState.OK,
+    )
     return user
 
 
@@ -26,8 +32,13 @@ def test_user_status_shows_state_counts_and_lists_but_no_tokens(admin_api_client
     assert body["connection_state"] == "connected"
     assert body["interactions"] == {"view": 1, "rating": 1, "watchlist": 0, "dislike": 0, "pending": 0}
     assert body["lists"][0] | {"last_written_at": None} == {
-        "key": "recommended_movies", "name": "Reclio • Recommended Movies", "trakt_list_id": 42,
-        "item_count": 2, "last_written_at": None, "state": "ok", "detail": "",
+        "key": "recommended_movies",
+        "name": "Reclio • Recommended Movies",
+        "trakt_list_id": 42,
+        "item_count": 2,
+        "last_written_at": None,
+        "state": "ok",
+        "detail": "",
     }
     assert "SECRET" not in response.content.decode() and "token_encrypted" not in response.content.decode()
 

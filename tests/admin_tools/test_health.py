@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _probes(**states: bool):
-    return {name: (lambda name=name, ok=ok: ProbeResult(name, ok, "fine" if ok else f"{name} is down")) for name, ok in states.items()}
+    return {
+        name: (lambda name=name, ok=ok: ProbeResult(name, ok, "fine" if ok else f"{name} is down"))
+        for name, ok in states.items()
+    }
 
 
 def test_health_endpoint_is_200_when_database_answers(api_client):

@@ -75,8 +75,16 @@ class FakeEmbeddingServer:
         self._server.server_close()
 
     # --- scripting ------------------------------------------------------------------------------
-    def reply(self, route: str, status: int, body: Any = None, *, headers: dict[str, str] | None = None,
-              delay: float = 0.0, times: int = 1) -> None:
+    def reply(
+        self,
+        route: str,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
         """Queue the next ``times`` answers of ``route`` ("POST /v1/embeddings", "POST /api/embed", …)."""
         with self._lock:
             for _ in range(times):
@@ -97,19 +105,44 @@ class FakeEmbeddingServer:
             model = body.get("model")
             dim = body.get("dimensions") or OPENAI_DIMENSIONS.get(model)
             if dim is None:
-                return Reply(404, {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
-                                             "param": None, "code": "model_not_found"}})
+                return Reply(
+                    404,
+                    {
+                        "error": {
+                            "message": f"The model `{model}` does not exist",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "model_not_found",
+                        }
+                    },
+                )
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
             data = [{"object": "embedding", "index": i, "embedding": fake_vector(t, dim)} for i, t in enumerate(texts)]
             data.reverse()  # the API does not promise order; clients must sort by index
             tokens = sum(len(t.split()) for t in texts)
-            return Reply(200, {"object": "list", "data": data, "model": model,
-                               "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+            return Reply(
+                200,
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": model,
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                },
+            )
         if method == "GET" and path.startswith("/v1/models/"):
             model = path.rsplit("/", 1)[1]
             if model not in OPENAI_DIMENSIONS:
-                return Reply(404, {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
-                                             "param": None, "code": "model_not_found"}})
+                return Reply(
+                    404,
+                    {
+                        "error": {
+                            "message": f"The model `{model}` does not exist",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "model_not_found",
+                        }
+                    },
+                )
             return Reply(200, {"id": model, "object": "model", "created": 1705948997, "owned_by": "system"})
         if method == "POST" and path in ("/api/embed", "/api/show"):
             model = body.get("model", "")
@@ -117,15 +150,29 @@ class FakeEmbeddingServer:
                 return Reply(404, {"error": f'model "{model}" not found, try pulling it first'})
             if path == "/api/show":
                 dim = OLLAMA_DIMENSIONS[model.split(":")[0]]
-                return Reply(200, {"modelfile": "", "parameters": "", "template": "",
-                                   "details": {"format": "gguf", "family": "nomic-bert", "parameter_size": "137M"},
-                                   "model_info": {"general.architecture": "nomic-bert",
-                                                  "nomic-bert.embedding_length": dim},
-                                   "capabilities": ["embedding"]})
+                return Reply(
+                    200,
+                    {
+                        "modelfile": "",
+                        "parameters": "",
+                        "template": "",
+                        "details": {"format": "gguf", "family": "nomic-bert", "parameter_size": "137M"},
+                        "model_info": {"general.architecture": "nomic-bert", "nomic-bert.embedding_length": dim},
+                        "capabilities": ["embedding"],
+                    },
+                )
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
             dim = OLLAMA_DIMENSIONS[model.split(":")[0]]
-            return Reply(200, {"model": model, "embeddings": [fake_vector(t, dim) for t in texts],
-                               "total_duration": 1000, "load_duration": 10, "prompt_eval_count": len(texts)})
+            return Reply(
+                200,
+                {
+                    "model": model,
+                    "embeddings": [fake_vector(t, dim) for t in texts],
+                    "total_duration": 1000,
+                    "load_duration": 10,
+                    "prompt_eval_count": len(texts),
+                },
+            )
         return Reply(404, {"error": "not found"})
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -146,8 +193,10 @@ class FakeEmbeddingServer:
                 reply = server._scripted(f"{method} {path}") or server._default(method, path, body)
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = b"" if reply.body is None else (
-                    reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode()
+                payload = (
+                    b""
+                    if reply.body is None
+                    else (reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode())
                 )
                 try:
                     self.send_response(reply.status)

@@ -109,7 +109,8 @@ class FakeRecombee:
 
     def calls_to(self, path_prefix: str, *, in_batch: bool | None = None) -> list[Call]:
         return [
-            call for call in self.calls
+            call
+            for call in self.calls
             if call.path.startswith(path_prefix) and (in_batch is None or call.in_batch is in_batch)
         ]
 
@@ -348,8 +349,11 @@ class FakeRecombeeServer:
                 body = self.rfile.read(length).decode() if length else ""
                 try:
                     status, payload = fake.handle(
-                        host=self.headers["Host"], method=self.command, raw_path=parts.path,
-                        raw_query=parts.query, body=body,
+                        host=self.headers["Host"],
+                        method=self.command,
+                        raw_path=parts.path,
+                        raw_query=parts.query,
+                        body=body,
                     )
                 except requests.ConnectionError:
                     self.close_connection = True

@@ -96,15 +96,32 @@ class Account:
     # --- history / ratings / watchlist -----------------------------------------------------
     def watch_movie(self, tmdb: int | None, watched_at: str) -> None:
         self.history.append(
-            {"id": next(self._ids), "watched_at": watched_at, "action": "watch", "type": "movie", "movie": _media("movie", tmdb)}
+            {
+                "id": next(self._ids),
+                "watched_at": watched_at,
+                "action": "watch",
+                "type": "movie",
+                "movie": _media("movie", tmdb),
+            }
         )
         self._touch("movies", "watched_at")
 
     def watch_episode(self, show_tmdb: int, watched_at: str, season: int = 1, number: int = 1) -> None:
-        episode = {"season": season, "number": number, "title": f"S{season}E{number}", "ids": {"trakt": next(self._ids), "tmdb": show_tmdb * 1000 + number}}
+        episode = {
+            "season": season,
+            "number": number,
+            "title": f"S{season}E{number}",
+            "ids": {"trakt": next(self._ids), "tmdb": show_tmdb * 1000 + number},
+        }
         self.history.append(
-            {"id": next(self._ids), "watched_at": watched_at, "action": "scrobble", "type": "episode",
-             "episode": episode, "show": _media("show", show_tmdb)}
+            {
+                "id": next(self._ids),
+                "watched_at": watched_at,
+                "action": "scrobble",
+                "type": "episode",
+                "episode": episode,
+                "show": _media("show", show_tmdb),
+            }
         )
         self._touch("episodes", "watched_at")
 
@@ -123,7 +140,14 @@ class Account:
 
     def watchlist_add(self, kind: str, tmdb: int, listed_at: str) -> None:
         self.watchlist.append(
-            {"rank": len(self.watchlist) + 1, "id": next(self._ids), "listed_at": listed_at, "notes": None, "type": kind, kind: _media(kind, tmdb)}
+            {
+                "rank": len(self.watchlist) + 1,
+                "id": next(self._ids),
+                "listed_at": listed_at,
+                "notes": None,
+                "type": kind,
+                kind: _media(kind, tmdb),
+            }
         )
         self._touch("watchlist", "updated_at")
 
@@ -134,26 +158,55 @@ class Account:
     # --- lists -----------------------------------------------------------------------------
     def add_list(self, name: str, *, item_tmdb: list[tuple[str, int]] = ()) -> int:  # type: ignore[assignment]
         list_id = 9000 + next(self._ids)
-        self.lists[list_id] = {"name": name, "description": "", "privacy": "private", "items": [], "slug": name.lower().replace(" ", "-")}
+        self.lists[list_id] = {
+            "name": name,
+            "description": "",
+            "privacy": "private",
+            "items": [],
+            "slug": name.lower().replace(" ", "-"),
+        }
         for kind, tmdb in item_tmdb:
             self._list_append(list_id, kind, tmdb)
         return list_id
 
     def _list_append(self, list_id: int, kind: str, tmdb: int) -> None:
         items = self.lists[list_id]["items"]
-        items.append({"rank": len(items) + 1, "id": next(self._ids), "listed_at": iso(dt.datetime.now(dt.UTC)), "notes": None, "type": kind, kind: _media(kind, tmdb)})
+        items.append(
+            {
+                "rank": len(items) + 1,
+                "id": next(self._ids),
+                "listed_at": iso(dt.datetime.now(dt.UTC)),
+                "notes": None,
+                "type": kind,
+                kind: _media(kind, tmdb),
+            }
+        )
 
     def list_tmdb(self, list_id: int) -> list[tuple[str, int]]:
-        return [(i["type"], i[i["type"]]["ids"]["tmdb"]) for i in sorted(self.lists[list_id]["items"], key=lambda i: i["rank"])]
+        return [
+            (i["type"], i[i["type"]]["ids"]["tmdb"])
+            for i in sorted(self.lists[list_id]["items"], key=lambda i: i["rank"])
+        ]
 
     def list_object(self, list_id: int) -> dict[str, Any]:
         lst = self.lists[list_id]
         return {
-            "name": lst["name"], "description": lst["description"], "privacy": lst["privacy"], "share_link": None,
-            "type": "personal", "display_numbers": True, "allow_comments": False, "sort_by": "rank", "sort_how": "asc",
-            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
-            "item_count": len(lst["items"]), "comment_count": 0, "likes": 0,
-            "ids": {"trakt": list_id, "slug": lst["slug"]}, "user": {"username": self.slug, "ids": {"slug": self.slug}},
+            "name": lst["name"],
+            "description": lst["description"],
+            "privacy": lst["privacy"],
+            "share_link": None,
+            "type": "personal",
+            "display_numbers": True,
+            "allow_comments": False,
+            "sort_by": "rank",
+            "sort_how": "asc",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z",
+            "item_count": len(lst["items"]),
+            "comment_count": 0,
+            "likes": 0,
+            "ids": {"trakt": list_id, "slug": lst["slug"]},
+            "user": {"username": self.slug, "ids": {"slug": self.slug}},
         }
 
 
@@ -227,7 +280,9 @@ class FakeTrakt:
         """Statuses the next device code answers to successive polls (200 = approved for ``slug``)."""
         self._device_plan = (slug, list(outcomes))
 
-    def fail(self, method: str, path_prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
+    def fail(
+        self, method: str, path_prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None
+    ) -> None:
         self.failures.append(Failure(method.upper(), path_prefix, status, times, headers or {}))
 
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
@@ -289,7 +344,9 @@ class FakeTrakt:
 
         return Handler
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any) -> tuple[int, Any, dict[str, str]]:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         for failure in self.failures:
             if failure.times > 0 and failure.method == method and path.startswith(failure.path_prefix):
                 failure.times -= 1
@@ -301,7 +358,7 @@ class FakeTrakt:
         if method == "GET" and path == "/genres/movies":  # public: API key only
             return 200, [{"name": "Action", "slug": "action"}, {"name": "Drama", "slug": "drama"}], {}
         auth = headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
         owner = self.access_tokens.get(token)
         if owner is None or owner[1] < time.time():
             return 401, {"error": "invalid_token"}, {}
@@ -310,10 +367,22 @@ class FakeTrakt:
             now = self.clock()
             last = self._last_write.get(account.slug)
             if last is not None and now - last < 1.0:
-                return 429, {"error": "rate limit"}, {
-                    "Retry-After": "1",
-                    "X-Ratelimit": json.dumps({"name": "AUTHED_API_POST_LIMIT", "period": 1, "limit": 1, "remaining": 0, "until": iso(dt.datetime.now(dt.UTC))}),
-                }
+                return (
+                    429,
+                    {"error": "rate limit"},
+                    {
+                        "Retry-After": "1",
+                        "X-Ratelimit": json.dumps(
+                            {
+                                "name": "AUTHED_API_POST_LIMIT",
+                                "period": 1,
+                                "limit": 1,
+                                "remaining": 0,
+                                "until": iso(dt.datetime.now(dt.UTC)),
+                            }
+                        ),
+                    },
+                )
             self._last_write[account.slug] = now
         return self._user_route(account, method, path, query, body or {})
 
@@ -325,11 +394,19 @@ class FakeTrakt:
             if grant == "authorization_code":
                 slug = self.auth_codes.pop(body.get("code", ""), None)
                 if slug is None or body.get("redirect_uri") != self.redirect_uri:
-                    return 401, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}, {}
+                    return (
+                        401,
+                        {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
+                        {},
+                    )
             elif grant == "refresh_token":
                 slug = self.refresh_tokens.pop(body.get("refresh_token", ""), None)  # rotation: single use
                 if slug is None:
-                    return 401, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}, {}
+                    return (
+                        401,
+                        {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
+                        {},
+                    )
             else:
                 return 400, {"error": "unsupported_grant_type"}, {}
             return 200, self._token_body(slug), {}
@@ -344,7 +421,17 @@ class FakeTrakt:
             device_code = secrets.token_hex(32)
             slug, plan = getattr(self, "_device_plan", ("", [200]))
             self.devices[device_code] = {"slug": slug, "plan": list(plan), "used": False}
-            return 200, {"device_code": device_code, "user_code": "5055CC52", "verification_url": "https://trakt.tv/activate", "expires_in": 600, "interval": 5}, {}
+            return (
+                200,
+                {
+                    "device_code": device_code,
+                    "user_code": "5055CC52",
+                    "verification_url": "https://trakt.tv/activate",
+                    "expires_in": 600,
+                    "interval": 5,
+                },
+                {},
+            )
         if path == "/oauth/device/token":
             device = self.devices.get(body.get("code", ""))
             if device is None:
@@ -360,33 +447,67 @@ class FakeTrakt:
 
     def _token_body(self, slug: str) -> dict[str, Any]:
         access, refresh = self.issue_tokens(slug)
-        return {"access_token": access, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS,
-                "refresh_token": refresh, "scope": "public", "created_at": int(time.time())}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "refresh_token": refresh,
+            "scope": "public",
+            "created_at": int(time.time()),
+        }
 
     @staticmethod
-    def _page(rows: list[Any], query: dict[str, list[str]], *, default_limit: int | None) -> tuple[list[Any], dict[str, str]]:
+    def _page(
+        rows: list[Any], query: dict[str, list[str]], *, default_limit: int | None
+    ) -> tuple[list[Any], dict[str, str]]:
         if default_limit is None and "page" not in query and "limit" not in query:
             return rows, {}
         page = max(1, int(query.get("page", ["1"])[0]))
         limit = min(MAX_LIMIT, max(1, int(query.get("limit", [str(default_limit or 10)])[0])))
         pages = max(1, -(-len(rows) // limit))
-        chunk = rows[(page - 1) * limit: page * limit]
-        return chunk, {"X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
-                       "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(rows))}
+        chunk = rows[(page - 1) * limit : page * limit]
+        return chunk, {
+            "X-Pagination-Page": str(page),
+            "X-Pagination-Limit": str(limit),
+            "X-Pagination-Page-Count": str(pages),
+            "X-Pagination-Item-Count": str(len(rows)),
+        }
 
-    def _user_route(self, account: Account, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    def _user_route(
+        self, account: Account, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
         parts = [p for p in path.split("/") if p]
         if method == "GET" and path == "/users/settings":
-            return 200, {
-                "user": {"username": account.slug, "private": False, "name": account.name, "vip": account.vip,
-                         "vip_ep": False, "ids": {"slug": account.slug, "uuid": f"uuid-{account.slug}"}},
-                "account": {"timezone": account.timezone, "date_format": "mdy", "time_24hr": False, "cover_image": None},
-                "connections": {}, "sharing_text": {},
-                "limits": {"list": {"count": account.list_count_limit, "item_count": account.list_item_limit},
-                           "watchlist": {"item_count": 100}, "favorites": {"item_count": 50},
-                           "recommendations": {"item_count": 50}, "collection": {"item_count": 100},
-                           "notes": {"item_count": 100}},
-            }, {}
+            return (
+                200,
+                {
+                    "user": {
+                        "username": account.slug,
+                        "private": False,
+                        "name": account.name,
+                        "vip": account.vip,
+                        "vip_ep": False,
+                        "ids": {"slug": account.slug, "uuid": f"uuid-{account.slug}"},
+                    },
+                    "account": {
+                        "timezone": account.timezone,
+                        "date_format": "mdy",
+                        "time_24hr": False,
+                        "cover_image": None,
+                    },
+                    "connections": {},
+                    "sharing_text": {},
+                    "limits": {
+                        "list": {"count": account.list_count_limit, "item_count": account.list_item_limit},
+                        "watchlist": {"item_count": 100},
+                        "favorites": {"item_count": 50},
+                        "recommendations": {"item_count": 50},
+                        "collection": {"item_count": 100},
+                        "notes": {"item_count": 100},
+                    },
+                },
+                {},
+            )
         if method == "GET" and path == "/sync/last_activities":
             return 200, {"all": account.all, **account.activities}, {}
         if method == "GET" and parts[:2] == ["sync", "history"] and len(parts) == 3:
@@ -415,7 +536,9 @@ class FakeTrakt:
     def _limit_hit(self, which: str) -> tuple[int, Any, dict[str, str]]:
         return 420, None, {"X-Account-Limit": which, "X-Upgrade-URL": "https://trakt.tv/vip"}
 
-    def _lists(self, account: Account, method: str, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    def _lists(
+        self, account: Account, method: str, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
         if not rest:
             if method == "GET":
                 return 200, [account.list_object(i) for i in account.lists], {}
@@ -425,7 +548,9 @@ class FakeTrakt:
                 if not body.get("name"):
                     return 422, {"error": "name required"}, {}
                 list_id = account.add_list(body["name"])
-                account.lists[list_id].update(description=body.get("description", ""), privacy=body.get("privacy", "private"))
+                account.lists[list_id].update(
+                    description=body.get("description", ""), privacy=body.get("privacy", "private")
+                )
                 return 201, account.list_object(list_id), {}
             return 405, None, {}
         try:
@@ -454,7 +579,11 @@ class FakeTrakt:
         ]
         if rest[1:] == ["items"] and method == "POST":
             present = set(account.list_tmdb(list_id))
-            added, existing, not_found = dict(empty), dict(empty), {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []}
+            added, existing, not_found = (
+                dict(empty),
+                dict(empty),
+                {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []},
+            )
             new = [(k, t) for k, t in wanted if (k, t) not in present and t not in self.unknown_tmdb]
             if len(lst["items"]) + len(new) > account.list_item_limit:
                 return self._limit_hit(f"list item count {account.list_item_limit}")
@@ -467,8 +596,16 @@ class FakeTrakt:
                     account._list_append(list_id, kind, tmdb)
                     present.add((kind, tmdb))
                     added[kind + "s"] += 1
-            return 201, {"added": added, "existing": existing, "not_found": not_found,
-                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+            return (
+                201,
+                {
+                    "added": added,
+                    "existing": existing,
+                    "not_found": not_found,
+                    "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])},
+                },
+                {},
+            )
         if rest[1:] == ["items", "remove"] and method == "POST":
             deleted, not_found = dict(empty), {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []}
             for kind, tmdb in wanted:
@@ -480,8 +617,15 @@ class FakeTrakt:
                     not_found[kind + "s"].append({"ids": {"tmdb": tmdb}})
             for rank, item in enumerate(sorted(lst["items"], key=lambda i: i["rank"]), start=1):
                 item["rank"] = rank
-            return 200, {"deleted": deleted, "not_found": not_found,
-                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+            return (
+                200,
+                {
+                    "deleted": deleted,
+                    "not_found": not_found,
+                    "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])},
+                },
+                {},
+            )
         if rest[1:] == ["items", "reorder"] and method == "POST":
             by_id = {item["id"]: item for item in lst["items"]}
             order = [i for i in body.get("rank", []) if i in by_id]
@@ -489,6 +633,13 @@ class FakeTrakt:
             rest_items = [i for i in sorted(lst["items"], key=lambda i: i["rank"]) if i["id"] not in set(order)]
             for rank, item in enumerate([by_id[i] for i in order] + rest_items, start=1):
                 item["rank"] = rank
-            return 200, {"updated": len(order), "skipped_ids": skipped,
-                         "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])}}, {}
+            return (
+                200,
+                {
+                    "updated": len(order),
+                    "skipped_ids": skipped,
+                    "list": {"updated_at": iso(dt.datetime.now(dt.UTC)), "item_count": len(lst["items"])},
+                },
+                {},
+            )
         return 404, None, {}

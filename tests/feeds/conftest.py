@@ -68,8 +68,10 @@ class FakeWorld:
     top_genres: dict[str, list[int]] = field(default_factory=dict)
     list_ids: dict[str, int] = field(
         default_factory=lambda: {
-            "recommended_movies": 9001, "recommended_shows": 9002,
-            "because_watched_movie": 9003, "because_watched_show": 9004,
+            "recommended_movies": 9001,
+            "recommended_shows": 9002,
+            "because_watched_movie": 9003,
+            "because_watched_show": 9004,
         }
     )
     list_state: str = "ok"

@@ -35,11 +35,18 @@ class PreparedFeedsFactory(factory.django.DjangoModelFactory):
     trakt_username = factory.Sequence(lambda n: f"viewer{n}")
     feeds = factory.LazyFunction(
         lambda: [
-            rows.trakt_feed(feed_id="recommended_movies", title="Recommended Movies for You", media_type="movie", list_id=101),
-            rows.trakt_feed(feed_id="recommended_shows", title="Recommended Shows for You", media_type="tv", list_id=102),
             rows.trakt_feed(
-                feed_id="because_watched_movie_tmdb_157336", title="Because You Watched Interstellar",
-                media_type="movie", list_id=103, blurb="Watched by fans of Interstellar, plus titles like it",
+                feed_id="recommended_movies", title="Recommended Movies for You", media_type="movie", list_id=101
+            ),
+            rows.trakt_feed(
+                feed_id="recommended_shows", title="Recommended Shows for You", media_type="tv", list_id=102
+            ),
+            rows.trakt_feed(
+                feed_id="because_watched_movie_tmdb_157336",
+                title="Because You Watched Interstellar",
+                media_type="movie",
+                list_id=103,
+                blurb="Watched by fans of Interstellar, plus titles like it",
             ),
             rows.because_watched_fallback_feed(media_type="tv", tmdb_id=1399, anchor_title="Game of Thrones"),
             rows.trending_feed(media_type="movie"),

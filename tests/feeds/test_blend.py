@@ -15,8 +15,16 @@ def test_blend_is_three_recommender_two_vector_slots_per_block_of_five():
 
     # then: R R V R V | R R V R V
     assert blended == [
-        ("r1", "R"), ("r2", "R"), ("v1", "V"), ("r3", "R"), ("v2", "V"),
-        ("r4", "R"), ("r5", "R"), ("v3", "V"), ("r6", "R"), ("v4", "V"),
+        ("r1", "R"),
+        ("r2", "R"),
+        ("v1", "V"),
+        ("r3", "R"),
+        ("v2", "V"),
+        ("r4", "R"),
+        ("r5", "R"),
+        ("v3", "V"),
+        ("r6", "R"),
+        ("v4", "V"),
     ]
     assert sum(1 for _, slot in blended if slot == "R") == 6
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.contracts import item_id_parse
 from feeds import rows
 from tests.feeds.conftest import assert_feeds_document
 
@@ -84,17 +85,38 @@ def test_tmdb_rows_carry_exact_path_and_parameters(feed, path, parameters):
 @pytest.mark.parametrize(
     ("feed", "feed_id", "title"),
     [
-        (rows.recommended_fallback_feed(media_type="tv", genre_ids=[18, 80]), "recommended_shows_genres_18-80",
-         "Recommended Shows for You"),
+        (
+            rows.recommended_fallback_feed(media_type="tv", genre_ids=[18, 80]),
+            "recommended_shows_genres_18-80",
+            "Recommended Shows for You",
+        ),
         (rows.recommended_fallback_feed(media_type="movie", genre_ids=[]), "popular_movies", "Popular Movies"),
-        (rows.because_watched_fallback_feed(media_type="movie", tmdb_id=157336, anchor_title="Interstellar"),
-         "because_watched_movie_tmdb_157336", "Because You Watched Interstellar"),
-        (rows.because_watched_fallback_feed(media_type="tv", tmdb_id=1399, anchor_title="Game of Thrones"),
-         "because_watched_show_tmdb_1399", "Because You Watched Game of Thrones"),
-        (rows.top_genre_feed(media_type="movie", genre_id=878), "top_genre_movies_878", "Top Science Fiction Movies for You"),
-        (rows.top_genre_feed(media_type="tv", genre_id=10765), "top_genre_shows_10765", "Top Sci-Fi & Fantasy Shows for You"),
+        (
+            rows.because_watched_fallback_feed(media_type="movie", tmdb_id=157336, anchor_title="Interstellar"),
+            "because_watched_movie_tmdb_157336",
+            "Because You Watched Interstellar",
+        ),
+        (
+            rows.because_watched_fallback_feed(media_type="tv", tmdb_id=1399, anchor_title="Game of Thrones"),
+            "because_watched_show_tmdb_1399",
+            "Because You Watched Game of Thrones",
+        ),
+        (
+            rows.top_genre_feed(media_type="movie", genre_id=878),
+            "top_genre_movies_878",
+            "Top Science Fiction Movies for You",
+        ),
+        (
+            rows.top_genre_feed(media_type="tv", genre_id=10765),
+            "top_genre_shows_10765",
+            "Top Sci-Fi & Fantasy Shows for You",
+        ),
         (rows.top_genre_feed(media_type="movie", genre_id=999999), "top_rated_movies", "Top Rated Movies"),
-        (rows.hidden_gems_feed(media_type="movie", genre_ids=[18, 878]), "hidden_gems_movies_18-878", "Hidden Gem Movies"),
+        (
+            rows.hidden_gems_feed(media_type="movie", genre_ids=[18, 878]),
+            "hidden_gems_movies_18-878",
+            "Hidden Gem Movies",
+        ),
     ],
 )
 def test_feed_ids_and_titles_follow_the_rows_meaning(feed, feed_id, title):
@@ -102,8 +124,13 @@ def test_feed_ids_and_titles_follow_the_rows_meaning(feed, feed_id, title):
 
 
 def test_trakt_feed_shape():
-    feed = rows.trakt_feed(feed_id="recommended_movies", title="Recommended Movies for You", media_type="movie",
-                           list_id=123, blurb="Based on 3 titles")
+    feed = rows.trakt_feed(
+        feed_id="recommended_movies",
+        title="Recommended Movies for You",
+        media_type="movie",
+        list_id=123,
+        blurb="Based on 3 titles",
+    )
 
     assert feed == {
         "id": "recommended_movies",
@@ -126,10 +153,19 @@ def test_trakt_feed_shape():
         ({**rows.trending_feed(media_type="movie"), "content_type": "films"}, False),
         ({**rows.trending_feed(media_type="movie"), "title": ""}, False),
         ({**rows.trending_feed(media_type="movie"), "source": "rss"}, False),
-        ({**rows.trending_feed(media_type="movie"), "source_metadata": {"path": "movie/popular", "parameters": ""}}, False),
+        (
+            {**rows.trending_feed(media_type="movie"), "source_metadata": {"path": "movie/popular", "parameters": ""}},
+            False,
+        ),
         ({**rows.trending_feed(media_type="movie"), "source_metadata": {"path": "/movie/popular"}}, False),
-        ({**rows.trakt_feed(feed_id="x", title="X", media_type="tv", list_id=5), "source_metadata": {"id": "5"}}, False),
-        ({**rows.trakt_feed(feed_id="x", title="X", media_type="tv", list_id=5), "source_metadata": {"id": True}}, False),
+        (
+            {**rows.trakt_feed(feed_id="x", title="X", media_type="tv", list_id=5), "source_metadata": {"id": "5"}},
+            False,
+        ),
+        (
+            {**rows.trakt_feed(feed_id="x", title="X", media_type="tv", list_id=5), "source_metadata": {"id": True}},
+            False,
+        ),
         ({**rows.trakt_feed(feed_id="x", title="X", media_type="tv", list_id=5), "source_metadata": {"id": 0}}, False),
     ],
 )
@@ -139,8 +175,15 @@ def test_feed_is_valid(feed, valid):
 
 @pytest.mark.parametrize(
     ("item_id", "parsed"),
-    [("movie_157336", ("movie", 157336)), ("tv_1399", ("tv", 1399)), ("show_1399", None), ("movie_0", None),
-     ("movie_", None), ("", None), ("movie_12a", None)],
+    [
+        ("movie_157336", ("movie", 157336)),
+        ("tv_1399", ("tv", 1399)),
+        ("show_1399", None),
+        ("movie_0", None),
+        ("movie_", None),
+        ("", None),
+        ("movie_12a", None),
+    ],
 )
 def test_item_id_parse(item_id, parsed):
-    assert rows.item_id_parse(item_id) == parsed
+    assert item_id_parse(item_id) == parsed

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -14,15 +14,23 @@ from users.models import User
 
 def test_managed_lists_are_the_users_app_states_by_key(world):
     # given
-    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
     state = {
         "recommended_movies": ManagedListState(
-            key="recommended_movies", name="Reclio • Recommended Movies for You", trakt_list_id=77,
-            item_count=50, last_written_at=at, state="ok",
+            key="recommended_movies",
+            name="Reclio • Recommended Movies for You",
+            trakt_list_id=77,
+            item_count=50,
+            last_written_at=at,
+            state="ok",
         ),
         "because_watched_show": ManagedListState(
-            key="because_watched_show", name="Reclio • Because You Watched Dark", trakt_list_id=None,
-            item_count=0, last_written_at=None, state="limit_reached",
+            key="because_watched_show",
+            name="Reclio • Because You Watched Dark",
+            trakt_list_id=None,
+            item_count=0,
+            last_written_at=None,
+            state="limit_reached",
         ),
     }
 
@@ -37,9 +45,7 @@ def test_managed_lists_are_the_users_app_states_by_key(world):
 
 def test_lists_write_hands_managed_list_specs_to_the_writer(world):
     # given
-    spec = sources.ManagedListSpec(
-        key="recommended_movies", name="Reclio • X", description="d", item_ids=("movie_1",)
-    )
+    spec = sources.ManagedListSpec(key="recommended_movies", name="Reclio • X", description="d", item_ids=("movie_1",))
 
     # when
     report = sources.lists_write(user_id=USER_ID, specs=[spec])

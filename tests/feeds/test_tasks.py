@@ -28,8 +28,10 @@ def test_a_second_run_for_the_same_user_waits_instead_of_running_concurrently():
     cache.add(f"feeds:refresh-running:{USER_ID}", 1, 60)
 
     # when / then
-    with mock.patch("feeds.services.user_feed_rows_refresh") as service, \
-            mock.patch.object(user_rows_refresh_task, "retry", side_effect=Retry()) as retry:
+    with (
+        mock.patch("feeds.services.user_feed_rows_refresh") as service,
+        mock.patch.object(user_rows_refresh_task, "retry", side_effect=Retry()) as retry,
+    ):
         with pytest.raises(Retry):
             user_rows_refresh_task.run(user_id=USER_ID, last_watched=None)
 

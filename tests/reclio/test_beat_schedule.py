@@ -26,7 +26,10 @@ def test_schedule_is_mirrored_into_beat_tables_idempotently():
         assert row.task == task
         assert row.queue == queue
         crontab = row.crontab
-        assert f"{crontab.minute} {crontab.hour} {crontab.day_of_month} {crontab.month_of_year} {crontab.day_of_week}" == cron
+        assert (
+            f"{crontab.minute} {crontab.hour} {crontab.day_of_month} {crontab.month_of_year} {crontab.day_of_week}"
+            == cron
+        )
     assert PeriodicTask.objects.filter(name__in=EXPECTED).count() == len(EXPECTED)
 
 

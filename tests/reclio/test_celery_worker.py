@@ -24,10 +24,29 @@ def real_worker():
     hostname = f"test-worker-{os.getpid()}@%h"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reclio.settings.base"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "reclio", "worker", "-Q", ",".join(ALL_QUEUES),
-         "--concurrency", "1", "--hostname", hostname, "--loglevel", "WARNING", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reclio",
+            "worker",
+            "-Q",
+            ",".join(ALL_QUEUES),
+            "--concurrency",
+            "1",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False

@@ -17,7 +17,14 @@ def _variables_read() -> set[str]:
 
 
 def test_settings_read_a_sensible_number_of_variables():
-    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN", "EMBEDDING_PROVIDER", "RECOMMENDER"} <= _variables_read()
+    assert {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ADMIN_TOKEN",
+        "EMBEDDING_PROVIDER",
+        "RECOMMENDER",
+    } <= _variables_read()
 
 
 def test_every_variable_is_in_the_configuration_reference():

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from admin_tools.probes import SCHEDULED_PROBES
+from reclio.settings.providers import RecommenderName
 from recsys.health import local_engine_probe
 from recsys.models import EngineState
-from reclio.settings.providers import RecommenderName
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,9 @@ def test_model_age_decides(tmp_path, settings, age_hours, ok):
     model = tmp_path / "engine-v1.npz"
     model.write_bytes(b"x")
     trained_at = (timezone.now() - timedelta(hours=age_hours)).isoformat()
-    EngineState.objects.create(key="local_engine", value={"path": str(model), "trained_at": trained_at, "version": "v1"})
+    EngineState.objects.create(
+        key="local_engine", value={"path": str(model), "trained_at": trained_at, "version": "v1"}
+    )
     result = local_engine_probe()
     assert result.ok is ok
     assert result.facts["age_hours"] == pytest.approx(age_hours, abs=0.1)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from reclio.settings.providers import RecommenderName
 from recsys.backends.local import LocalBackend
 from recsys.registry import BACKENDS, UnavailableBackend, get_recommender_backend
-from reclio.settings.providers import RecommenderName
 
 
 def test_local_is_the_default_and_the_instance_is_cached():

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from reclio.queues import Queue
 from recsys import tasks
 from recsys.models import EngineState, Recommendation
-from reclio.queues import Queue
 from tests.recsys.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,9 @@ def test_training_is_a_singleton(fake_users):
     assert not EngineState.objects.exists()
 
 
-def test_training_rescores_every_user_and_releases_the_lock(fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks):
+def test_training_rescores_every_user_and_releases_the_lock(
+    fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
+):
     # given
     watched, other = ContentItemFactory(), ContentItemFactory()
     fake_users.add(user_id, watched.item_id)
@@ -49,7 +51,9 @@ def test_training_rescores_every_user_and_releases_the_lock(fake_users, user_id,
     assert cache.get(tasks.TRAIN_LOCK_KEY) is None
 
 
-def test_interactions_changed_on_a_fresh_instance_trains_then_scores(fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks):
+def test_interactions_changed_on_a_fresh_instance_trains_then_scores(
+    fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
+):
     # given: no model yet
     watched, other = ContentItemFactory(), ContentItemFactory()
     fake_users.add(user_id, watched.item_id)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from users.models import ListState, ManagedList
 from tests.users.factories import InteractionFactory, UserFactory
+from users.models import ListState, ManagedList
 
 pytestmark = pytest.mark.django_db
 
@@ -12,8 +12,13 @@ pytestmark = pytest.mark.django_db
 def viewer():  # type: ignore[no-untyped-def]
     user = UserFactory(trakt_username="sean", access_token="SECRET-ACCESS", refresh_token="SECRET-REFRESH")
     InteractionFactory(user=user)
-    ManagedList.objects.create(user=user, key="recommended_movies", name="Reclio • Recommended Movies",
-                               state=ListState.LIMIT_REACHED, detail="Trakt account limit reached (list count 5)")
+    ManagedList.objects.create(
+        user=user,
+        key="recommended_movies",
+        name="Reclio • Recommended Movies",
+        state=ListState.LIMIT_REACHED,
+        detail="Trakt account limit reached (list count 5)",
+    )
     return user
 
 
@@ -54,16 +59,22 @@ def test_changelist_shows_limit_reached(admin_client, viewer):
     ("action", "expected"),
     [("sync_now", ("users.user_sync", False)), ("full_sync_now", ("users.user_sync", True))],
 )
-def test_sync_actions_enqueue_after_commit(admin_client, viewer, monkeypatch, action, expected, django_capture_on_commit_callbacks):
+def test_sync_actions_enqueue_after_commit(
+    admin_client, viewer, monkeypatch, action, expected, django_capture_on_commit_callbacks
+):
     queued: list[tuple[str, bool]] = []
     monkeypatch.setattr("users.tasks.user_sync_task.delay", lambda user_id, full=False: queued.append((user_id, full)))
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/staff/users/user/", {"action": action, "_selected_action": [str(viewer.pk)]}, follow=True)
+        response = admin_client.post(
+            "/staff/users/user/", {"action": action, "_selected_action": [str(viewer.pk)]}, follow=True
+        )
     assert queued == [(str(viewer.pk), expected[1])]
     assert "for 1 user(s)" in response.content.decode()
 
 
-def test_rewrite_lists_action_asks_feeds_by_task_name(admin_client, viewer, sent_tasks, django_capture_on_commit_callbacks):
+def test_rewrite_lists_action_asks_feeds_by_task_name(
+    admin_client, viewer, sent_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/staff/users/user/", {"action": "rewrite_lists_now", "_selected_action": [str(viewer.pk)]})
     assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "trakt_lists")]

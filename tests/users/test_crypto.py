@@ -5,10 +5,10 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from tests.users.factories import UserFactory
 from users.crypto import TokenDecryptionError, token_decrypt, token_encrypt
 from users.models import User
 from users.trakt.types import DeviceCode, TokenSet
-from tests.users.factories import UserFactory
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -33,7 +33,8 @@ def test_key_rotation_with_multifernet(settings):
     settings.TOKEN_ENCRYPTION_KEYS = NEW
     stored = User.objects.get(pk=user.pk)
     assert (token_decrypt(stored.access_token_encrypted), token_decrypt(stored.refresh_token_encrypted)) == (
-        "plain-access", "plain-refresh",
+        "plain-access",
+        "plain-refresh",
     )
 
 
@@ -55,8 +56,16 @@ def test_missing_or_malformed_keys_are_improperly_configured(settings, keys):
 def test_token_values_never_appear_in_reprs():
     import datetime as dt
 
-    tokens = TokenSet(access_token="AAA-secret", refresh_token="RRR-secret", expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    device = DeviceCode(device_code="DDD-secret", user_code="ABCD", verification_url="https://trakt.tv/activate", expires_in=600, interval=5)
+    tokens = TokenSet(
+        access_token="AAA-secret", refresh_token="RRR-secret", expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    device = DeviceCode(
+        device_code="DDD-secret",
+        user_code="ABCD",
+        verification_url="https://trakt.tv/activate",
+        expires_in=600,
+        interval=5,
+    )
     assert "secret" not in repr(tokens) and "secret" not in repr(device)
     user = User(access_token_encrypted="gAAAA-cipher", refresh_token_encrypted="gAAAA-cipher2", trakt_slug="sean")
     assert "gAAAA" not in repr(user) and "gAAAA" not in str(user)

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from users.probes import trakt_probe
 from tests.users.factories import UserFactory
+from users.probes import trakt_probe
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,14 @@ def test_reachable_trakt_and_facts(fake_trakt):
     UserFactory(connection_state="needs_reauth")
     result = trakt_probe()
     assert result.ok is True
-    assert result.facts == {"connected": 0, "needs_reauth": 1, "sync_overdue": 0, "sync_errors": 0,
-                            "lists_limit_reached": 0, "api_status": 200}
+    assert result.facts == {
+        "connected": 0,
+        "needs_reauth": 1,
+        "sync_overdue": 0,
+        "sync_errors": 0,
+        "lists_limit_reached": 0,
+        "api_status": 200,
+    }
 
 
 def test_overdue_syncs_fail_the_probe(fake_trakt):

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
 from users.contracts import InteractionRecord
 from users.models import InteractionKind
 from users.selectors import (
@@ -15,7 +16,6 @@ from users.selectors import (
     user_top_genre_ids,
     user_top_rated_item_ids,
 )
-from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,8 @@ def test_sync_task_runs_the_sync_and_skips_when_one_is_running(trakt_user, trakt
     assert tasks.user_sync_task.delay(str(trakt_user.pk)).get()["changed"] is True
     cache.add(f"users:lock:user_sync:{trakt_user.pk}", 1)
     assert tasks.user_sync_task.delay(str(trakt_user.pk)).get() == {
-        "user_id": str(trakt_user.pk), "skipped_reason": "already running",
+        "user_id": str(trakt_user.pk),
+        "skipped_reason": "already running",
     }
 
 
@@ -44,7 +45,14 @@ def test_sync_task_records_a_permanent_failure_and_moves_on(trakt_user, fake_tra
 def test_list_write_task_takes_plain_dicts(trakt_user, trakt_account, fake_trakt):
     result = tasks.user_lists_write_task.delay(
         str(trakt_user.pk),
-        [{"key": "recommended_movies", "name": "Reclio • Recommended Movies", "description": "", "item_ids": ["movie_603"]}],
+        [
+            {
+                "key": "recommended_movies",
+                "name": "Reclio • Recommended Movies",
+                "description": "",
+                "item_ids": ["movie_603"],
+            }
+        ],
     ).get()
     assert result["states"] == ["ok"]
     assert len(trakt_account.lists) == 1

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0001_users_trakt_accounts_interactions_lists'),
+        ("users", "0001_users_trakt_accounts_interactions_lists"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interaction',
-            name='created_at',
+            model_name="interaction",
+            name="created_at",
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
     ]

@@ -65,7 +65,7 @@ __all__ = [
 
 
 def user_lists_rewrite_request(*, user_ids: list[str]) -> int:
-    """"Rewrite lists now": feeds owns the rows, so ask it (by task name) to rebuild and write them."""
+    """ "Rewrite lists now": feeds owns the rows, so ask it (by task name) to rebuild and write them."""
     for user_id in user_ids:
         feeds_rows_refresh_request(user_id=user_id)
     return len(user_ids)

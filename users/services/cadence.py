@@ -95,7 +95,9 @@ def user_feed_hit_record(*, user_id: uuid.UUID | str) -> None:
         hit_recording_breaker.trip()
         logger.warning(
             "feed_hit_record_failed user_id=%s error=%s paused_seconds=%s",
-            key, type(exc).__name__, hit_recording_breaker.pause_seconds,
+            key,
+            type(exc).__name__,
+            hit_recording_breaker.pause_seconds,
         )
 
 
@@ -131,8 +133,15 @@ def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     users = list(
         User.objects.filter(connection_state=ConnectionState.CONNECTED).only(
-            "pk", "feed_hits_total", "feed_hits_per_day", "last_feed_hit_at", "feed_hits_flushed_at",
-            "sync_bucket", "next_sync_at", "last_history_sync", "last_trakt_activity_at",
+            "pk",
+            "feed_hits_total",
+            "feed_hits_per_day",
+            "last_feed_hit_at",
+            "feed_hits_flushed_at",
+            "sync_bucket",
+            "next_sync_at",
+            "last_history_sync",
+            "last_trakt_activity_at",
         )
     )
     if not users:
@@ -149,9 +158,7 @@ def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
         hits = int(counts.get(_hits_key(user_id)) or 0)
         if hits:
             cache.decr(_hits_key(user_id), hits)  # atomic: hits arriving meanwhile stay counted
-        elapsed_days = (
-            (now - user.feed_hits_flushed_at).total_seconds() / 86400 if user.feed_hits_flushed_at else 1.0
-        )
+        elapsed_days = (now - user.feed_hits_flushed_at).total_seconds() / 86400 if user.feed_hits_flushed_at else 1.0
         decay = 0.5 ** max(0.0, elapsed_days)
         # EWMA with a one-day half-life: a steady r hits/day converges to r.
         user.feed_hits_per_day = user.feed_hits_per_day * decay + hits * math.log(2)
@@ -164,7 +171,14 @@ def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
         touched.append(user)
     User.objects.bulk_update(
         touched,
-        ["feed_hits_per_day", "feed_hits_total", "last_feed_hit_at", "feed_hits_flushed_at", "sync_bucket", "next_sync_at"],
+        [
+            "feed_hits_per_day",
+            "feed_hits_total",
+            "last_feed_hit_at",
+            "feed_hits_flushed_at",
+            "sync_bucket",
+            "next_sync_at",
+        ],
         batch_size=500,
     )
     return len(touched)

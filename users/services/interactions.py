@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 
-from catalog.models import ContentItem
+from catalog.contracts import item_id_make
 from users.models import Interaction, InteractionKind, InteractionSource, PendingInteraction, User
 from users.trakt.types import HistoryEntry
 
@@ -22,7 +22,7 @@ Key = tuple[str, int]  # (catalog media type, tmdb id)
 
 
 def item_id_of(key: Key) -> str:
-    return ContentItem.make_item_id(media_type=key[0], tmdb_id=key[1])
+    return item_id_make(media_type=key[0], tmdb_id=key[1])
 
 
 @dataclass
@@ -41,14 +41,25 @@ class SyncCounts:
     @property
     def stored(self) -> int:
         return (
-            self.views_added + self.views_removed + self.ratings_added + self.ratings_updated + self.ratings_removed
-            + self.watchlist_added + self.watchlist_removed + self.promoted
+            self.views_added
+            + self.views_removed
+            + self.ratings_added
+            + self.ratings_updated
+            + self.ratings_removed
+            + self.watchlist_added
+            + self.watchlist_removed
+            + self.promoted
         )
 
 
 def views_store(
-    *, user: User, history: list[HistoryEntry], history_start: dt.datetime | None, full_media_types: set[str],
-    present: set[str], counts: SyncCounts,
+    *,
+    user: User,
+    history: list[HistoryEntry],
+    history_start: dt.datetime | None,
+    full_media_types: set[str],
+    present: set[str],
+    counts: SyncCounts,
 ) -> None:
     """Store view events. For media types in ``full_media_types`` ``history`` holds all of Trakt's
     plays, so stored plays missing from it were removed on Trakt and are removed here."""
@@ -70,7 +81,9 @@ def views_store(
     new = [key for key in events if key not in existing]
     Interaction.objects.bulk_create(
         [
-            Interaction(user=user, item_id=item_id, kind=InteractionKind.VIEW, value=events[(item_id, at)], occurred_at=at)
+            Interaction(
+                user=user, item_id=item_id, kind=InteractionKind.VIEW, value=events[(item_id, at)], occurred_at=at
+            )
             for item_id, at in new
         ],
         batch_size=BULK_BATCH,
@@ -79,14 +92,19 @@ def views_store(
     counts.views_added += len(new)
     if full_media_types:
         gone = [
-            pk for (item_id, at), pk in existing.items()
+            pk
+            for (item_id, at), pk in existing.items()
             if (item_id, at) not in events and item_id.partition("_")[0] in full_media_types
         ]
         counts.views_removed += Interaction.objects.filter(pk__in=gone).delete()[0]
-        PendingInteraction.objects.filter(user=user, kind=InteractionKind.VIEW, media_type__in=full_media_types).delete()
+        PendingInteraction.objects.filter(
+            user=user, kind=InteractionKind.VIEW, media_type__in=full_media_types
+        ).delete()
     PendingInteraction.objects.bulk_create(
         [
-            PendingInteraction(user=user, media_type=key[0], tmdb_id=key[1], kind=InteractionKind.VIEW, value=n, occurred_at=at)
+            PendingInteraction(
+                user=user, media_type=key[0], tmdb_id=key[1], kind=InteractionKind.VIEW, value=n, occurred_at=at
+            )
             for (key, at), n in pending.items()
         ],
         batch_size=BULK_BATCH,
@@ -125,7 +143,13 @@ def state_store(
         if (row := existing.get(item_id)) is not None and (row.value, row.occurred_at) != (value, at)
     ]
     to_create += [
-        Interaction(user=user, item_id=row.item_id, kind=kind, value=desired[row.item_id][0], occurred_at=desired[row.item_id][1])
+        Interaction(
+            user=user,
+            item_id=row.item_id,
+            kind=kind,
+            value=desired[row.item_id][0],
+            occurred_at=desired[row.item_id][1],
+        )
         for row in changed
     ]
     gone = [row.pk for item_id, row in existing.items() if item_id not in desired]

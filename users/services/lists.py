@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.utils import timezone
 
+from catalog.contracts import item_id_parse
 from reclio.http import UpstreamError
 from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec
 from users.models import ConnectionState, ListState, ManagedList, User
@@ -51,13 +51,12 @@ class _Run:
         return self._mine
 
 
-# A catalog id Trakt can resolve: Trakt matches titles by a positive TMDB id. Netflix-only shows
-# carry negative ids (docs/design/catalog.md, "Netflix shows") that must never reach Trakt.
-_WRITABLE_ITEM_ID = re.compile(r"^(movie|tv)_[1-9][0-9]{0,9}$")
-
-
 def _dedupe(item_ids: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
-    """The writable ids in order without repeats, and the ids skipped because Trakt cannot take them."""
+    """The writable ids in order without repeats, and the ids skipped because Trakt cannot take them.
+
+    Trakt matches titles by a positive TMDB id; Netflix-only shows carry negative ids
+    (docs/design/catalog.md, "Netflix shows") that ``item_id_parse`` refuses and must never reach Trakt.
+    """
     seen: set[str] = set()
     ordered: list[str] = []
     skipped: list[str] = []
@@ -65,7 +64,7 @@ def _dedupe(item_ids: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
         if item_id in seen:
             continue
         seen.add(item_id)
-        (ordered if _WRITABLE_ITEM_ID.match(item_id) else skipped).append(item_id)
+        (ordered if item_id_parse(item_id) is not None else skipped).append(item_id)
     return ordered, tuple(skipped)
 
 
@@ -89,7 +88,10 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     if skipped:
         logger.info(
             "trakt_list_items_skipped user_id=%s key=%s count=%s reason=no_positive_tmdb_id items=%s",
-            run.user.pk, spec.key, len(skipped), ",".join(skipped[:10]),
+            run.user.pk,
+            spec.key,
+            len(skipped),
+            ",".join(skipped[:10]),
         )
 
     items = None
@@ -224,7 +226,11 @@ def user_lists_write(*, user_id: uuid.UUID | str, lists: Sequence[ManagedListSpe
     )
     logger.info(
         "trakt_lists_written user_id=%s lists=%s requests=%s writes=%s states=%s",
-        user.pk, len(results), report.requests, report.writes, ",".join(r.state for r in results),
+        user.pk,
+        len(results),
+        report.requests,
+        report.writes,
+        ",".join(r.state for r in results),
     )
     return report
 

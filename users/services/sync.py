@@ -89,7 +89,8 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
         kinds = [
             kind
             for kind in HISTORY_KINDS
-            if result.full_history or activities.get(kind, "watched_at") != (user.last_activities.get(kind) or {}).get("watched_at")
+            if result.full_history
+            or activities.get(kind, "watched_at") != (user.last_activities.get(kind) or {}).get("watched_at")
         ]
         for kind in kinds:
             fetched = client.history(session, kind=kind, start_at=start)
@@ -182,7 +183,9 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     # Titles the catalog failed to fetch this many syncs in a row stop costing TMDB calls on every
     # poll; they stay visible in the admin and a full sync of that kind tries them again.
     pending_keys = set(
-        PendingInteraction.objects.filter(user=user, attempts__lt=PENDING_MAX_ATTEMPTS).values_list("media_type", "tmdb_id")
+        PendingInteraction.objects.filter(user=user, attempts__lt=PENDING_MAX_ATTEMPTS).values_list(
+            "media_type", "tmdb_id"
+        )
     )
     present = _catalog_ensure(keys | pending_keys) if (keys or pending_keys) else set()
 
@@ -191,18 +194,30 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         User.objects.select_for_update().filter(pk=user.pk).first()  # one sync writes a user at a time
         if fetch.history is not None:
             views_store(
-                user=user, history=fetch.history, history_start=fetch.history_start,
-                full_media_types=fetch.full_media_types, present=present, counts=counts,
+                user=user,
+                history=fetch.history,
+                history_start=fetch.history_start,
+                full_media_types=fetch.full_media_types,
+                present=present,
+                counts=counts,
             )
         if fetch.ratings is not None:
             rows = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
             counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
-                user=user, kind=InteractionKind.RATING, rows=rows, present=present, counts=counts  # type: ignore[arg-type]
+                user=user,
+                kind=InteractionKind.RATING,
+                rows=rows,
+                present=present,
+                counts=counts,  # type: ignore[arg-type]
             )
         if fetch.watchlist is not None:
             rows = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
             counts.watchlist_added, _, counts.watchlist_removed = state_store(
-                user=user, kind=InteractionKind.WATCHLIST, rows=rows, present=present, counts=counts  # type: ignore[arg-type]
+                user=user,
+                kind=InteractionKind.WATCHLIST,
+                rows=rows,
+                present=present,
+                counts=counts,  # type: ignore[arg-type]
             )
         if pending_keys:
             pending_promote(user=user, present=present, counts=counts)
@@ -215,8 +230,14 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         user_sync_schedule_next(user=user, now=started)
         user.save(
             update_fields=[
-                "last_activities", "last_trakt_activity_at", "last_history_sync", "last_full_sync",
-                "last_sync_error", "next_sync_at", "sync_bucket", "updated_at",
+                "last_activities",
+                "last_trakt_activity_at",
+                "last_history_sync",
+                "last_full_sync",
+                "last_sync_error",
+                "next_sync_at",
+                "sync_bucket",
+                "updated_at",
             ]
         )
         if counts.stored:
@@ -242,8 +263,16 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     )
     logger.info(
         "trakt_sync_done user_id=%s areas=%s views_added=%s ratings=%s/%s/%s watchlist=%s/%s pending=%s requests=%s",
-        user.pk, ",".join(fetch.areas) or "-", counts.views_added, counts.ratings_added, counts.ratings_updated,
-        counts.ratings_removed, counts.watchlist_added, counts.watchlist_removed, counts.pending, requests_made,
+        user.pk,
+        ",".join(fetch.areas) or "-",
+        counts.views_added,
+        counts.ratings_added,
+        counts.ratings_updated,
+        counts.ratings_removed,
+        counts.watchlist_added,
+        counts.watchlist_removed,
+        counts.pending,
+        requests_made,
     )
     return summary
 

@@ -75,7 +75,9 @@ def user_token_refresh(*, user_id: uuid.UUID | str, expiring_within: dt.timedelt
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)
             user_tokens_assign(user=locked, tokens=tokens)
-            locked.save(update_fields=["access_token_encrypted", "refresh_token_encrypted", "token_expires_at", "updated_at"])
+            locked.save(
+                update_fields=["access_token_encrypted", "refresh_token_encrypted", "token_expires_at", "updated_at"]
+            )
         logger.info("trakt_token_refreshed user_id=%s expires_at=%s", user.pk, tokens.expires_at.isoformat())
         return True
     finally:
@@ -95,7 +97,9 @@ def user_trakt_session(*, user: User) -> TraktSession:
     if user.token_expires_at is None or user.token_expires_at <= timezone.now() + ACCESS_TOKEN_MARGIN:
         if user_token_refresh(user_id=user.pk, expiring_within=ACCESS_TOKEN_MARGIN):
             user.refresh_from_db()
-    return TraktSession(access_token=token_decrypt(user.access_token_encrypted), account=user.trakt_slug or str(user.pk))
+    return TraktSession(
+        access_token=token_decrypt(user.access_token_encrypted), account=user.trakt_slug or str(user.pk)
+    )
 
 
 def with_user_session(*, user: User, work: Callable[[TraktSession], T], sessions: list[TraktSession]) -> T:

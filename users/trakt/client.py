@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 import logging
-from urllib.parse import urlencode
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -120,7 +120,10 @@ def _token_request(session: TraktSession, body: dict[str, Any]) -> TokenSet:
             error = ""
         if response.status_code == 401 or error == "invalid_grant":
             raise TraktAuthError(
-                f"Trakt refused the grant ({error or 'HTTP 401'})", service=SERVICE, status=response.status_code, permanent=True
+                f"Trakt refused the grant ({error or 'HTTP 401'})",
+                service=SERVICE,
+                status=response.status_code,
+                permanent=True,
             )
     return _parse(TokenSet.parse, _check(response))
 
@@ -156,13 +159,19 @@ def token_revoke(session: TraktSession, *, access_token: str) -> None:
     _check(
         session.post(
             "/oauth/revoke",
-            json={"token": access_token, "client_id": settings.TRAKT_CLIENT_ID, "client_secret": settings.TRAKT_CLIENT_SECRET},
+            json={
+                "token": access_token,
+                "client_id": settings.TRAKT_CLIENT_ID,
+                "client_secret": settings.TRAKT_CLIENT_SECRET,
+            },
         )
     )
 
 
 def device_code_request(session: TraktSession) -> DeviceCode:
-    return _parse(DeviceCode.parse, _check(session.post("/oauth/device/code", json={"client_id": settings.TRAKT_CLIENT_ID})))
+    return _parse(
+        DeviceCode.parse, _check(session.post("/oauth/device/code", json={"client_id": settings.TRAKT_CLIENT_ID}))
+    )
 
 
 class DevicePoll(enum.Enum):
@@ -186,7 +195,11 @@ def device_token_poll(session: TraktSession, *, device_code: str) -> DevicePollR
     """One poll. The caller's session must not retry (``max_retries=0``): 429 means "slow down"."""
     response = session.post(
         "/oauth/device/token",
-        json={"code": device_code, "client_id": settings.TRAKT_CLIENT_ID, "client_secret": settings.TRAKT_CLIENT_SECRET},
+        json={
+            "code": device_code,
+            "client_id": settings.TRAKT_CLIENT_ID,
+            "client_secret": settings.TRAKT_CLIENT_SECRET,
+        },
     )
     try:
         outcome = DevicePoll(response.status_code)
@@ -215,7 +228,9 @@ class Fetched:
     skipped: int  # rows that did not parse (reported, never fatal)
 
 
-def _all_pages(session: TraktSession, path: str, parser: Callable[[Any], T | None], params: dict[str, Any] | None = None) -> Fetched:
+def _all_pages(
+    session: TraktSession, path: str, parser: Callable[[Any], T | None], params: dict[str, Any] | None = None
+) -> Fetched:
     """Every page of a paginated endpoint (no cap): follows ``X-Pagination-Page-Count``."""
     rows: list[Any] = []
     skipped = 0
@@ -272,7 +287,9 @@ def list_items(session: TraktSession, *, list_id: int) -> list[ListItem]:
 # --- Writes: one per second per account, across processes ------------------------------------
 
 
-def _write(session: TraktSession, method: str, path: str, body: dict[str, Any], *, ok: Iterable[int] = (200, 201)) -> Any:
+def _write(
+    session: TraktSession, method: str, path: str, body: dict[str, Any], *, ok: Iterable[int] = (200, 201)
+) -> Any:
     account_write_wait(account=session.account)
     session.write_count += 1
     return _check(session.request(method, path, json=body), ok=ok)

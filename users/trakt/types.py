@@ -217,7 +217,9 @@ class WatchlistEntry:
             kind = row["type"]
             if kind not in ("movie", "show"):
                 return None
-            return cls(media_type=CATALOG_MEDIA_TYPE[kind], tmdb_id=_tmdb_id(row[kind]), listed_at=parse_time(row["listed_at"]))
+            return cls(
+                media_type=CATALOG_MEDIA_TYPE[kind], tmdb_id=_tmdb_id(row[kind]), listed_at=parse_time(row["listed_at"])
+            )
         except (KeyError, TypeError, ValueError):
             return None
 

@@ -146,7 +146,10 @@ class LocalProvider(EmbeddingProvider):
             _MODELS[key] = model
             logger.info(
                 "embedding_model_loaded model=%s device=%s precision=%s seconds=%.1f",
-                self.model_name, device, precision, time.perf_counter() - started,
+                self.model_name,
+                device,
+                precision,
+                time.perf_counter() - started,
             )
             return model
 
@@ -185,4 +188,6 @@ class LocalProvider(EmbeddingProvider):
         # Loading the model here would cost seconds and hundreds of MB in the health-check worker;
         # files on disk plus the loaded flag is what an operator needs.
         facts["loaded_in_this_process"] = any(key[0] == str(self.model_dir) for key in _MODELS)
-        return ProbeResult("embeddings", True, "local model files present", (time.perf_counter() - started) * 1000, facts)
+        return ProbeResult(
+            "embeddings", True, "local model files present", (time.perf_counter() - started) * 1000, facts
+        )

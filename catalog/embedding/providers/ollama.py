@@ -41,7 +41,9 @@ def provider_error_from(exc: Exception, *, model: str, host: str) -> ProviderErr
                 f"Ollama model {model} is not pulled at {host}; run: ollama pull {model}", permanent=True
             )
         if status in (401, 403):
-            return ProviderError(f"Ollama at {host} refused the request (HTTP {status}): check OLLAMA_API_KEY", permanent=True)
+            return ProviderError(
+                f"Ollama at {host} refused the request (HTTP {status}): check OLLAMA_API_KEY", permanent=True
+            )
         if status == 400:
             return ProviderError(f"Ollama rejected the input (HTTP 400): {exc.error}", bad_input=True)
         return ProviderError(f"Ollama answered HTTP {status}: {exc.error}", permanent=False)
@@ -99,20 +101,30 @@ class OllamaProvider(EmbeddingProvider):
             error = provider_error_from(exc, model=self.model_name, host=self.host)
             return ProbeResult("embeddings", False, error.message, (time.perf_counter() - started) * 1000, facts)
         except ValueError as exc:  # malformed /api/show body
-            return ProbeResult("embeddings", False, f"Ollama answered /api/show oddly: {exc}",
-                               (time.perf_counter() - started) * 1000, facts)
+            return ProbeResult(
+                "embeddings",
+                False,
+                f"Ollama answered /api/show oddly: {exc}",
+                (time.perf_counter() - started) * 1000,
+                facts,
+            )
         # /api/show reports "<architecture>.embedding_length"; a mismatch would fail every batch.
         info = dict(shown.modelinfo or {})
         architecture = info.get("general.architecture")
         length = info.get(f"{architecture}.embedding_length") if architecture else None
         if isinstance(length, int) and length != self.dim:
             return ProbeResult(
-                "embeddings", False,
+                "embeddings",
+                False,
                 f"Ollama model {self.model_name} makes {length}-d vectors, expected {self.dim}; "
                 "set OLLAMA_EMBEDDING_DIMENSIONS",
-                (time.perf_counter() - started) * 1000, facts,
+                (time.perf_counter() - started) * 1000,
+                facts,
             )
         return ProbeResult(
-            "embeddings", True, f"Ollama answers; model {self.model_name} is pulled",
-            (time.perf_counter() - started) * 1000, facts,
+            "embeddings",
+            True,
+            f"Ollama answers; model {self.model_name} is pulled",
+            (time.perf_counter() - started) * 1000,
+            facts,
         )

@@ -51,7 +51,9 @@ def provider_error_from(exc: openai.OpenAIError, *, model: str) -> ProviderError
     if isinstance(exc, openai.BadRequestError):
         return ProviderError(f"OpenAI rejected the input (HTTP 400): {exc.message}", bad_input=True)
     if isinstance(exc, openai.NotFoundError):
-        return ProviderError(f"OpenAI does not know model {model!r} (HTTP 404): check OPENAI_EMBEDDING_MODEL", permanent=True)
+        return ProviderError(
+            f"OpenAI does not know model {model!r} (HTTP 404): check OPENAI_EMBEDDING_MODEL", permanent=True
+        )
     if isinstance(exc, openai.RateLimitError):
         if _error_code(exc) == "insufficient_quota":
             # A billing problem, not a burst: retrying burns worker time until someone pays.
@@ -140,6 +142,9 @@ class OpenAIProvider(EmbeddingProvider):
             error = provider_error_from(exc, model=self.model_name)
             return ProbeResult("embeddings", False, error.message, (time.perf_counter() - started) * 1000, facts)
         return ProbeResult(
-            "embeddings", True, f"OpenAI answers; model {self.model_name} available",
-            (time.perf_counter() - started) * 1000, facts,
+            "embeddings",
+            True,
+            f"OpenAI answers; model {self.model_name} available",
+            (time.perf_counter() - started) * 1000,
+            facts,
         )

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=None, help="rows per provider call (default EMBEDDING_BATCH_SIZE)")
+        parser.add_argument(
+            "--batch-size", type=int, default=None, help="rows per provider call (default EMBEDDING_BATCH_SIZE)"
+        )
         parser.add_argument("--limit", type=int, default=None, help="embed at most this many rows")
         parser.add_argument(
             "--queue", action="store_true", help="queue tasks on the embeddings queue instead of embedding here"

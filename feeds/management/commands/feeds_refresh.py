@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--now", action="store_true", help="run in this process instead of queueing")
         parser.add_argument("--last-watched", default=None, help="anchor hint, e.g. movie:157336")
 
-    def handle(self, *args: Any, user: list[str], all: bool, now: bool, last_watched: str | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, user: list[str], all: bool, now: bool, last_watched: str | None, **options: Any
+    ) -> None:
         user_ids = list(user)
         if all:
             user_ids += [str(pk) for pk in PreparedFeeds.objects.values_list("user_id", flat=True)]

@@ -66,7 +66,9 @@ class Command(BaseCommand):
             f"  ChillLink  {base}/manifest",
         ]
         if admin.created:
-            lines.append(f"  demo admin {admin.username} / {admin.password}  (also in {settings.DATA_DIR}/demo-admin.txt)")
+            lines.append(
+                f"  demo admin {admin.username} / {admin.password}  (also in {settings.DATA_DIR}/demo-admin.txt)"
+            )
         lines.append("Press Ctrl-C to stop.\n")
         self.stdout.write("\n".join(lines))
 

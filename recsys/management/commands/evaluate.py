@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--movies", type=Path, required=True)
         parser.add_argument("--links", type=Path)
         parser.add_argument(
-            "--metadata", type=Path, action="append", default=[],
+            "--metadata",
+            type=Path,
+            action="append",
+            default=[],
             help="TMDB metadata CSV (tmdb-movies.csv and/or tmdb_5000_movies.csv); repeatable",
         )
         parser.add_argument("--mode", choices=("community", "solo"), default="community")

@@ -19,5 +19,9 @@ class Command(BaseCommand):
         stored = user_recommendations_refresh(user_id=options["user_id"])
         self.stdout.write(f"stored {stored} pick(s)")
         for media_type in ("movie", "tv"):
-            for rank, item in enumerate(recommendations_for_user(user_id=options["user_id"], media_type=media_type, limit=options["show"]), 1):
-                self.stdout.write(f"{media_type} {rank:>2}. {item.item_id} {item.score:.3f} [{item.source}] {item.reason}")
+            for rank, item in enumerate(
+                recommendations_for_user(user_id=options["user_id"], media_type=media_type, limit=options["show"]), 1
+            ):
+                self.stdout.write(
+                    f"{media_type} {rank:>2}. {item.item_id} {item.score:.3f} [{item.source}] {item.reason}"
+                )

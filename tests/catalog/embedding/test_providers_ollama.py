@@ -35,8 +35,12 @@ def test_model_size_follows_the_model_name(embedding_server):
 @pytest.mark.parametrize(
     ("status", "body", "permanent", "message"),
     [
-        (404, {"error": 'model "nomic-embed-text" not found, try pulling it first'}, True,
-         "run: ollama pull nomic-embed-text"),
+        (
+            404,
+            {"error": 'model "nomic-embed-text" not found, try pulling it first'},
+            True,
+            "run: ollama pull nomic-embed-text",
+        ),
         (401, {"error": "unauthorized"}, True, "HTTP 401"),
         (400, {"error": "invalid input"}, True, "rejected the input (HTTP 400): invalid input"),
         (429, {"error": "too many requests"}, False, "HTTP 429"),

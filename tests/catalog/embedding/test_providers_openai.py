@@ -52,7 +52,13 @@ def test_configured_dimensions_are_sent_and_part_of_the_model_identity(embedding
         (400, _error("This model's maximum context length is 8192 tokens"), {}, True, "rejected the input (HTTP 400)"),
         (403, _error("Project does not have access"), {}, True, "HTTP 403"),
         (404, _error("The model does not exist", "model_not_found"), {}, True, "does not know model"),
-        (429, _error("Rate limit reached", "rate_limit_exceeded", "requests"), {"retry-after": "7"}, False, "rate limit"),
+        (
+            429,
+            _error("Rate limit reached", "rate_limit_exceeded", "requests"),
+            {"retry-after": "7"},
+            False,
+            "rate limit",
+        ),
         (429, _error("You exceeded your current quota", "insufficient_quota"), {}, True, "quota exhausted"),
         (500, _error("The server had an error", None, "server_error"), {}, False, "HTTP 500"),
         (503, _error("Overloaded", None, "server_error"), {}, False, "HTTP 503"),
@@ -85,9 +91,14 @@ def test_timeout_is_transient(embedding_server):
 
 def test_wrong_dimension_answer_is_permanent(embedding_server):
     embedding_server.reply(
-        "POST /v1/embeddings", 200,
-        {"object": "list", "model": "text-embedding-3-small", "usage": {"prompt_tokens": 1, "total_tokens": 1},
-         "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 512}]},
+        "POST /v1/embeddings",
+        200,
+        {
+            "object": "list",
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 512}],
+        },
     )
 
     with pytest.raises(ProviderError) as caught:
@@ -99,9 +110,14 @@ def test_wrong_dimension_answer_is_permanent(embedding_server):
 
 def test_missing_vectors_in_answer_are_transient(embedding_server):
     embedding_server.reply(
-        "POST /v1/embeddings", 200,
-        {"object": "list", "model": "text-embedding-3-small", "usage": {"prompt_tokens": 1, "total_tokens": 1},
-         "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 1536}]},
+        "POST /v1/embeddings",
+        200,
+        {
+            "object": "list",
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 1536}],
+        },
     )
 
     with pytest.raises(ProviderError) as caught:
@@ -112,8 +128,12 @@ def test_missing_vectors_in_answer_are_transient(embedding_server):
 
 def test_sdk_retries_a_429_honouring_retry_after(embedding_server):
     # given one rate-limited answer, then the normal one
-    embedding_server.reply("POST /v1/embeddings", 429, _error("Rate limit reached", "rate_limit_exceeded"),
-                           headers={"retry-after-ms": "10"})
+    embedding_server.reply(
+        "POST /v1/embeddings",
+        429,
+        _error("Rate limit reached", "rate_limit_exceeded"),
+        headers={"retry-after-ms": "10"},
+    )
 
     # when
     batch = _provider(embedding_server, max_retries=1).embed(["Heat"])
@@ -136,10 +156,18 @@ def test_missing_api_key_is_permanent_and_makes_no_request(embedding_server):
     ("status", "body", "ok", "detail"),
     [
         (None, None, True, "OpenAI answers; model text-embedding-3-small available"),
-        (401, _error("Incorrect API key provided", "invalid_api_key"), False,
-         "OpenAI rejected OPENAI_API_KEY (HTTP 401): check the key"),
-        (404, _error("The model does not exist", "model_not_found"), False,
-         "OpenAI does not know model 'text-embedding-3-small' (HTTP 404): check OPENAI_EMBEDDING_MODEL"),
+        (
+            401,
+            _error("Incorrect API key provided", "invalid_api_key"),
+            False,
+            "OpenAI rejected OPENAI_API_KEY (HTTP 401): check the key",
+        ),
+        (
+            404,
+            _error("The model does not exist", "model_not_found"),
+            False,
+            "OpenAI does not know model 'text-embedding-3-small' (HTTP 404): check OPENAI_EMBEDDING_MODEL",
+        ),
     ],
 )
 def test_probe(embedding_server, status, body, ok, detail):

@@ -64,7 +64,10 @@ def test_registry_passes_vendor_settings(settings):
     provider = registry.get_embedding_provider()
 
     assert (provider.api_key, provider.base_url, provider.model, provider.dim) == (
-        "sk-abc", "http://127.0.0.1:9/v1", "openai:text-embedding-3-large@1024", 1024,
+        "sk-abc",
+        "http://127.0.0.1:9/v1",
+        "openai:text-embedding-3-large@1024",
+        1024,
     )
 
 

@@ -52,7 +52,9 @@ def test_item_neighbours_ranks_by_cosine(catalog):
 
     # then
     assert [n.item_id for n in neighbours] == [
-        catalog["Mulholland Drive"].item_id, catalog["Twin Peaks"].item_id, catalog["Inception"].item_id,
+        catalog["Mulholland Drive"].item_id,
+        catalog["Twin Peaks"].item_id,
+        catalog["Inception"].item_id,
     ]
     assert neighbours[0].score == pytest.approx(_cos(DIRECTIONS["Memento"], DIRECTIONS["Mulholland Drive"]), abs=1e-5)
     assert isinstance(neighbours[0], Neighbour)
@@ -65,7 +67,9 @@ def test_item_neighbours_filters_media_type_and_exclusions(catalog):
 
     # Toy Story and Finding Nemo are both orthogonal to Memento: equal scores tie-break on item id.
     assert [n.item_id for n in neighbours] == [
-        catalog["Mulholland Drive"].item_id, catalog["Toy Story"].item_id, catalog["Finding Nemo"].item_id,
+        catalog["Mulholland Drive"].item_id,
+        catalog["Toy Story"].item_id,
+        catalog["Finding Nemo"].item_id,
     ]
 
 
@@ -125,7 +129,8 @@ def test_provider_switch_re_embeds_and_similarity_keeps_working(catalog, use_pro
     # then similarity stays on the majority (8-d) and ignores the new vectors until they are the majority
     assert similarity_dimension() == 8
     assert [n.item_id for n in item_neighbours(item_id=ids["Inception"], k=2)] == [
-        ids["Mulholland Drive"], ids["Twin Peaks"],
+        ids["Mulholland Drive"],
+        ids["Twin Peaks"],
     ]
     assert item_neighbours(item_id=ids["Memento"]) == []  # its 6-d vector is not comparable yet
 
@@ -137,7 +142,8 @@ def test_provider_switch_re_embeds_and_similarity_keeps_working(catalog, use_pro
     assert (report.embedded, report.current) == (4, 2)
     assert similarity_dimension() == 6
     assert [n.item_id for n in item_neighbours(item_id=ids["Memento"], k=2)] == [
-        ids["Mulholland Drive"], ids["Twin Peaks"],
+        ids["Mulholland Drive"],
+        ids["Twin Peaks"],
     ]
 
 
@@ -168,10 +174,7 @@ def _random_catalog(provider: FakeProvider, count: int) -> dict[str, np.ndarray]
         ContentItemFactory(title=f"T{i}", media_type=MediaType.MOVIE if i % 2 else MediaType.TV) for i in range(count)
     ]
     item_embeddings_refresh(item_ids=[i.item_id for i in items])
-    return {
-        item_id: np.asarray(vector)
-        for item_id, vector in ContentItem.objects.values_list("item_id", "embedding")
-    }
+    return {item_id: np.asarray(vector) for item_id, vector in ContentItem.objects.values_list("item_id", "embedding")}
 
 
 def test_query_uses_the_partial_hnsw_index(use_provider):

@@ -149,7 +149,9 @@ def test_gone_titles_are_not_embedded(fake_provider):
     assert fake_provider.calls == []
 
 
-def test_enqueue_queues_only_stale_ids_after_commit(fake_provider, settings, django_capture_on_commit_callbacks, monkeypatch):
+def test_enqueue_queues_only_stale_ids_after_commit(
+    fake_provider, settings, django_capture_on_commit_callbacks, monkeypatch
+):
     # given
     settings.EMBEDDING_BATCH_SIZE = 2
     current, *stale = ContentItemFactory.create_batch(4)
@@ -166,7 +168,10 @@ def test_enqueue_queues_only_stale_ids_after_commit(fake_provider, settings, dja
     assert sent == []
     for callback in callbacks:
         callback()
-    assert sent == [{"item_ids": sorted(s.item_id for s in stale)[:2]}, {"item_ids": sorted(s.item_id for s in stale)[2:]}]
+    assert sent == [
+        {"item_ids": sorted(s.item_id for s in stale)[:2]},
+        {"item_ids": sorted(s.item_id for s in stale)[2:]},
+    ]
 
 
 def test_enqueue_runs_the_task_end_to_end(fake_provider, django_capture_on_commit_callbacks):

@@ -62,7 +62,10 @@ def test_permanent_failure_is_not_retried(fake_provider, caplog):
     assert "embedding_task_failed_permanently" in caplog.text
 
 
-@pytest.mark.parametrize(("retries", "retry_after", "low", "high"), [(0, None, 15, 30), (3, None, 120, 240), (9, None, 450, 900), (0, 12.0, 12, 12)])
+@pytest.mark.parametrize(
+    ("retries", "retry_after", "low", "high"),
+    [(0, None, 15, 30), (3, None, 120, 240), (9, None, 450, 900), (0, 12.0, 12, 12)],
+)
 def test_backoff(retries, retry_after, low, high):
     assert low <= tasks._backoff_seconds(retries, retry_after) <= high
 

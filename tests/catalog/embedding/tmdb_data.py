@@ -10,14 +10,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from catalog.datasets import TMDB_MOVIE_GENRES
 from catalog.embedding.text import content_item_embedding_text, embedding_text_hash
-
-# https://developer.themoviedb.org/reference/genre-movie-list
-TMDB_MOVIE_GENRES = {
-    "Action": 28, "Adventure": 12, "Animation": 16, "Comedy": 35, "Crime": 80, "Documentary": 99, "Drama": 18,
-    "Family": 10751, "Fantasy": 14, "Foreign": 10769, "History": 36, "Horror": 27, "Music": 10402, "Mystery": 9648,
-    "Romance": 10749, "Science Fiction": 878, "TV Movie": 10770, "Thriller": 53, "War": 10752, "Western": 37,
-}
 
 
 class _Row:

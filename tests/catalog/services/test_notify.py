@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import pytest
 
 from catalog.services.notify import catalog_changed_notify, items_reembed_enqueue

@@ -85,7 +85,9 @@ def test_unknown_user_gets_the_default_rows_and_one_refresh_is_queued(
 
     # then
     assert [feed["id"] for feed in feeds] == DEFAULT_IDS
-    assert sent_tasks == [{"kwargs": {"user_id": stranger, "last_watched": None}, "queue": "trakt_lists", "retry": False}]
+    assert sent_tasks == [
+        {"kwargs": {"user_id": stranger, "last_watched": None}, "queue": "trakt_lists", "retry": False}
+    ]
     assert world.hits == []
 
 
@@ -103,9 +105,12 @@ def test_a_new_last_watched_enqueues_one_refresh_for_a_burst_and_serves_the_prev
     ]
 
 
-@pytest.mark.parametrize("hint", ["movie:157336", "movie:", "film:1", "movie:abc", "show:-1", "movie:0", "movie:1" * 20])
-def test_a_known_or_invalid_last_watched_enqueues_nothing(client, prepared, sent_tasks, hint,
-                                                         django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "hint", ["movie:157336", "movie:", "film:1", "movie:abc", "show:-1", "movie:0", "movie:1" * 20]
+)
+def test_a_known_or_invalid_last_watched_enqueues_nothing(
+    client, prepared, sent_tasks, hint, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         feeds = get_feeds(client, user_id=USER_ID, last_watched=hint)
 
@@ -191,8 +196,12 @@ def test_a_corrupt_stored_row_is_replaced_by_that_positions_fallback(client, pre
 
     # then
     assert [feed["id"] for feed in feeds] == [
-        *[f["id"] for f in prepared.feeds[:3]], DEFAULT_IDS[3], prepared.feeds[4]["id"], DEFAULT_IDS[5],
-        *[f["id"] for f in prepared.feeds[6:9]], DEFAULT_IDS[9],
+        *[f["id"] for f in prepared.feeds[:3]],
+        DEFAULT_IDS[3],
+        prepared.feeds[4]["id"],
+        DEFAULT_IDS[5],
+        *[f["id"] for f in prepared.feeds[6:9]],
+        DEFAULT_IDS[9],
     ]
 
 
@@ -263,8 +272,10 @@ def test_a_crash_outside_the_view_is_caught_by_the_middleware(client, prepared):
 
 
 def test_even_a_broken_fallback_builder_answers_a_valid_document(client, prepared):
-    with mock.patch("feeds.apis.FeedsApi.get", side_effect=RuntimeError("crash")), \
-            mock.patch("feeds.selectors.feed_default_document", side_effect=RuntimeError("worse")):
+    with (
+        mock.patch("feeds.apis.FeedsApi.get", side_effect=RuntimeError("crash")),
+        mock.patch("feeds.selectors.feed_default_document", side_effect=RuntimeError("worse")),
+    ):
         response = client.get("/feeds", {"user_id": USER_ID})
 
     assert response.status_code == 200
@@ -308,7 +319,9 @@ def test_seeded_random_fuzz_of_every_parameter(client, prepared, sent_tasks):
 
     for _ in range(150):
         params = {
-            rng.choice(names): "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 8, 36, 64, 65, 300, 3000])))
+            rng.choice(names): "".join(
+                rng.choice(alphabet) for _ in range(rng.choice([0, 1, 8, 36, 64, 65, 300, 3000]))
+            )
             for _ in range(rng.randint(1, 4))
         }
         if rng.random() < 0.5:
@@ -329,8 +342,10 @@ def test_username_fallback_prefers_the_newest_rows(client, world):
     from django.utils import timezone
 
     PreparedFeedsFactory(trakt_username="twice", computed_at=timezone.now() - timedelta(days=3))
-    newest_feeds = [rows.trakt_feed(feed_id="recommended_movies", title="R", media_type="movie", list_id=555),
-                    *rows.default_feeds()[1:]]
+    newest_feeds = [
+        rows.trakt_feed(feed_id="recommended_movies", title="R", media_type="movie", list_id=555),
+        *rows.default_feeds()[1:],
+    ]
     PreparedFeedsFactory(trakt_username="twice", feeds=newest_feeds)
 
     # when

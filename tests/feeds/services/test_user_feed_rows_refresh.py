@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from feeds.models import PreparedFeeds
-from feeds.services import user_feed_rows_refresh
 from feeds.services import compose as compose_module
+from feeds.services import user_feed_rows_refresh
 from tests.feeds.conftest import USER_ID, FakeWorld, assert_feeds_document, days_ago
 from users.contracts import InteractionRecord
 
@@ -95,8 +95,17 @@ def test_refresh_materialises_four_rows_and_serves_them_as_trakt_lists(world):
 def test_because_you_watched_is_a_60_40_blend_of_recommender_and_vectors(world):
     # given: known co-watch results (one already watched, one also a vector neighbour) and neighbours
     viewer(world)
-    world.similar["movie_157336"] = ["movie_300", "movie_949", "movie_301", "movie_302", "movie_400", "movie_303",
-                                     "movie_304", "movie_305", "movie_306"]
+    world.similar["movie_157336"] = [
+        "movie_300",
+        "movie_949",
+        "movie_301",
+        "movie_302",
+        "movie_400",
+        "movie_303",
+        "movie_304",
+        "movie_305",
+        "movie_306",
+    ]
     world.neighbours["movie_157336"] = ["movie_400", "movie_401", "movie_402", "movie_403", "movie_404"]
 
     # when
@@ -104,8 +113,18 @@ def test_because_you_watched_is_a_60_40_blend_of_recommender_and_vectors(world):
 
     # then: R R V R V | R R V R V; watched Heat dropped; movie_400 keeps its recommender slot
     row = stored().rows[2]
-    assert row["items"] == ["movie_300", "movie_301", "movie_401", "movie_302", "movie_402",
-                            "movie_400", "movie_303", "movie_403", "movie_304", "movie_404"]
+    assert row["items"] == [
+        "movie_300",
+        "movie_301",
+        "movie_401",
+        "movie_302",
+        "movie_402",
+        "movie_400",
+        "movie_303",
+        "movie_403",
+        "movie_304",
+        "movie_404",
+    ]
     assert row["origins"] == ["recommender", "recommender", "vectors", "recommender", "vectors"] * 2
     assert ("item_similar", {"item_id": "movie_157336", "count": 20, "media_type": "movie"}) in world.calls
     assert stored().feeds[2]["blurb"] == "Watched by fans of Interstellar, plus titles like it"
@@ -148,8 +167,18 @@ def test_cold_start_without_ratings_seeds_from_the_most_recent_watch(world):
 def test_watched_titles_are_excluded_and_the_row_is_refilled_to_full_size(world):
     # given: half of the stored picks have been watched since they were computed
     viewer(world)
-    world.picks["movie"] = ["movie_100", "movie_101", "movie_102", "movie_103", "movie_104", "movie_105",
-                            "movie_106", "movie_107", "movie_108", "movie_109"]
+    world.picks["movie"] = [
+        "movie_100",
+        "movie_101",
+        "movie_102",
+        "movie_103",
+        "movie_104",
+        "movie_105",
+        "movie_106",
+        "movie_107",
+        "movie_108",
+        "movie_109",
+    ]
     world.seen |= {"movie_101", "movie_103", "movie_105", "movie_107", "movie_109"}
     world.profile = ["movie_101", "movie_500", "movie_501", "movie_502", "movie_503", "movie_504", "movie_505"]
     world.add_titles(*[f"movie_{n}" for n in range(500, 506)])
@@ -161,8 +190,18 @@ def test_watched_titles_are_excluded_and_the_row_is_refilled_to_full_size(world)
     row = stored().rows[0]
     assert len(row["items"]) == 10
     assert not set(row["items"]) & world.seen
-    assert sorted(row["items"]) == ["movie_100", "movie_102", "movie_104", "movie_106", "movie_108",
-                                    "movie_500", "movie_501", "movie_502", "movie_503", "movie_504"]
+    assert sorted(row["items"]) == [
+        "movie_100",
+        "movie_102",
+        "movie_104",
+        "movie_106",
+        "movie_108",
+        "movie_500",
+        "movie_501",
+        "movie_502",
+        "movie_503",
+        "movie_504",
+    ]
     assert row["origins"].count("refill") == 5
     for prepared_row in stored().rows[:4]:
         assert not set(prepared_row["items"]) & world.seen
@@ -188,10 +227,17 @@ def test_rows_fall_back_to_tmdb_queries_when_lists_are_not_ready_and_fresh(world
     # then
     feeds = assert_feeds_document({"feeds": stored().feeds})
     assert [(f["id"], f["source_metadata"]) for f in feeds[:4]] == [
-        ("recommended_movies_genres_878-80",
-         {"path": "/discover/movie", "parameters": "with_genres=878%7C80&sort_by=popularity.desc&vote_count.gte=100"}),
-        ("recommended_shows_genres_10765",
-         {"path": "/discover/tv", "parameters": "with_genres=10765&sort_by=popularity.desc&vote_count.gte=50"}),
+        (
+            "recommended_movies_genres_878-80",
+            {
+                "path": "/discover/movie",
+                "parameters": "with_genres=878%7C80&sort_by=popularity.desc&vote_count.gte=100",
+            },
+        ),
+        (
+            "recommended_shows_genres_10765",
+            {"path": "/discover/tv", "parameters": "with_genres=10765&sort_by=popularity.desc&vote_count.gte=50"},
+        ),
         ("because_watched_movie_tmdb_157336", {"path": "/movie/157336/recommendations", "parameters": ""}),
         ("because_watched_show_tmdb_1399", {"path": "/tv/1399/recommendations", "parameters": ""}),
     ], reason
@@ -207,9 +253,16 @@ def test_viewer_without_any_history_gets_popular_and_discovery_rows(world):
     # then
     feeds = assert_feeds_document({"feeds": stored().feeds})
     assert [f["id"] for f in feeds] == [
-        "popular_movies", "popular_shows", "more_to_discover_movies", "more_to_discover_shows",
-        "trending_movies", "trending_shows", "top_rated_movies", "top_rated_shows",
-        "hidden_gems_movies", "hidden_gems_shows",
+        "popular_movies",
+        "popular_shows",
+        "more_to_discover_movies",
+        "more_to_discover_shows",
+        "trending_movies",
+        "trending_shows",
+        "top_rated_movies",
+        "top_rated_shows",
+        "hidden_gems_movies",
+        "hidden_gems_shows",
     ]
     assert world.writes == []
 
@@ -227,7 +280,10 @@ def test_last_watched_hint_wins_over_history_and_is_remembered(world):
     assert prepared.feeds[2]["title"] == "Because You Watched Inception"
     assert prepared.feeds[3]["id"] == "because_watched_show_tmdb_1399"  # a movie hint leaves shows alone
     assert prepared.anchors == {"movie": "movie_27205", "tv": "tv_1399"}
-    assert (prepared.last_hint, prepared.rows[2]["note"]) == ("movie:27205", "anchor movie_27205 from last_watched hint")
+    assert (prepared.last_hint, prepared.rows[2]["note"]) == (
+        "movie:27205",
+        "anchor movie_27205 from last_watched hint",
+    )
 
     # when: a later refresh (after a sync) without a hint keeps the recent hint's anchor
     user_feed_rows_refresh(user_id=USER_ID)
@@ -412,7 +468,10 @@ def test_retired_or_unknown_genres_are_skipped_for_genre_rows(world):
     # then
     feeds = stored().feeds
     assert [feeds[6]["id"], feeds[7]["id"], feeds[8]["id"], feeds[9]["id"]] == [
-        "top_genre_movies_878", "top_rated_shows", "hidden_gems_movies_878-80", "hidden_gems_shows",
+        "top_genre_movies_878",
+        "top_rated_shows",
+        "hidden_gems_movies_878-80",
+        "hidden_gems_shows",
     ]
 
 
@@ -432,7 +491,10 @@ def test_a_row_with_too_few_titles_serves_its_fallback(world):
     # then
     prepared = stored()
     assert [f["id"] for f in prepared.feeds[:3]] == [
-        "recommended_movies_genres_878-80", "recommended_shows", "because_watched_movie_tmdb_157336"]
+        "recommended_movies_genres_878-80",
+        "recommended_shows",
+        "because_watched_movie_tmdb_157336",
+    ]
     assert prepared.feeds[2]["source_metadata"] == {"path": "/movie/157336/recommendations", "parameters": ""}
     assert [spec.key for spec in world.writes[0]] == ["recommended_shows"]  # no show anchor either
 

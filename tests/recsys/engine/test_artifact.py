@@ -9,9 +9,19 @@ from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSi
 def _engine(n_users: int = 6) -> HybridEngine:
     users = np.repeat(np.arange(n_users), 3)
     items = np.tile([0, 1, 2], n_users)
-    data = Interactions(n_users, 4, users, items, np.full(len(users), Kind.VIEW), np.full(len(users), np.nan), np.arange(len(users), dtype=float))
+    data = Interactions(
+        n_users,
+        4,
+        users,
+        items,
+        np.full(len(users), Kind.VIEW),
+        np.full(len(users), np.nan),
+        np.arange(len(users), dtype=float),
+    )
     vectors = np.eye(4, 3, dtype=np.float32)
-    return HybridEngine(EngineConfig(ease_lambda=2.0)).fit(data, ItemSide(vectors=vectors, quality=np.array([1.0, 2, 3, 4])))
+    return HybridEngine(EngineConfig(ease_lambda=2.0)).fit(
+        data, ItemSide(vectors=vectors, quality=np.array([1.0, 2, 3, 4]))
+    )
 
 
 def test_saved_model_scores_like_the_trained_one_and_only_two_versions_are_kept(tmp_path):

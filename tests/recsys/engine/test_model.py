@@ -80,7 +80,9 @@ def test_without_vectors_or_other_users_priors_still_rank_and_nothing_seen_retur
     # given: no embeddings (EMBEDDING_PROVIDER=none), one user, catalog priors only
     rows = [(0, 0, Kind.VIEW, np.nan)]
     quality = np.array([9, 1, 2, 3, 8, 4, 5, 6, 7, 0], dtype=float)
-    engine = HybridEngine(EngineConfig(cw_popularity=0.0, cw_quality=1.0)).fit(_interactions(rows, 1), ItemSide(quality=quality))
+    engine = HybridEngine(EngineConfig(cw_popularity=0.0, cw_quality=1.0)).fit(
+        _interactions(rows, 1), ItemSide(quality=quality)
+    )
     # when
     picks = engine.recommend(user=0, count=3)
     # then
@@ -124,8 +126,17 @@ def test_mmr_keeps_the_best_first_and_spreads_the_rest(lam):
 
 def test_thin_histories_use_the_cold_weights():
     # given: cold weights rank by quality only, warm weights by content only
-    config = EngineConfig(solo_max_users=0, cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0,
-                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0)
+    config = EngineConfig(
+        solo_max_users=0,
+        cold_threshold=2,
+        cw_content=0.0,
+        cw_popularity=0.0,
+        cw_quality=1.0,
+        w_content=1.0,
+        w_popularity=0.0,
+        w_quality=0.0,
+        w_cf=0.0,
+    )
     quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)  # romance is "better"
     one = [(0, 0, Kind.VIEW, np.nan)]
     two = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
@@ -140,8 +151,18 @@ def test_thin_histories_use_the_cold_weights():
 
 def test_a_model_trained_on_a_handful_of_users_uses_the_solo_profile():
     # given: solo weights rank by quality only; community weights by content only
-    config = EngineConfig(solo_max_users=2, sw_content=0.0, sw_popularity=0.0, sw_quality=1.0, sw_cf=0.0,
-                          w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0, cold_threshold=0)
+    config = EngineConfig(
+        solo_max_users=2,
+        sw_content=0.0,
+        sw_popularity=0.0,
+        sw_quality=1.0,
+        sw_cf=0.0,
+        w_content=1.0,
+        w_popularity=0.0,
+        w_quality=0.0,
+        w_cf=0.0,
+        cold_threshold=0,
+    )
     quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)
     side = ItemSide(vectors=_vectors(), quality=quality)
     one_user = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]

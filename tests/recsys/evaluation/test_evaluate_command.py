@@ -23,7 +23,9 @@ def _write_world(folder: Path, *, n_users: int = 40, n_items: int = 30, seed: in
             cluster = range(1, 16) if user % 2 else range(16, n_items + 1)
             chosen = rng.choice(list(cluster), size=12, replace=False)
             for step, movie in enumerate(chosen):
-                writer.writerow([user, int(movie), float(rng.choice([3.0, 4.0, 4.5, 5.0])), 1_000_000 + 1000 * user + step])
+                writer.writerow(
+                    [user, int(movie), float(rng.choice([3.0, 4.0, 4.5, 5.0])), 1_000_000 + 1000 * user + step]
+                )
     with movies.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["movieId", "title", "genres"])
@@ -39,8 +41,17 @@ def test_evaluate_writes_table_plot_and_dump(tmp_path, capsys):
     results, dump = tmp_path / "results", tmp_path / "recs.csv"
     # when
     call_command(
-        "evaluate", "--ratings", str(ratings), "--movies", str(movies), "--content", "none",
-        "--results", str(results), "--dump-recs", str(dump),
+        "evaluate",
+        "--ratings",
+        str(ratings),
+        "--movies",
+        str(movies),
+        "--content",
+        "none",
+        "--results",
+        str(results),
+        "--dump-recs",
+        str(dump),
     )
     # then
     out = capsys.readouterr().out
@@ -58,7 +69,9 @@ def test_evaluate_writes_table_plot_and_dump(tmp_path, capsys):
 def test_engine_beats_popularity_in_solo_mode_on_the_synthetic_world(tmp_path):
     ratings, movies = _write_world(tmp_path)
     rows = evaluation_run(
-        EvaluationRequest(ratings=ratings, movies=movies, mode="solo", results_dir=tmp_path / "r", content="none", cold=False)
+        EvaluationRequest(
+            ratings=ratings, movies=movies, mode="solo", results_dir=tmp_path / "r", content="none", cold=False
+        )
     )
     by_model = {row.model: row.test.ndcg for row in rows}
     # one user's own history says "mostly this cluster" only through ratings and priors here (no
@@ -79,9 +92,14 @@ def test_engine_leads_on_a_slice_of_movielens(shared_data_dir, tmp_path):
     # when
     rows = evaluation_run(
         EvaluationRequest(
-            ratings=ratings, movies=source / "movies.csv", links=source / "links.csv",
-            metadata=(shared_data_dir / "tmdb" / "tmdb-movies.csv",), results_dir=tmp_path / "r",
-            content="none", cold=False, tune_rounds=1,
+            ratings=ratings,
+            movies=source / "movies.csv",
+            links=source / "links.csv",
+            metadata=(shared_data_dir / "tmdb" / "tmdb-movies.csv",),
+            results_dir=tmp_path / "r",
+            content="none",
+            cold=False,
+            tune_rounds=1,
         )
     )
     # then

@@ -8,12 +8,12 @@ import pytest
 from recsys.evaluation.protocol import (
     Rating,
     evaluate_rankings,
+    holdout_size,
     ndcg_at_k,
     ratings_from_rows,
     recall_at_k,
     round_half_up,
     split_temporal,
-    holdout_size,
 )
 
 
@@ -33,12 +33,29 @@ def _tiny():
     # user 1: 6 ratings → 1 test (the last by (timestamp, movieId)); ties on timestamp 50 sort by movieId.
     # user 2: 8 ratings → 2 test; user 3: 4 ratings → not evaluated; user 4: 5 ratings, test rating 3.0 → skipped.
     rows = [
-        Rating(1, 10, 4.0, 10), Rating(1, 11, 3.0, 20), Rating(1, 12, 5.0, 30),
-        Rating(1, 13, 2.0, 40), Rating(1, 15, 4.5, 50), Rating(1, 14, 4.0, 50),
-        Rating(2, 10, 5.0, 1), Rating(2, 11, 5.0, 2), Rating(2, 12, 1.0, 3), Rating(2, 13, 4.0, 4),
-        Rating(2, 16, 3.0, 5), Rating(2, 17, 2.0, 6), Rating(2, 15, 4.0, 7), Rating(2, 14, 3.5, 8),
-        Rating(3, 10, 5.0, 1), Rating(3, 11, 5.0, 2), Rating(3, 12, 5.0, 3), Rating(3, 13, 5.0, 4),
-        Rating(4, 10, 5.0, 1), Rating(4, 11, 5.0, 2), Rating(4, 12, 5.0, 3), Rating(4, 13, 5.0, 4), Rating(4, 16, 3.0, 5),
+        Rating(1, 10, 4.0, 10),
+        Rating(1, 11, 3.0, 20),
+        Rating(1, 12, 5.0, 30),
+        Rating(1, 13, 2.0, 40),
+        Rating(1, 15, 4.5, 50),
+        Rating(1, 14, 4.0, 50),
+        Rating(2, 10, 5.0, 1),
+        Rating(2, 11, 5.0, 2),
+        Rating(2, 12, 1.0, 3),
+        Rating(2, 13, 4.0, 4),
+        Rating(2, 16, 3.0, 5),
+        Rating(2, 17, 2.0, 6),
+        Rating(2, 15, 4.0, 7),
+        Rating(2, 14, 3.5, 8),
+        Rating(3, 10, 5.0, 1),
+        Rating(3, 11, 5.0, 2),
+        Rating(3, 12, 5.0, 3),
+        Rating(3, 13, 5.0, 4),
+        Rating(4, 10, 5.0, 1),
+        Rating(4, 11, 5.0, 2),
+        Rating(4, 12, 5.0, 3),
+        Rating(4, 13, 5.0, 4),
+        Rating(4, 16, 3.0, 5),
     ]
     return ratings_from_rows(rows)
 
@@ -69,7 +86,15 @@ def test_cold_slice_keeps_the_first_three_train_ratings_and_the_same_positives()
     cold = split.cold()
     ratings = split.ratings
     assert _raw(ratings, cold.train.users, cold.train.items) == [
-        (1, 10), (1, 11), (1, 12), (2, 10), (2, 11), (2, 12), (4, 10), (4, 11), (4, 12)
+        (1, 10),
+        (1, 11),
+        (1, 12),
+        (2, 10),
+        (2, 11),
+        (2, 12),
+        (4, 10),
+        (4, 11),
+        (4, 12),
     ]
     assert cold.test_positives is split.test_positives
 

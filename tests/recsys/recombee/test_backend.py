@@ -93,9 +93,7 @@ def test_a_failing_call_marks_recombee_unavailable(fake, remote, catalog, viewer
 # --- recommendations -------------------------------------------------------------------------
 
 
-def test_recommend_for_user_filters_on_media_type_and_drops_seen_disliked_and_excluded(
-    fake, remote, catalog, viewer
-):
+def test_recommend_for_user_filters_on_media_type_and_drops_seen_disliked_and_excluded(fake, remote, catalog, viewer):
     # given
     _remote_catalog(remote, catalog)
     seen, records = viewer
@@ -139,8 +137,11 @@ def test_recommend_for_user_rejects_malformed_answers(catalog, viewer):
 
     # given
     with responses.RequestsMock() as rsps:
-        rsps.add("POST", f"https://rapi-eu-west.recombee.com/reclio-test/recomms/users/{USER}/items/",
-                 json={"recomms": [{"identifier": "movie_1"}]})
+        rsps.add(
+            "POST",
+            f"https://rapi-eu-west.recombee.com/reclio-test/recomms/users/{USER}/items/",
+            json={"recomms": [{"identifier": "movie_1"}]},
+        )
 
         # when / then
         with pytest.raises(RecommenderError, match="malformed recommended item"):
@@ -186,8 +187,14 @@ def test_similar_items_for_a_viewer_drops_what_they_saw(fake, remote, catalog, v
 def test_similar_items_learned_from_co_watching(fake, remote, catalog, viewer):
     # given: two viewers watched movie_1 with movie_4, one with movie_2
     _remote_catalog(remote, catalog)
-    for user, item in [("u1", "movie_1"), ("u1", "movie_4"), ("u2", "movie_1"), ("u2", "movie_4"),
-                       ("u2", "movie_2"), ("u3", "movie_5")]:
+    for user, item in [
+        ("u1", "movie_1"),
+        ("u1", "movie_4"),
+        ("u2", "movie_1"),
+        ("u2", "movie_4"),
+        ("u2", "movie_2"),
+        ("u3", "movie_5"),
+    ]:
         remote.interactions[("detailviews", user, item, "2026-01-01T00:00:00")] = None
         remote.users.add(user)
 

@@ -5,6 +5,7 @@ import sys
 import pytest
 import responses
 
+from reclio.settings.vendors import RecombeeRegion
 from recsys.recombee.client import (
     CLIENT_INIT_FAILED,
     NO_CREDENTIALS,
@@ -13,7 +14,6 @@ from recsys.recombee.client import (
     RecombeeSetupError,
     recombee_api_build,
 )
-from reclio.settings.vendors import RecombeeRegion
 from tests.fakes.recombee import FakeRecombee, FakeRecombeeServer
 from tests.recsys.recombee.conftest import DATABASE_ID, TOKEN
 

@@ -85,7 +85,10 @@ def test_wrong_region_names_the_region_and_the_setting(fake):
     assert diagnosis.next_steps[0].startswith("Set RECOMBEE_REGION=ca-east")
     probed = {call.host for call in fake.calls}
     assert probed == {
-        "rapi-eu-west.recombee.com", "rapi-us-west.recombee.com", "rapi-ca-east.recombee.com", "rapi-ap-se.recombee.com"
+        "rapi-eu-west.recombee.com",
+        "rapi-us-west.recombee.com",
+        "rapi-ca-east.recombee.com",
+        "rapi-ap-se.recombee.com",
     }
 
 
@@ -115,7 +118,10 @@ def test_write_test_round_trip_leaves_nothing_behind(fake):
     assert diagnosis.verdict == "ok"
     outcome = diagnosis.facts["write_test"]
     assert (outcome["write"], outcome["read_back"], outcome["cleanup"], outcome["ok"]) == (
-        "accepted", "found", "deleted", True
+        "accepted",
+        "found",
+        "deleted",
+        True,
     )
     assert outcome["item_id"].startswith(PROBE_ITEM_PREFIX)
     remote = fake.database(region="eu-west", database_id=DATABASE_ID, token=TOKEN)

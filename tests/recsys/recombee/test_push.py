@@ -147,7 +147,9 @@ def test_single_refused_row_is_skipped_reported_and_passed(fake, remote):
     state = push_state_get(key=CATALOG_STATE_KEY)
     assert state["cursor"]["item_id"] == items[2].item_id
     assert state["recent_skips"] == [f"{items[1].item_id}: HTTP 400 scripted failure for {items[1].item_id}"]
-    synced = dict(ContentItem.objects.filter(item_id__in=[i.item_id for i in items]).values_list("item_id", "recombee_synced"))
+    synced = dict(
+        ContentItem.objects.filter(item_id__in=[i.item_id for i in items]).values_list("item_id", "recombee_synced")
+    )
     assert synced == {items[0].item_id: True, items[1].item_id: False, items[2].item_id: True}
 
 
@@ -230,7 +232,9 @@ def test_interactions_push_maps_each_kind(fake, remote, interaction_rows):
     iso = WATCHED_AT.isoformat()
     assert remote.interactions_of("detailviews") == [(a, "movie_1", iso, None)]
     assert sorted(remote.interactions_of("ratings")) == [
-        (a, "movie_2", iso, 1.0), (a, "movie_3", iso, -1.0), (b, "tv_8", iso, -1.0)
+        (a, "movie_2", iso, 1.0),
+        (a, "movie_3", iso, -1.0),
+        (b, "tv_8", iso, -1.0),
     ]
     assert remote.interactions_of("bookmarks") == [(b, "tv_9", iso, None)]
     state = push_state_get(key=INTERACTIONS_STATE_KEY)
@@ -257,9 +261,7 @@ def test_interactions_push_sends_only_new_rows(fake, remote, interaction_rows):
 
 def test_failed_interaction_batch_keeps_the_cursor_and_the_next_run_resumes(fake, remote, interaction_rows):
     # given: three views in batches of two; the second Batch call answers HTTP 500
-    interaction_rows.extend(
-        InteractionRowStub(n, USER_A, f"movie_{n}", "view", None, WATCHED_AT) for n in (1, 2, 3)
-    )
+    interaction_rows.extend(InteractionRowStub(n, USER_A, f"movie_{n}", "view", None, WATCHED_AT) for n in (1, 2, 3))
     remote.fail_batch_calls = {2}
     api = recombee_api_build(max_retries=0)
 

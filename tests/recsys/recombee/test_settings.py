@@ -35,7 +35,10 @@ def test_recombee_settings_are_read_only_when_selected(env, stdout):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("20000", "RECOMBEE_BATCH_SIZE=20000 exceeds Recombee's 10000"), ("0", "RECOMBEE_BATCH_SIZE=0 must be at least 1")],
+    [
+        ("20000", "RECOMBEE_BATCH_SIZE=20000 exceeds Recombee's 10000"),
+        ("0", "RECOMBEE_BATCH_SIZE=0 must be at least 1"),
+    ],
 )
 def test_batch_size_beyond_recombee_limit_fails_fast(value, message):
     result = _import_recombee_settings({"RECOMMENDER": "recombee", "RECOMBEE_BATCH_SIZE": value})

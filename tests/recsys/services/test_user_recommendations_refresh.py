@@ -17,11 +17,15 @@ def _catalog():
     heat = ContentItemFactory(item_id="movie_949", tmdb_id=949, title="Heat", embedding=[1, 0, 0])
     crime = [ContentItemFactory(tmdb_id=100 + i, title=f"Crime {i}", embedding=[1, 0.1 * i, 0]) for i in range(6)]
     romance = [ContentItemFactory(tmdb_id=200 + i, title=f"Romance {i}", embedding=[0, 1, 0.1 * i]) for i in range(4)]
-    shows = [ContentItemFactory(media_type="tv", tmdb_id=300 + i, title=f"Show {i}", embedding=[1, 0, 0.2]) for i in range(2)]
+    shows = [
+        ContentItemFactory(media_type="tv", tmdb_id=300 + i, title=f"Show {i}", embedding=[1, 0, 0.2]) for i in range(2)
+    ]
     return heat, crime, romance, shows
 
 
-def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks):
+def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(
+    fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
+):
     # given: others who watched Heat also watched the crime titles; our user (five titles: a warm
     # history) watched Heat and Crimes 0-2, and disliked Romance 0
     heat, crime, romance, shows = _catalog()
@@ -47,7 +51,9 @@ def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(fake_use
     assert {s.item_id for s in shows_picked} == {s.item_id for s in shows}
     assert movies[0].source == "cf"
     assert movies[0].reason.startswith(("because you watched ", "similar to what you rated 9: Crime 0"))
-    assert [r.rank for r in Recommendation.objects.filter(user_id=user_id, media_type="movie")] == list(range(len(movies)))
+    assert [r.rank for r in Recommendation.objects.filter(user_id=user_id, media_type="movie")] == list(
+        range(len(movies))
+    )
     assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": user_id, "last_watched": None}, "trakt_lists")]
 
 

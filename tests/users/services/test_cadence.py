@@ -7,10 +7,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from tests.users.factories import UserFactory
 from users.models import ConnectionState, User
 from users.services import user_feed_hit_record, users_feed_hits_flush, users_sync_due_enqueue
 from users.services.cadence import user_sync_bucket
-from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,8 +113,9 @@ def test_heavy_feeds_user_is_polled_hourly(queued, django_capture_on_commit_call
 def test_a_quiet_user_who_starts_using_feeds_is_pulled_forward(queued, django_capture_on_commit_callbacks):
     # given a quiet user synced two hours ago, next poll in 22 h
     now = timezone.now()
-    user = UserFactory(sync_bucket="quiet", last_history_sync=now - dt.timedelta(hours=2),
-                       next_sync_at=now + dt.timedelta(hours=22))
+    user = UserFactory(
+        sync_bucket="quiet", last_history_sync=now - dt.timedelta(hours=2), next_sync_at=now + dt.timedelta(hours=22)
+    )
     # when they open Chillio a lot
     for _ in range(20):
         user_feed_hit_record(user_id=user.pk)

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from tests.users.factories import UserFactory
 from users.crypto import token_decrypt
 from users.models import ConnectionState, User
 from users.services import user_sync_run, user_token_refresh, users_token_refresh_due
 from users.tasks import token_refresh_sweep_task
-from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,10 @@ def test_disconnect_revokes_and_forgets_tokens_but_keeps_history(trakt_user, fak
 
     assert user_disconnect(user_id=trakt_user.pk) is True
     user = User.objects.get(pk=trakt_user.pk)
-    assert (user.connection_state, user.access_token_encrypted, user.refresh_token_encrypted) == ("disconnected", "", "")
+    assert (user.connection_state, user.access_token_encrypted, user.refresh_token_encrypted) == (
+        "disconnected",
+        "",
+        "",
+    )
     assert [r.path for r in fake_trakt.requests] == ["/oauth/revoke"]
     assert not any(owner == "sean" for owner, _ in fake_trakt.access_tokens.values())

@@ -28,17 +28,33 @@ def test_first_write_creates_a_private_list_and_adds_items_in_order(trakt_user, 
     # then
     list_id = report.lists[0].trakt_list_id
     assert _write_bodies(fake_trakt) == [
-        ("POST", "/users/me/lists", {
-            "name": NAME, "description": "Picked for you by Reclio", "privacy": "private",
-            "display_numbers": True, "allow_comments": False, "sort_by": "rank", "sort_how": "asc",
-        }),
-        ("POST", f"/users/me/lists/{list_id}/items", {
-            "movies": [{"ids": {"tmdb": 603}}, {"ids": {"tmdb": 27205}}], "shows": [{"ids": {"tmdb": 1399}}],
-        }),
+        (
+            "POST",
+            "/users/me/lists",
+            {
+                "name": NAME,
+                "description": "Picked for you by Reclio",
+                "privacy": "private",
+                "display_numbers": True,
+                "allow_comments": False,
+                "sort_by": "rank",
+                "sort_how": "asc",
+            },
+        ),
+        (
+            "POST",
+            f"/users/me/lists/{list_id}/items",
+            {
+                "movies": [{"ids": {"tmdb": 603}}, {"ids": {"tmdb": 27205}}],
+                "shows": [{"ids": {"tmdb": 1399}}],
+            },
+        ),
         # Trakt appends movies then shows; one reorder puts them in our order.
-        ("POST", f"/users/me/lists/{list_id}/items/reorder", {"rank": [
-            item["id"] for item in sorted(trakt_account.lists[list_id]["items"], key=lambda i: i["rank"])
-        ]}),
+        (
+            "POST",
+            f"/users/me/lists/{list_id}/items/reorder",
+            {"rank": [item["id"] for item in sorted(trakt_account.lists[list_id]["items"], key=lambda i: i["rank"])]},
+        ),
     ]
     assert trakt_account.list_tmdb(list_id) == [("movie", 603), ("show", 1399), ("movie", 27205)]
     assert report.lists[0].created is True
@@ -48,7 +64,10 @@ def test_first_write_creates_a_private_list_and_adds_items_in_order(trakt_user, 
 
 def test_second_run_with_the_same_picks_makes_zero_writes(trakt_user, fake_trakt):
     # given
-    specs = [_spec("movie_603", "movie_604"), _spec("tv_1399", key="recommended_shows", name="Reclio • Recommended Shows")]
+    specs = [
+        _spec("movie_603", "movie_604"),
+        _spec("tv_1399", key="recommended_shows", name="Reclio • Recommended Shows"),
+    ]
     user_lists_write(user_id=trakt_user.pk, lists=specs)
     fake_trakt.reset_log()
     # when
@@ -140,7 +159,9 @@ def test_list_limit_420_is_recorded_and_visible(trakt_user, trakt_account, fake_
     assert report.limit_reached is True
     states = user_managed_lists(user_id=trakt_user.pk)
     assert states["recommended_movies"].state == "limit_reached"
-    assert states["recommended_movies"].detail == "Trakt account limit reached: Trakt account limit reached (list count 5)"
+    assert (
+        states["recommended_movies"].detail == "Trakt account limit reached: Trakt account limit reached (list count 5)"
+    )
 
 
 def test_items_are_sized_to_the_account_limit(trakt_user, trakt_account, fake_trakt):

@@ -18,9 +18,7 @@ def _iso(days_ago: float) -> str:
 
 
 def _views(user: User) -> list[tuple[str, int | None]]:
-    return sorted(
-        Interaction.objects.filter(user=user, kind=InteractionKind.VIEW).values_list("item_id", "value")
-    )
+    return sorted(Interaction.objects.filter(user=user, kind=InteractionKind.VIEW).values_list("item_id", "value"))
 
 
 def test_first_sync_reads_every_page_of_history_and_maps_episodes_to_their_show(
@@ -40,9 +38,7 @@ def test_first_sync_reads_every_page_of_history_and_maps_episodes_to_their_show(
     assert summary.full is True
     assert len(fake_trakt.calls("GET", "/sync/history/movies")) == 3
     assert [c.query["limit"] for c in fake_trakt.calls("GET", "/sync/history/movies")] == [["250"]] * 3
-    show_views = sorted(
-        Interaction.objects.filter(user=trakt_user, item_id="tv_1399").values_list("value", flat=True)
-    )
+    show_views = sorted(Interaction.objects.filter(user=trakt_user, item_id="tv_1399").values_list("value", flat=True))
     assert show_views == [1, 2]  # two episodes at one moment collapse into one view of the show
     assert Interaction.objects.filter(user=trakt_user, kind=InteractionKind.VIEW).count() == 602
     assert sent_tasks == [("recsys.user_interactions_changed", {"user_id": str(trakt_user.pk)}, "recsys")]
@@ -83,15 +79,15 @@ def test_incremental_history_asks_from_the_last_sync_with_overlap(
     assert summary.areas == ("history",)
     assert summary.views_added == 1
     start = fake_trakt.calls("GET", "/sync/history/movies")[0].query["start_at"][0]
-    assert dt.datetime.fromisoformat(start) == (last_sync - dt.timedelta(hours=24)).replace(microsecond=last_sync.microsecond)
+    assert dt.datetime.fromisoformat(start) == (last_sync - dt.timedelta(hours=24)).replace(
+        microsecond=last_sync.microsecond
+    )
     assert [p for p in ("/sync/ratings", "/sync/watchlist") if fake_trakt.calls("GET", p)] == []
     assert _views(trakt_user) == [("movie_603", 1), ("movie_604", 1)]
     assert len(sent_tasks) == 1
 
 
-def test_removed_rating_and_watchlist_entry_are_removed_here_too(
-    trakt_user, trakt_account, catalog_ensure, sent_tasks
-):
+def test_removed_rating_and_watchlist_entry_are_removed_here_too(trakt_user, trakt_account, catalog_ensure, sent_tasks):
     # given a rating, a changed rating and a watchlist entry that were synced
     trakt_account.rate("movie", 603, 9, _iso(5))
     trakt_account.rate("show", 1399, 7, _iso(5))
@@ -153,7 +149,9 @@ def test_titles_the_catalog_cannot_fetch_wait_as_pending_and_are_promoted_later(
     assert second.promoted == 2
     assert not PendingInteraction.objects.exists()
     assert sorted(Interaction.objects.filter(user=trakt_user).values_list("item_id", "kind")) == [
-        ("movie_603", "view"), ("movie_777", "rating"), ("movie_777", "view"),
+        ("movie_603", "view"),
+        ("movie_777", "rating"),
+        ("movie_777", "view"),
     ]
 
 
@@ -165,7 +163,9 @@ def test_catalog_service_failure_keeps_history_pending(trakt_user, trakt_account
     assert PendingInteraction.objects.get().tmdb_id == 603
 
 
-def test_5xx_then_success_is_retried_transparently(trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks, waits):
+def test_5xx_then_success_is_retried_transparently(
+    trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks, waits
+):
     trakt_account.watch_movie(603, _iso(3))
     fake_trakt.fail("GET", "/sync/history/movies", 502, times=1)
     summary = user_sync_run(user_id=trakt_user.pk)
@@ -206,7 +206,9 @@ def test_bad_rows_are_skipped_and_counted(trakt_user, trakt_account, catalog_ens
     assert (summary.views_added, summary.skipped_rows) == (1, 1)
 
 
-def test_expired_access_token_is_refreshed_before_syncing(trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks):
+def test_expired_access_token_is_refreshed_before_syncing(
+    trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks
+):
     # given the stored access token is about to expire
     User.objects.filter(pk=trakt_user.pk).update(token_expires_at=timezone.now() + dt.timedelta(minutes=1))
     trakt_account.watch_movie(603, _iso(3))
@@ -242,7 +244,9 @@ def test_the_database_never_holds_a_plaintext_token(trakt_user, fake_trakt):
     assert '"access_token_encrypted" : "gAAAA' in raw_row or '"access_token_encrypted":"gAAAA' in raw_row
 
 
-def test_a_removed_play_is_noticed_by_the_next_ordinary_sync(trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks):
+def test_a_removed_play_is_noticed_by_the_next_ordinary_sync(
+    trakt_user, trakt_account, fake_trakt, catalog_ensure, sent_tasks
+):
     # given two synced plays; the viewer then removes one on Trakt (watched_at moves, nothing new)
     trakt_account.watch_movie(603, _iso(3))
     trakt_account.watch_movie(604, _iso(2))

@@ -21,10 +21,17 @@ def _no_sleep(no_sleep):  # type: ignore[no-untyped-def]
 
 @responses.activate
 def test_sends_trakt_headers_and_bearer_token():
-    responses.get(f"{API}/sync/last_activities", json={"all": "2026-01-01T00:00:00.000Z", "movies": {"watched_at": "2026-01-01T00:00:00.000Z"}})
+    responses.get(
+        f"{API}/sync/last_activities",
+        json={"all": "2026-01-01T00:00:00.000Z", "movies": {"watched_at": "2026-01-01T00:00:00.000Z"}},
+    )
     activities = client.last_activities(TraktSession(access_token="tok"))
     sent = responses.calls[0].request.headers
-    assert (sent["trakt-api-version"], sent["trakt-api-key"], sent["Authorization"]) == ("2", "test-trakt-client-id", "Bearer tok")
+    assert (sent["trakt-api-version"], sent["trakt-api-key"], sent["Authorization"]) == (
+        "2",
+        "test-trakt-client-id",
+        "Bearer tok",
+    )
     assert activities.get("movies", "watched_at") == "2026-01-01T00:00:00.000Z"
 
 
@@ -38,10 +45,20 @@ def test_5xx_then_success(no_sleep):
 
 @responses.activate
 def test_history_follows_page_count():
-    row = {"id": 1, "watched_at": "2026-01-01T00:00:00.000Z", "action": "watch", "type": "movie", "movie": {"ids": {"tmdb": 603}}}
+    row = {
+        "id": 1,
+        "watched_at": "2026-01-01T00:00:00.000Z",
+        "action": "watch",
+        "type": "movie",
+        "movie": {"ids": {"tmdb": 603}},
+    }
     for page in (1, 2):
-        responses.get(f"{API}/sync/history/movies", json=[{**row, "id": page}], headers={"X-Pagination-Page-Count": "2"},
-                      match=[responses.matchers.query_param_matcher({"page": str(page), "limit": "250"})])
+        responses.get(
+            f"{API}/sync/history/movies",
+            json=[{**row, "id": page}],
+            headers={"X-Pagination-Page-Count": "2"},
+            match=[responses.matchers.query_param_matcher({"page": str(page), "limit": "250"})],
+        )
     fetched = client.history(TraktSession(access_token="t"), kind="movies")
     assert [r.history_id for r in fetched.rows] == [1, 2]
 
@@ -50,7 +67,9 @@ def test_history_follows_page_count():
 def test_429_on_a_write_honours_retry_after(no_sleep, settings):
     settings.TRAKT_WRITE_INTERVAL_SECONDS = 0
     responses.post(f"{API}/users/me/lists/7/items", status=429, headers={"Retry-After": "2"})
-    responses.post(f"{API}/users/me/lists/7/items", status=201, json={"added": {"movies": 1}, "not_found": {"movies": []}})
+    responses.post(
+        f"{API}/users/me/lists/7/items", status=201, json={"added": {"movies": 1}, "not_found": {"movies": []}}
+    )
     change = client.list_items_add(TraktSession(access_token="t", account="sean"), list_id=7, item_ids=["movie_603"])
     assert change.count == 1
     assert no_sleep == [2.0]
@@ -60,10 +79,18 @@ def test_429_on_a_write_honours_retry_after(no_sleep, settings):
 @responses.activate
 def test_420_is_a_typed_account_limit_error(settings):
     settings.TRAKT_WRITE_INTERVAL_SECONDS = 0
-    responses.post(f"{API}/users/me/lists", status=420, headers={"X-Account-Limit": "list count 5", "X-Upgrade-URL": "https://trakt.tv/vip"})
+    responses.post(
+        f"{API}/users/me/lists",
+        status=420,
+        headers={"X-Account-Limit": "list count 5", "X-Upgrade-URL": "https://trakt.tv/vip"},
+    )
     with pytest.raises(TraktAccountLimitError) as excinfo:
         client.list_create(TraktSession(access_token="t", account="sean"), name="x", description="")
-    assert (excinfo.value.limit, excinfo.value.upgrade_url, excinfo.value.permanent) == ("list count 5", "https://trakt.tv/vip", True)
+    assert (excinfo.value.limit, excinfo.value.upgrade_url, excinfo.value.permanent) == (
+        "list count 5",
+        "https://trakt.tv/vip",
+        True,
+    )
 
 
 @responses.activate

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from feeds.genres import MOVIE_GENRES, RETIRED_MOVIE_GENRES, TV_GENRES, genre_name
+from catalog.genres import MOVIE_GENRES, RETIRED_MOVIE_GENRES, TV_GENRES, genre_name
 
 
 @pytest.mark.dataset

@@ -1,8 +1,8 @@
-"""TMDB genre names, for row titles ("Top Science Fiction Movies for You").
+"""TMDB genre ids and names: row titles ("Top Science Fiction Movies for You") and dataset imports.
 
 Reference: https://developer.themoviedb.org/reference/genre-movie-list and
 https://developer.themoviedb.org/reference/genre-tv-list (stable ids; English names).
-Kept in code so /feeds and the refresh task never call TMDB for a title.
+Kept in code so /feeds, the refresh task and the offline imports never call TMDB for a genre.
 """
 
 from __future__ import annotations
