@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 APPS = ("reclio", "catalog", "users", "recsys", "feeds", "admin_tools")
-TASK_NAME = re.compile(r"^(?:%s)\.[a-z_]+$" % "|".join(APPS))
+TASK_NAME = re.compile(r"^(?:" + "|".join(APPS) + r")\.[a-z_]+$")
 
 
 def _modules(root: Path) -> list[Path]:
