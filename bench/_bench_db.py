@@ -50,10 +50,10 @@ def seams_stub() -> dict[str, int]:
     module.item_embeddings_enqueue = item_embeddings_enqueue  # type: ignore[attr-defined]
     sys.modules["catalog.embedding.services"] = module
 
-    import catalog.services.notify as notify
+    from reclio.celery import app
 
-    def send_task(name, kwargs, queue):  # type: ignore[no-untyped-def]
+    def send_task(name, kwargs, queue, **options):  # type: ignore[no-untyped-def]
         counts["catalog_changed_ids"] += len(kwargs["item_ids"])
 
-    notify.current_app = types.SimpleNamespace(send_task=send_task)  # type: ignore[assignment]
+    app.send_task = send_task  # type: ignore[method-assign]
     return counts

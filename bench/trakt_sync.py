@@ -67,9 +67,10 @@ def main() -> None:
     # Our own throwaway database: never the one pytest --reuse-db keeps.
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "reclio_bench_trakt_sync"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    import users.services.notify as notify
+    from reclio.celery import app
 
-    notify.send_task = lambda name, *, kwargs, queue: None  # no broker: recsys is not part of this run
+    # No broker: recsys is not part of this run.
+    app.send_task = lambda name, *, kwargs, queue, **options: None  # type: ignore[method-assign]
     try:
         with FakeTrakt() as fake:
             settings.TRAKT_API_URL = fake.url

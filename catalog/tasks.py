@@ -6,14 +6,15 @@ import logging
 
 from celery import shared_task
 
+from reclio import events
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="catalog.content_sync",
-    queue=Queue.SYNC.value,
+    name=events.CATALOG_CONTENT_SYNC.name,
+    queue=events.CATALOG_CONTENT_SYNC.queue,
     acks_late=True,
     # The service records failures in ContentSyncRun and never raises for upstream trouble; a crash
     # here is a bug or an outage of our own database, which the next daily run retries.

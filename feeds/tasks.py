@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
-from reclio.queues import Queue
+from reclio import events
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +17,8 @@ BUSY_RETRY_SECONDS = 30
 
 @shared_task(
     bind=True,
-    name="feeds.user_rows_refresh",
-    queue=Queue.TRAKT_LISTS.value,
+    name=events.FEEDS_USER_ROWS_REFRESH.name,
+    queue=events.FEEDS_USER_ROWS_REFRESH.queue,
     soft_time_limit=10 * 60,
     time_limit=12 * 60,
     max_retries=5,

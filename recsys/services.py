@@ -13,8 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reclio.celery import app as celery_app
-from reclio.queues import Queue
+from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
 from recsys.contracts import ScoredItem
 from recsys.engine.artifact import TrainedModel, model_save
 from recsys.engine.dataset import dataset_build
@@ -26,7 +25,6 @@ from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, en
 logger = logging.getLogger(__name__)
 
 MEDIA_TYPES = ("movie", "tv")
-FEEDS_REFRESH_TASK = "feeds.user_rows_refresh"
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,8 @@ def user_recommendations_refresh(*, user_id: str) -> int:
                 unique[item.item_id] = item
         picks[media_type] = list(unique.values())[:limit]
     stored = _picks_store(user_id=user_id, picks=picks)
-    transaction.on_commit(lambda: _feeds_notify(user_id=user_id))
+    # feeds (a higher app) rebuilds the rows from the new picks; lower apps never import it.
+    send_on_commit(FEEDS_USER_ROWS_REFRESH, user_id=str(user_id), last_watched=None)
     return stored
 
 
@@ -160,13 +159,6 @@ def _existing_item_ids(item_ids: set[str]) -> set[str]:
     return set(ContentItem.objects.filter(item_id__in=item_ids).values_list("item_id", flat=True))
 
 
-def _feeds_notify(*, user_id: str) -> None:
-    """Tell feeds (a higher app) that picks changed: by task name, never by import."""
-    celery_app.send_task(
-        FEEDS_REFRESH_TASK, kwargs={"user_id": str(user_id), "last_watched": None}, queue=Queue.TRAKT_LISTS.value
-    )
-
-
 def recommendations_delete_for_user(*, user_id: str) -> int:
     deleted, _ = Recommendation.objects.filter(user_id=user_id).delete()
     return deleted
@@ -184,13 +176,6 @@ def item_similar(*, item_id: str, count: int, media_type: str | None = None) -> 
     except RecommenderError as exc:
         logger.warning("item_similar_failed item_id=%s error=%s", item_id, exc)
         return []
-
-
-def interactions_changed(*, user_id: str) -> None:
-    """The seam the Trakt sync calls after storing new interactions: rescore after commit."""
-    from recsys.tasks import user_interactions_changed_task
-
-    transaction.on_commit(lambda: user_interactions_changed_task.delay(user_id=str(user_id)))
 
 
 def _trained_model_exists() -> bool:

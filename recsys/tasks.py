@@ -9,6 +9,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
+from reclio import events
 from reclio.http import UpstreamError
 from reclio.queues import Queue
 from recsys import services
@@ -37,8 +38,8 @@ def _permanent_is_final(exc: Exception, *, task: str) -> str:
 
 
 @shared_task(
-    name="recsys.engine_train",
-    queue=Queue.RECSYS.value,
+    name=events.RECSYS_ENGINE_TRAIN.name,
+    queue=events.RECSYS_ENGINE_TRAIN.queue,
     acks_late=True,
     soft_time_limit=50 * 60,
     time_limit=55 * 60,
@@ -95,8 +96,8 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
 
 
 @shared_task(
-    name="recsys.user_interactions_changed",
-    queue=Queue.RECSYS.value,
+    name=events.RECSYS_USER_INTERACTIONS_CHANGED.name,
+    queue=events.RECSYS_USER_INTERACTIONS_CHANGED.queue,
     acks_late=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
@@ -111,8 +112,8 @@ def user_interactions_changed_task(*, user_id: str) -> str:
 
 
 @shared_task(
-    name="recsys.catalog_changed",
-    queue=Queue.RECSYS.value,
+    name=events.RECSYS_CATALOG_CHANGED.name,
+    queue=events.RECSYS_CATALOG_CHANGED.queue,
     acks_late=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
@@ -127,8 +128,8 @@ def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
 
 
 @shared_task(
-    name="recsys.recommender_push",
-    queue=Queue.RECSYS.value,
+    name=events.RECSYS_RECOMMENDER_PUSH.name,
+    queue=events.RECSYS_RECOMMENDER_PUSH.queue,
     acks_late=True,
     soft_time_limit=25 * 60,
     time_limit=30 * 60,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -40,6 +41,27 @@ def no_sleep(monkeypatch):  # type: ignore[no-untyped-def]
     waits: list[float] = []
     monkeypatch.setattr("reclio.http.sleep", waits.append)
     return waits
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:  # type: ignore[no-untyped-def]
+    """Tasks published by name (``reclio.events.send_on_commit``) as (name, kwargs, queue), not sent to a broker.
+
+    The de-duplication windows live in the (locmem) cache: cleared, so one test's sends never hide
+    another's.
+    """
+    from django.core.cache import cache
+
+    from reclio.celery import app
+
+    sent: list[tuple[str, dict[str, Any], str | None]] = []
+
+    def send_task(name: str, args: Any = None, kwargs: dict[str, Any] | None = None, **options: Any) -> None:
+        sent.append((name, dict(kwargs or {}), options.get("queue")))
+
+    cache.clear()
+    monkeypatch.setattr(app, "send_task", send_task)
+    return sent
 
 
 @pytest.fixture(autouse=True)

@@ -340,7 +340,7 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):  # ty
     heist = movie_id(1, 2)
     hinted = api_client.get("/feeds", {"user_id": str(viewer.pk), "last_watched": f"movie:{heist}"})
     assert hinted.json() == document
-    assert router.names().count("feeds.user_rows_refresh") == 7  # a direct apply_async, not by name
+    assert router.names().count("feeds.user_rows_refresh") == 8  # the same send by name as recsys's
 
     # then the Because You Watched movie row follows the hint, in the same (renamed) Trakt list
     after = {f["id"]: f for f in api_client.get("/feeds", {"user_id": str(viewer.pk)}).json()["feeds"]}

@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from reclio import events
 from reclio.http import UpstreamError
 from reclio.queues import Queue
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 SYNC_LOCK_SECONDS = 30 * 60
 
 
-@shared_task(name="users.user_sync_sweep", queue=Queue.SYNC.value)
+@shared_task(name=events.USERS_USER_SYNC_SWEEP.name, queue=events.USERS_USER_SYNC_SWEEP.queue)
 def user_sync_sweep_task() -> int:
     """Queue a history sync for every user who is due (adaptive cadence). Hourly; idempotent."""
     from users.services import users_sync_due_enqueue
@@ -31,7 +32,7 @@ def user_sync_sweep_task() -> int:
         cache.delete("users:lock:user_sync_sweep")
 
 
-@shared_task(name="users.token_refresh_sweep", queue=Queue.SYNC.value)
+@shared_task(name=events.USERS_TOKEN_REFRESH_SWEEP.name, queue=events.USERS_TOKEN_REFRESH_SWEEP.queue)
 def token_refresh_sweep_task() -> int:
     """Queue a refresh for every token expiring within the window. Every 6 h; idempotent."""
     from users.services import users_token_refresh_due

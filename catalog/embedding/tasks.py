@@ -13,6 +13,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from catalog.embedding.providers.base import ProviderError
+from reclio import events
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,12 @@ def item_embeddings_refresh_task(self: Any, item_ids: list[str]) -> dict[str, An
     return {"embedded": report.embedded, "current": report.current, "raced": report.raced, "skipped": report.skipped}
 
 
-@shared_task(name="catalog.embeddings_refresh_stale", queue=Queue.EMBEDDINGS.value, soft_time_limit=300, time_limit=360)
+@shared_task(
+    name=events.CATALOG_EMBEDDINGS_REFRESH_STALE.name,
+    queue=events.CATALOG_EMBEDDINGS_REFRESH_STALE.queue,
+    soft_time_limit=300,
+    time_limit=360,
+)
 def embeddings_refresh_stale_task() -> int:
     """Queue embedding of every stale row. Every 30 min (safety net); singleton via a cache lock."""
     from catalog.embedding.services import catalog_embeddings_enqueue_stale

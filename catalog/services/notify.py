@@ -11,14 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import current_app
-from django.db import transaction
-
-from reclio.queues import Queue
+from reclio.events import RECSYS_CATALOG_CHANGED, send_on_commit
 
 logger = logging.getLogger(__name__)
 
-CATALOG_CHANGED_TASK = "recsys.catalog_changed"  # docs/design/contracts.md, "Notifying a higher app"
 # Keep messages small: a first full sync can change tens of thousands of rows.
 NOTIFY_CHUNK = 1000
 
@@ -38,16 +34,12 @@ def items_reembed_enqueue(*, item_ids: Sequence[str]) -> int:
         return 0
 
 
-def _send_catalog_changed(item_ids: list[str]) -> None:
-    try:
-        current_app.send_task(CATALOG_CHANGED_TASK, kwargs={"item_ids": item_ids}, queue=Queue.RECSYS.value)
-    except Exception:  # noqa: BLE001 - recombee_synced=False stays set; the push sweep catches up
-        logger.exception("catalog_changed_send_failed count=%d", len(item_ids))
-
-
 def catalog_changed_notify(*, item_ids: Sequence[str]) -> None:
-    """Tell recsys which rows changed, by task name, after commit (lower apps never import higher ones)."""
+    """Tell recsys which rows changed, after commit, one message per chunk (lower apps never import higher ones).
+
+    A chunk the broker refuses is logged and skipped: ``recombee_synced=False`` stays set and the
+    push sweep catches up.
+    """
     ids = list(dict.fromkeys(item_ids))
     for start in range(0, len(ids), NOTIFY_CHUNK):
-        chunk = ids[start : start + NOTIFY_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: _send_catalog_changed(chunk))
+        send_on_commit(RECSYS_CATALOG_CHANGED, item_ids=ids[start : start + NOTIFY_CHUNK])

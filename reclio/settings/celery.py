@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 from kombu import Queue as KombuQueue
 
+from reclio import events
 from reclio.env import env_int
 from reclio.queues import ALL_QUEUES, Queue
 from reclio.settings import base as _base
@@ -55,46 +56,46 @@ CELERY_BEAT_SCHEDULER = "reclio.beat:TickRecordingScheduler"
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#0_3_*_*_*
     "daily-0300-content-sync": {
-        "task": "catalog.content_sync",
+        "task": events.CATALOG_CONTENT_SYNC.name,
         "schedule": crontab(minute="0", hour="3"),
-        "options": {"queue": Queue.SYNC.value},
+        "options": {"queue": events.CATALOG_CONTENT_SYNC.queue},
     },
     # https://crontab.guru/#5_*_*_*_*  (the sweep itself decides which users are due)
     "hourly-user-sync-sweep": {
-        "task": "users.user_sync_sweep",
+        "task": events.USERS_USER_SYNC_SWEEP.name,
         "schedule": crontab(minute="5"),
-        "options": {"queue": Queue.SYNC.value},
+        "options": {"queue": events.USERS_USER_SYNC_SWEEP.queue},
     },
     # https://crontab.guru/#20_*/6_*_*_*
     "every-6h-token-refresh": {
-        "task": "users.token_refresh_sweep",
+        "task": events.USERS_TOKEN_REFRESH_SWEEP.name,
         "schedule": crontab(minute="20", hour="*/6"),
-        "options": {"queue": Queue.SYNC.value},
+        "options": {"queue": events.USERS_TOKEN_REFRESH_SWEEP.queue},
     },
     # https://crontab.guru/#30_4_*_*_*  (after the 03:00 content sync has refreshed the catalog)
     "daily-0430-recsys-train": {
-        "task": "recsys.engine_train",
+        "task": events.RECSYS_ENGINE_TRAIN.name,
         "schedule": crontab(minute="30", hour="4"),
-        "options": {"queue": Queue.RECSYS.value},
+        "options": {"queue": events.RECSYS_ENGINE_TRAIN.queue},
     },
     # Recombee mode: push what the per-event pushes left behind (rows inside the 60 s settle window,
     # a failed batch). A no-op with the local engine. https://crontab.guru/#*/10_*_*_*_*
     "every-10m-recommender-push": {
-        "task": "recsys.recommender_push",
+        "task": events.RECSYS_RECOMMENDER_PUSH.name,
         "schedule": crontab(minute="*/10"),
-        "options": {"queue": Queue.RECSYS.value},
+        "options": {"queue": events.RECSYS_RECOMMENDER_PUSH.queue},
     },
     # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
     # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*
     "every-30m-embed-stale-catalog": {
-        "task": "catalog.embeddings_refresh_stale",
+        "task": events.CATALOG_EMBEDDINGS_REFRESH_STALE.name,
         "schedule": crontab(minute="*/30"),
-        "options": {"queue": Queue.EMBEDDINGS.value},
+        "options": {"queue": events.CATALOG_EMBEDDINGS_REFRESH_STALE.queue},
     },
     # https://crontab.guru/#30_*_*_*_*
     "hourly-health-check": {
-        "task": "admin_tools.health_check",
+        "task": events.ADMIN_TOOLS_HEALTH_CHECK.name,
         "schedule": crontab(minute="30"),
-        "options": {"queue": Queue.DEFAULT.value},
+        "options": {"queue": events.ADMIN_TOOLS_HEALTH_CHECK.queue},
     },
 }

@@ -33,12 +33,8 @@ def test_feeds_admin_endpoints_need_the_token(api_client):
     assert api_client.post(f"/admin/feeds/{uuid.uuid4()}/refresh").status_code == 401
 
 
-def test_refresh_queues_one_task(admin_api_client, monkeypatch, django_capture_on_commit_callbacks):
+def test_refresh_queues_one_task(admin_api_client, sent_tasks, django_capture_on_commit_callbacks):
     # given
-    from feeds.tasks import user_rows_refresh_task
-
-    sent = []
-    monkeypatch.setattr(user_rows_refresh_task, "apply_async", lambda **kwargs: sent.append(kwargs))
     user_id = uuid.uuid4()
 
     # when
@@ -50,8 +46,8 @@ def test_refresh_queues_one_task(admin_api_client, monkeypatch, django_capture_o
     # then
     assert response.status_code == 202
     assert response.json() == {"queued": True}
-    assert sent == [
-        {"kwargs": {"user_id": str(user_id), "last_watched": "show:1399"}, "queue": "trakt_lists", "retry": False}
+    assert sent_tasks == [
+        ("feeds.user_rows_refresh", {"user_id": str(user_id), "last_watched": "show:1399"}, "trakt_lists")
     ]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import responses
 
@@ -24,12 +22,9 @@ def embed_calls(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def sent_tasks(monkeypatch):  # type: ignore[no-untyped-def]
-    """Tasks sent to higher apps by name (recsys.catalog_changed), instead of reaching the broker."""
-    sent: list[tuple[str, dict, str]] = []
-    fake_app = SimpleNamespace(send_task=lambda name, kwargs, queue: sent.append((name, kwargs, queue)))
-    monkeypatch.setattr("catalog.services.notify.current_app", fake_app)
-    return sent
+def _no_broker(sent_tasks):  # type: ignore[no-untyped-def]
+    """Catalog tests record what is sent to higher apps (recsys.catalog_changed) instead of publishing it."""
+    return sent_tasks
 
 
 @pytest.fixture

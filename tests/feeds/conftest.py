@@ -214,17 +214,3 @@ def _clear_cache():  # type: ignore[no-untyped-def]
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record feeds.user_rows_refresh publications instead of running them."""
-    from feeds.tasks import user_rows_refresh_task
-
-    sent: list[dict[str, Any]] = []
-
-    def record(*args: Any, **kwargs: Any) -> None:
-        sent.append(kwargs)
-
-    monkeypatch.setattr(user_rows_refresh_task, "apply_async", record)
-    return sent

@@ -39,4 +39,4 @@ def test_refresh_action_queues_one_refresh_per_row(admin_client, sent_tasks, dja
     # then
     assert response.status_code == 200
     assert "Queued a refresh for 2 user(s)." in response.content.decode()
-    assert sorted(t["kwargs"]["user_id"] for t in sent_tasks) == sorted(str(r.user_id) for r in rows)
+    assert sorted(kwargs["user_id"] for _, kwargs, _ in sent_tasks) == sorted(str(r.user_id) for r in rows)

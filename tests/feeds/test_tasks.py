@@ -40,7 +40,7 @@ def test_a_second_run_for_the_same_user_waits_instead_of_running_concurrently():
 
 
 def test_the_task_is_registered_under_the_name_other_apps_send():
-    # given: recsys notifies feeds by name (send_task), never importing it
+    # given: users and recsys notify feeds by name (reclio.events), never importing it
     from celery import current_app
 
     with mock.patch("feeds.services.user_feed_rows_refresh") as service:

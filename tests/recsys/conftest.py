@@ -57,16 +57,5 @@ def _fresh_backend():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict, str]]:  # type: ignore[no-untyped-def]
-    """Tasks sent by name (to higher apps), recorded instead of published."""
-    sent: list[tuple[str, dict, str]] = []
-    monkeypatch.setattr(
-        "recsys.services.celery_app.send_task",
-        lambda name, kwargs=None, queue=None, **_: sent.append((name, kwargs or {}, queue)),
-    )
-    return sent
-
-
-@pytest.fixture
 def user_id() -> str:
     return str(uuid.uuid4())

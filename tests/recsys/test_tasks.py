@@ -74,18 +74,6 @@ def test_interactions_changed_with_a_model_rescores_the_user(fake_users, user_id
     assert Recommendation.objects.get(user_id=user_id).item_id == later.item_id
 
 
-def test_services_interactions_changed_enqueues_after_commit(monkeypatch, user_id, django_capture_on_commit_callbacks):
-    from recsys.services import interactions_changed
-
-    calls = []
-    monkeypatch.setattr(tasks.user_interactions_changed_task, "delay", lambda **kw: calls.append(kw))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        interactions_changed(user_id=user_id)
-    assert calls == []
-    callbacks[0]()
-    assert calls == [{"user_id": user_id}]
-
-
 def test_catalog_changed_pushes_only_to_backends_that_keep_a_copy(monkeypatch):
     from recsys.backends.base import RecommenderBackend
 

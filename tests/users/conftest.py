@@ -44,16 +44,6 @@ def trakt_user(db, fake_trakt, trakt_account):  # type: ignore[no-untyped-def]
     return UserFactory(trakt_username="sean", trakt_slug="sean", access_token=access, refresh_token=refresh)
 
 
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict, str]]:  # type: ignore[no-untyped-def]
-    """Tasks sent by name to higher apps (recsys, feeds), recorded instead of published."""
-    sent: list[tuple[str, dict, str]] = []
-    monkeypatch.setattr(
-        "users.services.notify.send_task", lambda name, *, kwargs, queue: sent.append((name, kwargs, queue))
-    )
-    return sent
-
-
 class CatalogEnsureStub:
     """Stands in for ``catalog.services.catalog_items_ensure`` (written by the catalog app)."""
 

@@ -8,11 +8,11 @@
 | interactions | storing what a sync fetched (views, states, pending titles)           |
 | cadence  | /feeds hit counters, adaptive buckets, the hourly due-user sweep          |
 | lists    | ``user_lists_write``: the diff-based Trakt list writer                     |
-| notify   | telling recsys / feeds by task name after commit                          |
 """
 
 from __future__ import annotations
 
+from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
 from users.services.cadence import (
     user_feed_hit_record,
     users_feed_hits_flush,
@@ -29,7 +29,6 @@ from users.services.connect import (
     user_connect,
 )
 from users.services.lists import user_lists_write
-from users.services.notify import feeds_rows_refresh_request
 from users.services.sync import user_sync_failed_record, user_sync_run
 from users.services.tokens import (
     user_disconnect,
@@ -41,7 +40,6 @@ from users.services.tokens import (
 
 __all__ = [
     "TraktConnectError",
-    "feeds_rows_refresh_request",
     "trakt_authorize_complete",
     "trakt_authorize_start",
     "trakt_configured",
@@ -65,7 +63,5 @@ __all__ = [
 
 
 def user_lists_rewrite_request(*, user_ids: list[str]) -> int:
-    """ "Rewrite lists now": feeds owns the rows, so ask it (by task name) to rebuild and write them."""
-    for user_id in user_ids:
-        feeds_rows_refresh_request(user_id=user_id)
-    return len(user_ids)
+    """ "Rewrite lists now": feeds owns the rows, so ask it to rebuild and write them; returns how many were queued."""
+    return sum(send_on_commit(FEEDS_USER_ROWS_REFRESH, user_id=user_id, last_watched=None) for user_id in user_ids)

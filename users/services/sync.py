@@ -18,11 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import ContentItem
+from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
 from users.contracts import UserSyncSummary
 from users.models import ConnectionState, Interaction, InteractionKind, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
 from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
-from users.services.notify import recsys_interactions_changed_notify
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktSession
@@ -241,7 +241,7 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
             ]
         )
         if counts.stored:
-            recsys_interactions_changed_notify(user_id=str(user.pk))
+            send_on_commit(RECSYS_USER_INTERACTIONS_CHANGED, user_id=str(user.pk))
 
     summary = UserSyncSummary(
         user_id=str(user.pk),
