@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from admin_tools.apis import AdminApiView
-from catalog.embedding.selectors import item_neighbours, items_for_display, similarity_dimension
-from catalog.models import MediaType
+from catalog.contracts import MediaType
+from catalog.selectors import item_neighbours, items_by_ids, similarity_dimension
 from reclio.exceptions import NotFoundError
 
 
@@ -45,13 +45,13 @@ class AdminSimilarItemsApi(AdminApiView):
     def get(self, request: Request, item_id: str) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        seed = items_for_display(item_ids=[item_id]).get(item_id)
+        seed = items_by_ids(item_ids=[item_id]).get(item_id)
         if seed is None:
             raise NotFoundError(f"no catalog item {item_id!r}")
         neighbours = item_neighbours(
             item_id=item_id, k=params.validated_data["k"], media_type=params.validated_data.get("media_type")
         )
-        titles = items_for_display(item_ids=[n.item_id for n in neighbours])
+        titles = items_by_ids(item_ids=[n.item_id for n in neighbours])
         payload = {
             "seed": seed,
             "embedding_model": seed.embedding_model,

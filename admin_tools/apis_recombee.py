@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from admin_tools.apis import AdminApiView
-from recsys.recombee.diagnosis import VERDICTS, recombee_diagnose
+from recsys.contracts import RecombeeVerdict
+from recsys.services import recombee_diagnosis_run
 
 
 class RecombeeDiagnoseApi(AdminApiView):
@@ -25,7 +26,7 @@ class RecombeeDiagnoseApi(AdminApiView):
 
     @extend_schema_serializer(component_name="RecombeeDiagnosis")
     class OutputSerializer(serializers.Serializer):
-        verdict = serializers.ChoiceField(choices=VERDICTS)
+        verdict = serializers.ChoiceField(choices=RecombeeVerdict.values)
         ok = serializers.BooleanField()
         summary = serializers.CharField()
         next_steps = serializers.ListField(child=serializers.CharField())
@@ -39,5 +40,5 @@ class RecombeeDiagnoseApi(AdminApiView):
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        diagnosis = recombee_diagnose(write_test=params.validated_data["write_test"])
+        diagnosis = recombee_diagnosis_run(write_test=params.validated_data["write_test"])
         return Response(self.OutputSerializer(diagnosis.as_dict()).data)

@@ -1,6 +1,7 @@
-"""Core probes (database, Redis, Celery workers, beat) and the list the hourly check runs.
+"""Core probes (database, Redis, Celery workers, beat) and the set the hourly check runs.
 
-Later features add their probes to ``SCHEDULED_PROBES`` (embedding provider, Recombee, TMDB…).
+Each app declares its dependency probes (TMDB, Trakt, Recombee, embeddings…) with
+``reclio.health.probe_register`` in its ``AppConfig.ready()``; admin_tools imports none of them.
 """
 
 from __future__ import annotations
@@ -11,15 +12,9 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connection
 
-from catalog import probes as catalog_probes
-from catalog.embedding.health import embedding_provider_probe
-from feeds.probes import feeds_probe
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
-from reclio.health import ProbeResult
+from reclio.health import ProbeResult, probes_registered
 from reclio.queues import ALL_QUEUES
-from recsys.health import local_engine_probe
-from recsys.recombee.diagnosis import recombee_probe
-from users.probes import trakt_probe
 
 # Beat ticks at least every 5 minutes (max_interval); a tick older than this means beat is down.
 BEAT_STALE_AFTER_SECONDS = 600
@@ -100,16 +95,7 @@ LIVENESS_PROBES: dict[str, Callable[[], ProbeResult]] = {
     "beat": beat_probe,
 }
 
-# What the hourly health check runs: the liveness probes plus each feature's dependency probes.
-SCHEDULED_PROBES: dict[str, Callable[[], ProbeResult]] = {
-    **LIVENESS_PROBES,
-    # Recombee mode only ("not selected" is ok otherwise); the verdict leads the detail, so the
-    # health check's one WARNING on degradation names it. Short timeouts: recsys/recombee/diagnosis.py.
-    "recombee": recombee_probe,
-    "trakt": trakt_probe,
-    "tmdb": catalog_probes.tmdb_probe,
-    "catalog_sync": catalog_probes.catalog_sync_probe,
-    "feeds": feeds_probe,
-    "embeddings": embedding_provider_probe,
-    "recsys_engine": local_engine_probe,
-}
+
+def scheduled_probes() -> dict[str, Callable[[], ProbeResult]]:
+    """What the hourly health check runs: the liveness probes plus every app's registered probes."""
+    return {**LIVENESS_PROBES, **probes_registered()}

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from admin_tools.models import HealthSnapshot
-from admin_tools.probes import LIVENESS_PROBES, SCHEDULED_PROBES
+from admin_tools.probes import LIVENESS_PROBES, scheduled_probes
 from reclio.health import ProbeResult, probe_guarded
 
 logger = logging.getLogger(__name__)
@@ -33,13 +33,13 @@ def health_report_build(*, probes: Mapping[str, Callable[[], ProbeResult]] = LIV
     return HealthReport(results=tuple(probe_guarded(name, probe) for name, probe in probes.items()))
 
 
-def health_check_run(*, probes: Mapping[str, Callable[[], ProbeResult]] = SCHEDULED_PROBES) -> HealthSnapshot:
-    """Run every scheduled probe, store a snapshot, and log transitions against the previous one.
+def health_check_run(*, probes: Mapping[str, Callable[[], ProbeResult]] | None = None) -> HealthSnapshot:
+    """Run the given probes (default: every scheduled one), store a snapshot, and log transitions.
 
     One WARNING names everything that degraded since the last snapshot (so a persistent outage is not
     re-announced every hour); one INFO names what recovered.
     """
-    report = health_report_build(probes=probes)
+    report = health_report_build(probes=scheduled_probes() if probes is None else probes)
     previous = HealthSnapshot.objects.order_by("-created_at").first()
     previously_degraded = set(previous.degraded) if previous else set()
     snapshot = HealthSnapshot.objects.create(

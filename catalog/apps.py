@@ -9,5 +9,10 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers system check reclio.W002 (embedding size without an HNSW index).
-        from catalog.embedding import checks  # noqa: F401
+        from catalog import probes
+        from catalog.embedding import checks  # noqa: F401 - registers reclio.W002 (size without an HNSW index)
+        from reclio.health import probe_register
+
+        probe_register("tmdb", probes.tmdb_probe)
+        probe_register("catalog_sync", probes.catalog_sync_probe)
+        probe_register("embeddings", probes.embedding_provider_probe)

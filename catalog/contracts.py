@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from catalog.embedding.text import embedding_text_hash, item_embedding_text
 from catalog.genres import MOVIE_GENRES, RETIRED_MOVIE_GENRES, TV_GENRES, genre_name
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
     "ImportSummary",
     "MediaType",
     "SyncSummary",
+    "embedding_text_hash",
     "genre_name",
+    "item_embedding_text",
     "item_id_make",
     "item_id_parse",
 ]

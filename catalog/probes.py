@@ -1,14 +1,19 @@
-"""Health probes of the catalog: is TMDB reachable with our credentials, and is the catalog fresh?
+"""Health probes of the catalog: is TMDB reachable with our credentials, is the catalog fresh, and
+can the embedding provider serve?
 
-Listed in ``admin_tools.probes.SCHEDULED_PROBES`` (hourly). Bounded in time, never raise.
+Registered in ``CatalogConfig.ready`` for the hourly health check. Bounded in time, never raise.
 """
 
 from __future__ import annotations
 
 import time
 
+from django.core.cache import cache
 from django.utils import timezone
 
+from catalog.embedding import registry
+from catalog.embedding.selectors import embedding_dimensions_in_use
+from catalog.embedding.services import LAST_FAILURE_CACHE_KEY
 from catalog.models import ContentItem, ContentSyncRun, SyncStatus
 from catalog.tmdb import tmdb_configured, tmdb_ping
 from reclio.health import ProbeResult
@@ -46,3 +51,28 @@ def catalog_sync_probe() -> ProbeResult:
     if age_hours > STALE_AFTER_HOURS:
         return ProbeResult("catalog_sync", False, f"last good content sync {age_hours:.0f} h ago", elapsed, facts)
     return ProbeResult("catalog_sync", True, "ok", elapsed, facts)
+
+
+def embedding_provider_probe() -> ProbeResult:
+    """Can the configured provider serve, and did the latest embedding batch fail?
+
+    Bounded: remote probes use a 5 s timeout and no retries; the local probe checks files only.
+    """
+    started = time.perf_counter()
+    provider = registry.get_embedding_provider()
+    result = provider.probe()
+    facts = {**result.facts, "dimensions_in_use": {str(k): v for k, v in embedding_dimensions_in_use().items()}}
+    if not result.ok:
+        return ProbeResult("embeddings", False, result.detail, result.latency_ms, facts)
+    failure = cache.get(LAST_FAILURE_CACHE_KEY)
+    if failure:
+        age = time.time() - float(failure.get("at", 0))
+        facts["last_failure_age_seconds"] = round(age)
+        return ProbeResult(
+            "embeddings",
+            False,
+            f"embedding batches are failing: {failure.get('message')}",
+            (time.perf_counter() - started) * 1000,
+            facts,
+        )
+    return ProbeResult("embeddings", True, result.detail, (time.perf_counter() - started) * 1000, facts)

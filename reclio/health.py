@@ -1,8 +1,9 @@
 """The contract for health probes.
 
-Any app may offer a probe: a zero-argument function returning ``ProbeResult``. admin_tools lists
-them in ``admin_tools.probes.SCHEDULED_PROBES`` and runs them in the hourly health check. Probes
-must be bounded in time (short timeouts) and must not raise; ``probe_guarded`` enforces the latter.
+Any app may offer a probe: a zero-argument function returning ``ProbeResult``, declared once with
+``probe_register`` from its ``AppConfig.ready()`` (the way Django system checks are registered), so
+admin_tools runs every app's probes in the hourly health check without importing any of them.
+Probes must be bounded in time (short timeouts) and must not raise; ``probe_guarded`` enforces the latter.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+Probe = Callable[[], "ProbeResult"]
+_registered: dict[str, Probe] = {}
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,13 @@ def probe_guarded(name: str, probe: Callable[[], ProbeResult]) -> ProbeResult:
             detail=f"probe crashed: {type(exc).__name__}: {exc}",
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+def probe_register(name: str, probe: Probe) -> None:
+    """Declare a dependency probe for the hourly health check (call from ``AppConfig.ready()``)."""
+    _registered[name] = probe
+
+
+def probes_registered() -> dict[str, Probe]:
+    """Every declared probe by name, in registration (``INSTALLED_APPS``) order."""
+    return dict(_registered)

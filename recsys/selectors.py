@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from catalog.selectors import items_recommendable
 from recsys.contracts import ScoredItem
 from recsys.models import EngineState, Recommendation
+
+if TYPE_CHECKING:
+    from recsys.engine.dataset import CatalogRow
 
 LOCAL_ENGINE_STATE_KEY = "local_engine"
 
@@ -34,30 +38,19 @@ def engine_model_path() -> str | None:
     return engine_state_get().get("path")
 
 
-def catalog_rows_for_engine() -> list:
-    """Every recommendable catalog title with its priors and vector, for training.
-
-    Reads ``catalog.ContentItem`` directly (a read, never a write): the catalog app has no bulk
-    selector for this yet; move it behind one when it exists.
-    """
-    from catalog.models import ContentItem, TmdbStatus
+def catalog_rows_for_engine() -> list[CatalogRow]:
+    """Every recommendable catalog title with its priors and vector, for training."""
+    # Imported here: the engine pulls in scipy, which the web tier reading picks never needs.
     from recsys.engine.dataset import CatalogRow
 
-    rows = (
-        ContentItem.objects.filter(adult=False)
-        .exclude(tmdb_status=TmdbStatus.GONE)
-        .order_by("item_id")
-        .values_list("item_id", "media_type", "title", "vote_average", "vote_count", "embedding")
-        .iterator(chunk_size=2000)
-    )
     return [
         CatalogRow(
-            item_id=i,
-            media_type=m,
-            title=t,
-            vote_average=va or 0.0,
-            vote_count=vc or 0,
-            vector=list(e) if e is not None else None,
+            item_id=item.item_id,
+            media_type=item.media_type,
+            title=item.title,
+            vote_average=item.vote_average or 0.0,
+            vote_count=item.vote_count or 0,
+            vector=list(item.embedding) if item.embedding is not None else None,
         )
-        for i, m, t, va, vc, e in rows
+        for item in items_recommendable()
     ]

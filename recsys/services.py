@@ -13,8 +13,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.contracts import MEDIA_TYPES
+from catalog.selectors import item_ids_existing
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
-from recsys.contracts import ScoredItem
+from recsys.contracts import RecombeeDiagnosis, ScoredItem
 from recsys.engine.artifact import TrainedModel, model_save
 from recsys.engine.dataset import dataset_build
 from recsys.engine.model import EngineConfig, HybridEngine
@@ -24,7 +26,6 @@ from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, en
 
 logger = logging.getLogger(__name__)
 
-MEDIA_TYPES = ("movie", "tv")
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def user_recommendations_refresh(*, user_id: str) -> int:
 
 def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
     all_ids = {item.item_id for items in picks.values() for item in items}
-    known = _existing_item_ids(all_ids)
+    known = item_ids_existing(item_ids=all_ids)
     rows = []
     for media_type, items in picks.items():
         kept = [item for item in items if item.item_id in known]
@@ -153,15 +154,6 @@ def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
     return len(rows)
 
 
-def _existing_item_ids(item_ids: set[str]) -> set[str]:
-    from catalog.models import ContentItem
-
-    return set(ContentItem.objects.filter(item_id__in=item_ids).values_list("item_id", flat=True))
-
-
-def recommendations_delete_for_user(*, user_id: str) -> int:
-    deleted, _ = Recommendation.objects.filter(user_id=user_id).delete()
-    return deleted
 
 
 def item_similar(*, item_id: str, count: int, media_type: str | None = None) -> list[ScoredItem]:
@@ -233,3 +225,15 @@ def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int
     for ids in chunks:
         transaction.on_commit(lambda ids=ids: users_recommendations_refresh_task.delay(user_ids=ids))
     return len(chunks)
+
+
+def recombee_diagnosis_run(*, write_test: bool = False) -> RecombeeDiagnosis:
+    """Why Recombee does (not) work: one verdict with facts and next steps. Never raises.
+
+    ``write_test`` writes a probe item, reads it back and deletes it. The admin API and the
+    ``recombee_diagnose`` command call this; the hourly probe runs the same diagnosis.
+    """
+    # Imported here: the Recombee integration loads only when someone asks about Recombee.
+    from recsys.recombee.diagnosis import recombee_diagnose
+
+    return recombee_diagnose(write_test=write_test)

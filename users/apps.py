@@ -12,7 +12,11 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from reclio.health import probe_register
+        from users.probes import trakt_probe
+
         register(token_keys_check, Tags.security)
+        probe_register("trakt", trakt_probe)
 
 
 def token_keys_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

@@ -64,16 +64,6 @@ def embedding_dimensions_in_use() -> dict[int, int]:
     return {row["embedding_dim"]: row["rows"] for row in rows}
 
 
-def embedding_models_in_use() -> dict[str, int]:
-    rows = (
-        ContentItem.objects.exclude(embedding_model="")
-        .values("embedding_model")
-        .annotate(rows=Count("item_id"))
-        .order_by()
-    )
-    return {row["embedding_model"]: row["rows"] for row in rows}
-
-
 def _preferred_dimension() -> int:
     # Tie-break towards the configured provider's size: that is where a rollout is heading.
     from catalog.embedding import registry
@@ -219,11 +209,3 @@ def items_neighbours(
     if norm == 0.0:
         return []
     return _nearest(query=centroid / norm, dim=dim, k=k, media_type=media_type, exclude={*item_ids, *exclude})
-
-
-def items_for_display(*, item_ids: Collection[str]) -> dict[str, ContentItem]:
-    """Rows with just what a neighbour list shows (vectors and large JSON columns not loaded)."""
-    rows = ContentItem.objects.filter(item_id__in=list(item_ids)).only(
-        "item_id", "title", "year", "media_type", "embedding_model", "embedding_dim"
-    )
-    return {row.item_id: row for row in rows}

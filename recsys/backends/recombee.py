@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
-from catalog.models import ContentItem, TmdbStatus
+from catalog.contracts import MEDIA_TYPES
+from catalog.selectors import items_active_titles
 from recsys.backends.base import RecommenderBackend, RecommenderError
 from recsys.contracts import ScoredItem
 from recsys.recombee.client import RecombeeApi, RecombeeCallError, RecombeeSetupError, recombee_api_build
@@ -42,7 +43,7 @@ def _ask_count(count: int, blocked: int) -> int:
 
 def media_type_filter(media_type: str) -> str:
     """ReQL filter on our `media_type` property (https://docs.recombee.com/reql_filtering_and_boosting)."""
-    if media_type not in ("movie", "tv"):
+    if media_type not in MEDIA_TYPES:
         raise ValueError(f"unknown media type {media_type!r}")
     return f"'media_type' == \"{media_type}\""
 
@@ -110,12 +111,6 @@ class RecombeeBackend(RecommenderBackend):
 
     # --- recommendations ---------------------------------------------------------------------
 
-    def _catalog_titles(self, item_ids: Sequence[str], *, media_type: str | None) -> dict[str, str]:
-        rows = ContentItem.objects.filter(item_id__in=item_ids, tmdb_status=TmdbStatus.ACTIVE)
-        if media_type:
-            rows = rows.filter(media_type=media_type)
-        return dict(rows.values_list("item_id", "title"))
-
     def recommend_for_user(
         self, *, user_id: str, media_type: str, count: int, exclude: Collection[str] = ()
     ) -> list[ScoredItem]:
@@ -138,7 +133,7 @@ class RecombeeBackend(RecommenderBackend):
             **extra,
         )
         recomms = recommendations_parse(self._send(request))
-        titles = self._catalog_titles(recomms.item_ids, media_type=media_type)
+        titles = items_active_titles(item_ids=recomms.item_ids, media_type=media_type)
         picked = [item_id for item_id in recomms.item_ids if item_id in titles and item_id not in blocked][:count]
         return [
             ScoredItem(
@@ -172,9 +167,9 @@ class RecombeeBackend(RecommenderBackend):
             **extra,
         )
         recomms = recommendations_parse(self._send(request))
-        titles = self._catalog_titles([*recomms.item_ids, item_id], media_type=None)
+        titles = items_active_titles(item_ids=[*recomms.item_ids, item_id])
         seed_title = titles.get(item_id)
-        allowed = self._catalog_titles(recomms.item_ids, media_type=media_type)
+        allowed = items_active_titles(item_ids=recomms.item_ids, media_type=media_type)
         picked = [other for other in recomms.item_ids if other in allowed and other not in blocked][:count]
         reason = f"often watched with {seed_title}" if seed_title else "often watched together"
         return [

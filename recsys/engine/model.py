@@ -432,7 +432,3 @@ def mmr_rerank(items: np.ndarray, scores: np.ndarray, vectors: np.ndarray, *, la
         max_sim = np.maximum(max_sim, vectors @ vectors[best])
     chosen.extend(remaining)
     return [int(items[i]) for i in chosen]
-
-
-def config_with(config: EngineConfig, **changes: float) -> EngineConfig:
-    return replace(config, **changes)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catalog.embedding.text import embedding_text_hash, item_embedding_text
+from catalog.contracts import embedding_text_hash, item_embedding_text
 
 logger = logging.getLogger(__name__)
 

@@ -21,19 +21,15 @@ from reclio import http as reclio_http
 from reclio.http import MAX_IN_PROCESS_WAIT_SECONDS, RETRY_STATUSES, UpstreamError, retry_after_seconds
 from reclio.settings.vendors import RecombeeRegion
 from recsys.backends.base import RecommenderError
+from recsys.contracts import RecombeeVerdict
 
 logger = logging.getLogger(__name__)
-
-# Why a client could not be built; the values are diagnosis verdicts.
-NO_CREDENTIALS = "no_credentials"
-SDK_MISSING = "sdk_missing"
-CLIENT_INIT_FAILED = "client_init_failed"
 
 
 class RecombeeSetupError(RecommenderError):
     """No client can be built: credentials missing, SDK missing, or the SDK refused the settings."""
 
-    def __init__(self, message: str, *, verdict: str) -> None:
+    def __init__(self, message: str, *, verdict: RecombeeVerdict) -> None:
         super().__init__(message, permanent=True)
         self.verdict = verdict
 
@@ -177,12 +173,12 @@ def recombee_api_build(
     """
     config = config or RecombeeConfig.from_settings()
     if config.missing:
-        raise RecombeeSetupError(f"{' and '.join(config.missing)} not set", verdict=NO_CREDENTIALS)
+        raise RecombeeSetupError(f"{' and '.join(config.missing)} not set", verdict=RecombeeVerdict.NO_CREDENTIALS)
     try:
         sdk = importlib.import_module("recsys.recombee.sdk")
     except ImportError as exc:
         raise RecombeeSetupError(
-            f"the recombee-api-client package cannot be imported: {exc}", verdict=SDK_MISSING
+            f"the recombee-api-client package cannot be imported: {exc}", verdict=RecombeeVerdict.SDK_MISSING
         ) from exc
 
     use_region = region or config.region
@@ -202,7 +198,8 @@ def recombee_api_build(
         )
     except Exception as exc:  # noqa: BLE001 - any SDK refusal is reported as a verdict, never a crash
         raise RecombeeSetupError(
-            f"the Recombee client could not be built: {type(exc).__name__}: {exc}", verdict=CLIENT_INIT_FAILED
+            f"the Recombee client could not be built: {type(exc).__name__}: {exc}",
+            verdict=RecombeeVerdict.CLIENT_INIT_FAILED,
         ) from exc
     return RecombeeApi(
         client=client,

@@ -1,4 +1,4 @@
-"""Recombee diagnosis: one verdict with facts and next steps (GET /admin/recombee/diagnose, hourly probe).
+"""Recombee diagnosis: one verdict with facts and next steps (GET /admin/recombee/diagnose, recsys.probes).
 
 Verdicts, in the order they are decided:
 
@@ -24,14 +24,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-from reclio.health import ProbeResult
 from reclio.settings.providers import RecommenderName
 from reclio.settings.vendors import RecombeeRegion
+from recsys.contracts import RecombeeDiagnosis, RecombeeVerdict
 from recsys.recombee.client import (
     RecombeeApi,
     RecombeeCallError,
@@ -45,53 +45,11 @@ from recsys.recombee.reachability import recombee_reachability_record
 
 logger = logging.getLogger(__name__)
 
-OK = "ok"
-WRONG_REGION = "wrong_region"
-UNREACHABLE = "unreachable"
-NO_PUSHES_YET = "no_pushes_yet"
-WRITES_SILENTLY_FAILING = "writes_silently_failing"
-NO_CREDENTIALS = "no_credentials"
-SDK_MISSING = "sdk_missing"
-CLIENT_INIT_FAILED = "client_init_failed"
-VERDICTS = (
-    OK,
-    WRONG_REGION,
-    UNREACHABLE,
-    NO_PUSHES_YET,
-    WRITES_SILENTLY_FAILING,
-    NO_CREDENTIALS,
-    SDK_MISSING,
-    CLIENT_INIT_FAILED,
-)
-
 # How many ids ListItems/ListUsers fetch to count the remote database; beyond it we say "at least".
 LIST_LIMIT = 5000
 # Remote holding less than this share of what we pushed means pushes are being lost.
 REMOTE_SHARE_EXPECTED = 0.9
 PROBE_ITEM_PREFIX = "reclio-diagnose-probe-"
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    verdict: str
-    summary: str
-    next_steps: tuple[str, ...] = ()
-    facts: dict[str, Any] = field(default_factory=dict)
-    latency_ms: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == OK
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "ok": self.ok,
-            "summary": self.summary,
-            "next_steps": list(self.next_steps),
-            "facts": self.facts,
-            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
-        }
 
 
 @dataclass(frozen=True)
@@ -137,10 +95,10 @@ def _holding_regions(regions: dict[str, Any]) -> list[str]:
 
 def _wrong_region(
     config: RecombeeConfig, holders: list[str], facts: dict[str, Any], latency: float | None
-) -> Diagnosis:
+) -> RecombeeDiagnosis:
     where = holders[0]
-    return Diagnosis(
-        WRONG_REGION,
+    return RecombeeDiagnosis(
+        RecombeeVerdict.WRONG_REGION,
         f"The database {config.database_id!r} holds data in region {where}, "
         f"not in the configured {facts['region']}: writes go to a place nobody reads.",
         (
@@ -180,7 +138,7 @@ def _write_test(api: RecombeeApi) -> dict[str, Any]:
     return outcome
 
 
-def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
+def recombee_diagnose(*, write_test: bool = False) -> RecombeeDiagnosis:
     """Check credentials, SDK, client, the configured region and (when empty) every other region."""
     config = RecombeeConfig.from_settings()
     selected = settings.RECOMMENDER is RecommenderName.RECOMBEE
@@ -219,8 +177,8 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
             holders = _holding_regions(regions)
             if holders:
                 return _wrong_region(config, holders, facts, latency)
-            return Diagnosis(
-                UNREACHABLE,
+            return RecombeeDiagnosis(
+                RecombeeVerdict.UNREACHABLE,
                 f"Recombee refused the configured database (HTTP {exc.status}) and no other region knows it.",
                 (
                     "Copy the database id and the PRIVATE token (not the public one) from the Recombee "
@@ -231,8 +189,8 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
                 latency,
             )
         recombee_reachability_record(ok=False, reason=str(exc))
-        return Diagnosis(
-            UNREACHABLE,
+        return RecombeeDiagnosis(
+            RecombeeVerdict.UNREACHABLE,
             f"No usable answer from Recombee at {api.host}: {exc}",
             (
                 f"Check that this server can reach https://{api.host} (DNS, firewall, outbound proxy).",
@@ -250,9 +208,9 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
     if write_test:
         outcome = _write_test(api)
         facts["write_test"] = outcome
-        if not outcome["ok"] and diagnosis.verdict != WRONG_REGION:
-            return Diagnosis(
-                WRITES_SILENTLY_FAILING,
+        if not outcome["ok"] and diagnosis.verdict != RecombeeVerdict.WRONG_REGION:
+            return RecombeeDiagnosis(
+                RecombeeVerdict.WRITES_SILENTLY_FAILING,
                 "The write test did not stick: Recombee "
                 + (
                     "accepted the probe item but cannot read it back."
@@ -272,24 +230,26 @@ def recombee_diagnose(*, write_test: bool = False) -> Diagnosis:
 
 def _setup_diagnosis(
     exc: RecombeeSetupError, *, config: RecombeeConfig, selected: bool, facts: dict[str, Any]
-) -> Diagnosis:
-    if exc.verdict == NO_CREDENTIALS:
+) -> RecombeeDiagnosis:
+    if exc.verdict == RecombeeVerdict.NO_CREDENTIALS:
         steps = [
             "Set RECOMBEE_DATABASE_ID and RECOMBEE_PRIVATE_TOKEN (Recombee admin UI → Settings → API ID & Tokens).",
         ]
         if not selected:
             steps.insert(0, "Set RECOMMENDER=recombee: Recombee settings are read only when it is selected.")
         steps.append("Until then the local engine serves (RECOMMENDER=local needs no account).")
-        return Diagnosis(NO_CREDENTIALS, f"Recombee credentials missing: {exc}.", tuple(steps), facts)
-    if exc.verdict == SDK_MISSING:
-        return Diagnosis(
-            SDK_MISSING,
+        return RecombeeDiagnosis(
+            RecombeeVerdict.NO_CREDENTIALS, f"Recombee credentials missing: {exc}.", tuple(steps), facts
+        )
+    if exc.verdict == RecombeeVerdict.SDK_MISSING:
+        return RecombeeDiagnosis(
+            RecombeeVerdict.SDK_MISSING,
             f"The Recombee SDK is not installed: {exc}.",
             ("Install the pinned requirements: pip install -r requirements.txt (recombee-api-client).",),
             facts,
         )
-    return Diagnosis(
-        CLIENT_INIT_FAILED,
+    return RecombeeDiagnosis(
+        RecombeeVerdict.CLIENT_INIT_FAILED,
         str(exc),
         (
             "Check RECOMBEE_REGION (one of: " + ", ".join(r.value for r in RecombeeRegion) + ").",
@@ -308,7 +268,7 @@ def _remote_diagnosis(
     status: PushStatus,
     facts: dict[str, Any],
     latency: float,
-) -> Diagnosis:
+) -> RecombeeDiagnosis:
     here = facts["region"]
     if remote.empty:
         regions = _other_regions(config, timeout=settings.RECOMBEE_PROBE_TIMEOUT_SECONDS)
@@ -317,8 +277,8 @@ def _remote_diagnosis(
         if holders:
             return _wrong_region(config, holders, facts, latency)
         if status.anything_pushed:
-            return Diagnosis(
-                WRITES_SILENTLY_FAILING,
+            return RecombeeDiagnosis(
+                RecombeeVerdict.WRITES_SILENTLY_FAILING,
                 f"Recombee confirmed {status.items_pushed} titles and {status.interactions_pushed} interactions, "
                 f"yet the database is empty in {here} and in every other region.",
                 (
@@ -330,8 +290,8 @@ def _remote_diagnosis(
                 facts,
                 latency,
             )
-        return Diagnosis(
-            NO_PUSHES_YET,
+        return RecombeeDiagnosis(
+            RecombeeVerdict.NO_PUSHES_YET,
             f"Recombee answers in {here} but holds nothing, and nothing has been pushed yet.",
             (
                 "Make sure the Celery worker for the `recsys` queue runs: it pushes the catalog and the interactions.",
@@ -350,8 +310,8 @@ def _remote_diagnosis(
             if short_items
             else f"no users remote vs {status.interactions_pushed} interactions confirmed"
         )
-        return Diagnosis(
-            WRITES_SILENTLY_FAILING,
+        return RecombeeDiagnosis(
+            RecombeeVerdict.WRITES_SILENTLY_FAILING,
             f"Recombee in {here} holds less than we pushed: {what}.",
             (
                 "Run this diagnosis with ?write_test=1 to see whether a single write sticks.",
@@ -370,18 +330,4 @@ def _remote_diagnosis(
             "The database holds data this instance has no record of pushing (state reset?); "
             "the next push resends everything, which is harmless.",
         )
-    return Diagnosis(OK, summary, steps, facts, latency)
-
-
-def recombee_probe() -> ProbeResult:
-    """The hourly health check's Recombee probe: the same diagnosis, bounded by short timeouts."""
-    if settings.RECOMMENDER is not RecommenderName.RECOMBEE:
-        return ProbeResult("recombee", True, f"not selected (RECOMMENDER={settings.RECOMMENDER.value})")
-    diagnosis = recombee_diagnose()
-    return ProbeResult(
-        "recombee",
-        diagnosis.ok,
-        f"{diagnosis.verdict}: {diagnosis.summary}",
-        diagnosis.latency_ms,
-        {"verdict": diagnosis.verdict, "next_steps": list(diagnosis.next_steps), **diagnosis.facts},
-    )
+    return RecombeeDiagnosis(RecombeeVerdict.OK, summary, steps, facts, latency)

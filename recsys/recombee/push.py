@@ -21,16 +21,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from catalog.models import ContentItem, TmdbStatus
+from catalog.selectors import items_active_by_ids, items_active_count_through, items_changed_page
 from catalog.services import items_mark_recombee_synced
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
@@ -38,6 +36,9 @@ from recsys.recombee.payloads import BatchResult, batch_result_parse
 from recsys.recombee.schema import item_values, recombee_schema_ensure
 from users import selectors as user_selectors
 from users.contracts import InteractionRow
+
+if TYPE_CHECKING:
+    from catalog.models import ContentItem
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,13 @@ def _catalog_cursor_tuple(cursor: dict[str, str] | None) -> tuple[str, str]:
     if not cursor:
         return ("", "")
     return (cursor["updated_at"], cursor["item_id"])
+
+
+def _cursor_key(cursor: dict[str, str] | None) -> tuple[datetime, str] | None:
+    """The stored catalog cursor as the ``(updated_at, item_id)`` key the catalog pages by."""
+    if not cursor:
+        return None
+    return (datetime.fromisoformat(cursor["updated_at"]), cursor["item_id"])
 
 
 def _state_record(
@@ -153,10 +161,6 @@ def item_request(api: RecombeeApi, item: ContentItem) -> Any:
     return api.requests.SetItemValues(item.item_id, item_values(item), cascade_create=True)
 
 
-def _catalog_rows() -> Any:
-    return ContentItem.objects.defer("embedding", "keywords", "tagline")
-
-
 def recombee_catalog_push(
     *, api: RecombeeApi, item_ids: Sequence[str] | None = None, batch_size: int | None = None
 ) -> PushReport:
@@ -182,7 +186,7 @@ def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: 
     unique_ids = sorted(set(item_ids))
     for start in range(0, len(unique_ids), batch_size):
         chunk = unique_ids[start : start + batch_size]
-        items = list(_catalog_rows().filter(item_id__in=chunk, tmdb_status=TmdbStatus.ACTIVE).order_by("item_id"))
+        items = items_active_by_ids(item_ids=chunk)
         if not items:
             continue
         labels = [item.item_id for item in items]
@@ -207,17 +211,11 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
     settled_before = timezone.now() - CATALOG_SETTLE
     cursor = push_state_get(key=CATALOG_STATE_KEY).get("cursor")
     while True:
-        rows = _catalog_rows().filter(updated_at__lt=settled_before).order_by("updated_at", "item_id")
-        if cursor:
-            after = parse_datetime(cursor["updated_at"])
-            rows = rows.filter(Q(updated_at__gt=after) | Q(updated_at=after, item_id__gt=cursor["item_id"]))
-        page = list(rows[:batch_size])
-        if not page:
-            return PushReport("catalog", sent, accepted, skipped, batches, cursor=cursor)
-        last = page[-1]
-        next_cursor = {"updated_at": last.updated_at.isoformat(), "item_id": last.item_id}
         # Titles TMDB no longer knows are not sent (never recommended); the cursor still passes them.
-        items = [item for item in page if item.tmdb_status == TmdbStatus.ACTIVE]
+        items, last_key = items_changed_page(before=settled_before, after=_cursor_key(cursor), limit=batch_size)
+        if last_key is None:
+            return PushReport("catalog", sent, accepted, skipped, batches, cursor=cursor)
+        next_cursor = {"updated_at": last_key[0].isoformat(), "item_id": last_key[1]}
         batch_accepted, skips = 0, []
         if items:
             labels = [item.item_id for item in items]
@@ -366,14 +364,8 @@ class PushStatus:
 def recombee_push_status() -> PushStatus:
     catalog = push_state_get(key=CATALOG_STATE_KEY)
     interactions = push_state_get(key=INTERACTIONS_STATE_KEY)
-    items_pushed = 0
-    cursor = catalog.get("cursor")
-    if cursor:
-        at = parse_datetime(cursor["updated_at"])
-        items_pushed = ContentItem.objects.filter(
-            Q(updated_at__lt=at) | Q(updated_at=at, item_id__lte=cursor["item_id"]),
-            tmdb_status=TmdbStatus.ACTIVE,
-        ).count()
+    key = _cursor_key(catalog.get("cursor"))
+    items_pushed = items_active_count_through(key=key) if key is not None else 0
     if not items_pushed:
         # Explicit pushes (catalog_changed) confirm rows without a cursor.
         items_pushed = int(catalog.get("accepted", 0))

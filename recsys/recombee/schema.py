@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from catalog.models import ContentItem
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
 from recsys.recombee.payloads import batch_result_parse
+
+if TYPE_CHECKING:
+    from catalog.models import ContentItem
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import ProgrammingError
 from django.utils import timezone
 
-from admin_tools.probes import SCHEDULED_PROBES
+from admin_tools.probes import scheduled_probes
 from feeds.probes import feeds_probe
 from tests.feeds.factories import PreparedFeedsFactory
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_probe_is_scheduled():
-    assert SCHEDULED_PROBES["feeds"] is feeds_probe
+    assert scheduled_probes()["feeds"] is feeds_probe
 
 
 def test_probe_counts_users_and_stale_rows():

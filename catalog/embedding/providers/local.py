@@ -69,12 +69,6 @@ def models_loaded() -> list[tuple[str, str, str]]:
     return list(_MODELS)
 
 
-def models_forget() -> None:
-    """Drop loaded models (tests; a worker never needs this)."""
-    with _LOAD_LOCK:
-        _MODELS.clear()
-
-
 class LocalProvider(EmbeddingProvider):
     name = "local"
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from recsys.recombee.diagnosis import recombee_diagnose
+from recsys.services import recombee_diagnosis_run
 
 
 class Command(BaseCommand):
@@ -15,5 +15,5 @@ class Command(BaseCommand):
         parser.add_argument("--write-test", action="store_true", help="write, read back and delete a probe item")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        diagnosis = recombee_diagnose(write_test=options["write_test"])
+        diagnosis = recombee_diagnosis_run(write_test=options["write_test"])
         self.stdout.write(json.dumps(diagnosis.as_dict(), indent=2, default=str))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from catalog.contracts import MEDIA_TYPES
 from recsys.selectors import recommendations_for_user
 from recsys.services import user_recommendations_refresh
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         stored = user_recommendations_refresh(user_id=options["user_id"])
         self.stdout.write(f"stored {stored} pick(s)")
-        for media_type in ("movie", "tv"):
+        for media_type in MEDIA_TYPES:
             for rank, item in enumerate(
                 recommendations_for_user(user_id=options["user_id"], media_type=media_type, limit=options["show"]), 1
             ):

@@ -4,19 +4,19 @@ import logging
 
 import pytest
 
-from admin_tools.probes import SCHEDULED_PROBES
+from admin_tools.probes import scheduled_probes
 from admin_tools.services import health_check_run
-from catalog.embedding.health import embedding_provider_probe
 from catalog.embedding.providers.base import ProviderError
 from catalog.embedding.providers.ollama import OllamaProvider
 from catalog.embedding.services import item_embeddings_refresh
+from catalog.probes import embedding_provider_probe
 from tests.catalog.embedding.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_probe_is_in_the_hourly_health_check():
-    assert SCHEDULED_PROBES["embeddings"] is embedding_provider_probe
+    assert scheduled_probes()["embeddings"] is embedding_provider_probe
 
 
 def test_probe_reports_provider_and_dimensions(fake_provider):

@@ -6,14 +6,8 @@ import pytest
 import responses
 
 from reclio.settings.vendors import RecombeeRegion
-from recsys.recombee.client import (
-    CLIENT_INIT_FAILED,
-    NO_CREDENTIALS,
-    SDK_MISSING,
-    RecombeeCallError,
-    RecombeeSetupError,
-    recombee_api_build,
-)
+from recsys.contracts import RecombeeVerdict
+from recsys.recombee.client import RecombeeCallError, RecombeeSetupError, recombee_api_build
 from tests.fakes.recombee import FakeRecombee, FakeRecombeeServer
 from tests.recsys.recombee.conftest import DATABASE_ID, TOKEN
 
@@ -118,7 +112,7 @@ def test_build_without_credentials_is_no_credentials(settings, missing):
         recombee_api_build()
 
     # then
-    assert excinfo.value.verdict == NO_CREDENTIALS
+    assert excinfo.value.verdict == RecombeeVerdict.NO_CREDENTIALS
     assert missing in str(excinfo.value)
 
 
@@ -132,7 +126,7 @@ def test_build_without_the_sdk_is_sdk_missing(monkeypatch):
         recombee_api_build()
 
     # then
-    assert excinfo.value.verdict == SDK_MISSING
+    assert excinfo.value.verdict == RecombeeVerdict.SDK_MISSING
 
 
 def test_build_refused_by_the_sdk_is_client_init_failed(monkeypatch):
@@ -144,7 +138,7 @@ def test_build_refused_by_the_sdk_is_client_init_failed(monkeypatch):
         recombee_api_build()
 
     # then
-    assert excinfo.value.verdict == CLIENT_INIT_FAILED
+    assert excinfo.value.verdict == RecombeeVerdict.CLIENT_INIT_FAILED
     assert "base_uri and region cannot be specified" in str(excinfo.value)
 
 

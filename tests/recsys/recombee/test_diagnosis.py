@@ -8,7 +8,8 @@ import pytest
 from admin_tools.services import health_check_run
 from reclio.settings.providers import RecommenderName
 from recsys.models import EngineState
-from recsys.recombee.diagnosis import PROBE_ITEM_PREFIX, recombee_diagnose, recombee_probe
+from recsys.probes import recombee_probe
+from recsys.recombee.diagnosis import PROBE_ITEM_PREFIX, recombee_diagnose
 from recsys.recombee.push import CATALOG_STATE_KEY, INTERACTIONS_STATE_KEY
 from tests.fakes.recombee import play
 from tests.recsys.recombee.conftest import DATABASE_ID, TOKEN

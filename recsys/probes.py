@@ -1,4 +1,4 @@
-"""Health probe of the local engine (listed in admin_tools.probes.SCHEDULED_PROBES). Never raises."""
+"""Health probes of recsys (registered in RecsysConfig.ready for the hourly health check). Never raise."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from reclio.health import ProbeResult
+from reclio.settings.providers import RecommenderName
+from recsys.recombee.diagnosis import recombee_diagnose
 from recsys.selectors import engine_state_get
 
 
@@ -37,3 +39,17 @@ def local_engine_probe() -> ProbeResult:
     if age_hours > 2 * settings.RECSYS_RETRAIN_HOURS:
         return result(False, f"model is {age_hours:.0f} h old: is the recsys worker running?", facts)
     return result(True, "ok", facts)
+
+
+def recombee_probe() -> ProbeResult:
+    """The hourly health check's Recombee probe: the same diagnosis, bounded by short timeouts."""
+    if settings.RECOMMENDER is not RecommenderName.RECOMBEE:
+        return ProbeResult("recombee", True, f"not selected (RECOMMENDER={settings.RECOMMENDER.value})")
+    diagnosis = recombee_diagnose()
+    return ProbeResult(
+        "recombee",
+        diagnosis.ok,
+        f"{diagnosis.verdict}: {diagnosis.summary}",
+        diagnosis.latency_ms,
+        {"verdict": diagnosis.verdict, "next_steps": list(diagnosis.next_steps), **diagnosis.facts},
+    )

@@ -5,16 +5,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from admin_tools.probes import SCHEDULED_PROBES
+from admin_tools.probes import scheduled_probes
 from reclio.settings.providers import RecommenderName
-from recsys.health import local_engine_probe
 from recsys.models import EngineState
+from recsys.probes import local_engine_probe
 
 pytestmark = pytest.mark.django_db
 
 
 def test_probe_is_scheduled():
-    assert SCHEDULED_PROBES["recsys_engine"] is local_engine_probe
+    assert scheduled_probes()["recsys_engine"] is local_engine_probe
 
 
 def test_never_trained_is_not_ok():
