@@ -33,6 +33,7 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
     """
     from feeds.services import user_feed_rows_refresh
 
+    events.event_pending_clear(events.FEEDS_USER_ROWS_REFRESH, user_id=user_id, last_watched=last_watched)
     lock = f"feeds:refresh-running:{user_id}"
     try:
         acquired = cache.add(lock, 1, RUNNING_LOCK_SECONDS)

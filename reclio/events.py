@@ -86,10 +86,25 @@ def send_on_commit(event: Event, /, **kwargs: Any) -> bool:
     return True
 
 
-def _first_in_window(event: Event, kwargs: dict[str, Any]) -> bool:
-    key = "events:sent:" + ":".join([event.name, *("-" if kwargs[a] is None else str(kwargs[a]) for a in event.args)])
+def event_pending_clear(event: Event, /, **kwargs: Any) -> None:
+    """The owning task calls this when it starts: the de-duplication window covers a message that is
+    still waiting, not one already running, so a change that arrives during the run (new picks while
+    the rows are being composed) queues one more run instead of being dropped."""
+    if event.dedupe_seconds_setting is None:
+        return
     try:
-        return bool(cache.add(key, 1, getattr(settings, str(event.dedupe_seconds_setting))))
+        cache.delete(_dedupe_key(event, kwargs))
+    except Exception:  # noqa: BLE001 - Redis down: the key expires by itself
+        logger.info("event_pending_clear_skipped name=%s reason=cache_unavailable", event.name)
+
+
+def _dedupe_key(event: Event, kwargs: dict[str, Any]) -> str:
+    return "events:sent:" + ":".join([event.name, *("-" if kwargs[a] is None else str(kwargs[a]) for a in event.args)])
+
+
+def _first_in_window(event: Event, kwargs: dict[str, Any]) -> bool:
+    try:
+        return bool(cache.add(_dedupe_key(event, kwargs), 1, getattr(settings, str(event.dedupe_seconds_setting))))
     except Exception:  # noqa: BLE001 - Redis down: skip; whatever the event would refresh stays as it is
         logger.info("event_send_skipped name=%s reason=cache_unavailable", event.name)
         return False
@@ -103,6 +118,7 @@ def _publish(event: Event, kwargs: dict[str, Any]) -> None:
         current_app.send_task(event.name, kwargs=kwargs, queue=event.queue, retry=False)
     except Exception:  # noqa: BLE001 - the periodic sweeps and the next change catch up
         logger.warning("event_send_failed name=%s %s", event.name, _described(kwargs), exc_info=True)
+        event_pending_clear(event, **kwargs)  # nothing is pending: let the next send try again
         return
     logger.info("event_sent name=%s %s", event.name, _described(kwargs))
 

@@ -23,6 +23,28 @@ def test_task_calls_the_service_once_and_releases_its_lock():
     assert cache.get(f"feeds:refresh-running:{USER_ID}") is None
 
 
+@pytest.mark.django_db
+def test_a_refresh_asked_for_while_the_task_runs_is_queued_again(sent_tasks, django_capture_on_commit_callbacks):
+    # given: a refresh is pending, so an identical request is folded into it
+    from reclio import events
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id=USER_ID, last_watched=None)
+        events.send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id=USER_ID, last_watched=None)
+    assert len(sent_tasks) == 1
+
+    # when: the task starts, and new picks ask for another refresh during its run
+    with (
+        mock.patch("feeds.services.user_feed_rows_refresh"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user_rows_refresh_task.apply(kwargs={"user_id": USER_ID, "last_watched": None}).get()
+        events.send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id=USER_ID, last_watched=None)
+
+    # then: the later change is not lost in the first run's window
+    assert len(sent_tasks) == 2
+
+
 def test_a_second_run_for_the_same_user_waits_instead_of_running_concurrently():
     # given: another worker holds the user's lock
     cache.add(f"feeds:refresh-running:{USER_ID}", 1, 60)

@@ -159,3 +159,42 @@ def test_one_failing_publish_does_not_stop_the_next(monkeypatch, caplog, django_
     assert [r.getMessage() for r in caplog.records] == [
         "event_send_failed name=recsys.catalog_changed item_ids_count=1"
     ]
+
+
+def test_a_send_after_the_task_started_is_queued_again(published, django_capture_on_commit_callbacks):
+    # given: a refresh is waiting in the queue
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None) is True
+        assert send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None) is False
+
+    # when: the owning task starts (what it computes may already be stale for a later change)
+    events.event_pending_clear(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+
+    # then: the change that arrived during the run gets a run of its own
+    assert again is True
+    assert len(published) == 2
+
+
+def test_a_failed_publish_does_not_hold_the_window(monkeypatch, django_capture_on_commit_callbacks):
+    # given: the broker refuses the first message
+    attempts: list[str] = []
+
+    def send_task(name: str, *, kwargs: dict[str, Any], **options: Any) -> None:
+        attempts.append(kwargs["user_id"])
+        if len(attempts) == 1:
+            raise OSError("broker down")
+
+    cache.clear()
+    monkeypatch.setattr(app, "send_task", send_task)
+
+    # when: the same refresh is asked for again
+    with django_capture_on_commit_callbacks(execute=True):
+        send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+
+    # then: nothing was pending, so it is published
+    assert second is True
+    assert attempts == ["u1", "u1"]
