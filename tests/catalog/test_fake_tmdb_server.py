@@ -7,7 +7,7 @@ import requests
 
 from catalog.models import ContentItem
 from catalog.services import content_sync_run
-from tests.fakes.tmdb import FakeReply, FakeTmdb, FakeTmdbServer, movie_details, tv_details
+from sandbox.tmdb import FakeReply, FakeTmdb, FakeTmdbServer, movie_details, tv_details
 
 pytestmark = pytest.mark.django_db
 

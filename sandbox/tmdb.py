@@ -25,15 +25,19 @@ import re
 import socket
 import threading
 import time
+import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+if TYPE_CHECKING:
+    from sandbox.world import Title, World
 
 PAGE_SIZE = 20
 CHANGES_PAGE_SIZE = 100
@@ -64,9 +68,16 @@ class FakeTmdb:
     """TMDB's state and routing. Thread-safe; counts every request by kind."""
 
     def __init__(
-        self, *, api_key: str | None = "fake-tmdb-key", bearer: str | None = None, today: dt.date | None = None
+        self,
+        *,
+        api_key: str | None = "fake-tmdb-key",
+        bearer: str | None = None,
+        today: dt.date | None = None,
+        requests_per_second: float = 0.0,
     ):
         self.api_key = api_key
+        self.requests_per_second = requests_per_second  # TMDB's ~40/s budget; 0 = unlimited
+        self._recent: deque[float] = deque()
         self.bearer = bearer
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.titles: dict[tuple[str, int], dict[str, Any]] = {}
@@ -86,6 +97,10 @@ class FakeTmdb:
     def add_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         for media_type, details in items:
             self.add(media_type, details)
+
+    def world_load(self, world: World) -> None:
+        """Serve the world's titles (details with credits and keywords, in every list and /discover)."""
+        self.add_many((title.media_type, title_details(title)) for title in world.titles)
 
     def update(self, media_type: str, tmdb_id: int, *, on: dt.date | None = None, **fields: Any) -> None:
         """Edit a title and list it in /changes (as TMDB does for any edit)."""
@@ -124,12 +139,26 @@ class FakeTmdb:
             scripted = self._scripts.get(route)
             if scripted:
                 return scripted.popleft()
+            if self._over_budget():
+                return FakeReply(429, RATE_LIMITED, headers={"Retry-After": "1"})
         if not self._authorised(query, headers):
             return FakeReply(401, BAD_KEY)
         try:
             return self._route(route, query)
         except (ValueError, KeyError):
             return FakeReply(422, {"success": False, "status_code": 22, "status_message": "Invalid parameters."})
+
+    def _over_budget(self) -> bool:
+        """A sliding one-second window over the requests served (caller holds the lock)."""
+        if not self.requests_per_second:
+            return False
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.requests_per_second:
+            return True
+        self._recent.append(now)
+        return False
 
     @staticmethod
     def _kind(route: str) -> str:
@@ -340,7 +369,9 @@ def _encode(body: Any) -> bytes:
 class FakeTmdbServer:
     """``FakeTmdb`` over real HTTP on 127.0.0.1 (threaded, keep-alive)."""
 
-    def __init__(self, fake: FakeTmdb, *, port: int = 0, timeout_stall_seconds: float = 30.0) -> None:
+    def __init__(
+        self, fake: FakeTmdb, *, host: str = "127.0.0.1", port: int = 0, timeout_stall_seconds: float = 30.0
+    ) -> None:
         self.fake = fake
         self.timeout_stall_seconds = timeout_stall_seconds
         fake_ref, stall = fake, timeout_stall_seconds
@@ -387,7 +418,7 @@ class FakeTmdbServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tmdb", daemon=True)
 
@@ -464,6 +495,41 @@ def tv_details(tmdb_id: int, name: str, **extra: Any) -> dict[str, Any]:
     return details
 
 
+def _keyword_id(name: str) -> int:
+    return zlib.crc32(name.encode()) % 1_000_000 + 1  # stable across processes, unlike hash()
+
+
+def title_details(title: Title) -> dict[str, Any]:
+    """A TMDB details body (credits and keywords appended) for a ``sandbox.world.Title``."""
+    movie = title.media_type == "movie"
+    name_key = "title" if movie else "name"
+    keywords = [{"id": _keyword_id(k), "name": k} for k in title.keywords]
+    crew = [{"name": title.director, "job": "Director", "department": "Directing"}] if movie and title.director else []
+    details: dict[str, Any] = {
+        "id": title.tmdb_id,
+        name_key: title.title,
+        "original_" + name_key: title.title,
+        "original_language": title.original_language,
+        "tagline": title.tagline,
+        "overview": title.overview,
+        _date_field(title.media_type): f"{title.year}-01-01" if title.year else "",
+        "genres": [{"id": gid, "name": name} for gid, name in title.genres],
+        "vote_average": title.vote_average,
+        "vote_count": title.vote_count,
+        "popularity": title.popularity,
+        "poster_path": title.poster_path,
+        "adult": False,
+        "credits": {
+            "cast": [{"name": n, "order": i, "character": ""} for i, n in enumerate(title.cast)],
+            "crew": crew,
+        },
+        "keywords": {"keywords": keywords} if movie else {"results": keywords},
+    }
+    if not movie:
+        details["created_by"] = [{"id": _keyword_id(title.director), "name": title.director}] if title.director else []
+    return details
+
+
 def fake_titles_from_shared_data(data_dir: Path, *, limit: int = 10_000) -> list[tuple[str, dict[str, Any]]]:
     """TMDB-shaped titles built from ../shared/data: every Netflix show plus TMDB-CSV movies up to ``limit``.
 
@@ -487,7 +553,7 @@ def fake_titles_from_shared_data(data_dir: Path, *, limit: int = 10_000) -> list
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the fake as its own process: ``python -m tests.fakes.tmdb --data ../shared/data --port 8765``.
+    """Run the fake as its own process: ``python -m sandbox.tmdb --data ../shared/data --port 8765``.
 
     Prints ``FAKE_TMDB_URL=<base url>`` once listening (for scripts), then serves until killed.
     """
@@ -502,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--api-key", default="fake-tmdb-key")
     parser.add_argument("--bearer", default=None)
     args = parser.parse_args(argv)
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))  # catalog.datasets builds the titles (pure Python, no Django needed)
     fake = FakeTmdb(api_key=args.api_key, bearer=args.bearer)
     fake.add_many(fake_titles_from_shared_data(args.data, limit=args.titles))

@@ -12,6 +12,13 @@ per second limit (429 + ``Retry-After``). Failures can be injected per route.
         access, refresh = fake.issue_tokens("sean")
         account.watch_movie(603, "2026-01-02T20:00:00.000Z")
         settings.TRAKT_API_URL = fake.url
+
+The sandbox adds what a browser and a demo need (``python -m sandbox serve``): ``GET /oauth/authorize``
+auto-approves (``?as=USERNAME``, else the first account) and redirects to ``redirect_uri`` with
+``code`` and ``state``; ``GET /activate?code=USER_CODE&as=USERNAME`` approves a pending device code;
+JSON control endpoints under ``/_sandbox/`` (see ``FakeTrakt._control``) add accounts, watch, rate,
+show lists and count each account's writes. ``world_load`` fills accounts and title names from a
+``sandbox.world.World``.
 """
 
 from __future__ import annotations
@@ -26,14 +33,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from sandbox.world import World
 
 CLIENT_ID = "test-trakt-client-id"
 CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
 MAX_LIMIT = 250
 HISTORY_DEFAULT_LIMIT = 10
 ACCESS_TOKEN_SECONDS = 24 * 3600  # since 2025
+DEVICE_CODE_SECONDS = 600
+FREE_LIMITS = (5, 250)  # lists, items per list (2026)
+VIP_LIMITS = (100, 5000)
+TRAKT_KIND = {"movie": "movie", "tv": "show", "show": "show"}  # sandbox.world media type → Trakt type
 
 
 def iso(value: dt.datetime) -> str:
@@ -45,8 +59,14 @@ def _parse_iso(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _media(kind: str, tmdb: int | None) -> dict[str, Any]:
+Names = dict[tuple[str, int], tuple[str, int | None]]  # (Trakt type, TMDB id) → (title, year)
+
+
+def _media(kind: str, tmdb: int | None, names: Names | None = None) -> dict[str, Any]:
     ids = {"trakt": (tmdb or 0) + 100000, "slug": f"{kind}-{tmdb}", "imdb": f"tt{tmdb or 0:07d}", "tmdb": tmdb}
+    known = (names or {}).get((kind, tmdb or 0))
+    if known is not None:
+        return {"title": known[0], "year": known[1], "ids": ids}
     return {"title": f"{kind.title()} {tmdb}", "year": 2000 + (tmdb or 0) % 25, "ids": ids}
 
 
@@ -57,6 +77,7 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any
     status: int
+    account: str = ""  # the slug whose token made the call, "" when none
 
 
 @dataclass
@@ -72,6 +93,7 @@ class Account:
     watchlist: list[dict[str, Any]] = field(default_factory=list)
     activities: dict[str, dict[str, str]] = field(default_factory=dict)
     lists: dict[int, dict[str, Any]] = field(default_factory=dict)
+    names: Names = field(default_factory=dict)  # shared with the FakeTrakt: real titles when a world is loaded
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -101,7 +123,7 @@ class Account:
                 "watched_at": watched_at,
                 "action": "watch",
                 "type": "movie",
-                "movie": _media("movie", tmdb),
+                "movie": _media("movie", tmdb, self.names),
             }
         )
         self._touch("movies", "watched_at")
@@ -120,10 +142,17 @@ class Account:
                 "action": "scrobble",
                 "type": "episode",
                 "episode": episode,
-                "show": _media("show", show_tmdb),
+                "show": _media("show", show_tmdb, self.names),
             }
         )
         self._touch("episodes", "watched_at")
+
+    def watch(self, kind: str, tmdb: int, watched_at: str) -> None:
+        """A movie, or the first episode of a show (Trakt's history holds episodes, not shows)."""
+        if kind == "movie":
+            self.watch_movie(tmdb, watched_at)
+        else:
+            self.watch_episode(tmdb, watched_at)
 
     def unwatch(self, tmdb: int) -> None:
         self.history = [row for row in self.history if (row.get("movie") or row.get("show"))["ids"]["tmdb"] != tmdb]
@@ -131,7 +160,9 @@ class Account:
 
     def rate(self, kind: str, tmdb: int, rating: int, rated_at: str) -> None:
         self.ratings = [r for r in self.ratings if not (r["type"] == kind and r[kind]["ids"]["tmdb"] == tmdb)]
-        self.ratings.append({"rated_at": rated_at, "rating": rating, "type": kind, kind: _media(kind, tmdb)})
+        self.ratings.append(
+            {"rated_at": rated_at, "rating": rating, "type": kind, kind: _media(kind, tmdb, self.names)}
+        )
         self._touch("movies" if kind == "movie" else "shows", "rated_at")
 
     def unrate(self, kind: str, tmdb: int) -> None:
@@ -146,7 +177,7 @@ class Account:
                 "listed_at": listed_at,
                 "notes": None,
                 "type": kind,
-                kind: _media(kind, tmdb),
+                kind: _media(kind, tmdb, self.names),
             }
         )
         self._touch("watchlist", "updated_at")
@@ -178,7 +209,7 @@ class Account:
                 "listed_at": iso(dt.datetime.now(dt.UTC)),
                 "notes": None,
                 "type": kind,
-                kind: _media(kind, tmdb),
+                kind: _media(kind, tmdb, self.names),
             }
         )
 
@@ -220,11 +251,23 @@ class Failure:
 
 
 class FakeTrakt:
-    def __init__(self, *, enforce_write_rate: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        enforce_write_rate: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
         self.accounts: dict[str, Account] = {}
+        self.names: Names = {}
         self.access_tokens: dict[str, tuple[str, float]] = {}  # token → (slug, expires at, epoch s)
         self.refresh_tokens: dict[str, str] = {}
-        self.auth_codes: dict[str, str] = {}
+        self.auth_codes: dict[str, tuple[str, str | None]] = {}  # code → (slug, redirect_uri; None = the default)
         self.devices: dict[str, dict[str, Any]] = {}
         self.unknown_tmdb: set[int] = set()  # titles Trakt does not know (→ not_found)
         self.requests: list[Recorded] = []
@@ -234,9 +277,12 @@ class FakeTrakt:
         self._last_write: dict[str, float] = {}
         self._lock = threading.Lock()
         self.redirect_uri = "http://localhost:8000/connect/trakt/callback"
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # Tests read trakt.tv's own example; the sandbox serves its /activate and a fresh code each time.
+        self.verification_url = "https://trakt.tv/activate"
+        self.fixed_user_code: str | None = "5055CC52"
+        self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -256,9 +302,30 @@ class FakeTrakt:
 
     # --- scenario helpers --------------------------------------------------------------------
     def add_account(self, slug: str, **kwargs: Any) -> Account:
-        account = Account(slug=slug, name=kwargs.pop("name", slug.title()), **kwargs)
+        account = Account(slug=slug, name=kwargs.pop("name", slug.title()), names=self.names, **kwargs)
         self.accounts[slug] = account
         return account
+
+    def world_load(self, world: World) -> None:
+        """Title names for every media object, and the world's accounts with their history,
+        ratings and watchlist (VIP accounts get VIP list limits)."""
+        for title in world.titles:
+            self.names[(TRAKT_KIND[title.media_type], title.tmdb_id)] = (title.title, title.year)
+        for person in world.accounts:
+            lists, items = VIP_LIMITS if person.vip else FREE_LIMITS
+            account = self.add_account(
+                person.username,
+                name=person.name or person.username.title(),
+                vip=person.vip,
+                list_count_limit=lists,
+                list_item_limit=items,
+            )
+            for watch in sorted(person.history, key=lambda w: w.watched_at):
+                account.watch(TRAKT_KIND[watch.media_type], watch.tmdb_id, iso(watch.watched_at))
+            for rating in person.ratings:
+                account.rate(TRAKT_KIND[rating.media_type], rating.tmdb_id, rating.rating, iso(rating.rated_at))
+            for entry in sorted(person.watchlist, key=lambda w: w.listed_at):
+                account.watchlist_add(TRAKT_KIND[entry.media_type], entry.tmdb_id, iso(entry.listed_at))
 
     def issue_tokens(self, slug: str, *, expires_in: int = ACCESS_TOKEN_SECONDS) -> tuple[str, str]:
         access, refresh = secrets.token_hex(32), secrets.token_hex(32)
@@ -269,7 +336,7 @@ class FakeTrakt:
     def authorize(self, slug: str) -> str:
         """What trakt.tv does when the viewer clicks "Yes": an authorization code for the callback."""
         code = secrets.token_hex(16)
-        self.auth_codes[code] = slug
+        self.auth_codes[code] = (slug, None)
         return code
 
     def revoke(self, slug: str) -> None:
@@ -319,8 +386,15 @@ class FakeTrakt:
                     body = None
                 query = parse_qs(parts.query)
                 with fake._lock:
-                    status, payload, headers = fake._route(method, parts.path, query, body, self.headers)
-                    fake.requests.append(Recorded(method, parts.path, query, body, status))
+                    if parts.path.startswith("/_sandbox/"):
+                        status, payload, headers = fake._control(method, parts.path[len("/_sandbox/") :], body or {})
+                    else:
+                        auth = self.headers.get("Authorization", "")
+                        owner = fake.access_tokens.get(auth[len("Bearer ") :] if auth.startswith("Bearer ") else "")
+                        status, payload, headers = fake._route(method, parts.path, query, body, self.headers)
+                        fake.requests.append(
+                            Recorded(method, parts.path, query, body, status, owner[0] if owner else "")
+                        )
                 data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -351,7 +425,11 @@ class FakeTrakt:
             if failure.times > 0 and failure.method == method and path.startswith(failure.path_prefix):
                 failure.times -= 1
                 return failure.status, {"error": "injected"}, failure.headers
-        if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != CLIENT_ID:
+        if method == "GET" and path == "/oauth/authorize":  # trakt.tv's page; the sandbox says "Yes" at once
+            return self._authorize_page(query)
+        if method == "GET" and path == "/activate":  # trakt.tv/activate; the sandbox approves at once
+            return self._device_approve(query.get("code", [""])[0], query.get("as", [""])[0])
+        if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != self.client_id:
             return 403, {"error": "invalid api key"}, {}
         if path.startswith("/oauth/"):
             return self._oauth(path, body or {})
@@ -388,12 +466,12 @@ class FakeTrakt:
 
     def _oauth(self, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         if path == "/oauth/token":
-            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+            if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}, {}
             grant = body.get("grant_type")
             if grant == "authorization_code":
-                slug = self.auth_codes.pop(body.get("code", ""), None)
-                if slug is None or body.get("redirect_uri") != self.redirect_uri:
+                slug, redirect_uri = self.auth_codes.pop(body.get("code", ""), (None, None))
+                if slug is None or body.get("redirect_uri") != (redirect_uri or self.redirect_uri):
                     return (
                         401,
                         {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
@@ -411,23 +489,32 @@ class FakeTrakt:
                 return 400, {"error": "unsupported_grant_type"}, {}
             return 200, self._token_body(slug), {}
         if path == "/oauth/revoke":
-            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+            if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}, {}
             self.access_tokens.pop(body.get("token", ""), None)
             return 200, None, {}
         if path == "/oauth/device/code":
-            if body.get("client_id") != CLIENT_ID:
+            if body.get("client_id") != self.client_id:
                 return 401, {"error": "invalid_client"}, {}
             device_code = secrets.token_hex(32)
-            slug, plan = getattr(self, "_device_plan", ("", [200]))
-            self.devices[device_code] = {"slug": slug, "plan": list(plan), "used": False}
+            user_code = self.fixed_user_code or secrets.token_hex(4).upper()
+            # A scripted plan answers the polls; without one the code stays pending until someone
+            # approves it (``/activate`` or ``/_sandbox/device/approve``) or it expires.
+            slug, plan = getattr(self, "_device_plan", ("", None))
+            self.devices[device_code] = {
+                "slug": slug,
+                "plan": None if plan is None else list(plan),
+                "used": False,
+                "user_code": user_code,
+                "expires_at": time.time() + DEVICE_CODE_SECONDS,
+            }
             return (
                 200,
                 {
                     "device_code": device_code,
-                    "user_code": "5055CC52",
-                    "verification_url": "https://trakt.tv/activate",
-                    "expires_in": 600,
+                    "user_code": user_code,
+                    "verification_url": self.verification_url,
+                    "expires_in": DEVICE_CODE_SECONDS,
                     "interval": 5,
                 },
                 {},
@@ -438,12 +525,106 @@ class FakeTrakt:
                 return 404, None, {}
             if device["used"]:
                 return 409, None, {}
-            status = device["plan"].pop(0) if device["plan"] else 400
+            if device["plan"] is None:
+                status = 200 if device.get("approved") else 410 if time.time() > device["expires_at"] else 400
+            else:
+                status = device["plan"].pop(0) if device["plan"] else 400
             if status == 200:
                 device["used"] = True
                 return 200, self._token_body(device["slug"]), {}
             return status, None, {}
         return 404, None, {}
+
+    def _authorize_page(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        arg = {key: values[0] for key, values in query.items()}
+        if arg.get("client_id") != self.client_id or arg.get("response_type") != "code":
+            return 400, {"error": "invalid_request"}, {}
+        slug = arg.get("as") or next(iter(self.accounts), "")
+        if slug not in self.accounts:
+            return 404, {"error": "no such sandbox account", "username": slug}, {}
+        redirect_uri = arg.get("redirect_uri") or self.redirect_uri
+        code = secrets.token_hex(16)
+        self.auth_codes[code] = (slug, redirect_uri)
+        back = {"code": code, **({"state": arg["state"]} if "state" in arg else {})}
+        joiner = "&" if "?" in redirect_uri else "?"
+        return 302, None, {"Location": f"{redirect_uri}{joiner}{urlencode(back)}"}
+
+    def _device_approve(self, user_code: str, slug: str) -> tuple[int, Any, dict[str, str]]:
+        slug = slug or next(iter(self.accounts), "")
+        if slug not in self.accounts:
+            return 404, {"error": "no such sandbox account", "username": slug}, {}
+        pending = [d for d in self.devices.values() if d["user_code"] == user_code.upper() and not d["used"]]
+        device = pending[-1] if pending else None
+        if device is None:
+            return 404, {"error": "no such user code", "user_code": user_code}, {}
+        device.update(slug=slug, approved=True)
+        return 200, {"approved": True, "user_code": device["user_code"], "username": slug}, {}
+
+    def _control(self, method: str, route: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """JSON control endpoints for demos and drills (no API key: the sandbox is loopback-only).
+
+        ``POST device/approve {user_code, username}``; ``GET accounts``; ``POST accounts {username}``;
+        ``POST accounts/<u>/watch {media_type, tmdb_id, watched_at?}``;
+        ``POST accounts/<u>/rate {media_type, tmdb_id, rating}``; ``GET accounts/<u>/lists`` (items
+        in rank order); ``GET accounts/<u>/writes`` (POST/PUT/DELETE calls the account made).
+        ``media_type`` is ``movie`` or ``tv`` (``show`` also accepted)."""
+        parts = [p for p in route.split("/") if p]
+        if method == "POST" and parts == ["device", "approve"]:
+            return self._device_approve(str(body.get("user_code", "")), str(body.get("username", "")))
+        if parts == ["accounts"]:
+            if method == "GET":
+                return 200, [{"username": a.slug, "name": a.name, "vip": a.vip} for a in self.accounts.values()], {}
+            if method == "POST":
+                slug = str(body.get("username", "")).strip().lower()
+                if not slug:
+                    return 422, {"error": "username required"}, {}
+                if slug in self.accounts:
+                    return 409, {"error": "account exists", "username": slug}, {}
+                self.add_account(slug, name=body.get("name") or slug.title(), vip=bool(body.get("vip", False)))
+                return 201, {"username": slug}, {}
+        if len(parts) == 3 and parts[0] == "accounts":
+            account = self.accounts.get(parts[1])
+            if account is None:
+                return 404, {"error": "no such sandbox account", "username": parts[1]}, {}
+            now = iso(dt.datetime.now(dt.UTC))
+            try:
+                if method == "POST" and parts[2] == "watch":
+                    kind = TRAKT_KIND[body["media_type"]]
+                    account.watch(kind, int(body["tmdb_id"]), body.get("watched_at") or now)
+                    return 201, {"last_activities": {"all": account.all, **account.activities}}, {}
+                if method == "POST" and parts[2] == "rate":
+                    rating = int(body["rating"])
+                    if not 1 <= rating <= 10:
+                        return 422, {"error": "rating must be 1-10"}, {}
+                    account.rate(
+                        TRAKT_KIND[body["media_type"]], int(body["tmdb_id"]), rating, body.get("rated_at") or now
+                    )
+                    return 201, {"last_activities": {"all": account.all, **account.activities}}, {}
+            except (KeyError, TypeError, ValueError):
+                return 422, {"error": "media_type (movie|tv), tmdb_id and rating/watched_at expected"}, {}
+            if method == "GET" and parts[2] == "lists":
+                return 200, [self._list_dump(account, list_id) for list_id in account.lists], {}
+            if method == "GET" and parts[2] == "writes":
+                writes = [r for r in self.writes() if r.account == account.slug]
+                return 200, {"username": account.slug, "writes": len(writes)}, {}
+        return 404, {"error": "unknown sandbox route", "route": route}, {}
+
+    @staticmethod
+    def _list_dump(account: Account, list_id: int) -> dict[str, Any]:
+        items = sorted(account.lists[list_id]["items"], key=lambda i: i["rank"])
+        return {
+            **account.list_object(list_id),
+            "items": [
+                {
+                    "rank": item["rank"],
+                    "type": item["type"],
+                    "tmdb_id": item[item["type"]]["ids"]["tmdb"],
+                    "title": item[item["type"]]["title"],
+                    "year": item[item["type"]]["year"],
+                }
+                for item in items
+            ],
+        }
 
     def _token_body(self, slug: str) -> dict[str, Any]:
         access, refresh = self.issue_tokens(slug)
