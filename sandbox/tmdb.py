@@ -50,6 +50,18 @@ RATE_LIMITED = {
     "status_message": "Your request count (#) is over the allowed limit of (40).",
 }
 MEDIA = ("movie", "tv")
+CONFIGURATION = {
+    "images": {
+        "base_url": "http://image.tmdb.org/t/p/",
+        "secure_base_url": "https://image.tmdb.org/t/p/",
+        "backdrop_sizes": ["w300", "w780", "w1280", "original"],
+        "logo_sizes": ["w45", "w92", "w154", "w185", "w300", "w500", "original"],
+        "poster_sizes": ["w92", "w154", "w185", "w342", "w500", "w780", "original"],
+        "profile_sizes": ["w45", "w185", "h632", "original"],
+        "still_sizes": ["w92", "w185", "w300", "original"],
+    },
+    "change_keys": ["cast", "crew", "genres", "keywords", "overview", "title", "name", "release_dates"],
+}
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,8 @@ class FakeTmdb:
     def _kind(route: str) -> str:
         if re.fullmatch(r"(movie|tv)/-?\d+", route):
             return "details"
+        if re.fullmatch(r"(movie|tv)/-?\d+/(recommendations|similar)", route):
+            return "related"
         if route.endswith("/changes"):
             return "changes"
         if route.startswith("genre/"):
@@ -180,10 +194,13 @@ class FakeTmdb:
 
     def _route(self, route: str, query: dict[str, str]) -> FakeReply:
         if route == "configuration":
-            return FakeReply(200, {"images": {"secure_base_url": "https://image.tmdb.org/t/p/"}, "change_keys": []})
+            return FakeReply(200, CONFIGURATION)
         match = re.fullmatch(r"(movie|tv)/(-?\d+)", route)
         if match:
             return self._details(match[1], int(match[2]), query)
+        match = re.fullmatch(r"(movie|tv)/(-?\d+)/(recommendations|similar)", route)
+        if match:
+            return self._related(match[1], int(match[2]), query)
         match = re.fullmatch(r"genre/(movie|tv)/list", route)
         if match:
             return FakeReply(200, {"genres": self._genres(match[1])})
@@ -270,17 +287,10 @@ class FakeTmdb:
             )
         rows = self._ordered(media_type, "popular" if name in ("trending", "discover") else name)
         if name == "discover":
-            if query.get("with_genres"):
-                # "," = AND, "|" = OR (https://developer.themoviedb.org/reference/discover-movie)
-                if "|" in query["with_genres"]:
-                    wanted_any = {int(g) for g in query["with_genres"].split("|")}
-                    rows = [d for d in rows if wanted_any & {g["id"] for g in d.get("genres", [])}]
-                else:
-                    wanted_all = {int(g) for g in query["with_genres"].split(",")}
-                    rows = [d for d in rows if wanted_all <= {g["id"] for g in d.get("genres", [])}]
-            if query.get("vote_count.gte"):
-                floor = float(query["vote_count.gte"])
-                rows = [d for d in rows if d.get("vote_count", 0) >= floor]
+            rows = _discover(media_type, rows, query)
+        return self._page(media_type, rows, page)
+
+    def _page(self, media_type: str, rows: list[dict[str, Any]], page: int) -> FakeReply:
         total_results = len(rows)
         total_pages = min(MAX_PAGE, (total_results + PAGE_SIZE - 1) // PAGE_SIZE)
         chunk = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -293,6 +303,29 @@ class FakeTmdb:
                 "total_results": total_results,
             },
         )
+
+    def _related(self, media_type: str, tmdb_id: int, query: dict[str, str]) -> FakeReply:
+        """Titles of the same type sharing the most genres and keywords (TMDB's are opaque; this is
+        deterministic and plausible), most popular first among equals."""
+        with self._lock:
+            seed = self.titles.get((media_type, tmdb_id))
+        if seed is None:
+            return FakeReply(404, NOT_FOUND)
+        page = int(query.get("page", "1"))
+
+        def facets(details: dict[str, Any]) -> set[str]:
+            keywords = details.get("keywords", {})
+            names = keywords.get("keywords", keywords.get("results", [])) if isinstance(keywords, dict) else []
+            return {f"g{g['id']}" for g in details.get("genres", [])} | {f"k{k['name']}" for k in names}
+
+        wanted = facets(seed)
+        scored = [
+            (len(wanted & facets(d)), d)
+            for d in self._ordered(media_type, "popular")
+            if d["id"] != tmdb_id and wanted & facets(d)
+        ]
+        scored.sort(key=lambda pair: -pair[0])  # stable: popularity order within a score
+        return self._page(media_type, [d for _, d in scored], min(page, MAX_PAGE))
 
     def _changes(self, media_type: str, query: dict[str, str]) -> FakeReply:
         end = dt.date.fromisoformat(query["end_date"]) if query.get("end_date") else self.today
@@ -354,6 +387,57 @@ class FakeTmdb:
             return reply.status, {"Content-Type": "application/json", **reply.headers}, _encode(reply.body)
 
         rsps.add_callback("GET", re.compile(re.escape(base_url.rstrip("/")) + r"/.*"), callback=callback)
+
+
+_SORT_FIELDS = {
+    "popularity": lambda d: d.get("popularity", 0.0),
+    "vote_average": lambda d: d.get("vote_average", 0.0),
+    "vote_count": lambda d: d.get("vote_count", 0),
+    "primary_release_date": lambda d: d.get("release_date") or "",
+    "release_date": lambda d: d.get("release_date") or "",
+    "first_air_date": lambda d: d.get("first_air_date") or "",
+    "title": lambda d: d.get("title") or "",
+    "name": lambda d: d.get("name") or "",
+}
+
+
+def _discover(media_type: str, rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """/discover's filters and sort (https://developer.themoviedb.org/reference/discover-movie)."""
+    if query.get("with_genres"):
+        # "," = AND, "|" = OR
+        if "|" in query["with_genres"]:
+            wanted_any = {int(g) for g in query["with_genres"].split("|")}
+            rows = [d for d in rows if wanted_any & {g["id"] for g in d.get("genres", [])}]
+        else:
+            wanted_all = {int(g) for g in query["with_genres"].split(",")}
+            rows = [d for d in rows if wanted_all <= {g["id"] for g in d.get("genres", [])}]
+    if query.get("without_genres"):
+        unwanted = {int(g) for g in re.split(r"[,|]", query["without_genres"])}
+        rows = [d for d in rows if not unwanted & {g["id"] for g in d.get("genres", [])}]
+    for field_name in ("vote_count", "vote_average"):
+        if query.get(f"{field_name}.gte"):
+            floor = float(query[f"{field_name}.gte"])
+            rows = [d for d in rows if d.get(field_name, 0) >= floor]
+        if query.get(f"{field_name}.lte"):
+            ceiling = float(query[f"{field_name}.lte"])
+            rows = [d for d in rows if d.get(field_name, 0) <= ceiling]
+    if query.get("with_original_language"):
+        rows = [d for d in rows if d.get("original_language") == query["with_original_language"]]
+    date_key = _date_field(media_type)
+    for prefix in ("primary_release_date", "release_date", "first_air_date"):
+        if query.get(f"{prefix}.gte"):
+            rows = [d for d in rows if (d.get(date_key) or "") >= query[f"{prefix}.gte"]]
+        if query.get(f"{prefix}.lte"):
+            rows = [d for d in rows if (d.get(date_key) or "9999") <= query[f"{prefix}.lte"]]
+    sort_by = query.get("sort_by", "popularity.desc")
+    field_name, _, direction = sort_by.partition(".")
+    if field_name not in _SORT_FIELDS or direction not in ("asc", "desc"):
+        raise ValueError(f"invalid sort_by {sort_by}")
+    if sort_by != "popularity.desc":  # rows arrive in that order already
+        key = _SORT_FIELDS[field_name]
+        rows = sorted(rows, key=lambda d: d["id"])
+        rows = sorted(rows, key=key, reverse=direction == "desc")
+    return rows
 
 
 def _encode(body: Any) -> bytes:

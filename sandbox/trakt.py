@@ -428,7 +428,9 @@ class FakeTrakt:
         if method == "GET" and path == "/oauth/authorize":  # trakt.tv's page; the sandbox says "Yes" at once
             return self._authorize_page(query)
         if method == "GET" and path == "/activate":  # trakt.tv/activate; the sandbox approves at once
-            return self._device_approve(query.get("code", [""])[0], query.get("as", [""])[0])
+            return self._device_approve(
+                query.get("code", [""])[0], query.get("as", [""])[0], deny=query.get("deny", [""])[0] in ("1", "true")
+            )
         if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != self.client_id:
             return 403, {"error": "invalid api key"}, {}
         if path.startswith("/oauth/"):
@@ -526,7 +528,7 @@ class FakeTrakt:
             if device["used"]:
                 return 409, None, {}
             if device["plan"] is None:
-                status = 200 if device.get("approved") else 410 if time.time() > device["expires_at"] else 400
+                status = self._device_status(device)
             else:
                 status = device["plan"].pop(0) if device["plan"] else 400
             if status == 200:
@@ -534,6 +536,22 @@ class FakeTrakt:
                 return 200, self._token_body(device["slug"]), {}
             return status, None, {}
         return 404, None, {}
+
+    @staticmethod
+    def _device_status(device: dict[str, Any]) -> int:
+        """An unscripted code: 410 once expired, 418 denied, 200 approved, 429 when polled well
+        within the 5 s interval (jitter tolerated), else 400 pending."""
+        now = time.time()
+        last, device["last_poll"] = device.get("last_poll"), now
+        if now > device["expires_at"]:
+            return 410
+        if device.get("denied"):
+            return 418
+        if device.get("approved"):
+            return 200
+        if last is not None and now - last < 4.0:
+            return 429
+        return 400
 
     def _authorize_page(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         arg = {key: values[0] for key, values in query.items()}
@@ -549,7 +567,7 @@ class FakeTrakt:
         joiner = "&" if "?" in redirect_uri else "?"
         return 302, None, {"Location": f"{redirect_uri}{joiner}{urlencode(back)}"}
 
-    def _device_approve(self, user_code: str, slug: str) -> tuple[int, Any, dict[str, str]]:
+    def _device_approve(self, user_code: str, slug: str, *, deny: bool = False) -> tuple[int, Any, dict[str, str]]:
         slug = slug or next(iter(self.accounts), "")
         if slug not in self.accounts:
             return 404, {"error": "no such sandbox account", "username": slug}, {}
@@ -557,20 +575,22 @@ class FakeTrakt:
         device = pending[-1] if pending else None
         if device is None:
             return 404, {"error": "no such user code", "user_code": user_code}, {}
-        device.update(slug=slug, approved=True)
-        return 200, {"approved": True, "user_code": device["user_code"], "username": slug}, {}
+        device.update(slug=slug, approved=not deny, denied=deny)
+        return 200, {"approved": not deny, "user_code": device["user_code"], "username": slug}, {}
 
     def _control(self, method: str, route: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         """JSON control endpoints for demos and drills (no API key: the sandbox is loopback-only).
 
-        ``POST device/approve {user_code, username}``; ``GET accounts``; ``POST accounts {username}``;
+        ``POST device/approve|deny {user_code, username}``; ``GET accounts``; ``POST accounts {username}``;
         ``POST accounts/<u>/watch {media_type, tmdb_id, watched_at?}``;
         ``POST accounts/<u>/rate {media_type, tmdb_id, rating}``; ``GET accounts/<u>/lists`` (items
         in rank order); ``GET accounts/<u>/writes`` (POST/PUT/DELETE calls the account made).
         ``media_type`` is ``movie`` or ``tv`` (``show`` also accepted)."""
         parts = [p for p in route.split("/") if p]
-        if method == "POST" and parts == ["device", "approve"]:
-            return self._device_approve(str(body.get("user_code", "")), str(body.get("username", "")))
+        if method == "POST" and parts[:1] == ["device"] and parts[1:] in (["approve"], ["deny"]):
+            return self._device_approve(
+                str(body.get("user_code", "")), str(body.get("username", "")), deny=parts[1] == "deny"
+            )
         if parts == ["accounts"]:
             if method == "GET":
                 return 200, [{"username": a.slug, "name": a.name, "vip": a.vip} for a in self.accounts.values()], {}
