@@ -20,21 +20,19 @@ Reference: https://developer.themoviedb.org/reference/intro/getting-started
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import socket
 import threading
 import time
 import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded, encode_body
 
 if TYPE_CHECKING:
     from sandbox.world import Title, World
@@ -62,14 +60,6 @@ CONFIGURATION = {
     },
     "change_keys": ["cast", "crew", "genres", "keywords", "overview", "title", "name", "release_dates"],
 }
-
-
-@dataclass(frozen=True)
-class FakeReply:
-    status: int = 200
-    body: Any = None  # dict/list → JSON; str/bytes → sent raw (malformed JSON tests)
-    headers: dict[str, str] = field(default_factory=dict)
-    timeout: bool = False
 
 
 def _date_field(media_type: str) -> str:
@@ -384,7 +374,7 @@ class FakeTmdb:
             reply = self.handle(path, query, dict(request.headers))
             if reply.timeout:
                 return requests.Timeout("fake TMDB timed out")
-            return reply.status, {"Content-Type": "application/json", **reply.headers}, _encode(reply.body)
+            return reply.status, {"Content-Type": "application/json", **reply.headers}, encode_body(reply.body)
 
         rsps.add_callback("GET", re.compile(re.escape(base_url.rstrip("/")) + r"/.*"), callback=callback)
 
@@ -440,90 +430,33 @@ def _discover(media_type: str, rows: list[dict[str, Any]], query: dict[str, str]
     return rows
 
 
-def _encode(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode()
-    return json.dumps(body).encode()
-
-
-class FakeTmdbServer:
-    """``FakeTmdb`` over real HTTP on 127.0.0.1 (threaded, keep-alive)."""
+class FakeTmdbServer(FakeHttpServer):
+    """``FakeTmdb`` over real HTTP (threaded, keep-alive); ``base_url`` is what ``TMDB_BASE_URL`` should be."""
 
     def __init__(
-        self, fake: FakeTmdb, *, host: str = "127.0.0.1", port: int = 0, timeout_stall_seconds: float = 30.0
+        self,
+        fake: FakeTmdb,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timeout_stall_seconds: float = 30.0,
+        log: bool = False,  # FakeTmdb counts requests itself; a long-running sandbox keeps no log
     ) -> None:
         self.fake = fake
-        self.timeout_stall_seconds = timeout_stall_seconds
-        fake_ref, stall = fake, timeout_stall_seconds
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out as separate writes; without TCP_NODELAY, Nagle plus the
-                # client's delayed ACK stalls every keep-alive response by ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
-                parts = urlsplit(self.path)
-                if parts.path.startswith("/__fake/"):
-                    self._send(fake_ref.control("GET", parts.path[len("/__fake/") :], None))
-                    return
-                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                reply = fake_ref.handle(parts.path, query, dict(self.headers.items()))
-                if reply.timeout:
-                    time.sleep(stall)
-                self._send(reply)
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server API (control endpoints only)
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"null")
-                if not parts.path.startswith("/__fake/"):
-                    self._send(FakeReply(405, {"success": False, "status_code": 3}))
-                    return
-                self._send(fake_ref.control("POST", parts.path[len("/__fake/") :], payload))
-
-            def _send(self, reply: FakeReply) -> None:
-                body = _encode(reply.body)
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-                return
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tmdb", daemon=True)
+        super().__init__(
+            self._respond, host=host, port=port, name="fake-tmdb", stall_seconds=timeout_stall_seconds, log=log
+        )
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/3"
+        return f"{self.url}/3"
 
-    def start(self) -> FakeTmdbServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeTmdbServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def _respond(self, request: Recorded) -> FakeReply:
+        if request.path.startswith("/__fake/"):
+            return self.fake.control(request.method, request.path[len("/__fake/") :], request.body)
+        if request.method != "GET":
+            return FakeReply(405, {"success": False, "status_code": 3, "status_message": "Invalid service."})
+        return self.fake.handle(request.path, {k: v[-1] for k, v in request.query.items()}, request.headers)
 
 
 # --- building a fake catalog ----------------------------------------------------------------------
@@ -656,14 +589,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.path.insert(0, str(repo))  # catalog.datasets builds the titles (pure Python, no Django needed)
     fake = FakeTmdb(api_key=args.api_key, bearer=args.bearer)
     fake.add_many(fake_titles_from_shared_data(args.data, limit=args.titles))
-    server = FakeTmdbServer(fake, port=args.port)
-    print(f"FAKE_TMDB_URL={server.base_url}", flush=True)  # noqa: T201 - scripts read this line
-    try:
-        server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server._server.server_close()
+    with FakeTmdbServer(fake, port=args.port) as server:
+        print(f"FAKE_TMDB_URL={server.base_url}", flush=True)  # noqa: T201 - scripts read this line
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
 
 
 if __name__ == "__main__":

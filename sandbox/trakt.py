@@ -27,14 +27,14 @@ import datetime as dt
 import itertools
 import json
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded
 
 if TYPE_CHECKING:
     from sandbox.world import World
@@ -54,6 +54,11 @@ def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _bearer(headers: dict[str, str]) -> str:
+    auth = headers.get("authorization", "")
+    return auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+
+
 def _parse_iso(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
@@ -68,16 +73,6 @@ def _media(kind: str, tmdb: int | None, names: Names | None = None) -> dict[str,
     if known is not None:
         return {"title": known[0], "year": known[1], "ids": ids}
     return {"title": f"{kind.title()} {tmdb}", "year": 2000 + (tmdb or 0) % 25, "ids": ids}
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-    status: int
-    account: str = ""  # the slug whose token made the call, "" when none
 
 
 @dataclass
@@ -241,16 +236,7 @@ class Account:
         }
 
 
-@dataclass
-class Failure:
-    method: str
-    path_prefix: str
-    status: int
-    times: int
-    headers: dict[str, str]
-
-
-class FakeTrakt:
+class FakeTrakt(FakeHttpServer):
     def __init__(
         self,
         *,
@@ -270,35 +256,15 @@ class FakeTrakt:
         self.auth_codes: dict[str, tuple[str, str | None]] = {}  # code → (slug, redirect_uri; None = the default)
         self.devices: dict[str, dict[str, Any]] = {}
         self.unknown_tmdb: set[int] = set()  # titles Trakt does not know (→ not_found)
-        self.requests: list[Recorded] = []
-        self.failures: list[Failure] = []
         self.enforce_write_rate = enforce_write_rate
         self.clock = clock
         self._last_write: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._state = threading.Lock()  # one request at a time changes the accounts
         self.redirect_uri = "http://localhost:8000/connect/trakt/callback"
         # Tests read trakt.tv's own example; the sandbox serves its /activate and a fresh code each time.
         self.verification_url = "https://trakt.tv/activate"
         self.fixed_user_code: str | None = "5055CC52"
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeTrakt:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeTrakt:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        super().__init__(self._respond, host=host, port=port, name="fake-trakt")
 
     # --- scenario helpers --------------------------------------------------------------------
     def add_account(self, slug: str, **kwargs: Any) -> Account:
@@ -350,7 +316,7 @@ class FakeTrakt:
     def fail(
         self, method: str, path_prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None
     ) -> None:
-        self.failures.append(Failure(method.upper(), path_prefix, status, times, headers or {}))
+        self.inject(method, path_prefix, FakeReply(status, {"error": "injected"}, headers or {}), times=times)
 
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
@@ -358,73 +324,27 @@ class FakeTrakt:
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and not r.path.startswith("/oauth")]
 
-    def reset_log(self) -> None:
-        self.requests.clear()
-
     # --- HTTP --------------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+    def _loggable(self, request: Recorded) -> bool:
+        return not request.path.startswith("/_sandbox/")  # the demo's controls are no Trakt traffic
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def _dispatch(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                query = parse_qs(parts.query)
-                with fake._lock:
-                    if parts.path.startswith("/_sandbox/"):
-                        status, payload, headers = fake._control(method, parts.path[len("/_sandbox/") :], body or {})
-                    else:
-                        auth = self.headers.get("Authorization", "")
-                        owner = fake.access_tokens.get(auth[len("Bearer ") :] if auth.startswith("Bearer ") else "")
-                        status, payload, headers = fake._route(method, parts.path, query, body, self.headers)
-                        fake.requests.append(
-                            Recorded(method, parts.path, query, body, status, owner[0] if owner else "")
-                        )
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._dispatch("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._dispatch("POST")
-
-            def do_PUT(self) -> None:  # noqa: N802
-                self._dispatch("PUT")
-
-            def do_DELETE(self) -> None:  # noqa: N802
-                self._dispatch("DELETE")
-
-        return Handler
+    def _respond(self, request: Recorded) -> FakeReply:
+        with self._state:
+            if request.path.startswith("/_sandbox/"):
+                status, payload, headers = self._control(
+                    request.method, request.path[len("/_sandbox/") :], request.body or {}
+                )
+            else:
+                owner = self.access_tokens.get(_bearer(request.headers))
+                request.tag = owner[0] if owner else ""  # the account, for its write count
+                status, payload, headers = self._route(
+                    request.method, request.path, request.query, request.body, request.headers
+                )
+        return FakeReply(status, payload, headers)
 
     def _route(
-        self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
-        for failure in self.failures:
-            if failure.times > 0 and failure.method == method and path.startswith(failure.path_prefix):
-                failure.times -= 1
-                return failure.status, {"error": "injected"}, failure.headers
         if method == "GET" and path == "/oauth/authorize":  # trakt.tv's page; the sandbox says "Yes" at once
             return self._authorize_page(query)
         if method == "GET" and path == "/activate":  # trakt.tv/activate; the sandbox approves at once
@@ -437,9 +357,7 @@ class FakeTrakt:
             return self._oauth(path, body or {})
         if method == "GET" and path == "/genres/movies":  # public: API key only
             return 200, [{"name": "Action", "slug": "action"}, {"name": "Drama", "slug": "drama"}], {}
-        auth = headers.get("Authorization", "")
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
-        owner = self.access_tokens.get(token)
+        owner = self.access_tokens.get(_bearer(headers))
         if owner is None or owner[1] < time.time():
             return 401, {"error": "invalid_token"}, {}
         account = self.accounts[owner[0]]
@@ -625,7 +543,7 @@ class FakeTrakt:
             if method == "GET" and parts[2] == "lists":
                 return 200, [self._list_dump(account, list_id) for list_id in account.lists], {}
             if method == "GET" and parts[2] == "writes":
-                writes = [r for r in self.writes() if r.account == account.slug]
+                writes = [r for r in self.writes() if r.tag == account.slug]
                 return 200, {"username": account.slug, "writes": len(writes)}, {}
         return 404, {"error": "unknown sandbox route", "route": route}, {}
 

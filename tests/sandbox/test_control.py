@@ -54,7 +54,7 @@ def test_lists_and_writes_per_account(sandbox):
         ("show", 1399, "Game of Thrones"),
     ]
     # Two writes, plus a retried one when the client's 1 s slot landed a few ms early (429 + Retry-After).
-    assert writes["writes"] == len([r for r in trakt.writes() if r.account == "sean"]) >= 2
+    assert writes["writes"] == len([r for r in trakt.writes() if r.tag == "sean"]) >= 2
     assert none["writes"] == 0
 
 
