@@ -103,7 +103,7 @@ class FakeHttpServer:
     def host(self) -> str:
         """``host:port``, as clients send it in ``Host``."""
         host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     @property
     def url(self) -> str:

@@ -304,8 +304,8 @@ class FakeTmdb:
         page = int(query.get("page", "1"))
 
         def facets(details: dict[str, Any]) -> set[str]:
-            keywords = details.get("keywords", {})
-            names = keywords.get("keywords", keywords.get("results", [])) if isinstance(keywords, dict) else []
+            keywords = details.get("keywords") or {}
+            names: list[dict[str, Any]] = keywords.get("keywords") or keywords.get("results") or []
             return {f"g{g['id']}" for g in details.get("genres", [])} | {f"k{k['name']}" for k in names}
 
         wanted = facets(seed)

@@ -150,7 +150,7 @@ class Account:
             self.watch_episode(tmdb, watched_at)
 
     def unwatch(self, tmdb: int) -> None:
-        self.history = [row for row in self.history if (row.get("movie") or row.get("show"))["ids"]["tmdb"] != tmdb]
+        self.history = [row for row in self.history if (row.get("movie") or row["show"])["ids"]["tmdb"] != tmdb]
         self._touch("movies", "watched_at")
 
     def rate(self, kind: str, tmdb: int, rating: int, rated_at: str) -> None:
@@ -698,11 +698,8 @@ class FakeTrakt(FakeHttpServer):
         ]
         if rest[1:] == ["items"] and method == "POST":
             present = set(account.list_tmdb(list_id))
-            added, existing, not_found = (
-                dict(empty),
-                dict(empty),
-                {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []},
-            )
+            added, existing = dict(empty), dict(empty)
+            not_found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in empty}
             new = [(k, t) for k, t in wanted if (k, t) not in present and t not in self.unknown_tmdb]
             if len(lst["items"]) + len(new) > account.list_item_limit:
                 return self._limit_hit(f"list item count {account.list_item_limit}")

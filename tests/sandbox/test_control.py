@@ -86,7 +86,9 @@ def test_serve_runs_both_servers_until_sigterm(tmp_path: Path):
         env={**os.environ, "PYTHONPATH": str(repo)},
     )
     try:
-        urls = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))  # type: ignore[union-attr]
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(2)]
+        urls = {name: value for name, _, value in (line.partition("=") for line in lines)}
         detail = requests.get(
             f"{urls['TMDB_BASE_URL']}/movie/603", params={"api_key": SANDBOX_TMDB_API_KEY}, timeout=5
         ).json()
