@@ -29,6 +29,7 @@ def servers_build(
     tmdb.world_load(world)
     trakt = FakeTrakt(
         enforce_write_rate=True,
+        read_limit=1000,
         client_id=SANDBOX_TRAKT_CLIENT_ID,
         client_secret=SANDBOX_TRAKT_CLIENT_SECRET,
         host=host,

@@ -26,9 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
 MAX_LIMIT = 250
 HISTORY_DEFAULT_LIMIT = 10
 ACCESS_TOKEN_SECONDS = 24 * 3600  # since 2025
+READ_PERIOD_SECONDS = 300
 DEVICE_CODE_SECONDS = 600
 FREE_LIMITS = (5, 250)  # lists, items per list (2026)
 VIP_LIMITS = (100, 5000)
@@ -52,6 +55,13 @@ TRAKT_KIND = {"movie": "movie", "tv": "show", "show": "show"}  # sandbox.world m
 
 def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _rate_limited(name: str, *, period: int, limit: int, retry_after: int) -> tuple[int, Any, dict[str, str]]:
+    """Trakt's 429: ``Retry-After`` and the limit that was hit in ``X-Ratelimit``."""
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after)
+    limit_info = {"name": name, "period": period, "limit": limit, "remaining": 0, "until": iso(until)}
+    return 429, {"error": "rate limit"}, {"Retry-After": str(retry_after), "X-Ratelimit": json.dumps(limit_info)}
 
 
 def _bearer(headers: dict[str, str]) -> str:
@@ -241,6 +251,7 @@ class FakeTrakt(FakeHttpServer):
         self,
         *,
         enforce_write_rate: bool = False,
+        read_limit: int = 0,  # authenticated GETs per account per 5 minutes (Trakt: 1,000); 0 = none
         clock: Callable[[], float] = time.monotonic,
         client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
@@ -257,6 +268,8 @@ class FakeTrakt(FakeHttpServer):
         self.devices: dict[str, dict[str, Any]] = {}
         self.unknown_tmdb: set[int] = set()  # titles Trakt does not know (→ not_found)
         self.enforce_write_rate = enforce_write_rate
+        self.read_limit = read_limit
+        self._reads: dict[str, deque[float]] = {}
         self.clock = clock
         self._last_write: dict[str, float] = {}
         self._state = threading.Lock()  # one request at a time changes the accounts
@@ -365,23 +378,19 @@ class FakeTrakt(FakeHttpServer):
             now = self.clock()
             last = self._last_write.get(account.slug)
             if last is not None and now - last < 1.0:
-                return (
-                    429,
-                    {"error": "rate limit"},
-                    {
-                        "Retry-After": "1",
-                        "X-Ratelimit": json.dumps(
-                            {
-                                "name": "AUTHED_API_POST_LIMIT",
-                                "period": 1,
-                                "limit": 1,
-                                "remaining": 0,
-                                "until": iso(dt.datetime.now(dt.UTC)),
-                            }
-                        ),
-                    },
-                )
+                return _rate_limited("AUTHED_API_POST_LIMIT", period=1, limit=1, retry_after=1)
             self._last_write[account.slug] = now
+        if method == "GET" and self.read_limit:
+            now = self.clock()
+            window = self._reads.setdefault(account.slug, deque())
+            while window and now - window[0] >= READ_PERIOD_SECONDS:
+                window.popleft()
+            if len(window) >= self.read_limit:
+                retry = max(1, math.ceil(READ_PERIOD_SECONDS - (now - window[0])))
+                return _rate_limited(
+                    "AUTHED_API_GET_LIMIT", period=READ_PERIOD_SECONDS, limit=self.read_limit, retry_after=retry
+                )
+            window.append(now)
         return self._user_route(account, method, path, query, body or {})
 
     def _oauth(self, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:

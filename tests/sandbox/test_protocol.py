@@ -141,3 +141,29 @@ def test_trakt_device_code_expires_and_unknown_is_404(sandbox):
 
     assert trakt_client.device_token_poll(session, device_code=code.device_code).outcome is DevicePoll.EXPIRED
     assert trakt_client.device_token_poll(session, device_code="nope").outcome is DevicePoll.INVALID
+
+
+def test_trakt_read_limit_answers_429_with_x_ratelimit(sandbox):
+    _, trakt = sandbox
+    trakt.read_limit = 2
+    access, _ = trakt.issue_tokens("sean")
+
+    answers = [_raw(trakt, "GET", "/sync/last_activities", access) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert json.loads(answers[-1].headers["X-Ratelimit"])["name"] == "AUTHED_API_GET_LIMIT"
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 300
+
+
+def test_world_load_gives_accounts_their_limits_and_authorize_defaults_to_the_first(sandbox, settings):
+    _, trakt = sandbox
+    query = {"response_type": "code", "client_id": SANDBOX_TRAKT_CLIENT_ID, "redirect_uri": settings.TRAKT_REDIRECT_URI}
+
+    redirect = requests.get(f"{trakt.url}/oauth/authorize", params=query, allow_redirects=False, timeout=5)
+    code = redirect.headers["Location"].split("code=")[1]
+    tokens = trakt_client.token_exchange_code(TraktSession(), code=code)
+    limits = trakt_client.account_settings(TraktSession(access_token=tokens.access_token, account="sean"))
+
+    assert trakt.access_tokens[tokens.access_token][0] == "sean"  # the world's first account
+    assert (trakt.accounts["ana"].list_count_limit, trakt.accounts["sean"].list_count_limit) == (100, 5)
+    assert (limits.username, limits.list_limit, limits.list_item_limit) == ("sean", 5, 250)
