@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from tests.fakes.tmdb import FakeTmdb, movie_details, tv_details
+from sandbox.tmdb import FakeTmdb, movie_details, tv_details
 
 
 @pytest.fixture(autouse=True)
