@@ -16,9 +16,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-Probe = Callable[[], "ProbeResult"]
-_registered: dict[str, Probe] = {}
-
 
 @dataclass(frozen=True)
 class ProbeResult:
@@ -36,6 +33,10 @@ class ProbeResult:
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
             "facts": self.facts,
         }
+
+
+Probe = Callable[[], ProbeResult]
+_registered: dict[str, Probe] = {}
 
 
 def probe_guarded(name: str, probe: Callable[[], ProbeResult]) -> ProbeResult:
