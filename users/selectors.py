@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
-from catalog.models import ContentItem
+from catalog.selectors import item_genre_ids
 from users.contracts import InteractionRecord, InteractionRow, ManagedListState
 from users.models import Interaction, InteractionKind, ManagedList, User
 
@@ -154,8 +154,8 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     if not weights:
         return []
     genre_scores: Counter[int] = Counter()
-    for item_id, genre_ids in ContentItem.objects.filter(item_id__in=list(weights)).values_list("item_id", "genre_ids"):
-        for genre_id in genre_ids or []:
+    for item_id, genre_ids in item_genre_ids(item_ids=weights).items():
+        for genre_id in genre_ids:
             genre_scores[genre_id] += weights[item_id]
     ranked = sorted(((score, -gid) for gid, score in genre_scores.items() if score > 0), reverse=True)
     return [-neg for _, neg in ranked[:limit]]

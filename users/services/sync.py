@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import ContentItem
+from catalog.selectors import item_ids_present
+from catalog.services import catalog_items_ensure
 from users.contracts import UserSyncSummary
 from users.models import ConnectionState, Interaction, InteractionKind, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
@@ -140,21 +141,16 @@ def _has_unknown_plays(user: User, rows: list[HistoryEntry]) -> bool:
 def _catalog_ensure(keys: set[Key]) -> set[str]:
     """Item ids of ``keys`` present in the catalog, after asking the catalog to fetch missing ones."""
     wanted = {item_id_of(key): key for key in keys}
-    present = set(ContentItem.objects.filter(item_id__in=list(wanted)).values_list("item_id", flat=True))
+    present = item_ids_present(item_ids=wanted)
     missing = sorted(key for item_id, key in wanted.items() if item_id not in present)
     if not missing:
         return present
     try:
-        # Imported here: catalog's service fetches from TMDB through its own sync code path.
-        from catalog.services import catalog_items_ensure
-
         catalog_items_ensure(keys=missing)
     except Exception as exc:  # noqa: BLE001 - TMDB down must not lose history: the rows go pending
         logger.warning("trakt_sync_catalog_ensure_failed missing=%s error=%s", len(missing), exc)
     # Re-read instead of trusting the result's shape: the catalog is the source of truth.
-    return present | set(
-        ContentItem.objects.filter(item_id__in=[item_id_of(key) for key in missing]).values_list("item_id", flat=True)
-    )
+    return present | item_ids_present(item_ids=[item_id_of(key) for key in missing])
 
 
 def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSummary:
