@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from catalog.selectors import item_genre_ids
-from users.contracts import InteractionRecord, InteractionRow, ManagedListState
-from users.models import Interaction, InteractionKind, ManagedList, User
+from users.contracts import InteractionKind, InteractionRecord, InteractionRow, ManagedListState
+from users.models import Interaction, ManagedList, User
 
 # How much each signal says about taste when weighing genres: a rating says more than a play.
 GENRE_WEIGHTS = {InteractionKind.VIEW: 1.0, InteractionKind.RATING: 2.0}

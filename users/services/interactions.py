@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.db.models import F, Q
 
 from catalog.contracts import item_id_make
-from users.models import Interaction, InteractionKind, InteractionSource, PendingInteraction, User
+from users.contracts import InteractionKind, InteractionSource
+from users.models import Interaction, PendingInteraction, User
 from users.trakt.types import HistoryEntry
 
 BULK_BATCH = 1000

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from catalog.contracts import item_id_parse
 from reclio.http import UpstreamError
-from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec
-from users.models import ConnectionState, ListState, ManagedList, User
+from users.contracts import ConnectionState, ListState, ListWriteReport, ListWriteResult, ManagedListSpec
+from users.models import ManagedList, User
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktAccountLimitError, TraktAuthError, TraktSession

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from catalog.selectors import item_ids_present
 from catalog.services import catalog_items_ensure
-from users.contracts import UserSyncSummary
-from users.models import ConnectionState, Interaction, InteractionKind, PendingInteraction, User
+from users.contracts import ConnectionState, InteractionKind, UserSyncSummary
+from users.models import Interaction, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
 from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
 from users.services.notify import recsys_interactions_changed_notify
