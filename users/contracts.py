@@ -5,7 +5,7 @@ admin_tools read these)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import models
 
@@ -143,4 +143,3 @@ class UserSyncSummary:
     skipped_rows: int = 0  # rows that did not parse
     requests: int = 0
     skipped_reason: str = ""
-    errors: tuple[str, ...] = field(default=())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import F, Q
 
@@ -28,6 +28,9 @@ def item_id_of(key: Key) -> str:
 
 @dataclass
 class SyncCounts:
+    """What one sync stored, counted while storing. Its fields are ``UserSyncSummary`` fields (the
+    summary is built from it with ``asdict``), so a count added here must be added there too."""
+
     views_added: int = 0
     views_removed: int = 0
     ratings_added: int = 0
@@ -37,7 +40,6 @@ class SyncCounts:
     watchlist_removed: int = 0
     pending: int = 0
     promoted: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
