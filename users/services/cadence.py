@@ -209,13 +209,13 @@ def user_sync_bucket(*, user: User, now: dt.datetime) -> str:
 
 
 def bucket_interval(bucket: str) -> dt.timedelta:
-    minutes = {
+    minutes: dict[str, int] = {
         SyncBucket.HEAVY: settings.TRAKT_SYNC_HEAVY_MINUTES,
         SyncBucket.REGULAR: settings.TRAKT_SYNC_REGULAR_MINUTES,
         SyncBucket.QUIET: settings.TRAKT_SYNC_QUIET_MINUTES,
         SyncBucket.DORMANT: settings.TRAKT_SYNC_DORMANT_MINUTES,
-    }[bucket]
-    return dt.timedelta(minutes=minutes)
+    }
+    return dt.timedelta(minutes=minutes[bucket])
 
 
 def user_sync_schedule_next(*, user: User, now: dt.datetime) -> None:

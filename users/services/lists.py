@@ -169,17 +169,16 @@ def _list_create(run: _Run, row: ManagedList, spec: ManagedListSpec) -> None:
     row.name, row.description = spec.name, spec.description
 
 
-def _list_describe(run: _Run, row: ManagedList, spec: ManagedListSpec) -> None:
+def _list_describe(run: _Run, row: ManagedList, spec: ManagedListSpec, *, list_id: int) -> None:
     if (row.name, row.description) != (spec.name, spec.description):
-        client.list_update(run.session, list_id=row.trakt_list_id, name=spec.name, description=spec.description)
+        client.list_update(run.session, list_id=list_id, name=spec.name, description=spec.description)
         row.name, row.description = spec.name, spec.description
 
 
 def _list_items_write(
-    run: _Run, row: ManagedList, items: list[ListItem], diff: ListDiff
+    run: _Run, items: list[ListItem], diff: ListDiff, *, list_id: int
 ) -> tuple[list[ListItem], tuple[str, ...]]:
     """Remove, then add: the list's items afterwards and the added ids Trakt did not find."""
-    list_id = row.trakt_list_id
     if diff.remove:
         client.list_items_remove(run.session, list_id=list_id, item_ids=diff.remove)
     if not diff.add:
@@ -200,12 +199,14 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     if items is None:
         _list_create(run, row, spec)
         items, created = [], True
-    _list_describe(run, row, spec)
+    list_id = row.trakt_list_id
+    assert list_id is not None  # read, adopted or created just above
+    _list_describe(run, row, spec, list_id=list_id)
     diff = list_diff(current=items, wanted=wanted)
-    items, not_found = _list_items_write(run, row, items, diff)
+    items, not_found = _list_items_write(run, items, diff, list_id=list_id)
     order = list_order(items=items, target=[item_id for item_id in wanted if item_id not in set(not_found)])
     if order.ranks is not None:
-        client.list_items_reorder(run.session, list_id=row.trakt_list_id, list_item_ids=order.ranks)
+        client.list_items_reorder(run.session, list_id=list_id, list_item_ids=order.ranks)
     row.item_ids = list(order.item_ids)
     row.state, row.detail = ListState.OK, ""
     # Stamped on every successful run, writes or not: an unchanged list that was just verified is as

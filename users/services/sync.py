@@ -208,7 +208,12 @@ def _title_keys(fetch: _Fetch) -> tuple[set[Key], int]:
     """The titles the fetched rows name, and how many rows name none (no TMDB id)."""
     keys: set[Key] = set()
     unmapped = 0
-    for entry in [*(fetch.history or []), *(fetch.ratings or []), *(fetch.watchlist or [])]:
+    entries: list[HistoryEntry | RatingEntry | WatchlistEntry] = [
+        *(fetch.history or []),
+        *(fetch.ratings or []),
+        *(fetch.watchlist or []),
+    ]
+    for entry in entries:
         if entry.tmdb_id is None:
             unmapped += 1
         else:
@@ -238,14 +243,14 @@ def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote
             counts=counts,
         )
     if fetch.ratings is not None:
-        rows = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
+        ratings = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
         counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
-            user=user, kind=InteractionKind.RATING, rows=rows, present=present, counts=counts
+            user=user, kind=InteractionKind.RATING, rows=ratings, present=present, counts=counts
         )
     if fetch.watchlist is not None:
-        rows = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
+        listed = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
         counts.watchlist_added, _, counts.watchlist_removed = state_store(
-            user=user, kind=InteractionKind.WATCHLIST, rows=rows, present=present, counts=counts
+            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present, counts=counts
         )
     if promote:
         pending_promote(user=user, present=present, counts=counts)

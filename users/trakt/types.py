@@ -14,9 +14,14 @@ from typing import Any
 from catalog.contracts import MediaType, item_id_make
 
 # Trakt's item types → catalog media types. Episodes and seasons belong to their show.
-CATALOG_MEDIA_TYPE = {"movie": MediaType.MOVIE, "show": MediaType.TV, "episode": MediaType.TV, "season": MediaType.TV}
+CATALOG_MEDIA_TYPE: dict[str, str] = {
+    "movie": MediaType.MOVIE,
+    "show": MediaType.TV,
+    "episode": MediaType.TV,
+    "season": MediaType.TV,
+}
 # Catalog media type → the key Trakt uses in list bodies ({"movies": [...], "shows": [...]}).
-TRAKT_BODY_KEY = {MediaType.MOVIE: "movies", MediaType.TV: "shows"}
+TRAKT_BODY_KEY: dict[str, str] = {MediaType.MOVIE: "movies", MediaType.TV: "shows"}
 
 
 class TraktParseError(ValueError):
