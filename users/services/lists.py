@@ -142,9 +142,9 @@ def _list_read(run: _Run, row: ManagedList) -> list[ListItem] | None:
     except UpstreamError as exc:
         if exc.status != 404:
             raise
-    logger.info("trakt_list_vanished user_id=%s key=%s list=%s", run.user.pk, row.key, row.trakt_list_id)
-    row.trakt_list_id = None
-    return None
+        logger.info("trakt_list_vanished user_id=%s key=%s list=%s", run.user.pk, row.key, row.trakt_list_id)
+        row.trakt_list_id = None
+        return None
 
 
 def _list_adopt(run: _Run, row: ManagedList, spec: ManagedListSpec) -> list[ListItem] | None:

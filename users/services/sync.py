@@ -188,9 +188,14 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         requests=sum(s.request_count for s in sessions),
         **asdict(counts),
     )
+    _sync_done_log(summary)
+    return summary
+
+
+def _sync_done_log(summary: UserSyncSummary) -> None:
     logger.info(
         "trakt_sync_done user_id=%s areas=%s views_added=%s ratings=%s/%s/%s watchlist=%s/%s pending=%s requests=%s",
-        user.pk,
+        summary.user_id,
         ",".join(summary.areas) or "-",
         summary.views_added,
         summary.ratings_added,
@@ -201,7 +206,6 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         summary.pending,
         summary.requests,
     )
-    return summary
 
 
 def _title_keys(fetch: _Fetch) -> tuple[set[Key], int]:
