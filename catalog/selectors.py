@@ -107,3 +107,12 @@ def items_active_count_through(*, key: tuple[datetime, str]) -> int:
     return ContentItem.objects.filter(
         Q(updated_at__lt=at) | Q(updated_at=at, item_id__lte=item_id), tmdb_status=TmdbStatus.ACTIVE
     ).count()
+
+
+def item_genre_ids(*, item_ids: Iterable[str]) -> dict[str, list[int]]:
+    """TMDB genre ids per title, for those of ``item_ids`` that are catalog rows (users' taste profile)."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    rows = ContentItem.objects.filter(item_id__in=ids).values_list("item_id", "genre_ids")
+    return {item_id: list(genre_ids or []) for item_id, genre_ids in rows}

@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from users import services
-from users.models import Interaction, ListState, ManagedList, PendingInteraction, User
+from users.contracts import ListState
+from users.models import Interaction, ManagedList, PendingInteraction, User
 
 
 class ManagedListInline(admin.TabularInline):
@@ -35,7 +36,7 @@ class ListLimitFilter(admin.SimpleListFilter):
     parameter_name = "lists"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("limit_reached", "Trakt account limit reached"), ("error", "List write error")]
+        return [(ListState.LIMIT_REACHED, ListState.LIMIT_REACHED.label), (ListState.ERROR, "List write error")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() in (ListState.LIMIT_REACHED, ListState.ERROR):
@@ -110,7 +111,7 @@ class UserAdmin(admin.ModelAdmin):
         if not rows:
             return "–"
         if any(row.state == ListState.LIMIT_REACHED for row in rows):
-            return "Trakt account limit reached"
+            return ListState.LIMIT_REACHED.label
         if any(row.state == ListState.ERROR for row in rows):
             return "error"
         return f"{len(rows)} ok"

@@ -1,15 +1,58 @@
-"""Frozen dataclasses that cross the users boundary (recsys, feeds, admin_tools read these)."""
+"""What the users app shares with other apps: its vocabularies (interaction kinds, connection and
+list states, sync buckets) and the frozen dataclasses that cross its boundary (recsys, feeds,
+admin_tools read these)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class ConnectionState(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    # The refresh token was refused (revoked, expired): the viewer must connect again. Not synced.
+    NEEDS_REAUTH = "needs_reauth", "Needs re-auth"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class InteractionKind(models.TextChoices):
+    VIEW = "view", "Watched"
+    RATING = "rating", "Rated"
+    WATCHLIST = "watchlist", "Watchlisted"
+    # Roadmap ("not for me" in the viewer portal): a first-class negative signal. Trakt sync never
+    # writes it; a rating of 1–4 stays a rating.
+    DISLIKE = "dislike", "Disliked"
+
+
+class InteractionSource(models.TextChoices):
+    TRAKT = "trakt", "Trakt"
+    PORTAL = "portal", "Viewer portal"
+    IMPORT = "import", "Import"
+
+
+class ListState(models.TextChoices):
+    OK = "ok", "OK"
+    PENDING = "pending", "Not written yet"
+    # Trakt answered 420: the account holds as many lists / items as its plan allows.
+    LIMIT_REACHED = "limit_reached", "Trakt account limit reached"
+    ERROR = "error", "Error"
+
+
+class SyncBucket(models.TextChoices):
+    """How often a viewer is polled (adaptive cadence, users.services.cadence; intervals are settings)."""
+
+    HEAVY = "heavy", "Heavy"
+    REGULAR = "regular", "Regular"
+    QUIET = "quiet", "Quiet"
+    DORMANT = "dormant", "Dormant"
 
 
 @dataclass(frozen=True)
 class InteractionRecord:
     item_id: str  # catalog item id: movie_{tmdb} / tv_{tmdb}
-    kind: str  # users.models.InteractionKind value: view / rating / watchlist / dislike
+    kind: str  # InteractionKind value
     value: int | None  # rating 1–10; None otherwise
     occurred_at: dt.datetime
 
@@ -46,7 +89,7 @@ class ManagedListState:
     trakt_list_id: int | None
     item_count: int
     last_written_at: dt.datetime | None
-    state: str  # users.models.ListState value: ok / pending / limit_reached / error
+    state: str  # ListState value
     detail: str = ""
 
 
@@ -78,7 +121,7 @@ class ListWriteReport:
 
     @property
     def limit_reached(self) -> bool:
-        return any(result.state == "limit_reached" for result in self.lists)
+        return any(result.state == ListState.LIMIT_REACHED for result in self.lists)
 
 
 @dataclass(frozen=True)
@@ -100,4 +143,3 @@ class UserSyncSummary:
     skipped_rows: int = 0  # rows that did not parse
     requests: int = 0
     skipped_reason: str = ""
-    errors: tuple[str, ...] = field(default=())

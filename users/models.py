@@ -14,12 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class ConnectionState(models.TextChoices):
-    CONNECTED = "connected", "Connected"
-    # The refresh token was refused (revoked, expired): the viewer must connect again. Not synced.
-    NEEDS_REAUTH = "needs_reauth", "Needs re-auth"
-    DISCONNECTED = "disconnected", "Disconnected"
+from users.contracts import ConnectionState, InteractionKind, InteractionSource, ListState, SyncBucket
 
 
 class User(models.Model):
@@ -47,7 +42,7 @@ class User(models.Model):
     last_activities = models.JSONField(default=dict, blank=True)  # snapshot of /sync/last_activities
     last_trakt_activity_at = models.DateTimeField(null=True, blank=True)  # newest timestamp in it
     next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    sync_bucket = models.CharField(max_length=16, blank=True)  # heavy / regular / quiet / dormant
+    sync_bucket = models.CharField(max_length=16, choices=SyncBucket.choices, blank=True)
     last_sync_error = models.CharField(max_length=300, blank=True)
 
     # /feeds usage, flushed from cache counters by the hourly sweep (adaptive cadence).
@@ -76,21 +71,6 @@ class User(models.Model):
         return f"<User {self.id} trakt={self.trakt_slug!r} state={self.connection_state}>"
 
 
-class InteractionKind(models.TextChoices):
-    VIEW = "view", "Watched"
-    RATING = "rating", "Rated"
-    WATCHLIST = "watchlist", "Watchlisted"
-    # Roadmap ("not for me" in the viewer portal): a first-class negative signal. Trakt sync never
-    # writes it; a rating of 1–4 stays a rating.
-    DISLIKE = "dislike", "Disliked"
-
-
-class InteractionSource(models.TextChoices):
-    TRAKT = "trakt", "Trakt"
-    PORTAL = "portal", "Viewer portal"
-    IMPORT = "import", "Import"
-
-
 class Interaction(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="interactions")
     # PROTECT: a viewer's history must never point at a missing catalog row (the catalog marks titles
@@ -111,15 +91,18 @@ class Interaction(models.Model):
             # collapse into one view of the show.
             models.UniqueConstraint(
                 fields=["user", "item", "kind", "occurred_at"],
-                condition=Q(kind="view"),
+                condition=Q(kind=InteractionKind.VIEW),
                 name="users_interaction_unique_view",
             ),
             # Ratings, watchlist entries and dislikes are states: one per title.
             models.UniqueConstraint(
-                fields=["user", "item", "kind"], condition=~Q(kind="view"), name="users_interaction_unique_state"
+                fields=["user", "item", "kind"],
+                condition=~Q(kind=InteractionKind.VIEW),
+                name="users_interaction_unique_state",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="rating") | Q(value__gte=1, value__lte=10), name="users_interaction_rating_range"
+                condition=~Q(kind=InteractionKind.RATING) | Q(value__gte=1, value__lte=10),
+                name="users_interaction_rating_range",
             ),
         ]
         indexes = [
@@ -157,14 +140,6 @@ class PendingInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.media_type}_{self.tmdb_id} (pending)"
-
-
-class ListState(models.TextChoices):
-    OK = "ok", "OK"
-    PENDING = "pending", "Not written yet"
-    # Trakt answered 420: the account holds as many lists / items as its plan allows.
-    LIMIT_REACHED = "limit_reached", "Trakt account limit reached"
-    ERROR = "error", "Error"
 
 
 class ManagedList(models.Model):

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from reclio.health import ProbeResult
-from users.models import ConnectionState, ListState, ManagedList, User
+from users.contracts import ConnectionState, ListState
+from users.models import ManagedList, User
 
 PROBE_TIMEOUT_SECONDS = 3.0
 # Syncs this far behind schedule mean the hourly sweep or the `sync` worker is not running.

@@ -7,9 +7,11 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
-from catalog.models import ContentItem
-from users.contracts import InteractionRecord, InteractionRow, ManagedListState
-from users.models import Interaction, InteractionKind, ManagedList, User
+from django.db.models import Q
+
+from catalog.selectors import item_genre_ids
+from users.contracts import InteractionKind, InteractionRecord, InteractionRow, ManagedListState
+from users.models import Interaction, ManagedList, User
 
 # How much each signal says about taste when weighing genres: a rating says more than a play.
 GENRE_WEIGHTS = {InteractionKind.VIEW: 1.0, InteractionKind.RATING: 2.0}
@@ -22,6 +24,16 @@ def _uuid(user_id: uuid.UUID | str | None) -> uuid.UUID | None:
         return uuid.UUID(str(user_id))
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+def item_media_type_q(*media_types: str) -> Q:
+    """Interactions with titles of these media types, read from the item id (``{media_type}_{tmdb_id}``,
+    catalog.contracts) instead of the catalog's columns. ``item__pk`` is our own FK column: Django
+    joins nothing (a lookup on ``item_id`` itself only takes exact/in). No media types: nothing matches."""
+    q = Q(pk__in=[])
+    for media_type in media_types:
+        q |= Q(item__pk__startswith=f"{media_type}_")
+    return q
 
 
 def user_get(*, user_id: uuid.UUID | str | None) -> User | None:
@@ -107,9 +119,8 @@ def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> s
     if parsed is None:
         return None
     return (
-        Interaction.objects.filter(
-            user_id=parsed, kind=InteractionKind.VIEW, item__media_type=media_type, item__tmdb_id__gt=0
-        )
+        Interaction.objects.filter(item_media_type_q(media_type), user_id=parsed, kind=InteractionKind.VIEW)
+        .exclude(item__pk__startswith=f"{media_type}_-")  # a negative TMDB id
         .order_by("-occurred_at", "-pk")
         .values_list("item_id", flat=True)
         .first()
@@ -130,7 +141,7 @@ def user_top_rated_item_ids(
         return []
     rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.RATING, value__gte=min_rating)
     if media_type:
-        rows = rows.filter(item__media_type=media_type)
+        rows = rows.filter(item_media_type_q(media_type))
     return list(rows.order_by("-value", "-occurred_at", "item_id").values_list("item_id", flat=True)[:limit])
 
 
@@ -140,7 +151,7 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     if parsed is None:
         return []
     rows = Interaction.objects.filter(
-        user_id=parsed, item__media_type=media_type, kind__in=[InteractionKind.VIEW, InteractionKind.RATING]
+        item_media_type_q(media_type), user_id=parsed, kind__in=[InteractionKind.VIEW, InteractionKind.RATING]
     ).values_list("item_id", "kind", "value")
     weights: Counter[str] = Counter()
     viewed: set[str] = set()
@@ -154,8 +165,8 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     if not weights:
         return []
     genre_scores: Counter[int] = Counter()
-    for item_id, genre_ids in ContentItem.objects.filter(item_id__in=list(weights)).values_list("item_id", "genre_ids"):
-        for genre_id in genre_ids or []:
+    for item_id, genre_ids in item_genre_ids(item_ids=weights).items():
+        for genre_id in genre_ids:
             genre_scores[genre_id] += weights[item_id]
     ranked = sorted(((score, -gid) for gid, score in genre_scores.items() if score > 0), reverse=True)
     return [-neg for _, neg in ranked[:limit]]

@@ -79,31 +79,3 @@ def user_sync_task(self: Any, user_id: str, full: bool = False) -> dict[str, Any
     finally:
         cache.delete(lock)
     return {"user_id": summary.user_id, "changed": summary.changed, "requests": summary.requests}
-
-
-@shared_task(bind=True, name="users.user_lists_write", queue=Queue.TRAKT_LISTS.value, max_retries=5)
-def user_lists_write_task(self: Any, user_id: str, lists: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write managed Trakt lists: ``lists`` are ManagedListSpec fields as dicts. Idempotent (diff-based)."""
-    from users.contracts import ManagedListSpec
-    from users.services import user_lists_write
-
-    specs = [
-        ManagedListSpec(
-            key=s["key"], name=s["name"], description=s.get("description", ""), item_ids=tuple(s["item_ids"])
-        )
-        for s in lists
-    ]
-    try:
-        report = user_lists_write(user_id=user_id, lists=specs)
-    except UpstreamError as exc:
-        if exc.permanent:
-            return {"user_id": user_id, "error": str(exc)}
-        raise self.retry(exc=exc, countdown=exc.retry_after or 60 * 2**self.request.retries) from exc
-    if report.retryable and self.request.retries < self.max_retries:
-        raise self.retry(countdown=60 * 2**self.request.retries)
-    return {
-        "user_id": user_id,
-        "requests": report.requests,
-        "writes": report.writes,
-        "states": [r.state for r in report.lists],
-    }

@@ -67,5 +67,5 @@ class CatalogEnsureStub:
 @pytest.fixture
 def catalog_ensure(monkeypatch) -> CatalogEnsureStub:  # type: ignore[no-untyped-def]
     stub = CatalogEnsureStub()
-    monkeypatch.setattr("catalog.services.catalog_items_ensure", stub, raising=False)
+    monkeypatch.setattr("users.services.sync.catalog_items_ensure", stub)
     return stub

@@ -6,8 +6,9 @@ import factory
 from django.utils import timezone
 
 from tests.catalog.factories import ContentItemFactory as CatalogContentItemFactory
+from users.contracts import ConnectionState, InteractionKind
 from users.crypto import token_encrypt
-from users.models import ConnectionState, Interaction, InteractionKind, User
+from users.models import Interaction, User
 
 
 class ContentItemFactory(CatalogContentItemFactory):

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tests.users.factories import InteractionFactory, UserFactory
-from users.models import ListState, ManagedList
+from users.contracts import ListState
+from users.models import ManagedList
 
 pytestmark = pytest.mark.django_db
 

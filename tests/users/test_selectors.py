@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 
 from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
-from users.contracts import InteractionRecord
-from users.models import InteractionKind
+from users.contracts import InteractionKind, InteractionRecord
 from users.selectors import (
     user_get,
     user_interactions,

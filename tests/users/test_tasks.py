@@ -16,7 +16,6 @@ pytestmark = pytest.mark.django_db
         (tasks.token_refresh_sweep_task, "users.token_refresh_sweep", "sync"),
         (tasks.token_refresh_task, "users.token_refresh", "sync"),
         (tasks.user_sync_task, "users.user_sync", "sync"),
-        (tasks.user_lists_write_task, "users.user_lists_write", "trakt_lists"),
     ],
 )
 def test_task_names_and_queues_are_stable(task, name, queue):
@@ -40,22 +39,6 @@ def test_sync_task_records_a_permanent_failure_and_moves_on(trakt_user, fake_tra
     user = User.objects.get(pk=trakt_user.pk)
     assert "HTTP 403" in user.last_sync_error
     assert user.next_sync_at is not None  # the cadence keeps moving
-
-
-def test_list_write_task_takes_plain_dicts(trakt_user, trakt_account, fake_trakt):
-    result = tasks.user_lists_write_task.delay(
-        str(trakt_user.pk),
-        [
-            {
-                "key": "recommended_movies",
-                "name": "Reclio • Recommended Movies",
-                "description": "",
-                "item_ids": ["movie_603"],
-            }
-        ],
-    ).get()
-    assert result["states"] == ["ok"]
-    assert len(trakt_account.lists) == 1
 
 
 def test_token_refresh_task_does_not_retry_a_refused_client(trakt_user, fake_trakt):

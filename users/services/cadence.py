@@ -28,11 +28,11 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
-from users.models import ConnectionState, User
+from users.contracts import ConnectionState, SyncBucket
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
-HEAVY, REGULAR, QUIET, DORMANT = "heavy", "regular", "quiet", "dormant"
 REGULAR_WINDOW = dt.timedelta(days=7)
 HEAVY_WINDOW = dt.timedelta(hours=24)
 # Counters outlive a few missed sweeps; the last-hit timestamp outlives the regular window.
@@ -199,23 +199,23 @@ def _pull_forward(user: User, now: dt.datetime) -> None:
 def user_sync_bucket(*, user: User, now: dt.datetime) -> str:
     recent_hit = user.last_feed_hit_at is not None and user.last_feed_hit_at >= now - HEAVY_WINDOW
     if recent_hit and user.feed_hits_per_day >= settings.TRAKT_SYNC_HEAVY_FEED_HITS_PER_DAY:
-        return HEAVY
+        return SyncBucket.HEAVY
     dormant_since = now - dt.timedelta(days=settings.TRAKT_SYNC_DORMANT_DAYS)
     if user.last_trakt_activity_at is not None and user.last_trakt_activity_at < dormant_since:
-        return DORMANT
+        return SyncBucket.DORMANT
     if user.last_feed_hit_at is not None and user.last_feed_hit_at >= now - REGULAR_WINDOW:
-        return REGULAR
-    return QUIET
+        return SyncBucket.REGULAR
+    return SyncBucket.QUIET
 
 
 def bucket_interval(bucket: str) -> dt.timedelta:
-    minutes = {
-        HEAVY: settings.TRAKT_SYNC_HEAVY_MINUTES,
-        REGULAR: settings.TRAKT_SYNC_REGULAR_MINUTES,
-        QUIET: settings.TRAKT_SYNC_QUIET_MINUTES,
-        DORMANT: settings.TRAKT_SYNC_DORMANT_MINUTES,
-    }[bucket]
-    return dt.timedelta(minutes=minutes)
+    minutes: dict[str, int] = {
+        SyncBucket.HEAVY: settings.TRAKT_SYNC_HEAVY_MINUTES,
+        SyncBucket.REGULAR: settings.TRAKT_SYNC_REGULAR_MINUTES,
+        SyncBucket.QUIET: settings.TRAKT_SYNC_QUIET_MINUTES,
+        SyncBucket.DORMANT: settings.TRAKT_SYNC_DORMANT_MINUTES,
+    }
+    return dt.timedelta(minutes=minutes[bucket])
 
 
 def user_sync_schedule_next(*, user: User, now: dt.datetime) -> None:

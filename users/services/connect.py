@@ -19,7 +19,8 @@ from django.utils import timezone
 from reclio import http
 from reclio.exceptions import ApplicationError, ServiceUnavailableError
 from reclio.http import UpstreamError
-from users.models import ConnectionState, User
+from users.contracts import ConnectionState
+from users.models import User
 from users.services.tokens import user_tokens_assign
 from users.trakt import client
 from users.trakt.client import DevicePoll, TraktAuthError, TraktSession

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import F, Q
 
 from catalog.contracts import item_id_make
-from users.models import Interaction, InteractionKind, InteractionSource, PendingInteraction, User
+from users.contracts import InteractionKind, InteractionSource
+from users.models import Interaction, PendingInteraction, User
+from users.selectors import item_media_type_q
 from users.trakt.types import HistoryEntry
 
 BULK_BATCH = 1000
@@ -27,6 +29,9 @@ def item_id_of(key: Key) -> str:
 
 @dataclass
 class SyncCounts:
+    """What one sync stored, counted while storing. Its fields are ``UserSyncSummary`` fields (the
+    summary is built from it with ``asdict``), so a count added here must be added there too."""
+
     views_added: int = 0
     views_removed: int = 0
     ratings_added: int = 0
@@ -36,7 +41,6 @@ class SyncCounts:
     watchlist_removed: int = 0
     pending: int = 0
     promoted: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -76,7 +80,7 @@ def views_store(
             pending[(key, entry.watched_at)] = pending.get((key, entry.watched_at), 0) + 1
     existing_qs = Interaction.objects.filter(user=user, kind=InteractionKind.VIEW, source=InteractionSource.TRAKT)
     if history_start is not None:
-        existing_qs = existing_qs.filter(Q(occurred_at__gte=history_start) | Q(item__media_type__in=full_media_types))
+        existing_qs = existing_qs.filter(Q(occurred_at__gte=history_start) | item_media_type_q(*full_media_types))
     existing = {(item_id, at): pk for pk, item_id, at in existing_qs.values_list("pk", "item_id", "occurred_at")}
     new = [key for key in events if key not in existing]
     Interaction.objects.bulk_create(

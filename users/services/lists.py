@@ -15,18 +15,19 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from catalog.contracts import item_id_parse
 from reclio.http import UpstreamError
-from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec
-from users.models import ConnectionState, ListState, ManagedList, User
+from users.contracts import ConnectionState, ListState, ListWriteReport, ListWriteResult, ManagedListSpec
+from users.models import ManagedList, User
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktAccountLimitError, TraktAuthError, TraktSession
-from users.trakt.types import TraktList
+from users.trakt.types import ListItem, TraktList
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,48 @@ def _limits_refresh(run: _Run) -> None:
     user.save(update_fields=["list_limit", "list_item_limit", "trakt_vip", "limits_checked_at", "updated_at"])
 
 
-def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteResult:
-    session = run.session
-    writes_before = session.write_count
-    created = adopted = False
-    desired, skipped = _dedupe(spec.item_ids)
-    desired = desired[: run.user.list_item_limit or DEFAULT_LIST_ITEM_LIMIT]
+@dataclass(frozen=True)
+class ListDiff:
+    """The titles one write takes off a Trakt list and puts on it."""
+
+    remove: tuple[str, ...]
+    add: tuple[str, ...]
+
+
+def list_diff(*, current: Sequence[ListItem], wanted: Sequence[str]) -> ListDiff:
+    """Pure: what to remove and add so the list holds ``wanted``. Items without a TMDB id are not ours."""
+    current_ids = [item.item_id for item in current if item.item_id is not None]
+    wanted_set, current_set = set(wanted), set(current_ids)
+    return ListDiff(
+        remove=tuple(item_id for item_id in dict.fromkeys(current_ids) if item_id not in wanted_set),
+        add=tuple(item_id for item_id in wanted if item_id not in current_set),
+    )
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    item_ids: tuple[str, ...]  # what the list holds afterwards, in our order
+    ranks: tuple[int, ...] | None  # list-item ids for /items/reorder; None when already in order
+
+
+def list_order(*, items: Sequence[ListItem], target: Sequence[str]) -> ListOrder:
+    """Pure: whether the list as it now stands needs a reorder to follow ``target``, and the ranks.
+
+    Trakt reorders by the full list of list-item ids: ours in order, anything else (items without a
+    TMDB id) after, as they were.
+    """
+    ours = [item for item in items if item.item_id is not None]
+    foreign = tuple(item.list_item_id for item in items if item.item_id is None)
+    by_id = {item.item_id: item.list_item_id for item in ours}
+    held = tuple(item_id for item_id in target if item_id in by_id)
+    if [item.item_id for item in ours] == list(target):
+        return ListOrder(item_ids=held, ranks=None)
+    return ListOrder(item_ids=held, ranks=tuple(by_id[item_id] for item_id in held) + foreign)
+
+
+def _wanted(run: _Run, spec: ManagedListSpec) -> tuple[list[str], tuple[str, ...]]:
+    """The ids to write (deduped, capped at the account's per-list limit) and the ids skipped."""
+    wanted, skipped = _dedupe(spec.item_ids)
     if skipped:
         logger.info(
             "trakt_list_items_skipped user_id=%s key=%s count=%s reason=no_positive_tmdb_id items=%s",
@@ -93,68 +130,84 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
             len(skipped),
             ",".join(skipped[:10]),
         )
+    return wanted[: run.user.list_item_limit or DEFAULT_LIST_ITEM_LIMIT], skipped
 
-    items = None
-    if row.trakt_list_id is not None:
-        try:
-            items = client.list_items(session, list_id=row.trakt_list_id)
-        except UpstreamError as exc:
-            if exc.status != 404:
-                raise
-            logger.info("trakt_list_vanished user_id=%s key=%s list=%s", run.user.pk, row.key, row.trakt_list_id)
-            row.trakt_list_id = None
+
+def _list_read(run: _Run, row: ManagedList) -> list[ListItem] | None:
+    """The items of the row's Trakt list; None when it has none (never made, or deleted on Trakt)."""
     if row.trakt_list_id is None:
-        # Adopt before creating: re-creating a list that exists wastes the account's list quota.
-        match = next((lst for lst in run.mine() if lst.name == spec.name), None)
-        if match is not None:
-            row.trakt_list_id, row.trakt_slug, adopted = match.trakt_id, match.slug, True
-            row.description = match.description
-            items = client.list_items(session, list_id=match.trakt_id)
-        else:
-            if run.create_blocked:
-                raise TraktAccountLimitError(run.create_blocked)
-            try:
-                new = client.list_create(session, name=spec.name, description=spec.description)
-            except TraktAccountLimitError as exc:
-                run.create_blocked = str(exc)
-                raise
-            run.mine().append(new)
-            row.trakt_list_id, row.trakt_slug, created = new.trakt_id, new.slug, True
-            row.name, row.description = spec.name, spec.description
-            items = []
+        return None
+    try:
+        return client.list_items(run.session, list_id=row.trakt_list_id)
+    except UpstreamError as exc:
+        if exc.status != 404:
+            raise
+        logger.info("trakt_list_vanished user_id=%s key=%s list=%s", run.user.pk, row.key, row.trakt_list_id)
+        row.trakt_list_id = None
+        return None
+
+
+def _list_adopt(run: _Run, row: ManagedList, spec: ManagedListSpec) -> list[ListItem] | None:
+    """Take over the account's list of this name, if any: re-creating it would waste the list quota."""
+    match = next((lst for lst in run.mine() if lst.name == spec.name), None)
+    if match is None:
+        return None
+    row.trakt_list_id, row.trakt_slug, row.description = match.trakt_id, match.slug, match.description
+    return client.list_items(run.session, list_id=match.trakt_id)
+
+
+def _list_create(run: _Run, row: ManagedList, spec: ManagedListSpec) -> None:
+    if run.create_blocked:
+        raise TraktAccountLimitError(run.create_blocked)
+    try:
+        new = client.list_create(run.session, name=spec.name, description=spec.description)
+    except TraktAccountLimitError as exc:
+        run.create_blocked = str(exc)
+        raise
+    run.mine().append(new)
+    row.trakt_list_id, row.trakt_slug = new.trakt_id, new.slug
+    row.name, row.description = spec.name, spec.description
+
+
+def _list_describe(run: _Run, row: ManagedList, spec: ManagedListSpec, *, list_id: int) -> None:
     if (row.name, row.description) != (spec.name, spec.description):
-        client.list_update(session, list_id=row.trakt_list_id, name=spec.name, description=spec.description)
+        client.list_update(run.session, list_id=list_id, name=spec.name, description=spec.description)
         row.name, row.description = spec.name, spec.description
 
-    current = [item for item in items or [] if item.item_id is not None]
-    current_ids = [item.item_id for item in current]
-    desired_set, current_set = set(desired), set(current_ids)
-    to_remove = [item_id for item_id in dict.fromkeys(current_ids) if item_id not in desired_set]
-    to_add = [item_id for item_id in desired if item_id not in current_set]
-    not_found: tuple[str, ...] = ()
-    if to_remove:
-        client.list_items_remove(session, list_id=row.trakt_list_id, item_ids=to_remove)
-    foreign = [item.list_item_id for item in items or [] if item.item_id is None]  # no TMDB id: left alone
-    if to_add:
-        change = client.list_items_add(session, list_id=row.trakt_list_id, item_ids=to_add)
-        not_found = change.not_found
-        # New items are appended; read their list-item ids (needed by reorder) and real ranks.
-        fresh = client.list_items(session, list_id=row.trakt_list_id)
-        current = [item for item in fresh if item.item_id is not None]
-        foreign = [item.list_item_id for item in fresh if item.item_id is None]
-    else:
-        current = [item for item in current if item.item_id in desired_set]
-    target = [item_id for item_id in desired if item_id not in set(not_found)]
-    by_id = {item.item_id: item.list_item_id for item in current}
-    reordered = False
-    if [item.item_id for item in current] != target:
-        # Trakt reorders by the full list of list-item ids: ours in order, anything else after.
-        ranks = [by_id[i] for i in target if i in by_id] + foreign
-        client.list_items_reorder(session, list_id=row.trakt_list_id, list_item_ids=ranks)
-        reordered = True
 
-    writes = session.write_count - writes_before
-    row.item_ids = [item_id for item_id in target if item_id in by_id]
+def _list_items_write(
+    run: _Run, items: list[ListItem], diff: ListDiff, *, list_id: int
+) -> tuple[list[ListItem], tuple[str, ...]]:
+    """Remove, then add: the list's items afterwards and the added ids Trakt did not find."""
+    if diff.remove:
+        client.list_items_remove(run.session, list_id=list_id, item_ids=diff.remove)
+    if not diff.add:
+        return [item for item in items if item.item_id not in diff.remove], ()
+    not_found = client.list_items_add(run.session, list_id=list_id, item_ids=diff.add).not_found
+    # New items are appended; read their list-item ids (needed by reorder) and real ranks.
+    return client.list_items(run.session, list_id=list_id), not_found
+
+
+def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteResult:
+    writes_before = run.session.write_count
+    wanted, skipped = _wanted(run, spec)
+    adopted = created = False
+    items = _list_read(run, row)
+    if items is None:
+        items = _list_adopt(run, row, spec)
+        adopted = items is not None
+    if items is None:
+        _list_create(run, row, spec)
+        items, created = [], True
+    list_id = row.trakt_list_id
+    assert list_id is not None  # read, adopted or created just above
+    _list_describe(run, row, spec, list_id=list_id)
+    diff = list_diff(current=items, wanted=wanted)
+    items, not_found = _list_items_write(run, items, diff, list_id=list_id)
+    order = list_order(items=items, target=[item_id for item_id in wanted if item_id not in set(not_found)])
+    if order.ranks is not None:
+        client.list_items_reorder(run.session, list_id=list_id, list_item_ids=order.ranks)
+    row.item_ids = list(order.item_ids)
     row.state, row.detail = ListState.OK, ""
     # Stamped on every successful run, writes or not: an unchanged list that was just verified is as
     # fresh as a rewritten one (feeds serves a list only while this is recent).
@@ -166,10 +219,10 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
         state=row.state,
         created=created,
         adopted=adopted,
-        added=len(to_add) - len(not_found),
-        removed=len(to_remove),
-        reordered=reordered,
-        writes=writes,
+        added=len(diff.add) - len(not_found),
+        removed=len(diff.remove),
+        reordered=order.ranks is not None,
+        writes=run.session.write_count - writes_before,
         not_found=not_found,
         skipped=skipped,
     )

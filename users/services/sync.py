@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import ContentItem
+from catalog.selectors import item_ids_existing
+from catalog.services import catalog_items_ensure
 from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
-from users.contracts import UserSyncSummary
-from users.models import ConnectionState, Interaction, InteractionKind, PendingInteraction, User
+from users.contracts import ConnectionState, InteractionKind, UserSyncSummary
+from users.models import Interaction, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
 from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
 from users.services.tokens import with_user_session
@@ -66,7 +67,6 @@ class _Fetch:
     ratings: list[RatingEntry] | None = None
     watchlist: list[WatchlistEntry] | None = None
     skipped_rows: int = 0
-    unmapped: int = 0
 
 
 def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -> _Fetch:
@@ -140,21 +140,16 @@ def _has_unknown_plays(user: User, rows: list[HistoryEntry]) -> bool:
 def _catalog_ensure(keys: set[Key]) -> set[str]:
     """Item ids of ``keys`` present in the catalog, after asking the catalog to fetch missing ones."""
     wanted = {item_id_of(key): key for key in keys}
-    present = set(ContentItem.objects.filter(item_id__in=list(wanted)).values_list("item_id", flat=True))
+    present = item_ids_existing(item_ids=wanted)
     missing = sorted(key for item_id, key in wanted.items() if item_id not in present)
     if not missing:
         return present
     try:
-        # Imported here: catalog's service fetches from TMDB through its own sync code path.
-        from catalog.services import catalog_items_ensure
-
         catalog_items_ensure(keys=missing)
     except Exception as exc:  # noqa: BLE001 - TMDB down must not lose history: the rows go pending
         logger.warning("trakt_sync_catalog_ensure_failed missing=%s error=%s", len(missing), exc)
     # Re-read instead of trusting the result's shape: the catalog is the source of truth.
-    return present | set(
-        ContentItem.objects.filter(item_id__in=[item_id_of(key) for key in missing]).values_list("item_id", flat=True)
-    )
+    return present | item_ids_existing(item_ids=[item_id_of(key) for key in missing])
 
 
 def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSummary:
@@ -171,75 +166,15 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     started = timezone.now()
     sessions: list[TraktSession] = []
     fetch = with_user_session(user=user, work=lambda s: _fetch(s, user=user, full=full, now=started), sessions=sessions)
-    requests_made = sum(s.request_count for s in sessions)
-
-    keys: set[Key] = set()
-    unmapped = 0
-    for entry in [*(fetch.history or []), *(fetch.ratings or []), *(fetch.watchlist or [])]:
-        if entry.tmdb_id is None:
-            unmapped += 1
-        else:
-            keys.add((entry.media_type, entry.tmdb_id))
-    # Titles the catalog failed to fetch this many syncs in a row stop costing TMDB calls on every
-    # poll; they stay visible in the admin and a full sync of that kind tries them again.
-    pending_keys = set(
-        PendingInteraction.objects.filter(user=user, attempts__lt=PENDING_MAX_ATTEMPTS).values_list(
-            "media_type", "tmdb_id"
-        )
-    )
-    present = _catalog_ensure(keys | pending_keys) if (keys or pending_keys) else set()
+    keys, unmapped = _title_keys(fetch)
+    pending_keys = _pending_keys_to_retry(user)
+    present = _catalog_ensure(keys | pending_keys)
 
     counts = SyncCounts()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one sync writes a user at a time
-        if fetch.history is not None:
-            views_store(
-                user=user,
-                history=fetch.history,
-                history_start=fetch.history_start,
-                full_media_types=fetch.full_media_types,
-                present=present,
-                counts=counts,
-            )
-        if fetch.ratings is not None:
-            rows = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
-            counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
-                user=user,
-                kind=InteractionKind.RATING,
-                rows=rows,
-                present=present,
-                counts=counts,  # type: ignore[arg-type]
-            )
-        if fetch.watchlist is not None:
-            rows = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
-            counts.watchlist_added, _, counts.watchlist_removed = state_store(
-                user=user,
-                kind=InteractionKind.WATCHLIST,
-                rows=rows,
-                present=present,
-                counts=counts,  # type: ignore[arg-type]
-            )
-        if pending_keys:
-            pending_promote(user=user, present=present, counts=counts)
-        user.last_activities = fetch.activities.raw
-        user.last_trakt_activity_at = fetch.activities.newest() or user.last_trakt_activity_at
-        user.last_history_sync = started
-        if fetch.full_media_types == set(HISTORY_KINDS.values()):
-            user.last_full_sync = started
-        user.last_sync_error = ""
-        user_sync_schedule_next(user=user, now=started)
-        user.save(
-            update_fields=[
-                "last_activities",
-                "last_trakt_activity_at",
-                "last_history_sync",
-                "last_full_sync",
-                "last_sync_error",
-                "next_sync_at",
-                "sync_bucket",
-                "updated_at",
-            ]
-        )
+        _interactions_store(user=user, fetch=fetch, present=present, promote=bool(pending_keys), counts=counts)
+        _user_synced_mark(user=user, fetch=fetch, at=started)
         if counts.stored:
             send_on_commit(RECSYS_USER_INTERACTIONS_CHANGED, user_id=str(user.pk))
 
@@ -248,33 +183,104 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         changed=bool(counts.stored),
         full=bool(fetch.full_media_types),
         areas=tuple(fetch.areas),
-        views_added=counts.views_added,
-        views_removed=counts.views_removed,
-        ratings_added=counts.ratings_added,
-        ratings_updated=counts.ratings_updated,
-        ratings_removed=counts.ratings_removed,
-        watchlist_added=counts.watchlist_added,
-        watchlist_removed=counts.watchlist_removed,
-        pending=counts.pending,
-        promoted=counts.promoted,
         unmapped=unmapped,
         skipped_rows=fetch.skipped_rows,
-        requests=requests_made,
+        requests=sum(s.request_count for s in sessions),
+        **asdict(counts),
     )
+    _sync_done_log(summary)
+    return summary
+
+
+def _sync_done_log(summary: UserSyncSummary) -> None:
     logger.info(
         "trakt_sync_done user_id=%s areas=%s views_added=%s ratings=%s/%s/%s watchlist=%s/%s pending=%s requests=%s",
-        user.pk,
-        ",".join(fetch.areas) or "-",
-        counts.views_added,
-        counts.ratings_added,
-        counts.ratings_updated,
-        counts.ratings_removed,
-        counts.watchlist_added,
-        counts.watchlist_removed,
-        counts.pending,
-        requests_made,
+        summary.user_id,
+        ",".join(summary.areas) or "-",
+        summary.views_added,
+        summary.ratings_added,
+        summary.ratings_updated,
+        summary.ratings_removed,
+        summary.watchlist_added,
+        summary.watchlist_removed,
+        summary.pending,
+        summary.requests,
     )
-    return summary
+
+
+def _title_keys(fetch: _Fetch) -> tuple[set[Key], int]:
+    """The titles the fetched rows name, and how many rows name none (no TMDB id)."""
+    keys: set[Key] = set()
+    unmapped = 0
+    entries: list[HistoryEntry | RatingEntry | WatchlistEntry] = [
+        *(fetch.history or []),
+        *(fetch.ratings or []),
+        *(fetch.watchlist or []),
+    ]
+    for entry in entries:
+        if entry.tmdb_id is None:
+            unmapped += 1
+        else:
+            keys.add((entry.media_type, entry.tmdb_id))
+    return keys, unmapped
+
+
+def _pending_keys_to_retry(user: User) -> set[Key]:
+    # Titles the catalog failed to fetch this many syncs in a row stop costing TMDB calls on every
+    # poll; they stay visible in the admin and a full sync of that kind tries them again.
+    return set(
+        PendingInteraction.objects.filter(user=user, attempts__lt=PENDING_MAX_ATTEMPTS).values_list(
+            "media_type", "tmdb_id"
+        )
+    )
+
+
+def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote: bool, counts: SyncCounts) -> None:
+    """Store what was fetched (only the areas that were read) and promote pending titles now present."""
+    if fetch.history is not None:
+        views_store(
+            user=user,
+            history=fetch.history,
+            history_start=fetch.history_start,
+            full_media_types=fetch.full_media_types,
+            present=present,
+            counts=counts,
+        )
+    if fetch.ratings is not None:
+        ratings = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
+        counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
+            user=user, kind=InteractionKind.RATING, rows=ratings, present=present, counts=counts
+        )
+    if fetch.watchlist is not None:
+        listed = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
+        counts.watchlist_added, _, counts.watchlist_removed = state_store(
+            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present, counts=counts
+        )
+    if promote:
+        pending_promote(user=user, present=present, counts=counts)
+
+
+def _user_synced_mark(*, user: User, fetch: _Fetch, at: dt.datetime) -> None:
+    """Remember what this sync saw (the next one diffs against it) and schedule the next one."""
+    user.last_activities = fetch.activities.raw
+    user.last_trakt_activity_at = fetch.activities.newest() or user.last_trakt_activity_at
+    user.last_history_sync = at
+    if fetch.full_media_types == set(HISTORY_KINDS.values()):
+        user.last_full_sync = at
+    user.last_sync_error = ""
+    user_sync_schedule_next(user=user, now=at)
+    user.save(
+        update_fields=[
+            "last_activities",
+            "last_trakt_activity_at",
+            "last_history_sync",
+            "last_full_sync",
+            "last_sync_error",
+            "next_sync_at",
+            "sync_bucket",
+            "updated_at",
+        ]
+    )
 
 
 def user_sync_failed_record(*, user_id: uuid.UUID | str, error: str) -> None:

@@ -12,8 +12,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from users.contracts import ConnectionState
 from users.crypto import token_decrypt, token_encrypt, token_reencrypt
-from users.models import ConnectionState, User
+from users.models import User
 from users.trakt import client
 from users.trakt.client import TraktAuthError, TraktSession
 from users.trakt.types import TokenSet

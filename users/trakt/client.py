@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 
+from catalog.contracts import item_id_parse
 from reclio.http import OutgoingSession, RateLimiter, UpstreamError, json_or_error
 from users.trakt.types import (
     TRAKT_BODY_KEY,
@@ -314,11 +315,15 @@ def list_update(session: TraktSession, *, list_id: int, name: str, description: 
 
 
 def items_body(item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """``{"movies": [{"ids": {"tmdb": 1}}], "shows": [...]}`` from catalog item ids, order kept."""
+    """``{"movies": [{"ids": {"tmdb": 1}}], "shows": [...]}`` from catalog item ids, order kept.
+
+    Ids Trakt cannot match (no positive TMDB id) are left out; the list writer never passes them."""
     body: dict[str, list[dict[str, Any]]] = {}
     for item_id in item_ids:
-        media_type, _, tmdb = item_id.partition("_")
-        body.setdefault(TRAKT_BODY_KEY[media_type], []).append({"ids": {"tmdb": int(tmdb)}})
+        parsed = item_id_parse(item_id)
+        if parsed is not None:
+            media_type, tmdb_id = parsed
+            body.setdefault(TRAKT_BODY_KEY[media_type], []).append({"ids": {"tmdb": tmdb_id}})
     return body
 
 

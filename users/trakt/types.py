@@ -11,10 +11,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.contracts import MediaType, item_id_make
+
 # Trakt's item types → catalog media types. Episodes and seasons belong to their show.
-CATALOG_MEDIA_TYPE = {"movie": "movie", "show": "tv", "episode": "tv", "season": "tv"}
+CATALOG_MEDIA_TYPE: dict[str, str] = {
+    "movie": MediaType.MOVIE,
+    "show": MediaType.TV,
+    "episode": MediaType.TV,
+    "season": MediaType.TV,
+}
 # Catalog media type → the key Trakt uses in list bodies ({"movies": [...], "shows": [...]}).
-TRAKT_BODY_KEY = {"movie": "movies", "tv": "shows"}
+TRAKT_BODY_KEY: dict[str, str] = {MediaType.MOVIE: "movies", MediaType.TV: "shows"}
 
 
 class TraktParseError(ValueError):
@@ -255,7 +262,7 @@ class ListItem:
 
     @property
     def item_id(self) -> str | None:
-        return None if self.tmdb_id is None else f"{self.media_type}_{self.tmdb_id}"
+        return None if self.tmdb_id is None else item_id_make(media_type=self.media_type, tmdb_id=self.tmdb_id)
 
     @classmethod
     def parse(cls, row: Any) -> ListItem | None:
@@ -287,10 +294,10 @@ class ItemsChange:
         counts = data.get(counter) if isinstance(data.get(counter), dict) else {}
         not_found_block = data.get("not_found") if isinstance(data.get("not_found"), dict) else {}
         not_found: list[str] = []
-        for body_key, media_type in (("movies", "movie"), ("shows", "tv")):
+        for media_type, body_key in TRAKT_BODY_KEY.items():
             for row in not_found_block.get(body_key) or []:
                 tmdb = _tmdb_id(row)
                 if tmdb is not None:
-                    not_found.append(f"{media_type}_{tmdb}")
+                    not_found.append(item_id_make(media_type=media_type, tmdb_id=tmdb))
         total = sum(v for v in counts.values() if isinstance(v, int))
         return cls(count=total, not_found=tuple(not_found))

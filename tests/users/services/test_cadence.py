@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tests.users.factories import UserFactory
-from users.models import ConnectionState, User
+from users.contracts import ConnectionState
+from users.models import User
 from users.services import user_feed_hit_record, users_feed_hits_flush, users_sync_due_enqueue
 from users.services.cadence import user_sync_bucket
 

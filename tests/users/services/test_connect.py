@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.management import CommandError, call_command
 
-from users.models import ConnectionState, User
+from users.contracts import ConnectionState
+from users.models import User
 from users.services import TraktConnectError, trakt_device_start, trakt_device_wait
 from users.trakt.client import DevicePoll
 

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from tests.users.factories import UserFactory
+from users.contracts import ConnectionState
 from users.crypto import token_decrypt
-from users.models import ConnectionState, User
+from users.models import User
 from users.services import user_sync_run, user_token_refresh, users_token_refresh_due
 from users.tasks import token_refresh_sweep_task
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from users.contracts import ManagedListSpec
-from users.models import ListState, ManagedList, User
+from users.contracts import ListState, ManagedListSpec
+from users.models import ManagedList, User
 from users.selectors import user_managed_lists
 from users.services import user_lists_write
 

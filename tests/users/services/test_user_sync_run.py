@@ -7,7 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from reclio.http import UpstreamError
-from users.models import Interaction, InteractionKind, PendingInteraction, User
+from users.contracts import InteractionKind
+from users.models import Interaction, PendingInteraction, User
 from users.services import user_sync_run
 
 pytestmark = pytest.mark.django_db
