@@ -26,3 +26,10 @@ def items_by_ids(*, item_ids: Iterable[str]) -> dict[str, ContentItem]:
 
 def content_sync_runs_recent(*, limit: int = 10) -> list[ContentSyncRun]:
     return list(ContentSyncRun.objects.order_by("-started_at")[:limit])
+
+
+# The pgvector neighbour reads live with the vectors (catalog/embedding/selectors.py); re-exported
+# here so other apps read the catalog through one module.
+from catalog.embedding.selectors import Neighbour as Neighbour  # noqa: E402
+from catalog.embedding.selectors import item_neighbours as item_neighbours  # noqa: E402
+from catalog.embedding.selectors import items_neighbours as items_neighbours  # noqa: E402
