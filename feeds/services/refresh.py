@@ -18,9 +18,17 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from feeds import rows, sources
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from feeds import rows
+from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
-from feeds.services.compose import RowComposer, RowPlan, hint_parse
+from feeds.services.anchors import hinted_item_id
+from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
+from feeds.services.gather import Reads, picks_gather, viewer_read
+from users import selectors as users_selectors
+from users import services as users_services
+from users.contracts import ManagedListSpec, ManagedListState
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +38,7 @@ LIST_DESCRIPTION = (
 )
 
 
-def _feed_for(plan: RowPlan, status: sources.ManagedListState | None, *, fresh_after: datetime) -> dict[str, Any]:
+def _feed_for(plan: RowPlan, status: ManagedListState | None, *, fresh_after: datetime) -> dict[str, Any]:
     """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
     if plan.materialised and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
         ready = status.state == "ok" and status.item_count > 0
@@ -64,7 +72,7 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     """
     started = time.monotonic()
     key = uuid.UUID(str(user_id))
-    user = sources.user_get(user_id=str(key))
+    user = users_selectors.user_get(user_id=str(key))
     if user is None:
         deleted, _ = PreparedFeeds.objects.filter(user_id=key).delete()
         logger.info("feeds_refresh_skipped user_id=%s reason=unknown_user removed=%s", key, deleted)
@@ -72,29 +80,37 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     previous = PreparedFeeds.objects.filter(user_id=key).first()
     now = timezone.now()
     hint_text, hint_at = _effective_hint(last_watched=last_watched, previous=previous, now=now)
+    hint = hint_parse(hint_text)
 
-    composer = RowComposer(user_id=str(key), hint=hint_parse(hint_text))
-    plans = composer.build()
+    reads = Reads(user_id=str(key))
+    _hinted_title_ensure(reads, hint=hint)
+    preferences = preferences_from_settings()
+    viewer = viewer_read(reads=reads, hint=hint)
+    picks = picks_gather(
+        reads=reads, viewer=viewer, size=preferences.size, cold_start_min_picks=preferences.cold_start_min_picks
+    )
+    plans = rows_compose(viewer=viewer, picks=picks, preferences=preferences)
+    problems = {**reads.problems, **{plan.key: plan.problem for plan in plans if plan.problem}}
     fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
 
     def save(feeds: list[dict[str, Any]]) -> None:
         PreparedFeeds.objects.update_or_create(
             user_id=key,
             defaults={
-                "trakt_username": sources.user_trakt_username(user),
+                "trakt_username": (user.trakt_username or "").lower()[:100],
                 "feeds": feeds,
                 "rows": [_row_record(plan, feed) for plan, feed in zip(plans, feeds, strict=True)],
-                "anchors": {media: composer.anchors.get(media) for media in rows.MEDIA_TYPES},
+                "anchors": {media: found.anchor for media, found in picks.because_watched.items()},
                 "last_hint": hint_text or "",
                 "last_hint_at": hint_at,
-                "problems": composer.problems,
+                "problems": problems,
                 "computed_at": timezone.now(),
                 "duration_ms": int((time.monotonic() - started) * 1000),
             },
         )
 
     materialised = [plan for plan in plans if plan.materialised]
-    statuses: dict[str, sources.ManagedListState] = {}
+    statuses: dict[str, ManagedListState] = {}
     if materialised and settings.FEEDS_WRITE_TRAKT_LISTS:
         # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
         # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
@@ -102,11 +118,11 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
         if len(unchanged) < len(materialised):
             save([unchanged.get(plan.key, plan.fallback) for plan in plans])
         try:
-            sources.lists_write(user_id=str(key), specs=[_list_spec(plan) for plan in materialised])
-            statuses = sources.managed_lists(user_id=str(key))
+            users_services.user_lists_write(user_id=str(key), lists=[_list_spec(plan) for plan in materialised])
+            statuses = users_selectors.user_managed_lists(user_id=str(key))
         except Exception as exc:  # noqa: BLE001 - lists not written: every row serves its fallback
             logger.warning("feeds_lists_write_failed user_id=%s", key, exc_info=True)
-            composer.problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
+            problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
             statuses = {}
     feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in plans]
     save(feeds)
@@ -114,9 +130,22 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
         key,
         sum(1 for f in feeds if f["source"] == "trakt_list"),
-        sorted(composer.problems),
+        sorted(problems),
         int((time.monotonic() - started) * 1000),
     )
+
+
+def _hinted_title_ensure(reads: Reads, *, hint: tuple[str, int] | None) -> None:
+    """A title Chillio knows but our catalog does not yet: fetch it (TMDB, in this task) so it can anchor."""
+    if hint is None:
+        return
+    item_id = hinted_item_id(hint, media_type=hint[0])
+
+    def ensure() -> None:
+        if item_id not in catalog_selectors.items_by_ids(item_ids=[item_id]):
+            catalog_services.catalog_items_ensure(keys=[hint])
+
+    reads.attempt(f"catalog_ensure:{item_id}", ensure, None)
 
 
 def _effective_hint(
@@ -153,8 +182,8 @@ def _unchanged_trakt_feeds(previous: PreparedFeeds | None, plans: list[RowPlan])
     return kept
 
 
-def _list_spec(plan: RowPlan) -> sources.ManagedListSpec:
-    return sources.ManagedListSpec(
+def _list_spec(plan: RowPlan) -> ManagedListSpec:
+    return ManagedListSpec(
         key=plan.key,
         name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
         description=plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}" or LIST_DESCRIPTION,
