@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +67,15 @@ def _row_record(plan: RowPlan, feed: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class ComposedRows:
+    """The ten planned rows of one refresh, the anchors used, and what went wrong on the way."""
+
+    plans: list[RowPlan]
+    anchors: dict[str, str | None]
+    problems: dict[str, str]
+
+
 def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> None:
     """Recompute the ten rows and materialise them into Trakt lists (contract: docs/design/contracts.md).
 
@@ -80,18 +91,7 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     previous = PreparedFeeds.objects.filter(user_id=key).first()
     now = timezone.now()
     hint_text, hint_at = _effective_hint(last_watched=last_watched, previous=previous, now=now)
-    hint = hint_parse(hint_text)
-
-    reads = Reads(user_id=str(key))
-    _hinted_title_ensure(reads, hint=hint)
-    preferences = preferences_from_settings()
-    viewer = viewer_read(reads=reads, hint=hint)
-    picks = picks_gather(
-        reads=reads, viewer=viewer, size=preferences.size, cold_start_min_picks=preferences.cold_start_min_picks
-    )
-    plans = rows_compose(viewer=viewer, picks=picks, preferences=preferences)
-    problems = {**reads.problems, **{plan.key: plan.problem for plan in plans if plan.problem}}
-    fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
+    composed = _rows_composed(user_id=str(key), hint=hint_parse(hint_text))
 
     def save(feeds: list[dict[str, Any]]) -> None:
         PreparedFeeds.objects.update_or_create(
@@ -99,40 +99,69 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
             defaults={
                 "trakt_username": (user.trakt_username or "").lower()[:100],
                 "feeds": feeds,
-                "rows": [_row_record(plan, feed) for plan, feed in zip(plans, feeds, strict=True)],
-                "anchors": {media: found.anchor for media, found in picks.because_watched.items()},
+                "rows": [_row_record(plan, feed) for plan, feed in zip(composed.plans, feeds, strict=True)],
+                "anchors": composed.anchors,
                 "last_hint": hint_text or "",
                 "last_hint_at": hint_at,
-                "problems": problems,
+                "problems": composed.problems,
                 "computed_at": timezone.now(),
                 "duration_ms": int((time.monotonic() - started) * 1000),
             },
         )
 
-    materialised = [plan for plan in plans if plan.materialised]
-    statuses: dict[str, ManagedListState] = {}
-    if materialised and settings.FEEDS_WRITE_TRAKT_LISTS:
-        # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
-        # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
-        unchanged = _unchanged_trakt_feeds(previous, plans)
-        if len(unchanged) < len(materialised):
-            save([unchanged.get(plan.key, plan.fallback) for plan in plans])
-        try:
-            users_services.user_lists_write(user_id=str(key), lists=[_list_spec(plan) for plan in materialised])
-            statuses = users_selectors.user_managed_lists(user_id=str(key))
-        except Exception as exc:  # noqa: BLE001 - lists not written: every row serves its fallback
-            logger.warning("feeds_lists_write_failed user_id=%s", key, exc_info=True)
-            problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
-            statuses = {}
-    feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in plans]
+    statuses = _lists_materialise(user_id=str(key), composed=composed, previous=previous, save=save)
+    fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
+    feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in composed.plans]
     save(feeds)
     logger.info(
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
         key,
         sum(1 for f in feeds if f["source"] == "trakt_list"),
-        sorted(problems),
+        sorted(composed.problems),
         int((time.monotonic() - started) * 1000),
     )
+
+
+def _rows_composed(*, user_id: str, hint: tuple[str, int] | None) -> ComposedRows:
+    """Read what the rows need (after fetching a hinted title the catalog lacks), then plan them."""
+    reads = Reads(user_id=user_id)
+    _hinted_title_ensure(reads, hint=hint)
+    preferences = preferences_from_settings()
+    viewer = viewer_read(reads=reads, hint=hint)
+    picks = picks_gather(
+        reads=reads, viewer=viewer, size=preferences.size, cold_start_min_picks=preferences.cold_start_min_picks
+    )
+    plans = rows_compose(viewer=viewer, picks=picks, preferences=preferences)
+    return ComposedRows(
+        plans=plans,
+        anchors={media: found.anchor for media, found in picks.because_watched.items()},
+        problems={**reads.problems, **{plan.key: plan.problem for plan in plans if plan.problem}},
+    )
+
+
+def _lists_materialise(
+    *,
+    user_id: str,
+    composed: ComposedRows,
+    previous: PreparedFeeds | None,
+    save: Callable[[list[dict[str, Any]]], None],
+) -> dict[str, ManagedListState]:
+    """Write the materialised rows as Trakt lists; the lists' states by key ({} when none were written)."""
+    materialised = [plan for plan in composed.plans if plan.materialised]
+    if not materialised or not settings.FEEDS_WRITE_TRAKT_LISTS:
+        return {}
+    # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
+    # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
+    unchanged = _unchanged_trakt_feeds(previous, composed.plans)
+    if len(unchanged) < len(materialised):
+        save([unchanged.get(plan.key, plan.fallback) for plan in composed.plans])
+    try:
+        users_services.user_lists_write(user_id=user_id, lists=[_list_spec(plan) for plan in materialised])
+        return dict(users_selectors.user_managed_lists(user_id=user_id))
+    except Exception as exc:  # noqa: BLE001 - lists not written: every row serves its fallback
+        logger.warning("feeds_lists_write_failed user_id=%s", user_id, exc_info=True)
+        composed.problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
+        return {}
 
 
 def _hinted_title_ensure(reads: Reads, *, hint: tuple[str, int] | None) -> None:
