@@ -15,10 +15,12 @@ from typing import TypeVar
 
 from catalog import selectors as catalog_selectors
 from catalog.contracts import MEDIA_TYPES, genre_name, item_id_parse
+from catalog.selectors import Neighbour
 from feeds.blend import unique_excluding
 from feeds.services.anchors import anchor_choose, cold_start_seed, hinted_item_id
 from recsys import selectors as recsys_selectors
 from recsys import services as recsys_services
+from recsys.contracts import ScoredItem
 from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
@@ -95,32 +97,13 @@ def listable(item_ids: Iterable[str], *, media_type: str) -> list[str]:
 
 
 def viewer_read(*, reads: Reads, hint: tuple[str, int] | None) -> Viewer:
-    user_id = reads.user_id
-    seen = frozenset(users_selectors.user_seen_item_ids(user_id=user_id))  # unguarded: see the module docstring
-    top_rated = {
-        media: tuple(
-            reads.attempt(
-                f"top_rated:{media}",
-                lambda media=media: users_selectors.user_top_rated_item_ids(
-                    user_id=user_id, media_type=media, limit=PROFILE_TOP_RATED
-                ),
-                [],
-            )
-        )
-        for media in (*MEDIA_TYPES, None)
-    }
-    last_watched = {
-        media: reads.attempt(
-            f"last_watched:{media}",
-            lambda media=media: users_selectors.user_last_watched_item_id(user_id=user_id, media_type=media),
-            None,
-        )
-        for media in MEDIA_TYPES
-    }
+    seen = frozenset(users_selectors.user_seen_item_ids(user_id=reads.user_id))  # unguarded: see the module docstring
+    top_rated = {media: _top_rated(reads, media_type=media) for media in (*MEDIA_TYPES, None)}
+    last_watched = {media: _last_watched(reads, media_type=media) for media in MEDIA_TYPES}
     named = [*(ids[0] for ids in top_rated.values() if ids), *last_watched.values()]
     named += [hinted_item_id(hint, media_type=media) for media in MEDIA_TYPES]
     return Viewer(
-        user_id=user_id,
+        user_id=reads.user_id,
         seen=seen,
         hint=hint,
         top_genres={media: _top_genres(reads, media_type=media) for media in MEDIA_TYPES},
@@ -130,9 +113,28 @@ def viewer_read(*, reads: Reads, hint: tuple[str, int] | None) -> Viewer:
     )
 
 
+def _top_rated(reads: Reads, *, media_type: str | None) -> tuple[str, ...]:
+    found: list[str] = reads.attempt(
+        f"top_rated:{media_type}",
+        lambda: users_selectors.user_top_rated_item_ids(
+            user_id=reads.user_id, media_type=media_type, limit=PROFILE_TOP_RATED
+        ),
+        [],
+    )
+    return tuple(found)
+
+
+def _last_watched(reads: Reads, *, media_type: str) -> str | None:
+    return reads.attempt(
+        f"last_watched:{media_type}",
+        lambda: users_selectors.user_last_watched_item_id(user_id=reads.user_id, media_type=media_type),
+        None,
+    )
+
+
 def _top_genres(reads: Reads, *, media_type: str) -> tuple[int, ...]:
     """The user's top genres that TMDB still lists (retired ones such as "Foreign" are skipped)."""
-    genres = reads.attempt(
+    genres: list[int] = reads.attempt(
         f"top_genres:{media_type}",
         lambda: users_selectors.user_top_genre_ids(
             user_id=reads.user_id, media_type=media_type, limit=GENRES_PER_ROW + 2
@@ -176,7 +178,7 @@ def picks_gather(*, reads: Reads, viewer: Viewer, size: int, cold_start_min_pick
 
 
 def _recommended(reads: Reads, *, viewer: Viewer, media_type: str, size: int, min_picks: int) -> RecommendedPicks:
-    found = reads.attempt(
+    found: list[ScoredItem] = reads.attempt(
         f"recommended:{media_type}",
         lambda: recsys_selectors.recommendations_for_user(
             user_id=viewer.user_id, media_type=media_type, limit=size * 2
@@ -212,7 +214,7 @@ def _cold_start(reads: Reads, *, viewer: Viewer, media_type: str, size: int, pic
         else None
     )
     exclude = viewer.seen | {seed}
-    found = reads.attempt(
+    found: list[Neighbour] = reads.attempt(
         f"neighbours:{media_type}:{seed}",
         lambda: catalog_selectors.item_neighbours(
             item_id=seed, k=size * 2, media_type=media_type, exclude=tuple(exclude)
@@ -231,7 +233,7 @@ def _profile_neighbours(reads: Reads, *, viewer: Viewer, media_type: str, size: 
     if not profile:
         return []
     exclude = tuple(viewer.seen | set(row))
-    found = reads.attempt(
+    found: list[Neighbour] = reads.attempt(
         f"profile_neighbours:{media_type}",
         lambda: catalog_selectors.items_neighbours(item_ids=profile, k=size, media_type=media_type, exclude=exclude),
         [],
@@ -246,12 +248,12 @@ def _because_watched(reads: Reads, *, viewer: Viewer, media_type: str, size: int
     if anchor is None:
         return BecauseWatchedPicks(anchor=None, co_watched=(), semantic=())
     exclude = viewer.seen | {anchor}
-    co_watched = reads.attempt(
+    co_watched: list[ScoredItem] = reads.attempt(
         f"similar:{anchor}",
         lambda: recsys_services.item_similar(item_id=anchor, count=size * 2, media_type=media_type),
         [],
     )
-    semantic = reads.attempt(
+    semantic: list[Neighbour] = reads.attempt(
         f"neighbours:{media_type}:{anchor}",
         lambda: catalog_selectors.item_neighbours(
             item_id=anchor, k=size * 2, media_type=media_type, exclude=tuple(exclude)

@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from catalog.contracts import item_id_make
 from feeds import rows
 from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
-from feeds.services.anchors import hinted_item_id
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
 from feeds.services.gather import Reads, picks_gather, viewer_read
 from users import selectors as users_selectors
@@ -168,7 +168,7 @@ def _hinted_title_ensure(reads: Reads, *, hint: tuple[str, int] | None) -> None:
     """A title Chillio knows but our catalog does not yet: fetch it (TMDB, in this task) so it can anchor."""
     if hint is None:
         return
-    item_id = hinted_item_id(hint, media_type=hint[0])
+    item_id = item_id_make(media_type=hint[0], tmdb_id=hint[1])
 
     def ensure() -> None:
         if item_id not in catalog_selectors.items_by_ids(item_ids=[item_id]):
