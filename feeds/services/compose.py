@@ -1,6 +1,6 @@
 """Row planning: what each of a user's ten rows holds, and its TMDB fallback.
 
-A pure function of what ``feeds.services.gather`` read (the viewer and the candidate picks) and the
+A pure function of what the refresh read (``viewer.Viewer``, ``candidates.Picks``) and the
 preferences: no reads, no writes, so every rule is easy to test. Exact rules: docs/design/feeds.md.
 A bug in one row plans that row as its generic fallback; the other rows are unaffected.
 """
@@ -19,7 +19,8 @@ from feeds import rows
 from feeds.blend import blend_because_watched, refill, varied_head
 from feeds.services import blurbs
 from feeds.services.anchors import hinted_item_id
-from feeds.services.gather import Picks, Viewer
+from feeds.services.candidates import Picks
+from feeds.services.viewer import Viewer
 
 logger = logging.getLogger(__name__)
 

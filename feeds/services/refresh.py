@@ -26,8 +26,10 @@ from catalog.contracts import item_id_make
 from feeds import rows
 from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
+from feeds.services.candidates import picks_gather
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
-from feeds.services.gather import Reads, picks_gather, viewer_read
+from feeds.services.reads import Reads
+from feeds.services.viewer import viewer_read
 from users import selectors as users_selectors
 from users import services as users_services
 from users.contracts import ManagedListSpec, ManagedListState

@@ -1,64 +1,26 @@
-"""Everything composition needs, read once per refresh from users, recsys and catalog.
+"""Candidate gathering: the titles each materialised row may hold, read from recsys and the catalog.
 
-Each read is guarded: a failing source degrades only what depends on it and is recorded in
-``Reads.problems`` (label → message). The one exception is the watched list: without it we could put
-watched titles in a row, so failing to read it aborts the refresh (previous rows stay; task retries).
-Candidates leave here cleaned: of the row's media type, listable on Trakt, unseen, without duplicates.
+Candidates leave here cleaned: of the row's media type, listable on Trakt, unseen, without
+duplicates, best first. Each read is guarded (``feeds.services.reads``) and made only when the row
+needs it (cold-start neighbours when picks are few, profile neighbours when the row would be short).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from catalog import selectors as catalog_selectors
-from catalog.contracts import MEDIA_TYPES, genre_name, item_id_parse
+from catalog.contracts import MEDIA_TYPES, item_id_parse
 from catalog.selectors import Neighbour
 from feeds.blend import unique_excluding
-from feeds.services.anchors import anchor_choose, cold_start_seed, hinted_item_id
+from feeds.services.anchors import anchor_choose, cold_start_seed
+from feeds.services.reads import Reads
+from feeds.services.viewer import Viewer
 from recsys import selectors as recsys_selectors
 from recsys import services as recsys_services
 from recsys.contracts import ScoredItem
 from users import selectors as users_selectors
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-# Taste profile used to refill a row that exclusions left short: the best-rated titles plus the latest watch.
-PROFILE_TOP_RATED = 5
-GENRES_PER_ROW = 3
-
-
-@dataclass
-class Reads:
-    """Guarded reads for one user's refresh; what failed is kept in ``problems``."""
-
-    user_id: str
-    problems: dict[str, str] = field(default_factory=dict)
-
-    def attempt(self, label: str, call: Callable[[], T], default: T) -> T:
-        try:
-            return call()
-        except Exception as exc:  # noqa: BLE001 - one source failing must not sink the other rows
-            logger.warning("feeds_source_failed user_id=%s source=%s", self.user_id, label, exc_info=True)
-            self.problems[label] = f"{type(exc).__name__}: {exc}"[:300]
-            return default
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What we know about the person: history, tastes, and the catalog titles of their anchors and seeds."""
-
-    user_id: str
-    seen: frozenset[str]
-    hint: tuple[str, int] | None
-    top_genres: Mapping[str, tuple[int, ...]]  # TMDB still lists them; at most GENRES_PER_ROW
-    top_rated: Mapping[str | None, tuple[str, ...]]  # by media type; None = any
-    last_watched: Mapping[str, str | None]
-    titles: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -96,66 +58,6 @@ def listable(item_ids: Iterable[str], *, media_type: str) -> list[str]:
     return [i for i in item_ids if (parsed := item_id_parse(i)) is not None and parsed[0] == media_type]
 
 
-def viewer_read(*, reads: Reads, hint: tuple[str, int] | None) -> Viewer:
-    seen = frozenset(users_selectors.user_seen_item_ids(user_id=reads.user_id))  # unguarded: see the module docstring
-    top_rated = {media: _top_rated(reads, media_type=media) for media in (*MEDIA_TYPES, None)}
-    last_watched = {media: _last_watched(reads, media_type=media) for media in MEDIA_TYPES}
-    named = [*(ids[0] for ids in top_rated.values() if ids), *last_watched.values()]
-    named += [hinted_item_id(hint, media_type=media) for media in MEDIA_TYPES]
-    return Viewer(
-        user_id=reads.user_id,
-        seen=seen,
-        hint=hint,
-        top_genres={media: _top_genres(reads, media_type=media) for media in MEDIA_TYPES},
-        top_rated=top_rated,
-        last_watched=last_watched,
-        titles=_titles(reads, item_ids=[i for i in named if i]),
-    )
-
-
-def _top_rated(reads: Reads, *, media_type: str | None) -> tuple[str, ...]:
-    found: list[str] = reads.attempt(
-        f"top_rated:{media_type}",
-        lambda: users_selectors.user_top_rated_item_ids(
-            user_id=reads.user_id, media_type=media_type, limit=PROFILE_TOP_RATED
-        ),
-        [],
-    )
-    return tuple(found)
-
-
-def _last_watched(reads: Reads, *, media_type: str) -> str | None:
-    return reads.attempt(
-        f"last_watched:{media_type}",
-        lambda: users_selectors.user_last_watched_item_id(user_id=reads.user_id, media_type=media_type),
-        None,
-    )
-
-
-def _top_genres(reads: Reads, *, media_type: str) -> tuple[int, ...]:
-    """The user's top genres that TMDB still lists (retired ones such as "Foreign" are skipped)."""
-    genres: list[int] = reads.attempt(
-        f"top_genres:{media_type}",
-        lambda: users_selectors.user_top_genre_ids(
-            user_id=reads.user_id, media_type=media_type, limit=GENRES_PER_ROW + 2
-        ),
-        [],
-    )
-    known = [int(g) for g in genres if genre_name(media_type=media_type, genre_id=int(g)) is not None]
-    return tuple(known[:GENRES_PER_ROW])
-
-
-def _items(reads: Reads, *, item_ids: Collection[str]) -> dict[str, object]:
-    if not item_ids:
-        return {}
-    return reads.attempt("items", lambda: dict(catalog_selectors.items_by_ids(item_ids=list(item_ids))), {})
-
-
-def _titles(reads: Reads, *, item_ids: Collection[str]) -> dict[str, str]:
-    titles = {item_id: getattr(item, "title", None) for item_id, item in _items(reads, item_ids=item_ids).items()}
-    return {item_id: title for item_id, title in titles.items() if isinstance(title, str) and title}
-
-
 def picks_gather(*, reads: Reads, viewer: Viewer, size: int, cold_start_min_picks: int) -> Picks:
     recommended = {
         media: _recommended(reads, viewer=viewer, media_type=media, size=size, min_picks=cold_start_min_picks)
@@ -169,7 +71,7 @@ def picks_gather(*, reads: Reads, viewer: Viewer, size: int, cold_start_min_pick
         for found in recommended.values()
         for item_id in (*found.picks, *found.refill, *(found.cold_start.neighbours if found.cold_start else ()))
     }
-    genres = {item_id: getattr(item, "genre_ids", None) for item_id, item in _items(reads, item_ids=candidates).items()}
+    genres = {item_id: getattr(item, "genre_ids", None) for item_id, item in reads.items(candidates).items()}
     return Picks(
         recommended=recommended,
         because_watched=because_watched,
