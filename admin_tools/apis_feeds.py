@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from admin_tools.apis import AdminApiView
+from feeds.contracts import hint_parse
 from feeds.selectors import prepared_feeds_get
 from feeds.services import feed_refresh_enqueue
-from feeds.services.compose import hint_parse
 from reclio.exceptions import NotFoundError
 
 

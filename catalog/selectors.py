@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 # The pgvector neighbour reads live with the embeddings; other apps reach them through this module.
+from catalog.embedding.selectors import Neighbour as Neighbour
 from catalog.embedding.selectors import item_neighbours as item_neighbours
 from catalog.embedding.selectors import items_neighbours as items_neighbours
 from catalog.embedding.selectors import similarity_dimension as similarity_dimension

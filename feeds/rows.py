@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from catalog.contracts import genre_name
+from catalog.contracts import MediaType, genre_name
 
-MOVIE = "movie"
-TV = "tv"
-MEDIA_TYPES = (MOVIE, TV)
+MOVIE = MediaType.MOVIE.value
+TV = MediaType.TV.value
 CONTENT_TYPE = {MOVIE: "movies", TV: "shows"}
 NOUN = {MOVIE: "Movies", TV: "Shows"}
 # Singular used in feed ids: because_watched_movie_…, because_watched_show_… (ChillLink example).
@@ -137,16 +136,13 @@ def because_watched_title(*, anchor_title: str) -> str:
     return f"Because You Watched {anchor_title}"
 
 
-def because_watched_fallback_feed(
-    *, media_type: str, tmdb_id: int, anchor_title: str, blurb: str | None = None
-) -> dict[str, Any]:
+def because_watched_fallback_feed(*, media_type: str, tmdb_id: int, anchor_title: str) -> dict[str, Any]:
     """Blend not materialised: TMDB's own recommendations for the anchor."""
     return tmdb_feed(
         feed_id=because_watched_feed_id(media_type=media_type, tmdb_id=tmdb_id),
         title=because_watched_title(anchor_title=anchor_title),
         media_type=media_type,
         path=f"/{media_type}/{tmdb_id}/recommendations",
-        blurb=blurb,
     )
 
 

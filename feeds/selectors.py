@@ -17,10 +17,11 @@ from typing import Any
 
 from django.db import connection
 
-from feeds import rows, sources
+from feeds import rows
+from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
 from feeds.services import feed_refresh_enqueue
-from feeds.services.compose import hint_parse
+from users import services as users_services
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +134,16 @@ def _document(request: FeedRequest) -> dict[str, Any]:
     feeds = _sanitised(stored, user_id=user_key)
     if request.last_watched and request.last_watched != last_hint:
         feed_refresh_enqueue(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
-    sources.feed_hit_record(user_id=str(user_key))
+    _hit_record(user_id=str(user_key))
     return {"feeds": feeds}
+
+
+def _hit_record(*, user_id: str) -> None:
+    """Tell the users app Chillio asked for this user's feeds (adaptive sync); never costs the response."""
+    try:
+        users_services.user_feed_hit_record(user_id=user_id)
+    except Exception:  # noqa: BLE001 - a hit counter must never fail /feeds
+        logger.warning("feed_hit_record_failed user_id=%s", user_id, exc_info=True)
 
 
 @lru_cache(maxsize=2)

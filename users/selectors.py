@@ -145,6 +145,19 @@ def user_top_rated_item_ids(
     return list(rows.order_by("-value", "-occurred_at", "item_id").values_list("item_id", flat=True)[:limit])
 
 
+def user_rating_get(*, user_id: uuid.UUID | str, item_id: str) -> int | None:
+    """The user's latest 1–10 rating of one title; None when not rated (one indexed query)."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return None
+    return (
+        Interaction.objects.filter(user_id=parsed, kind=InteractionKind.RATING, item_id=item_id, value__isnull=False)
+        .order_by("-occurred_at", "-pk")
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
 def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int = 3) -> list[int]:
     """TMDB genre ids weighted by plays (1 per title) and ratings (2 × (rating − 5.5) / 4.5, so a 1–4 pulls down)."""
     parsed = _uuid(user_id)

@@ -1,10 +1,12 @@
 """Feeds fixtures: the ChillLink JSON schemas and a fake world behind every contract function.
 
-These tests patch the contract functions of the apps below feeds (docs/design/contracts.md) with
-in-memory fakes, so feeds.sources — the one module that calls them — runs for real. The fakes
-answer with the real contract types (users.contracts, recsys.contracts, catalog's Neighbour,
-unsaved users.User rows) and patch without ``create=True``: renaming a contract function or
-changing a contract dataclass breaks these tests instead of passing silently.
+These tests patch the selectors and services of the apps below feeds (docs/design/contracts.md)
+with in-memory fakes. Feeds imports those modules (``from users import selectors as
+users_selectors``) and looks each function up when it calls it, so patching the module attribute
+is patching the name feeds uses, and all of feeds runs for real. The fakes answer with the real
+contract types (users.contracts, recsys.contracts, catalog's Neighbour, unsaved users.User rows)
+and patch without ``create=True``: renaming a contract function or changing a contract dataclass
+breaks these tests instead of passing silently.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import jsonschema
 import pytest
 from django.utils import timezone
 
-from catalog.embedding.selectors import Neighbour
 from catalog.models import ContentItem
+from catalog.selectors import Neighbour
 from recsys.contracts import ScoredItem
 from tests.feeds.factories import ContentItemFactory
-from users.contracts import InteractionRecord, ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
+from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
 from users.models import User
 
 HERE = Path(__file__).resolve().parent
@@ -64,7 +66,8 @@ class FakeWorld:
     profile: list[str] = field(default_factory=list)  # items_neighbours answer
     last_watched: dict[str, str] = field(default_factory=dict)  # media_type → item id
     top_rated: dict[str | None, list[str]] = field(default_factory=dict)
-    interactions: list[InteractionRecord] = field(default_factory=list)
+    ratings: dict[str, int] = field(default_factory=dict)  # item id → the viewer's latest rating
+    username: str = "Viewer"
     top_genres: dict[str, list[int]] = field(default_factory=dict)
     list_ids: dict[str, int] = field(
         default_factory=lambda: {
@@ -91,7 +94,7 @@ class FakeWorld:
 
     # --- fakes of the contract functions ---------------------------------------------------------
     def user_get(self, *, user_id: Any) -> User | None:
-        return User(id=uuid.UUID(str(user_id)), trakt_username="Viewer") if str(user_id) in self.users else None
+        return User(id=uuid.UUID(str(user_id)), trakt_username=self.username) if str(user_id) in self.users else None
 
     def user_seen_item_ids(self, *, user_id: Any) -> set[str]:
         return set(self.seen)
@@ -105,8 +108,8 @@ class FakeWorld:
     def user_top_genre_ids(self, *, user_id: Any, media_type: str, limit: int = 3) -> list[int]:
         return self.top_genres.get(media_type, [])[:limit]
 
-    def user_interactions(self, *, user_id: Any) -> list[InteractionRecord]:
-        return list(self.interactions)
+    def user_rating_get(self, *, user_id: Any, item_id: str) -> int | None:
+        return self.ratings.get(item_id)
 
     def user_lists_write(self, *, user_id: Any, lists: Any) -> ListWriteReport:
         if self.lists_error is not None:
@@ -183,14 +186,14 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: igno
         "users.selectors.user_last_watched_item_id": fake.user_last_watched_item_id,
         "users.selectors.user_top_rated_item_ids": fake.user_top_rated_item_ids,
         "users.selectors.user_top_genre_ids": fake.user_top_genre_ids,
-        "users.selectors.user_interactions": fake.user_interactions,
+        "users.selectors.user_rating_get": fake.user_rating_get,
         "users.selectors.user_managed_lists": fake.user_managed_lists,
         "users.services.user_lists_write": fake.user_lists_write,
         "users.services.user_feed_hit_record": fake.user_feed_hit_record,
         "recsys.selectors.recommendations_for_user": fake.recommendations_for_user,
         "recsys.services.item_similar": fake.item_similar,
-        "catalog.embedding.selectors.item_neighbours": fake.item_neighbours,
-        "catalog.embedding.selectors.items_neighbours": fake.items_neighbours,
+        "catalog.selectors.item_neighbours": fake.item_neighbours,
+        "catalog.selectors.items_neighbours": fake.items_neighbours,
         "catalog.selectors.items_by_ids": fake.items_by_ids,
         "catalog.services.catalog_items_ensure": fake.catalog_items_ensure,
     }

@@ -8,8 +8,8 @@ from django.utils import timezone
 from feeds.models import PreparedFeeds
 from feeds.services import compose as compose_module
 from feeds.services import user_feed_rows_refresh
+from feeds.services.anchors import anchor_choose
 from tests.feeds.conftest import USER_ID, FakeWorld, assert_feeds_document, days_ago
-from users.contracts import InteractionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def viewer(world: FakeWorld) -> FakeWorld:
     world.picks = {"movie": list(MOVIE_PICKS), "tv": list(SHOW_PICKS)}
     world.last_watched = {"movie": "movie_157336", "tv": "tv_1399"}
     world.top_rated = {"movie": ["movie_949"], None: ["movie_949"]}
-    world.interactions = [InteractionRecord(item_id="movie_949", kind="rating", value=9, occurred_at=days_ago(30))]
+    world.ratings = {"movie_949": 9}
     world.top_genres = {"movie": [878, 80], "tv": [10765]}
     world.similar = {
         "movie_157336": [f"movie_{n}" for n in range(300, 320)],
@@ -153,7 +153,7 @@ def test_cold_start_without_ratings_seeds_from_the_most_recent_watch(world):
     viewer(world)
     world.picks["movie"] = []
     world.top_rated = {}
-    world.interactions = []
+    world.ratings = {}
 
     # when
     user_feed_rows_refresh(user_id=USER_ID)
@@ -347,10 +347,10 @@ def test_a_bug_in_one_row_serves_that_rows_generic_fallback(world, monkeypatch):
     # given
     viewer(world)
 
-    def broken(self, key):
+    def broken(**kwargs):
         raise KeyError("bug")
 
-    monkeypatch.setattr(compose_module.RowComposer, "top_genre", broken)
+    monkeypatch.setitem(compose_module.ROW_PLANNERS, "top_genre", broken)
 
     # when
     user_feed_rows_refresh(user_id=USER_ID)
@@ -548,14 +548,24 @@ def test_a_netflix_only_show_never_anchors_nor_enters_a_list_nor_a_tmdb_query(wo
     assert len(shows.item_ids) == 10
 
 
-def test_a_hinted_netflix_only_id_in_the_catalog_is_not_an_anchor(world):
+def test_a_hinted_netflix_only_id_in_the_catalog_is_not_an_anchor():
     # given: the anchor candidates come straight from a stored hint of a Netflix-only title
-    viewer(world)
-    world.add_titles("tv_-123", title="Netflix Only")
-    composer = compose_module.RowComposer(user_id=USER_ID, hint=("tv", -123))
+    titles = {"tv_-123": "Netflix Only", "tv_1399": "Game of Thrones"}
 
     # when
-    anchor = composer.anchor("tv")
+    anchor = anchor_choose(media_type="tv", hint=("tv", -123), last_watched="tv_1399", titles=titles)
 
     # then: the hinted title is skipped; history (Game of Thrones) anchors instead
     assert anchor == "tv_1399"
+
+
+@pytest.mark.parametrize(("username", "expected"), [("Sean", "sean"), ("", ""), ("x" * 120, "x" * 100)])
+def test_the_trakt_username_is_stored_lower_cased_for_the_username_fallback(world, username, expected):
+    # given
+    world.username = username
+
+    # when
+    user_feed_rows_refresh(user_id=USER_ID)
+
+    # then
+    assert stored().trakt_username == expected
