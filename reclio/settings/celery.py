@@ -12,7 +12,7 @@ from kombu import Queue as KombuQueue
 
 from reclio.env import env_int
 from reclio.queues import ALL_QUEUES, Queue
-from reclio.settings import base as _base
+from reclio.settings.runtime import REDIS_URL
 
 
 def _celery_redis_url(redis_url: str) -> str:
@@ -22,7 +22,7 @@ def _celery_redis_url(redis_url: str) -> str:
     return redis_url
 
 
-CELERY_BROKER_URL = _celery_redis_url(_base.REDIS_URL)
+CELERY_BROKER_URL = _celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_SERIALIZER = "json"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 
 from reclio.env import env_enum, env_float, env_int, env_secret, env_str, env_url
-from reclio.settings import base as _base
 from reclio.settings.providers import (
     EMBEDDING_PROVIDER_RESOLVED,
     LLM_PROVIDER,
@@ -19,6 +18,7 @@ from reclio.settings.providers import (
     LLMProviderName,
     RecommenderName,
 )
+from reclio.settings.runtime import BASE_URL
 
 # Outgoing HTTP defaults (reclio/http.py): connect/read timeout in seconds and retry budget.
 HTTP_TIMEOUT_SECONDS = env_float("HTTP_TIMEOUT_SECONDS", 10.0)
@@ -36,7 +36,7 @@ TRAKT_CLIENT_ID = env_secret("TRAKT_CLIENT_ID")
 TRAKT_CLIENT_SECRET = env_secret("TRAKT_CLIENT_SECRET")
 TRAKT_API_URL = env_url("TRAKT_API_URL", "https://api.trakt.tv")
 TRAKT_AUTHORIZE_URL = env_url("TRAKT_AUTHORIZE_URL", "https://trakt.tv/oauth/authorize")
-TRAKT_REDIRECT_URI = env_url("TRAKT_REDIRECT_URI", f"{_base.BASE_URL}/connect/trakt/callback")
+TRAKT_REDIRECT_URI = env_url("TRAKT_REDIRECT_URI", f"{BASE_URL}/connect/trakt/callback")
 # Fernet keys for OAuth tokens at rest, newest first (MultiFernet: decrypt with any, encrypt with the
 # first). Unset on the embedded default → one key is generated into the data dir.
 TOKEN_ENCRYPTION_KEYS = env_secret("TOKEN_ENCRYPTION_KEYS")
