@@ -10,7 +10,8 @@ Texts are the embedding recipe applied to the most popular movies of tmdb-movies
   provider fp32  our provider forced to fp32 (isolates the precision gain from the batching)
 Rounds are interleaved so background load hits every variant alike; the best round is reported
 (the least disturbed), plus the median, and items per CPU-second of this process (robust to other
-processes competing for the cores: on a shared machine wall-clock figures swing several-fold). Quality: cosine between each text's bf16 and fp32 vectors,
+processes competing for the cores: on a shared machine wall-clock figures swing several-fold).
+Quality: cosine between each text's bf16 and fp32 vectors,
 and how many of each title's top-20 neighbours (within the sample) stay the same.
 """
 

@@ -347,7 +347,8 @@ def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
         subset = [r[1] * 1000 for r in results if r[0] == kind]  # type: ignore[union-attr]
         if subset:
             print(
-                f"  {kind:<10}     : n={len(subset):>6}  p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}"
+                f"  {kind:<10}     : n={len(subset):>6}  "
+                f"p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}"
             )
     if errors:
         kinds: dict[str, int] = {}

@@ -47,7 +47,7 @@ def clustered_vectors(n: int, *, seed: int = 42):
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -96,7 +96,8 @@ def main() -> None:
         with (
             raw.cursor() as cursor,
             cursor.copy(
-                f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) "
+                "FROM STDIN WITH (FORMAT BINARY)"
             ) as copy,
         ):
             copy.set_types(["varchar", "varchar", "varchar", "int2", "vector"])
@@ -125,8 +126,9 @@ def main() -> None:
             numpy_ms.append((time.perf_counter() - started) * 1000)
             truth[row] = {ids[i] for i in top}
 
+        # Called only within this iteration, so the loop variables it reads are the current ones.
         def run(row: int, *, ef: int | None, exact: bool) -> tuple[float, list[str]]:
-            params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}
+            params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}  # noqa: B023
             started = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")

@@ -87,7 +87,7 @@ def _redis_socket_path(redis_dir: Path) -> Path:
     if len(str(candidate)) <= _MAX_SOCKET_PATH:
         return candidate
     digest = hashlib.sha256(str(redis_dir).encode()).hexdigest()[:16]
-    return Path("/tmp") / f"reclio-redis-{digest}.sock"
+    return Path("/tmp") / f"reclio-redis-{digest}.sock"  # noqa: S108 - socket paths are limited to ~107 bytes
 
 
 def _redis_ping(socket_path: Path) -> bool:
@@ -140,7 +140,7 @@ def _redis_spawn(*, redis_dir: Path, socket_path: Path) -> None:
         "--logfile",
         str(redis_dir / "redis.log"),
     ]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - our own argv, no shell
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _redis_ping(socket_path):
