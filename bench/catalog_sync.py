@@ -49,10 +49,20 @@ class RemoteFake:
 
 
 @contextmanager
-def fake_process(data: Path, titles: int, api_key: str):  # type: ignore[no-untyped-def]
+def fake_process(data: Path, titles: int, api_key: str | None):  # type: ignore[no-untyped-def]
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key],
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.tmdb",
+            "--data",
+            str(data),
+            "--titles",
+            str(titles),
+            "--api-key",
+            api_key or "",
+        ],
         cwd=repo,
         stdout=subprocess.PIPE,
         text=True,

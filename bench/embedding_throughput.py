@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 from _setup import django_setup, load_average, shared_data_dir
 
@@ -56,7 +58,7 @@ def main() -> None:
     fp32 = LocalProvider(precision="fp32")
     batch = settings.EMBEDDING_BATCH_SIZE
 
-    def by_calls(provider: LocalProvider, size: int):
+    def by_calls(provider: LocalProvider, size: int) -> Callable[[], Any]:
         return lambda: np.concatenate(
             [np.asarray(provider.embed(texts[i : i + size]).vectors) for i in range(0, len(texts), size)]
         )
@@ -64,8 +66,8 @@ def main() -> None:
     precision = local.resolve_precision("auto", device="cpu")
     default_threads = torch.get_num_threads()
 
-    def with_threads(threads: int, fn):
-        def run():
+    def with_threads(threads: int, fn: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
             torch.set_num_threads(threads)  # process-wide: set before every run, restored by the next
             return fn()
 

@@ -26,7 +26,9 @@ from recsys.engine.artifact import TrainedModel, model_load, model_save
 from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind
 
 
-def synthetic(n_items: int, n_users: int, per_user: int, dim: int = 384, seed: int = 1):
+def synthetic(
+    n_items: int, n_users: int, per_user: int, dim: int = 384, seed: int = 1
+) -> tuple[Interactions, ItemSide]:
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(1, n_items + 1) ** 0.9
     weights /= weights.sum()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 from _setup import django_setup, load_average
 
@@ -27,7 +28,7 @@ DIM = 384
 K = 20
 
 
-def clustered_vectors(n: int, *, seed: int = 42):
+def clustered_vectors(n: int, *, seed: int = 42) -> Any:
     """Unit vectors shaped like a catalog: a shared direction, ~20 genres, a franchise every ~50
     titles, and per-title noise. The mix is calibrated on real all-MiniLM-L6-v2 vectors of 3,000
     TMDB movies (mean cosine to the nearest title 0.56, to the 20th 0.40, median pair 0.17);
@@ -75,7 +76,7 @@ def main() -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")
+        print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")  # type: ignore[attr-defined]
 
     for n in args.sizes:
         vectors = clustered_vectors(n)

@@ -19,6 +19,7 @@ import os
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class _PidRegistry:
         self.lock_path = path.with_suffix(".lock")
 
     @contextlib.contextmanager
-    def locked(self):
+    def locked(self) -> Iterator[None]:
         with open(self.lock_path, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:

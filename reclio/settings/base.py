@@ -7,6 +7,8 @@ documented in ``docs/configuration.md`` and ``.env.example``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -102,6 +104,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {

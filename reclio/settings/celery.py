@@ -7,6 +7,8 @@ so ops can see, pause and "run now" each entry in the Django admin.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 from kombu import Queue as KombuQueue
 
@@ -52,7 +54,7 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "reclio.beat:TickRecordingScheduler"
 
 # Keys are stable: django-celery-beat stores them as PeriodicTask names.
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#0_3_*_*_*
     "daily-0300-content-sync": {
         "task": "catalog.content_sync",

@@ -12,7 +12,7 @@ from reclio.env import env_int, env_str
 from reclio.settings.runtime import DATA_DIR
 
 # Trained model artefacts (npz files, one per training run; the two newest are kept).
-RECSYS_MODEL_DIR = Path(env_str("RECSYS_MODEL_DIR") or str(DATA_DIR / "recsys")).resolve()
+RECSYS_MODEL_DIR = Path(env_str("RECSYS_MODEL_DIR", str(DATA_DIR / "recsys"))).resolve()
 # Picks stored per user and media type (the Recommended rows and the list writer read these).
 RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
 # EASE is dense in items (memory ~ 4·n² bytes): only the n most-interacted titles get the

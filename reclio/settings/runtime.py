@@ -17,10 +17,10 @@ from reclio.env import env_bool, env_str, env_url
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # Where the embedded PostgreSQL/Redis keep their data, plus generated dev secrets (git-ignored).
-DATA_DIR = Path(env_str("RECLIO_DATA_DIR") or str(BASE_DIR / "var")).resolve()
+DATA_DIR = Path(env_str("RECLIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
-BASE_URL: str = env_url("BASE_URL") or "http://localhost:8000"
+BASE_URL = env_url("BASE_URL", "http://localhost:8000")
 
 DATABASE_URL = env_str("DATABASE_URL")
 EMBEDDED_DATABASE = DATABASE_URL is None

@@ -68,14 +68,14 @@ OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
 if EmbeddingProviderName.OPENAI in (EMBEDDING_PROVIDER_RESOLVED,) or LLM_PROVIDER is LLMProviderName.OPENAI:
     OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
     OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
-    OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", OPENAI_EMBEDDING_MODEL)  # type: ignore[assignment]
+    OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", OPENAI_EMBEDDING_MODEL)
 
 # --- Ollama (read only when embeddings or the LLM use it) -----------------------------------
 OLLAMA_HOST = "http://localhost:11434"
 OLLAMA_EMBEDDING_MODEL = "nomic-embed-text"
 if EMBEDDING_PROVIDER_RESOLVED is EmbeddingProviderName.OLLAMA or LLM_PROVIDER is LLMProviderName.OLLAMA:
-    OLLAMA_HOST = env_url("OLLAMA_HOST", OLLAMA_HOST)  # type: ignore[assignment]
-    OLLAMA_EMBEDDING_MODEL = env_str("OLLAMA_EMBEDDING_MODEL", OLLAMA_EMBEDDING_MODEL)  # type: ignore[assignment]
+    OLLAMA_HOST = env_url("OLLAMA_HOST", OLLAMA_HOST)
+    OLLAMA_EMBEDDING_MODEL = env_str("OLLAMA_EMBEDDING_MODEL", OLLAMA_EMBEDDING_MODEL)
 
 # --- LLM reranker keys (roadmap; read only when selected) -----------------------------------
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY") if LLM_PROVIDER is LLMProviderName.CLAUDE else None
