@@ -24,7 +24,7 @@ from django.utils import timezone
 from catalog.embedding.selectors import Neighbour
 from catalog.models import ContentItem
 from recsys.contracts import ScoredItem
-from tests.feeds.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 from users.contracts import InteractionRecord, ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
 from users.models import User
 

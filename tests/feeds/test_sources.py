@@ -86,7 +86,8 @@ def test_rating_of_takes_the_latest_rating_of_that_title(world):
 @pytest.mark.django_db
 def test_rating_of_reads_the_real_users_selector():
     # given: a stored viewer who rated Heat and watched it since
-    from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
+    from tests.catalog.factories import ContentItemFactory
+    from tests.users.factories import InteractionFactory, UserFactory
 
     user, heat = UserFactory(), ContentItemFactory(item_id="movie_949", tmdb_id=949, media_type="movie")
     InteractionFactory(user=user, item=heat, kind="rating", value=8, occurred_at=days_ago(5))
