@@ -297,9 +297,7 @@ def test_lock_is_released_after_a_run(tmdb):
 
 def test_discover_follows_the_genres_viewers_asked_for(tmdb):
     # given a requested title in genre 878
-    ContentItemFactory(
-        media_type="movie", tmdb_id=603, genres=[{"id": 878, "name": "Science Fiction"}], requested_at=timezone.now()
-    )
+    ContentItemFactory(media_type="movie", tmdb_id=603, genre_ids=[878], requested_at=timezone.now())
 
     # when
     content_sync_run()
