@@ -9,7 +9,7 @@ from catalog.genres import genre_name
 from catalog.models import ContentItem, MediaType
 
 
-class ContentItemFactory(factory.django.DjangoModelFactory):
+class ContentItemFactory(factory.django.DjangoModelFactory[ContentItem]):
     """A fully described title whose ``source_hash`` matches its text, as the content sync writes it.
 
     Give ``genre_ids`` to change the genres: ``genres`` (``[{"id", "name"}]``) follows from them.
