@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test check bench-help clean-data
+.PHONY: install run test lint check clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,17 @@ run: install
 ## The test suite (embedded PostgreSQL, no network).
 test: install
 	$(PY) -m pytest
+
+## Linters: ruff (lint + format), mypy, import-linter contracts, no missing migrations. Runs every
+## check and fails if any failed.
+lint: install
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/mypy . || status=1; \
+	$(VENV)/bin/lint-imports --no-logo || status=1; \
+	$(PY) manage.py makemigrations --check --dry-run || status=1; \
+	exit $$status
 
 check: install
 	$(PY) manage.py check

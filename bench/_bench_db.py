@@ -31,7 +31,7 @@ def throwaway_database() -> Iterator[None]:
     from django.test.utils import setup_databases, teardown_databases
 
     connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_catalog"
-    config = setup_databases(verbosity=0, interactive=False, keepdb=False, aliases={"default"})
+    config = setup_databases(verbosity=0, interactive=False, keepdb=False, aliases={"default": {}})
     try:
         yield
     finally:

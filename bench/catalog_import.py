@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_db import DEFAULT_DATA, django_setup, seams_stub, throwaway_database  # noqa: E402
+from _bench_db import DEFAULT_DATA, django_setup, seams_stub, throwaway_database
 
 TARGET_MOVIES = 6_000
 TARGET_SECONDS = 60.0
@@ -46,7 +46,7 @@ def main() -> int:
             summary = catalog_datasets_import(**kwargs)
             seconds = time.perf_counter() - started
             results.append(seconds)
-            print(  # noqa: T201 - a benchmark reports on stdout
+            print(
                 f"{label:<24} {seconds:6.2f} s  {summary.read / seconds:7.0f} titles/s  read={summary.read} "
                 f"created={summary.created} updated={summary.updated} unchanged={summary.unchanged} "
                 f"skipped={summary.skipped} by_source={summary.by_source}"
@@ -54,12 +54,12 @@ def main() -> int:
         movies = ContentItem.objects.filter(media_type="movie")
         rich = movies.exclude(overview="").exclude(keywords=[]).count()
         with_cast = movies.exclude(cast=[]).count()
-        print(  # noqa: T201 - a benchmark reports on stdout
+        print(
             f"catalog: {movies.count()} movies ({rich} with overview and keywords, {with_cast} with cast), "
             f"{ContentItem.objects.filter(media_type='tv').count()} shows"
         )
     ok = rich >= TARGET_MOVIES and results[0] < TARGET_SECONDS
-    print(  # noqa: T201 - a benchmark reports on stdout
+    print(
         f"RESULT {rich} movies with overview+keywords in {results[0]:.1f} s "
         f"(target ≥ {TARGET_MOVIES} in < {TARGET_SECONDS:.0f} s) -> {'OK' if ok else 'FAILED'}"
     )

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_db import DEFAULT_DATA, django_setup, seams_stub, throwaway_database  # noqa: E402
+from _bench_db import DEFAULT_DATA, django_setup, seams_stub, throwaway_database
 
 
 class RemoteFake:
@@ -49,10 +49,10 @@ class RemoteFake:
 
 
 @contextmanager
-def fake_process(data: Path, titles: int, api_key: str):  # type: ignore[no-untyped-def]
+def fake_process(data: Path, titles: int, api_key: str | None):  # type: ignore[no-untyped-def]
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key],
+        [sys.executable, "-m", "sandbox.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key or ""],
         cwd=repo,
         stdout=subprocess.PIPE,
         text=True,
@@ -76,7 +76,7 @@ def _run(label: str, fake: RemoteFake, *, full: bool = False) -> dict:
     seconds = time.perf_counter() - started
     counts = fake.counts()
     titles = summary.fetched
-    print(  # noqa: T201 - a benchmark reports on stdout
+    print(
         f"{label:<34} {seconds:8.2f} s  mode={summary.mode:<11} status={summary.status:<7} "
         f"fetched={titles:>6} created={summary.created:>6} updated={summary.updated:>4} "
         f"refreshed={summary.refreshed:>5} failed={summary.failed:>3}  "
@@ -109,7 +109,7 @@ def main() -> int:
     # Lists are how a full run discovers titles: read them to the end (TMDB serves ≤ 500 pages).
     settings.CATALOG_SYNC_LIST_PAGES = 500
     settings.LOGGING_CONFIG = None
-    print(  # noqa: T201 - a benchmark reports on stdout
+    print(
         f"fake TMDB: {len(titles)} titles ({sum(m == 'movie' for m, _ in titles)} movies, "
         f"{sum(m == 'tv' for m, _ in titles)} shows); concurrency={args.concurrency}"
     )
@@ -124,7 +124,7 @@ def main() -> int:
         for media, details in changed:
             fake.update(media, details["id"], overview=details.get("overview", "") + " (edited)")
         third = _run("3. incremental, 50 titles edited", fake)
-    print(  # noqa: T201 - a benchmark reports on stdout
+    print(
         f"   seams: {seams['reembed_ids']} ids handed to re-embedding, "
         f"{seams['catalog_changed_ids']} ids announced to recsys.catalog_changed"
     )
@@ -135,10 +135,10 @@ def main() -> int:
             settings.TMDB_MAX_REQUESTS_PER_SECOND = args.limited_rate
             limited = _run(f"4. full sync at {args.limited_rate:g} req/s ({args.limited_titles} titles)", fake)
             observed = limited["counts"].get("total", 0) / limited["seconds"]
-            print(f"   observed request rate: {observed:.1f} req/s (limit {args.limited_rate:g})")  # noqa: T201 - a benchmark reports on stdout
+            print(f"   observed request rate: {observed:.1f} req/s (limit {args.limited_rate:g})")
 
     ok = second["counts"].get("details", 0) == 0 and third["counts"].get("details", 0) == 50
-    print(  # noqa: T201 - a benchmark reports on stdout
+    print(
         f"RESULT full: {first['summary'].fetched / first['seconds']:.0f} titles/s, "
         f"{first['counts'].get('total', 0)} requests; no-change rerun detail calls: "
         f"{second['counts'].get('details', 0)}; 50-edit rerun detail calls: {third['counts'].get('details', 0)}"

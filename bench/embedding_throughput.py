@@ -10,7 +10,8 @@ Texts are the embedding recipe applied to the most popular movies of tmdb-movies
   provider fp32  our provider forced to fp32 (isolates the precision gain from the batching)
 Rounds are interleaved so background load hits every variant alike; the best round is reported
 (the least disturbed), plus the median, and items per CPU-second of this process (robust to other
-processes competing for the cores: on a shared machine wall-clock figures swing several-fold). Quality: cosine between each text's bf16 and fp32 vectors,
+processes competing for the cores: on a shared machine wall-clock figures swing several-fold).
+Quality: cosine between each text's bf16 and fp32 vectors,
 and how many of each title's top-20 neighbours (within the sample) stay the same.
 """
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 from _setup import django_setup, load_average, shared_data_dir
 
@@ -55,7 +58,7 @@ def main() -> None:
     fp32 = LocalProvider(precision="fp32")
     batch = settings.EMBEDDING_BATCH_SIZE
 
-    def by_calls(provider: LocalProvider, size: int):
+    def by_calls(provider: LocalProvider, size: int) -> Callable[[], Any]:
         return lambda: np.concatenate(
             [np.asarray(provider.embed(texts[i : i + size]).vectors) for i in range(0, len(texts), size)]
         )
@@ -63,8 +66,8 @@ def main() -> None:
     precision = local.resolve_precision("auto", device="cpu")
     default_threads = torch.get_num_threads()
 
-    def with_threads(threads: int, fn):
-        def run():
+    def with_threads(threads: int, fn: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
             torch.set_num_threads(threads)  # process-wide: set before every run, restored by the next
             return fn()
 

@@ -35,6 +35,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 2.0
@@ -331,32 +332,33 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if len(values) > 1 else values[0]
 
 
-def report(outcome: dict[str, object], *, rate: float, duration: float) -> bool:
+def report(outcome: dict[str, Any], *, rate: float, duration: float) -> bool:
     load_before, load_after = outcome["load_before"], outcome["load_after"]
-    results = outcome["results"]  # type: ignore[assignment]
-    latencies = [r[1] * 1000 for r in results]  # type: ignore[union-attr]
-    errors = [r for r in results if r[2]]  # type: ignore[union-attr]
-    completed_ok = len(results) - len(errors)  # type: ignore[arg-type]
+    results = outcome["results"]
+    latencies = [r[1] * 1000 for r in results]
+    errors = [r for r in results if r[2]]
+    completed_ok = len(results) - len(errors)
     p50, p90, p99, p999 = (percentile(latencies, q) for q in (50, 90, 99, 99.9))
     print()
     print(f"target rate      : {rate:.0f} req/s for {duration:.0f} s (open loop, after warm-up)")
-    print(f"requests         : {len(results)} sent, {completed_ok} ok, {len(errors)} errors")  # type: ignore[arg-type]
+    print(f"requests         : {len(results)} sent, {completed_ok} ok, {len(errors)} errors")
     print(f"throughput       : {completed_ok / duration:.1f} req/s")
     print(f"latency (ms)     : p50 {p50:.2f}  p90 {p90:.2f}  p99 {p99:.2f}  p99.9 {p999:.2f}  max {max(latencies):.2f}")
     for kind in ("known", "new_hint", "unknown", "malformed"):
-        subset = [r[1] * 1000 for r in results if r[0] == kind]  # type: ignore[union-attr]
+        subset = [r[1] * 1000 for r in results if r[0] == kind]
         if subset:
             print(
-                f"  {kind:<10}     : n={len(subset):>6}  p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}"
+                f"  {kind:<10}     : n={len(subset):>6}  "
+                f"p50 {percentile(subset, 50):.2f}  p99 {percentile(subset, 99):.2f}"
             )
     if errors:
         kinds: dict[str, int] = {}
         for r in errors:
-            kinds[r[2]] = kinds.get(r[2], 0) + 1  # type: ignore[index]
+            kinds[r[2]] = kinds.get(r[2], 0) + 1
         print(f"errors by kind   : {kinds}")
     print(f"connections used : {outcome['connections']} (stale keep-alive retries: {outcome['stale_retries']})")
-    served = int(outcome["sent_total"])  # type: ignore[arg-type]  # warm-up included: CPU was measured over it
-    cpu = float(outcome["server_cpu"])  # type: ignore[arg-type]
+    served = int(outcome["sent_total"])  # warm-up included: CPU was measured over it
+    cpu = float(outcome["server_cpu"])
     print(
         f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
         f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)"

@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,20 +50,11 @@ django.setup()
 
 from catalog.models import ContentItem  # noqa: E402
 from reclio.settings.vendors import RecombeeRegion  # noqa: E402
-from recsys.recombee.client import RecombeeConfig, recombee_api_build  # noqa: E402
+from recsys.recombee.client import RecombeeApi, RecombeeConfig, recombee_api_build  # noqa: E402
 from recsys.recombee.push import batch_send, interaction_request, item_request  # noqa: E402
 from recsys.recombee.schema import ITEM_PROPERTIES  # noqa: E402
 from tests.fakes.recombee import FakeRecombee, FakeRecombeeServer  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Row:
-    id: int
-    user_id: str
-    item_id: str
-    kind: str
-    value: float | None
-    occurred_at: dt.datetime
+from users.contracts import InteractionRow  # noqa: E402
 
 
 def _data_dir(arg: str | None) -> Path:
@@ -73,17 +63,17 @@ def _data_dir(arg: str | None) -> Path:
     return Path(os.environ.get("RECLIO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-def _ratings(path: Path, limit: int | None) -> list[Row]:
+def _ratings(path: Path, limit: int | None) -> list[InteractionRow]:
     rows = []
     with path.open(newline="", encoding="utf-8") as handle:
         for n, record in enumerate(csv.DictReader(handle), start=1):
             rows.append(
-                Row(
+                InteractionRow(
                     n,
                     f"ml-{record['userId']}",
                     f"movie_ml{record['movieId']}",
                     "rating",
-                    float(record["rating"]) * 2,
+                    round(float(record["rating"]) * 2),  # half stars 0.5-5 -> 1-10
                     dt.datetime.fromtimestamp(int(record["timestamp"]), tz=dt.UTC),
                 )
             )
@@ -129,7 +119,9 @@ class TimedFake(FakeRecombee):
             self.seconds += time.perf_counter() - started
 
 
-def _run(api, fake: TimedFake, requests: list, labels: list[str], batch_size: int) -> tuple[float, float, int]:
+def _run(
+    api: RecombeeApi, fake: TimedFake, requests: list, labels: list[str], batch_size: int
+) -> tuple[float, float, int]:
     """(wall seconds, seconds on our side = wall minus the fake's own work, batches)."""
     fake_before = fake.seconds
     started = time.perf_counter()

@@ -22,11 +22,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recsys.engine.artifact import TrainedModel, model_load, model_save  # noqa: E402
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind  # noqa: E402
+from recsys.engine.artifact import TrainedModel, model_load, model_save
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind
 
 
-def synthetic(n_items: int, n_users: int, per_user: int, dim: int = 384, seed: int = 1):
+def synthetic(
+    n_items: int, n_users: int, per_user: int, dim: int = 384, seed: int = 1
+) -> tuple[Interactions, ItemSide]:
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(1, n_items + 1) ** 0.9
     weights /= weights.sum()
@@ -85,7 +87,8 @@ def run(n_items: int, n_users: int, per_user: int, max_cf_items: int) -> None:
         latencies.append(time.perf_counter() - start)
     latencies_ms = np.array(latencies) * 1000
     print(
-        f"score one user (50 picks): median {np.median(latencies_ms):.0f} ms, p95 {np.percentile(latencies_ms, 95):.0f} ms"
+        f"score one user (50 picks): median {np.median(latencies_ms):.0f} ms, "
+        f"p95 {np.percentile(latencies_ms, 95):.0f} ms"
     )
     print(f"→ rescoring all {n_users:,} users ≈ {np.median(latencies) * n_users / 60:.1f} min on one worker")
     print(f"peak RSS {peak_rss_mb():,.0f} MB")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 from _setup import django_setup, load_average
 
@@ -27,7 +28,7 @@ DIM = 384
 K = 20
 
 
-def clustered_vectors(n: int, *, seed: int = 42):
+def clustered_vectors(n: int, *, seed: int = 42) -> Any:
     """Unit vectors shaped like a catalog: a shared direction, ~20 genres, a franchise every ~50
     titles, and per-title noise. The mix is calibrated on real all-MiniLM-L6-v2 vectors of 3,000
     TMDB movies (mean cosine to the nearest title 0.56, to the 20th 0.40, median pair 0.17);
@@ -47,7 +48,7 @@ def clustered_vectors(n: int, *, seed: int = 42):
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -75,7 +76,7 @@ def main() -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")
+        print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")  # type: ignore[attr-defined]
 
     for n in args.sizes:
         vectors = clustered_vectors(n)
@@ -96,7 +97,8 @@ def main() -> None:
         with (
             raw.cursor() as cursor,
             cursor.copy(
-                f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                f"COPY {SCHEMA}.content_catalog (item_id, media_type, tmdb_status, embedding_dim, embedding) "
+                "FROM STDIN WITH (FORMAT BINARY)"
             ) as copy,
         ):
             copy.set_types(["varchar", "varchar", "varchar", "int2", "vector"])
@@ -125,8 +127,9 @@ def main() -> None:
             numpy_ms.append((time.perf_counter() - started) * 1000)
             truth[row] = {ids[i] for i in top}
 
+        # Called only within this iteration, so the loop variables it reads are the current ones.
         def run(row: int, *, ef: int | None, exact: bool) -> tuple[float, list[str]]:
-            params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}
+            params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}  # noqa: B023
             started = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")

@@ -120,7 +120,7 @@ def main() -> None:
             )
             print(f"{'run':<34}{'requests':>10}{'seconds':>10}{'changed':>9}{'@3 reads/s':>12}")
 
-            def run(label: str, **kwargs: object) -> None:
+            def run(label: str, **kwargs: bool) -> None:
                 started = time.perf_counter()
                 summary = user_sync_run(user_id=user.pk, **kwargs)
                 seconds = time.perf_counter() - started

@@ -115,7 +115,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ContentItem]:
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+        if request.resolver_match and (request.resolver_match.url_name or "").endswith("_changelist"):
             return queryset.defer(*CHANGELIST_DEFERRED)
         return queryset.defer("embedding")
 

@@ -40,7 +40,7 @@ def tmdb_probe() -> ProbeResult:
 def catalog_sync_probe() -> ProbeResult:
     started = time.perf_counter()
     last = ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
-    facts = {"titles": ContentItem.objects.count()}
+    facts: dict[str, object] = {"titles": ContentItem.objects.count()}
     elapsed = (time.perf_counter() - started) * 1000
     if last is None:
         return ProbeResult("catalog_sync", False, "the content sync has never succeeded", elapsed, facts)

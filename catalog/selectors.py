@@ -19,10 +19,6 @@ def _items() -> QuerySet[ContentItem]:
     return ContentItem.objects.defer("embedding")
 
 
-def item_get(*, item_id: str) -> ContentItem | None:
-    return _items().filter(item_id=item_id).first()
-
-
 def items_by_ids(*, item_ids: Iterable[str]) -> dict[str, ContentItem]:
     ids = list(dict.fromkeys(item_ids))
     if not ids:

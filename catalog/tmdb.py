@@ -303,10 +303,12 @@ def tmdb_changes_page(
     """Ids TMDB changed between two dates (inclusive, ≤ 14 days apart). Entries carry no stats."""
     if (end_date - start_date).days > CHANGES_MAX_DAYS:
         raise ValueError(f"TMDB /changes spans at most {CHANGES_MAX_DAYS} days")
-    response = session.get(
-        f"{media_type}/changes",
-        params={"start_date": start_date.isoformat(), "end_date": end_date.isoformat(), "page": page},
-    )
+    params: dict[str, str | int] = {
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "page": page,
+    }
+    response = session.get(f"{media_type}/changes", params=params)
     return tmdb_page_parse(json_or_error(response, service=SERVICE, ok=(200,)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from django.core.cache import cache
@@ -18,9 +19,8 @@ class TickRecordingScheduler(DatabaseScheduler):
     def tick(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         now = time.time()
         if now - self._last_recorded >= _RECORD_EVERY_SECONDS:
-            try:
+            # A cache outage must never stop the scheduler.
+            with contextlib.suppress(Exception):
                 cache.set(BEAT_LAST_TICK_CACHE_KEY, now, timeout=None)
                 self._last_recorded = now
-            except Exception:  # noqa: BLE001 - a cache outage must never stop the scheduler
-                pass
         return super().tick(*args, **kwargs)

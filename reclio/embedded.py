@@ -19,6 +19,7 @@ import os
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class _PidRegistry:
         self.lock_path = path.with_suffix(".lock")
 
     @contextlib.contextmanager
-    def locked(self):
+    def locked(self) -> Iterator[None]:
         with open(self.lock_path, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -87,7 +88,7 @@ def _redis_socket_path(redis_dir: Path) -> Path:
     if len(str(candidate)) <= _MAX_SOCKET_PATH:
         return candidate
     digest = hashlib.sha256(str(redis_dir).encode()).hexdigest()[:16]
-    return Path("/tmp") / f"reclio-redis-{digest}.sock"
+    return Path("/tmp") / f"reclio-redis-{digest}.sock"  # noqa: S108 - socket paths are limited to ~107 bytes
 
 
 def _redis_ping(socket_path: Path) -> bool:
@@ -140,7 +141,7 @@ def _redis_spawn(*, redis_dir: Path, socket_path: Path) -> None:
         "--logfile",
         str(redis_dir / "redis.log"),
     ]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - our own argv, no shell
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _redis_ping(socket_path):

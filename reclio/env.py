@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,6 +28,10 @@ def _raw(name: str) -> str | None:
     return value or None
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = _raw(name)
     return default if value is None else value
@@ -100,6 +104,10 @@ def env_secret(name: str) -> str | None:
         raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from None
 
 
+@overload
+def env_url(name: str, default: str) -> str: ...
+@overload
+def env_url(name: str, default: None = None) -> str | None: ...
 def env_url(name: str, default: str | None = None) -> str | None:
     value = env_str(name, default)
     if value is None:

@@ -44,7 +44,7 @@ def probe_guarded(name: str, probe: Callable[[], ProbeResult]) -> ProbeResult:
     started = time.perf_counter()
     try:
         return probe()
-    except Exception as exc:  # noqa: BLE001 - a health check reports failures, it never raises
+    except Exception as exc:
         logger.exception("health_probe_crashed probe=%s", name)
         return ProbeResult(
             name=name,

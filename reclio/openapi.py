@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
@@ -15,7 +15,7 @@ class AutoSchema(SpectacularAutoSchema):
     becomes the component ``HealthApiOutput``.
     """
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(self, serializer: Any, direction: Literal["request", "response"]) -> str:
         cls = serializer if isinstance(serializer, type) else type(serializer)
         qualname = cls.__qualname__
         if "." in qualname and "<locals>" not in qualname:

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-ADMIN_TOKEN_HEADER = "X-Admin-Token"
+ADMIN_TOKEN_HEADER = "X-Admin-Token"  # noqa: S105 - a header name, not a secret
 
 
 class AdminEndpointsDisabled(APIException):

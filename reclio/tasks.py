@@ -16,5 +16,5 @@ def echo_task(payload: str) -> dict[str, str]:
     return {
         "payload": payload,
         "hostname": socket.gethostname(),
-        "queue": echo_task.request.delivery_info.get("routing_key", "") if echo_task.request.delivery_info else "",
+        "queue": (echo_task.request.delivery_info or {}).get("routing_key") or "",
     }

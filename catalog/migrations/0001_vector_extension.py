@@ -7,5 +7,5 @@ from pgvector.django import VectorExtension
 class Migration(migrations.Migration):
     """pgvector must exist before any vector column; created here so a fresh database needs no manual step."""
 
-    dependencies: list = []
+    dependencies = []
     operations = [VectorExtension()]

@@ -119,7 +119,7 @@ def _fetch_one(pool: TmdbPool, session: TmdbSession, key: Key) -> FetchOutcome:
         if exc.status == 401:
             pool.rejected.set()
         return FetchOutcome(key, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - one bad title never sinks the run; it is reported
+    except Exception as exc:
         logger.exception("tmdb_fetch_crashed key=%s_%s", media_type, tmdb_id)
         return FetchOutcome(key, error=f"{type(exc).__name__}: {exc}")
 
@@ -188,7 +188,3 @@ def titles_changes_announce(*, tally: TitlesSyncTally, extra_changed: Sequence[s
     changed = [*tally.upserted.changed, *tally.gone_ids, *extra_changed]
     if changed:
         catalog_changed_notify(item_ids=changed)
-
-
-def keys_describe(keys: Iterable[Key]) -> list[str]:
-    return [f"{media}_{tmdb_id}" for media, tmdb_id in keys]

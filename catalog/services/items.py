@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -164,7 +165,7 @@ def catalog_items_refresh_enqueue(*, item_ids: Sequence[str]) -> int:
 
     ids = list(ContentItem.objects.filter(item_id__in=item_ids, tmdb_id__gt=0).values_list("item_id", flat=True))
     for item_id in ids:
-        transaction.on_commit(lambda item_id=item_id: item_refresh_task.delay(item_id))
+        transaction.on_commit(functools.partial(item_refresh_task.delay, item_id))
     return len(ids)
 
 

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -263,7 +262,7 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
 
     def page(session: TmdbSession, job: tuple[int, int]) -> tuple[int, int, TmdbPage | str]:
         index, number = job
-        media, path, params, _ = sources[index]
+        _, path, params, _ = sources[index]
         try:
             return index, number, tmdb_list_page(session, path=path, page=number, params=params)
         except (UpstreamError, TmdbParseError) as exc:
@@ -279,7 +278,7 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
         more: list[tuple[int, int]] = []
         for index, number, result in results:
             if isinstance(result, str):
-                media, path, params, _ = sources[index]
+                _, path, params, _ = sources[index]
                 tally.failure(f"list:{path}?{_query(params)}page={number}", result)
                 continue
             answered += 1
@@ -322,11 +321,3 @@ def _changed_keys(*, pool: TmdbPool, tally: TitlesSyncTally, since: dt.datetime)
                 number += 1
         start = end + dt.timedelta(days=1)
     return changed
-
-
-def content_sync_summary_from_run(run: ContentSyncRun) -> SyncSummary:
-    """The stored run as a ``SyncSummary`` (admin API, status pages)."""
-    summary = SyncSummary(mode=run.mode, status=run.status, run_id=run.pk)
-    values = {name: getattr(run, name) for name in RUN_COUNTER_FIELDS}
-    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
-    return replace(summary, **values, seconds=round(seconds, 3), failures=tuple(run.failures))

@@ -7,37 +7,26 @@ documented in ``docs/configuration.md`` and ``.env.example``.
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from reclio import embedded
-from reclio.env import env_bool, env_list, env_secret, env_str, env_url
+from reclio.env import env_bool, env_list, env_secret, env_str
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-# Where the embedded PostgreSQL/Redis keep their data, plus generated dev secrets (git-ignored).
-DATA_DIR = Path(env_str("RECLIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()  # type: ignore[arg-type]
-
-DEBUG = env_bool("DEBUG", False)
-
-DATABASE_URL = env_str("DATABASE_URL")
-REDIS_URL = env_str("REDIS_URL")
-EMBEDDED_DATABASE = DATABASE_URL is None
-EMBEDDED_REDIS = REDIS_URL is None
-
-
-def _generated_secret(name: str) -> str:
-    """A secret generated once into the data dir: only for the embedded (single-machine) default."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f".{name}"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
+# Runtime values shared with the concern modules; re-exported here as Django settings.
+from reclio.settings.runtime import (  # noqa: F401
+    BASE_DIR,
+    BASE_URL,
+    DATA_DIR,
+    DATABASE_URL,
+    DEBUG,
+    EMBEDDED_DATABASE,
+    EMBEDDED_REDIS,
+    REDIS_URL,
+    data_dir_secret,
+)
 
 SECRET_KEY = env_secret("SECRET_KEY")
 if SECRET_KEY is None:
@@ -46,18 +35,17 @@ if SECRET_KEY is None:
             "SECRET_KEY is required when DATABASE_URL is set (production); "
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = _generated_secret("secret_key")
+    SECRET_KEY = data_dir_secret("secret_key")
 
-BASE_URL = env_url("BASE_URL", "http://localhost:8000")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [BASE_URL])  # type: ignore[list-item]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [BASE_URL])
 
 # Behind a TLS-terminating proxy (compose + Caddy/nginx/Traefik): trust its X-Forwarded-Proto so
 # Django knows requests were https, and keep cookies off plain http.
 USE_X_FORWARDED_PROTO = env_bool("USE_X_FORWARDED_PROTO", False)
 if USE_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")  # type: ignore[union-attr]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Operator API (X-Admin-Token). Unset → the /admin/... endpoints answer 503.
@@ -116,6 +104,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {
@@ -137,10 +126,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis (Celery broker, results, cache, locks) -------------------------------------------
-if EMBEDDED_REDIS:
-    REDIS_URL = embedded.redis_start(data_dir=DATA_DIR)
-
+# --- Redis (Celery broker, results, cache, locks; runtime.py starts the embedded one) ----------
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -215,12 +201,12 @@ LOGGING = {
     },
 }
 
-from reclio.settings.catalog import *  # noqa: E402,F401,F403
-from reclio.settings.celery import *  # noqa: E402,F401,F403
-from reclio.settings.embeddings import *  # noqa: E402,F401,F403
-from reclio.settings.feeds import *  # noqa: E402,F401,F403
-from reclio.settings.providers import *  # noqa: E402,F401,F403
-from reclio.settings.recombee import *  # noqa: E402,F401,F403
-from reclio.settings.recsys import *  # noqa: E402,F401,F403
-from reclio.settings.trakt import *  # noqa: E402,F401,F403
-from reclio.settings.vendors import *  # noqa: E402,F401,F403
+from reclio.settings.catalog import *  # noqa: E402,F403
+from reclio.settings.celery import *  # noqa: E402,F403
+from reclio.settings.embeddings import *  # noqa: E402,F403
+from reclio.settings.feeds import *  # noqa: E402,F403
+from reclio.settings.providers import *  # noqa: E402,F403
+from reclio.settings.recombee import *  # noqa: E402,F403
+from reclio.settings.recsys import *  # noqa: E402,F403
+from reclio.settings.trakt import *  # noqa: E402,F403
+from reclio.settings.vendors import *  # noqa: E402,F403

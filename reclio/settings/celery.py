@@ -7,13 +7,15 @@ so ops can see, pause and "run now" each entry in the Django admin.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 from kombu import Queue as KombuQueue
 
 from reclio import events
 from reclio.env import env_int
 from reclio.queues import ALL_QUEUES, Queue
-from reclio.settings import base as _base
+from reclio.settings.runtime import REDIS_URL
 
 
 def _celery_redis_url(redis_url: str) -> str:
@@ -23,7 +25,7 @@ def _celery_redis_url(redis_url: str) -> str:
     return redis_url
 
 
-CELERY_BROKER_URL = _celery_redis_url(_base.REDIS_URL)
+CELERY_BROKER_URL = _celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_SERIALIZER = "json"
@@ -53,7 +55,7 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "reclio.beat:TickRecordingScheduler"
 
 # Keys are stable: django-celery-beat stores them as PeriodicTask names.
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#0_3_*_*_*
     "daily-0300-content-sync": {
         "task": events.CATALOG_CONTENT_SYNC.name,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reclio.env import env_int, env_str
-from reclio.settings import base as _base
+from reclio.settings.runtime import DATA_DIR
 
 # Trained model artefacts (npz files, one per training run; the two newest are kept).
-RECSYS_MODEL_DIR = Path(env_str("RECSYS_MODEL_DIR", str(_base.DATA_DIR / "recsys"))).resolve()  # type: ignore[arg-type]
+RECSYS_MODEL_DIR = Path(env_str("RECSYS_MODEL_DIR", str(DATA_DIR / "recsys"))).resolve()
 # Picks stored per user and media type (the Recommended rows and the list writer read these).
 RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
 # EASE is dense in items (memory ~ 4·n² bytes): only the n most-interacted titles get the

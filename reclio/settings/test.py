@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reclio.settings.base import *  # noqa: F401,F403
+from reclio.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,25 +10,14 @@ from __future__ import annotations
 from cryptography.fernet import Fernet
 
 from reclio.env import env_float, env_int
-from reclio.settings import base as _base
+from reclio.settings.runtime import EMBEDDED_DATABASE, data_dir_secret
 from reclio.settings.vendors import TOKEN_ENCRYPTION_KEYS as _configured_keys
-
-
-def _generated_fernet_key() -> str:
-    """A Fernet key generated once into the data dir: only for the embedded single-machine default."""
-    _base.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = _base.DATA_DIR / ".token_encryption_key"
-    if not path.exists():
-        path.write_text(Fernet.generate_key().decode())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
 
 # Comma-separated Fernet keys, newest first (MultiFernet). Production must set it (system check
 # users.E001 when Trakt is configured without it); the embedded default generates one.
 TOKEN_ENCRYPTION_KEYS = _configured_keys
-if TOKEN_ENCRYPTION_KEYS is None and _base.EMBEDDED_DATABASE:
-    TOKEN_ENCRYPTION_KEYS = _generated_fernet_key()
+if TOKEN_ENCRYPTION_KEYS is None and EMBEDDED_DATABASE:
+    TOKEN_ENCRYPTION_KEYS = data_dir_secret("token_encryption_key", generate=lambda: Fernet.generate_key().decode())
 
 # Client-side pacing of authenticated reads: 1,000 per 5 minutes ≈ 3.3/s. 0 disables (fake servers).
 TRAKT_READS_PER_SECOND = env_float("TRAKT_READS_PER_SECOND", 3.0)

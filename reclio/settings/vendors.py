@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 
 from reclio.env import env_enum, env_float, env_int, env_secret, env_str, env_url
-from reclio.settings import base as _base
 from reclio.settings.providers import (
     EMBEDDING_PROVIDER_RESOLVED,
     LLM_PROVIDER,
@@ -19,6 +18,7 @@ from reclio.settings.providers import (
     LLMProviderName,
     RecommenderName,
 )
+from reclio.settings.runtime import BASE_URL
 
 # Outgoing HTTP defaults (reclio/http.py): connect/read timeout in seconds and retry budget.
 HTTP_TIMEOUT_SECONDS = env_float("HTTP_TIMEOUT_SECONDS", 10.0)
@@ -36,7 +36,7 @@ TRAKT_CLIENT_ID = env_secret("TRAKT_CLIENT_ID")
 TRAKT_CLIENT_SECRET = env_secret("TRAKT_CLIENT_SECRET")
 TRAKT_API_URL = env_url("TRAKT_API_URL", "https://api.trakt.tv")
 TRAKT_AUTHORIZE_URL = env_url("TRAKT_AUTHORIZE_URL", "https://trakt.tv/oauth/authorize")
-TRAKT_REDIRECT_URI = env_url("TRAKT_REDIRECT_URI", f"{_base.BASE_URL}/connect/trakt/callback")
+TRAKT_REDIRECT_URI = env_url("TRAKT_REDIRECT_URI", f"{BASE_URL}/connect/trakt/callback")
 # Fernet keys for OAuth tokens at rest, newest first (MultiFernet: decrypt with any, encrypt with the
 # first). Unset on the embedded default → one key is generated into the data dir.
 TOKEN_ENCRYPTION_KEYS = env_secret("TOKEN_ENCRYPTION_KEYS")
@@ -68,14 +68,14 @@ OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
 if EmbeddingProviderName.OPENAI in (EMBEDDING_PROVIDER_RESOLVED,) or LLM_PROVIDER is LLMProviderName.OPENAI:
     OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
     OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
-    OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", OPENAI_EMBEDDING_MODEL)  # type: ignore[assignment]
+    OPENAI_EMBEDDING_MODEL = env_str("OPENAI_EMBEDDING_MODEL", OPENAI_EMBEDDING_MODEL)
 
 # --- Ollama (read only when embeddings or the LLM use it) -----------------------------------
 OLLAMA_HOST = "http://localhost:11434"
 OLLAMA_EMBEDDING_MODEL = "nomic-embed-text"
 if EMBEDDING_PROVIDER_RESOLVED is EmbeddingProviderName.OLLAMA or LLM_PROVIDER is LLMProviderName.OLLAMA:
-    OLLAMA_HOST = env_url("OLLAMA_HOST", OLLAMA_HOST)  # type: ignore[assignment]
-    OLLAMA_EMBEDDING_MODEL = env_str("OLLAMA_EMBEDDING_MODEL", OLLAMA_EMBEDDING_MODEL)  # type: ignore[assignment]
+    OLLAMA_HOST = env_url("OLLAMA_HOST", OLLAMA_HOST)
+    OLLAMA_EMBEDDING_MODEL = env_str("OLLAMA_EMBEDDING_MODEL", OLLAMA_EMBEDDING_MODEL)
 
 # --- LLM reranker keys (roadmap; read only when selected) -----------------------------------
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY") if LLM_PROVIDER is LLMProviderName.CLAUDE else None

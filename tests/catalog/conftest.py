@@ -9,11 +9,11 @@ from sandbox.tmdb import FakeTmdb, movie_details, tv_details
 
 
 @pytest.fixture(autouse=True)
-def embed_calls(monkeypatch):  # type: ignore[no-untyped-def]
+def embed_calls(monkeypatch):
     """Record the hand-off to the embedding step instead of queueing (tests/catalog/embedding overrides this)."""
     calls: list[list[str]] = []
 
-    def item_embeddings_enqueue(*, item_ids):  # type: ignore[no-untyped-def]
+    def item_embeddings_enqueue(*, item_ids):
         calls.append(sorted(item_ids))
         return len(item_ids)
 
@@ -28,7 +28,7 @@ def _no_broker(sent_tasks):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def catalog_settings(settings):  # type: ignore[no-untyped-def]
+def catalog_settings(settings):
     settings.TMDB_MAX_REQUESTS_PER_SECOND = 0  # the fake does not rate-limit; waits are tested apart
     settings.CATALOG_SYNC_CONCURRENCY = 4
     settings.CATALOG_SYNC_LIST_PAGES = 2
@@ -37,7 +37,7 @@ def catalog_settings(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def tmdb(catalog_settings, no_sleep):  # type: ignore[no-untyped-def]
+def tmdb(catalog_settings, no_sleep):
     """A FakeTmdb with three movies and two shows, answering through `responses` at TMDB_BASE_URL."""
     fake = FakeTmdb(api_key=catalog_settings.TMDB_API_KEY)
     fake.add_many(

@@ -10,7 +10,7 @@ CHANGELIST = "/staff/catalog/contentitem/"
 
 
 @pytest.fixture
-def items():  # type: ignore[no-untyped-def]
+def items():
     return [
         ContentItemFactory(
             media_type="movie",

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def served(catalog_settings, no_sleep):  # type: ignore[no-untyped-def]
+def served(catalog_settings, no_sleep):
     fake = FakeTmdb(api_key=catalog_settings.TMDB_API_KEY)
     fake.add_many([("movie", movie_details(603, "The Matrix")), ("tv", tv_details(1399, "Game of Thrones"))])
     with FakeTmdbServer(fake) as server:

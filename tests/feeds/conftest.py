@@ -26,7 +26,7 @@ from django.utils import timezone
 from catalog.models import ContentItem
 from catalog.selectors import Neighbour
 from recsys.contracts import ScoredItem
-from tests.feeds.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
 from users.models import User
 

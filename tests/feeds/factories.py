@@ -1,4 +1,4 @@
-"""Factories for feeds tests: catalog titles (unsaved by default) and prepared rows."""
+"""Factories for feeds tests: prepared rows (catalog titles come from tests/catalog/factories.py)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,8 @@ import uuid
 import factory
 from django.utils import timezone
 
-from catalog.models import ContentItem
 from feeds import rows
 from feeds.models import PreparedFeeds
-
-
-class ContentItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ContentItem
-
-    media_type = "movie"
-    tmdb_id = factory.Sequence(lambda n: 1000 + n)
-    item_id = factory.LazyAttribute(lambda o: f"{o.media_type}_{o.tmdb_id}")
-    title = factory.LazyAttribute(lambda o: f"Title {o.tmdb_id}")
-    genre_ids = factory.LazyFunction(lambda: [18])
-    genres = factory.LazyAttribute(lambda o: [{"id": g, "name": str(g)} for g in o.genre_ids])
-    vote_average = 7.0
-    vote_count = 1000
-    popularity = 10.0
 
 
 class PreparedFeedsFactory(factory.django.DjangoModelFactory):

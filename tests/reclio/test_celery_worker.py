@@ -57,7 +57,7 @@ def real_worker():
             if any(name.startswith(f"test-worker-{os.getpid()}@") for name in replies):
                 break
             if process.poll() is not None:
-                pytest.fail(f"worker exited early:\n{process.stdout.read()}")
+                pytest.fail(f"worker exited early:\n{process.stdout.read() if process.stdout else ''}")
         else:
             pytest.fail("worker did not come up within 90 s")
         yield process
@@ -72,7 +72,7 @@ def real_worker():
 
 @pytest.mark.parametrize("queue", ALL_QUEUES)
 def test_a_task_sent_to_each_queue_is_executed_by_the_worker(real_worker, queue):
-    result = echo_task.apply_async(args=[f"hello {queue}"], queue=queue)
+    result = echo_task.apply_async(args=(f"hello {queue}",), queue=queue)
     reply = result.get(timeout=60)
     assert reply["payload"] == f"hello {queue}"
     assert reply["queue"] == queue

@@ -80,5 +80,5 @@ def test_rate_limiter_spaces_calls(no_sleep):
 
 
 def test_external_network_is_blocked_in_tests():
-    with pytest.raises(Exception, match="(?i)socket|host"):
+    with pytest.raises(Exception, match=r"(?i)socket|host"):
         requests.get("http://93.184.215.14/", timeout=2)

@@ -51,7 +51,7 @@ def test_serve_runs_web_worker_and_beat_then_stops_on_ctrl_c():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"serve exited early:\n{process.stdout.read()}")
+                pytest.fail(f"serve exited early:\n{process.stdout.read() if process.stdout else ''}")
             try:
                 status, body = _get(f"{base}/health")
             except OSError:

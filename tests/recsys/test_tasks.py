@@ -6,7 +6,7 @@ from django.core.cache import cache
 from reclio.queues import Queue
 from recsys import tasks
 from recsys.models import EngineState, Recommendation
-from tests.recsys.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -53,7 +53,7 @@ class CatalogEnsureStub:
         self.raises: Exception | None = None
 
     def __call__(self, *, keys):  # type: ignore[no-untyped-def]
-        from tests.users.factories import ContentItemFactory
+        from tests.catalog.factories import ContentItemFactory
 
         self.calls.append(list(keys))
         if self.raises is not None:

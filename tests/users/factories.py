@@ -5,19 +5,10 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from tests.catalog.factories import ContentItemFactory as CatalogContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 from users.contracts import ConnectionState, InteractionKind
 from users.crypto import token_encrypt
 from users.models import Interaction, User
-
-
-class ContentItemFactory(CatalogContentItemFactory):
-    """A minimal catalog row: no genres unless a test gives them."""
-
-    title = factory.LazyAttribute(lambda o: f"Title {o.tmdb_id}")
-    genres = factory.LazyFunction(list)
-    genre_ids = factory.LazyFunction(list)
-    keywords = factory.LazyFunction(list)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from tests.users.factories import ContentItemFactory, InteractionFactory, UserFactory
+from tests.catalog.factories import ContentItemFactory
+from tests.users.factories import InteractionFactory, UserFactory
 from users.contracts import InteractionKind, InteractionRecord
 from users.selectors import (
     user_get,

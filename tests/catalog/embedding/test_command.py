@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from catalog.embedding.providers.base import ProviderError
 from catalog.embedding.providers.none import NoneProvider
 from catalog.models import ContentItem
-from tests.catalog.embedding.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

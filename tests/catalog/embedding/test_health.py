@@ -10,7 +10,7 @@ from catalog.embedding.providers.base import ProviderError
 from catalog.embedding.providers.ollama import OllamaProvider
 from catalog.embedding.services import item_embeddings_refresh
 from catalog.probes import embedding_provider_probe
-from tests.catalog.embedding.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

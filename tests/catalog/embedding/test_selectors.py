@@ -15,7 +15,7 @@ from catalog.embedding.selectors import (
 from catalog.embedding.services import item_embeddings_refresh
 from catalog.models import ContentItem, MediaType, TmdbStatus
 from tests.catalog.embedding.conftest import FakeProvider
-from tests.catalog.embedding.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from catalog.embedding.services import (
 from catalog.embedding.text import content_item_embedding_text, embedding_text_hash
 from catalog.models import ContentItem, TmdbStatus
 from tests.catalog.embedding.conftest import FakeProvider
-from tests.catalog.embedding.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from catalog.embedding.providers.base import ProviderError
 from catalog.embedding.tasks import embeddings_refresh_stale_task, item_embeddings_refresh_task
 from catalog.models import ContentItem
 from reclio.queues import Queue
-from tests.catalog.embedding.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from sandbox.tmdb import movie_details
 pytestmark = pytest.mark.django_db
 
 
-def _title(**extra):  # type: ignore[no-untyped-def]
+def _title(**extra):
     return tmdb_title_parse(movie_details(603, "The Matrix", **extra), media_type="movie")
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 ALL_IDS = ["movie_13", "movie_550", "movie_603", "tv_1396", "tv_1399"]
 
 
-def _first_sync(tmdb, capture):  # type: ignore[no-untyped-def]
+def _first_sync(tmdb, capture):
     with capture(execute=True):
         summary = content_sync_run()
     tmdb.reset_counts()
@@ -298,9 +298,7 @@ def test_lock_is_released_after_a_run(tmdb):
 
 def test_discover_follows_the_genres_viewers_asked_for(tmdb):
     # given a requested title in genre 878
-    ContentItemFactory(
-        media_type="movie", tmdb_id=603, genres=[{"id": 878, "name": "Science Fiction"}], requested_at=timezone.now()
-    )
+    ContentItemFactory(media_type="movie", tmdb_id=603, genre_ids=[878], requested_at=timezone.now())
 
     # when
     content_sync_run()
@@ -397,6 +395,7 @@ def test_titles_that_failed_are_retried_by_the_next_incremental_run(tmdb, no_sle
 
     # then
     assert (failed_run.status, failed_run.failed) == ("partial", 1)
+    assert failed_run.run_id is not None
     assert ContentSyncRun.objects.get(pk=failed_run.run_id).retry_keys == [["movie", 550]]
     assert (summary.status, summary.updated) == ("ok", 1)
     assert dict(tmdb.detail_ids) == {"movie/550": 1}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_jsonl_import_upserts_good_lines_and_reports_bad_ones(tmp_path, embed_ca
 def test_datasets_import_builds_movies_and_shows_and_is_idempotent(tmp_path):
     # given
     root = write_datasets(tmp_path)
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "movielens_dir": root / "movielens-small",
         "tmdb_csv": root / "tmdb" / "tmdb-movies.csv",
         "tmdb5000_csv": root / "tmdb" / "tmdb_5000_movies.csv",

@@ -24,7 +24,7 @@ def test_catalog_changed_is_sent_after_commit_in_chunks(sent_tasks, django_captu
 
 def test_a_failing_embedding_enqueue_is_logged_not_raised(monkeypatch, caplog):
     # given
-    def broken(*, item_ids):  # type: ignore[no-untyped-def]
+    def broken(*, item_ids):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("catalog.embedding.services.item_embeddings_enqueue", broken)

@@ -7,21 +7,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import factory
-
-from tests.catalog.factories import ContentItemFactory as CatalogContentItemFactory
-
-
-class ContentItemFactory(CatalogContentItemFactory):
-    tmdb_id = factory.Sequence(lambda n: 1000 + n)
-    overview = "A story."
-    genre_ids = factory.LazyFunction(lambda: [18])
-    year = 1999
-    vote_average = 7.5
-    popularity = 12.5
-    cast = factory.LazyFunction(lambda: ["A", "B", "C", "D", "E", "F"])
-    director = "Somebody"
-
 
 @dataclass(frozen=True)
 class InteractionRowStub:

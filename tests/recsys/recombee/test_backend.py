@@ -7,7 +7,8 @@ import pytest
 from recsys.backends.base import RecommenderError
 from recsys.backends.recombee import ANONYMOUS_TARGET_USER, RecombeeBackend
 from recsys.contracts import ScoredItem
-from tests.recsys.recombee.factories import ContentItemFactory, InteractionRecordStub
+from tests.catalog.factories import ContentItemFactory
+from tests.recsys.recombee.factories import InteractionRecordStub
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from catalog.models import ContentItem
 from recsys.models import EngineState
 from recsys.recombee.push import CATALOG_STATE_KEY, INTERACTIONS_STATE_KEY
+from tests.catalog.factories import ContentItemFactory
 from tests.fakes.recombee import play
 from tests.recsys.recombee.conftest import DATABASE_ID, TOKEN
-from tests.recsys.recombee.factories import ContentItemFactory, InteractionRowStub
+from tests.recsys.recombee.factories import InteractionRowStub
 
 pytestmark = pytest.mark.django_db
 

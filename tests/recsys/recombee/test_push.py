@@ -17,7 +17,8 @@ from recsys.recombee.push import (
     recombee_interactions_push,
     recombee_push_status,
 )
-from tests.recsys.recombee.factories import ContentItemFactory, InteractionRowStub
+from tests.catalog.factories import ContentItemFactory
+from tests.recsys.recombee.factories import InteractionRowStub
 
 pytestmark = pytest.mark.django_db
 

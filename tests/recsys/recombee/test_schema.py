@@ -6,7 +6,7 @@ from catalog.models import MediaType
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeCallError, recombee_api_build
 from recsys.recombee.schema import ITEM_PROPERTIES, SCHEMA_STATE_KEY, item_values, recombee_schema_ensure
-from tests.recsys.recombee.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

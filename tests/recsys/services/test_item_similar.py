@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from recsys.services import engine_train, item_similar
-from tests.recsys.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

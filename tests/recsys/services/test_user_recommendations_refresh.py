@@ -7,7 +7,7 @@ import pytest
 from recsys.models import EngineState, Recommendation
 from recsys.selectors import recommendations_for_user
 from recsys.services import engine_train, user_recommendations_refresh
-from tests.recsys.factories import ContentItemFactory
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 
