@@ -22,13 +22,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from admin_tools.apis import HealthApi
-
 admin.site.site_header = "Reclio administration"
 admin.site.site_title = "Reclio admin"
 
 urlpatterns = [
-    path("health", HealthApi.as_view(), name="health"),
+    path("", include("admin_tools.health_urls")),
     path("connect/", include("users.urls")),
     # ChillLink: /, /manifest and /feeds (the addon URL is {BASE_URL}/?user_id=<uuid>).
     path("", include("feeds.urls")),

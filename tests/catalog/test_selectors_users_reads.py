@@ -30,8 +30,8 @@ def test_item_ids_existing_of_nothing_is_empty(django_assert_num_queries):
 
 def test_item_genre_ids_per_title():
     # given
-    ContentItemFactory(item_id="movie_1", tmdb_id=1, genres=[{"id": 28, "name": "Action"}, {"id": 18, "name": "Drama"}])
-    ContentItemFactory(item_id="movie_2", tmdb_id=2, genres=[])
+    ContentItemFactory(item_id="movie_1", tmdb_id=1, genre_ids=[28, 18])
+    ContentItemFactory(item_id="movie_2", tmdb_id=2, genre_ids=[])
 
     # when
     genres = item_genre_ids(item_ids=iter(["movie_1", "movie_2", "movie_9"]))
