@@ -52,7 +52,17 @@ class RemoteFake:
 def fake_process(data: Path, titles: int, api_key: str | None):  # type: ignore[no-untyped-def]
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key or ""],
+        [
+            sys.executable,
+            "-m",
+            "sandbox.tmdb",
+            "--data",
+            str(data),
+            "--titles",
+            str(titles),
+            "--api-key",
+            api_key or "",
+        ],
         cwd=repo,
         stdout=subprocess.PIPE,
         text=True,

@@ -33,7 +33,7 @@ class FeedsNeverFailMiddleware:
             return self.get_response(request)
         try:
             response = self.get_response(request)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("feeds_default_served reason=middleware_exception")
             return _default_response()
         if response.status_code >= 400:

@@ -116,7 +116,7 @@ def _publish(event: Event, kwargs: dict[str, Any]) -> None:
     # so one broker error does not drop the other sends of a fan-out.
     try:
         current_app.send_task(event.name, kwargs=kwargs, queue=event.queue, retry=False)
-    except Exception:  # noqa: BLE001 - the periodic sweeps and the next change catch up
+    except Exception:
         logger.warning("event_send_failed name=%s %s", event.name, _described(kwargs), exc_info=True)
         event_pending_clear(event, **kwargs)  # nothing is pending: let the next send try again
         return

@@ -27,7 +27,6 @@ from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, en
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class TrainSummary:
     version: str
@@ -152,8 +151,6 @@ def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
         Recommendation.objects.filter(user_id=user_id, media_type__in=list(picks)).delete()
         Recommendation.objects.bulk_create(rows)
     return len(rows)
-
-
 
 
 def item_similar(*, item_id: str, count: int, media_type: str | None = None) -> list[ScoredItem]:

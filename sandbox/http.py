@@ -166,7 +166,7 @@ class FakeHttpServer:
             # every keep-alive response would stall ~40 ms.
             disable_nagle_algorithm = True
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _handle(self) -> None:
@@ -207,6 +207,6 @@ class FakeHttpServer:
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
                     self.close_connection = True
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815 - http.server API
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         return Handler

@@ -24,7 +24,7 @@ class Reads:
     def attempt(self, label: str, call: Callable[[], T], default: T) -> T:
         try:
             return call()
-        except Exception as exc:  # noqa: BLE001 - one source failing must not sink the other rows
+        except Exception as exc:
             logger.warning("feeds_source_failed user_id=%s source=%s", self.user_id, label, exc_info=True)
             self.problems[label] = f"{type(exc).__name__}: {exc}"[:300]
             return default

@@ -160,7 +160,7 @@ def _lists_materialise(
     try:
         users_services.user_lists_write(user_id=user_id, lists=[_list_spec(plan) for plan in materialised])
         return dict(users_selectors.user_managed_lists(user_id=user_id))
-    except Exception as exc:  # noqa: BLE001 - lists not written: every row serves its fallback
+    except Exception as exc:
         logger.warning("feeds_lists_write_failed user_id=%s", user_id, exc_info=True)
         composed.problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
         return {}
@@ -217,6 +217,6 @@ def _list_spec(plan: RowPlan) -> ManagedListSpec:
     return ManagedListSpec(
         key=plan.key,
         name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
-        description=plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}" or LIST_DESCRIPTION,
+        description=(plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}") or LIST_DESCRIPTION,
         item_ids=tuple(plan.items),
     )

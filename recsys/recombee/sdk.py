@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 import requests
-from recombee_api_client import api_requests as requests_module  # noqa: F401 - re-exported
+from recombee_api_client import api_requests as requests_module
 from recombee_api_client.api_client import RecombeeClient, Region
 from recombee_api_client.exceptions import ApiTimeoutException, ResponseException
 
@@ -100,14 +100,14 @@ class SessionRecombeeClient(RecombeeClient):
         return response.json()
 
     # The SDK calls these as self.__get(...) etc., i.e. self._RecombeeClient__get.
-    def _RecombeeClient__get(self, request: Any, uri: str, timeout: float) -> Any:  # noqa: N802
+    def _RecombeeClient__get(self, request: Any, uri: str, timeout: float) -> Any:
         return self._transport("GET", request, uri, timeout, with_body=False)
 
-    def _RecombeeClient__put(self, request: Any, uri: str, timeout: float) -> Any:  # noqa: N802
+    def _RecombeeClient__put(self, request: Any, uri: str, timeout: float) -> Any:
         return self._transport("PUT", request, uri, timeout, with_body=True)
 
-    def _RecombeeClient__post(self, request: Any, uri: str, timeout: float) -> Any:  # noqa: N802
+    def _RecombeeClient__post(self, request: Any, uri: str, timeout: float) -> Any:
         return self._transport("POST", request, uri, timeout, with_body=True)
 
-    def _RecombeeClient__delete(self, request: Any, uri: str, timeout: float) -> Any:  # noqa: N802
+    def _RecombeeClient__delete(self, request: Any, uri: str, timeout: float) -> Any:
         return self._transport("DELETE", request, uri, timeout, with_body=True)

@@ -114,8 +114,8 @@ def _hit_write(*, user_id: str, at: float) -> None:
         # https://redis-py.readthedocs.io/en/stable/advanced_features.html#pipelines
         full_hits = backend.make_and_validate_key(hits_key)
         full_last = backend.make_and_validate_key(last_key)
-        client = backend._cache  # noqa: SLF001 - RedisCacheClient: the documented get_client() hook
-        serializer = client._serializer  # noqa: SLF001 - the serializer cache.get() decodes with
+        client = backend._cache
+        serializer = client._serializer
         pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
         pipe.set(full_hits, serializer.dumps(0), ex=HIT_COUNTER_TTL, nx=True)
         pipe.incr(full_hits)

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import ContentItem
-from tests.catalog.datasets_fixture import write_datasets
 from sandbox.tmdb import movie_details
+from tests.catalog.datasets_fixture import write_datasets
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from catalog.models import ContentItem, ContentSyncRun, TmdbStatus
 from catalog.services import content_sync_run
 from catalog.services.sync import SYNC_LOCK_KEY
-from tests.catalog.factories import ContentItemFactory
 from sandbox.http import FakeReply
 from sandbox.tmdb import movie_details
+from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 
 from catalog.models import ContentItem
 from catalog.services import catalog_datasets_import, catalog_tmdb_jsonl_import
-from tests.catalog.datasets_fixture import write_datasets
 from sandbox.tmdb import movie_details, tv_details
+from tests.catalog.datasets_fixture import write_datasets
 
 pytestmark = pytest.mark.django_db
 

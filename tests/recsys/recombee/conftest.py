@@ -11,7 +11,7 @@ from reclio.settings.vendors import RecombeeRegion
 from tests.fakes.recombee import FakeDatabase, FakeRecombee
 
 DATABASE_ID = "reclio-test"
-TOKEN = "test-recombee-private-token"  # noqa: S105
+TOKEN = "test-recombee-private-token"
 
 
 @pytest.fixture(autouse=True)

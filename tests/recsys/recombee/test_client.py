@@ -39,7 +39,7 @@ def test_client_signs_requests_for_the_region_host(fake, settings, region, host)
 
 def test_client_with_wrong_token_gets_401_without_retrying(fake, remote, settings, no_sleep):
     # given
-    settings.RECOMBEE_PRIVATE_TOKEN = "not-the-token"  # noqa: S105
+    settings.RECOMBEE_PRIVATE_TOKEN = "not-the-token"
     api = recombee_api_build()
 
     # when
