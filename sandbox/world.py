@@ -118,7 +118,8 @@ def world_load(path: Path) -> World:
             vip=bool(row.get("vip", False)),
             history=tuple(Watch(w["media_type"], int(w["tmdb_id"]), _when(w["watched_at"])) for w in row["history"]),
             ratings=tuple(
-                Rating(r["media_type"], int(r["tmdb_id"]), int(r["rating"]), _when(r["rated_at"])) for r in row["ratings"]
+                Rating(r["media_type"], int(r["tmdb_id"]), int(r["rating"]), _when(r["rated_at"]))
+                for r in row["ratings"]
             ),
             watchlist=tuple(
                 WatchlistEntry(w["media_type"], int(w["tmdb_id"]), _when(w["listed_at"])) for w in row["watchlist"]
