@@ -8,7 +8,7 @@
    per queue and beat, under honcho.
 3. ``demo_seed`` (in a thread of the demo command, while honcho runs the processes): a content sync
    from the sandbox TMDB through the real sync path, then every demo viewer connects through the real
-   device flow — Reclio asks the sandbox for a code, the seeder approves it with the control
+   device flow (once the catalog is embedded) — Reclio asks the sandbox for a code, the seeder approves it with the control
    endpoint, Reclio's own polling stores the tokens and queues the first sync. From there the real
    workers sync, embed, train, compose rows and write lists. Every step is idempotent.
 4. ``demo_feeds_wait``: polls ``/feeds`` until every viewer has ``trakt_list`` rows (deadline).
@@ -100,6 +100,14 @@ def demo_catalog_seed() -> str:
     return f"catalog synced: {summary}"
 
 
+def catalog_unembedded() -> int:
+    """Catalog rows still waiting for their vector (the embeddings worker is on it)."""
+    from catalog.embedding.registry import get_embedding_provider
+    from catalog.embedding.selectors import items_needing_embedding
+
+    return items_needing_embedding(model=get_embedding_provider().model).count()
+
+
 @dataclass(frozen=True)
 class DemoViewer:
     username: str
@@ -130,6 +138,10 @@ def demo_seed(*, world: World, trakt_url: str, say: Callable[[str], None], deadl
     """Catalog, then every demo viewer connected; the workers do the rest."""
     wait_until("the sandbox Trakt", lambda: _answers(f"{trakt_url}/_sandbox/accounts"), deadline=deadline)
     say(demo_catalog_seed())
+    # Rows are composed right after a viewer's first sync; "Because You Watched" needs the vectors,
+    # so the viewers connect once the embeddings worker has embedded the catalog.
+    wait_until("the catalog embeddings", lambda: catalog_unembedded() == 0, deadline=deadline, every=1.0)
+    say("catalog embedded")
     viewers = []
     for account in world.accounts:
         viewer = demo_viewer_connect(username=account.username, trakt_url=trakt_url)
