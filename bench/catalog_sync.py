@@ -3,8 +3,8 @@
     /work/main/.venv/bin/python bench/catalog_sync.py [--data ../shared/data] [--titles 10000]
         [--concurrency 8] [--limited-titles 2000] [--limited-rate 40]
 
-The fake (tests/fakes/tmdb.py) serves TMDB-shaped responses built from ../shared/data (Netflix shows
-plus TMDB-CSV movies) from its own process (``python -m tests.fakes.tmdb``), so it does not share the
+The fake (sandbox/tmdb.py) serves TMDB-shaped responses built from ../shared/data (Netflix shows
+plus TMDB-CSV movies) from its own process (``python -m sandbox.tmdb``), so it does not share the
 GIL with the client being measured. Runs, each against a fresh throwaway database:
   1. full sync, rate limit lifted (TMDB_MAX_REQUESTS_PER_SECOND=0): client + database throughput;
   2. incremental sync with nothing changed: must make zero detail calls;
@@ -52,7 +52,7 @@ class RemoteFake:
 def fake_process(data: Path, titles: int, api_key: str):  # type: ignore[no-untyped-def]
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key],
+        [sys.executable, "-m", "sandbox.tmdb", "--data", str(data), "--titles", str(titles), "--api-key", api_key],
         cwd=repo,
         stdout=subprocess.PIPE,
         text=True,
@@ -101,7 +101,7 @@ def main() -> int:
     from django.conf import settings
 
     from catalog.models import ContentItem
-    from tests.fakes.tmdb import fake_titles_from_shared_data
+    from sandbox.tmdb import fake_titles_from_shared_data
 
     seams = seams_stub()
     titles = fake_titles_from_shared_data(args.data, limit=args.titles)  # the same list the child builds

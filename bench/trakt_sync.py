@@ -57,7 +57,7 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     from catalog.models import ContentItem
-    from tests.fakes.trakt import FakeTrakt
+    from sandbox.trakt import FakeTrakt
     from users.contracts import ManagedListSpec
     from users.crypto import token_encrypt
     from users.models import Interaction, User

@@ -37,7 +37,7 @@ from reclio.celery import app as celery_app
 from reclio.health import ProbeResult
 from recsys.models import Recommendation
 from recsys.registry import recommender_backend_reset
-from tests.fakes.trakt import FakeTrakt
+from sandbox.trakt import FakeTrakt
 from tests.feeds.conftest import FEEDS_SCHEMA
 from tests.users.factories import InteractionFactory, UserFactory
 from users.models import ConnectionState, Interaction, InteractionKind, ManagedList, PendingInteraction

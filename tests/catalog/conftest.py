@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import responses
 
-from tests.fakes.tmdb import FakeTmdb, movie_details, tv_details
+from sandbox.tmdb import FakeTmdb, movie_details, tv_details
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ import requests
 
 from catalog.models import ContentItem
 from catalog.services import content_sync_run
-from tests.fakes.tmdb import FakeReply, FakeTmdb, FakeTmdbServer, movie_details, tv_details
+from sandbox.http import FakeReply
+from sandbox.tmdb import FakeTmdb, FakeTmdbServer, movie_details, tv_details
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from catalog.tmdb import (
     tmdb_title_fetch,
     tmdb_title_parse,
 )
-from tests.fakes.tmdb import movie_details, tv_details
+from sandbox.tmdb import movie_details, tv_details
 
 BASE = "https://api.themoviedb.org/3"
 

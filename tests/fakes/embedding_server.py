@@ -13,15 +13,11 @@ Ollama: ``POST /api/embed``, ``POST /api/show``
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded
 
 OPENAI_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 OLLAMA_DIMENSIONS = {"nomic-embed-text": 768, "all-minilm": 384}
@@ -33,46 +29,22 @@ def fake_vector(text: str, dim: int) -> list[float]:
     return (np.random.default_rng(seed).standard_normal(dim) * 3.0).round(6).tolist()
 
 
-@dataclass
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+def _model_not_found(model: str | None) -> FakeReply:
+    error = {
+        "message": f"The model `{model}` does not exist",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_found",
+    }
+    return FakeReply(404, {"error": error})
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-class FakeEmbeddingServer:
+class FakeEmbeddingServer(FakeHttpServer):
     def __init__(self, *, pulled_ollama_models: tuple[str, ...] = ("nomic-embed-text", "all-minilm")) -> None:
-        self.requests: list[Recorded] = []
         self.pulled_ollama_models = set(pulled_ollama_models)
-        self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval keeps shutdown (test teardown) fast.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    # --- lifecycle ------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeEmbeddingServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(
+            lambda request: self._default(request.method, request.path, request.body or {}), name="fake-embeddings"
+        )
 
     # --- scripting ------------------------------------------------------------------------------
     def reply(
@@ -86,41 +58,25 @@ class FakeEmbeddingServer:
         times: int = 1,
     ) -> None:
         """Queue the next ``times`` answers of ``route`` ("POST /v1/embeddings", "POST /api/embed", …)."""
-        with self._lock:
-            for _ in range(times):
-                self._scripts[route].append(Reply(status, body, headers or {}, delay))
+        method, path = route.split(" ", 1)
+        self.inject(method, path, FakeReply(status, body, headers or {}, delay), times=times)
 
     def calls(self, route: str) -> list[Recorded]:
         method, path = route.split(" ", 1)
-        return [r for r in self.requests if r.method == method and r.path.split("?")[0] == path]
-
-    def _scripted(self, route: str) -> Reply | None:
-        with self._lock:
-            queue = self._scripts.get(route)
-            return queue.popleft() if queue else None
+        return [r for r in self.requests if r.method == method and r.path == path]
 
     # --- default behaviour ----------------------------------------------------------------------
-    def _default(self, method: str, path: str, body: Any) -> Reply:
+    def _default(self, method: str, path: str, body: Any) -> FakeReply:
         if method == "POST" and path == "/v1/embeddings":
             model = body.get("model")
             dim = body.get("dimensions") or OPENAI_DIMENSIONS.get(model)
             if dim is None:
-                return Reply(
-                    404,
-                    {
-                        "error": {
-                            "message": f"The model `{model}` does not exist",
-                            "type": "invalid_request_error",
-                            "param": None,
-                            "code": "model_not_found",
-                        }
-                    },
-                )
+                return _model_not_found(model)
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
             data = [{"object": "embedding", "index": i, "embedding": fake_vector(t, dim)} for i, t in enumerate(texts)]
             data.reverse()  # the API does not promise order; clients must sort by index
             tokens = sum(len(t.split()) for t in texts)
-            return Reply(
+            return FakeReply(
                 200,
                 {
                     "object": "list",
@@ -132,25 +88,15 @@ class FakeEmbeddingServer:
         if method == "GET" and path.startswith("/v1/models/"):
             model = path.rsplit("/", 1)[1]
             if model not in OPENAI_DIMENSIONS:
-                return Reply(
-                    404,
-                    {
-                        "error": {
-                            "message": f"The model `{model}` does not exist",
-                            "type": "invalid_request_error",
-                            "param": None,
-                            "code": "model_not_found",
-                        }
-                    },
-                )
-            return Reply(200, {"id": model, "object": "model", "created": 1705948997, "owned_by": "system"})
+                return _model_not_found(model)
+            return FakeReply(200, {"id": model, "object": "model", "created": 1705948997, "owned_by": "system"})
         if method == "POST" and path in ("/api/embed", "/api/show"):
             model = body.get("model", "")
             if model.split(":")[0] not in self.pulled_ollama_models:
-                return Reply(404, {"error": f'model "{model}" not found, try pulling it first'})
+                return FakeReply(404, {"error": f'model "{model}" not found, try pulling it first'})
             if path == "/api/show":
                 dim = OLLAMA_DIMENSIONS[model.split(":")[0]]
-                return Reply(
+                return FakeReply(
                     200,
                     {
                         "modelfile": "",
@@ -163,7 +109,7 @@ class FakeEmbeddingServer:
                 )
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
             dim = OLLAMA_DIMENSIONS[model.split(":")[0]]
-            return Reply(
+            return FakeReply(
                 200,
                 {
                     "model": model,
@@ -173,46 +119,4 @@ class FakeEmbeddingServer:
                     "prompt_eval_count": len(texts),
                 },
             )
-        return Reply(404, {"error": "not found"})
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
-                return
-
-            def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else {}
-                path = self.path.split("?")[0]
-                server.requests.append(Recorded(method, path, {k.lower(): v for k, v in self.headers.items()}, body))
-                reply = server._scripted(f"{method} {path}") or server._default(method, path, body)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                payload = (
-                    b""
-                    if reply.body is None
-                    else (reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode())
-                )
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-                    pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._handle("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._handle("POST")
-
-        return Handler
+        return FakeReply(404, {"error": "not found"})

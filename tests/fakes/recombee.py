@@ -34,11 +34,12 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import sha1
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded
 
 REGION_HOSTS = {
     "us-west": "rapi-us-west.recombee.com",
@@ -323,62 +324,27 @@ class FakeRecombee:
         return self._response(ranked[:count])
 
 
-class FakeRecombeeServer:
+class FakeRecombeeServer(FakeHttpServer):
     """The fake on a real loopback socket: ``base_uri`` is what RECOMBEE_BASE_URI should be."""
 
     def __init__(self, fake: FakeRecombee) -> None:
         self.fake = fake
-        handler = self._handler_class()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.base_uri = f"http://{self.host}"
+        super().__init__(self._respond, name="fake-recombee", log=False)  # FakeRecombee keeps `calls`
+        self.base_uri = self.url
         fake.region(self.host)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self.fake
-
-        class Handler(BaseHTTPRequestHandler):
-            # Keep-alive, and headers and body leave at once (Nagle + delayed ACK would add ~40 ms a call).
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def _serve(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
-                try:
-                    status, payload = fake.handle(
-                        host=self.headers["Host"],
-                        method=self.command,
-                        raw_path=parts.path,
-                        raw_query=parts.query,
-                        body=body,
-                    )
-                except requests.ConnectionError:
-                    self.close_connection = True
-                    return
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_DELETE = _serve  # noqa: N815
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
-                return
-
-        return Handler
-
-    def __enter__(self) -> FakeRecombeeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _respond(self, request: Recorded) -> FakeReply:
+        try:
+            status, payload = self.fake.handle(
+                host=request.header("host"),
+                method=request.method,
+                raw_path=request.path,
+                raw_query=request.query_string,
+                body=request.raw_body.decode(),
+            )
+        except requests.ConnectionError:
+            return FakeReply(drop=True)
+        return FakeReply(status, payload)
 
 
 def _seed(db: FakeDatabase, *, items: int = 3, users: int = 2) -> FakeDatabase:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from tests.fakes.trakt import FakeTrakt
+from sandbox.trakt import FakeTrakt
 from tests.users.factories import UserFactory
 
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import ContentItem
 from tests.catalog.datasets_fixture import write_datasets
-from tests.fakes.tmdb import movie_details
+from sandbox.tmdb import movie_details
 
 pytestmark = pytest.mark.django_db
 

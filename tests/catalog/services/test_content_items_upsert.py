@@ -8,7 +8,7 @@ from django.utils import timezone
 from catalog.models import ContentItem
 from catalog.services import content_items_upsert
 from catalog.tmdb import tmdb_title_parse
-from tests.fakes.tmdb import movie_details
+from sandbox.tmdb import movie_details
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from catalog.models import ContentItem, ContentSyncRun, TmdbStatus
 from catalog.services import content_sync_run
 from catalog.services.sync import SYNC_LOCK_KEY
 from tests.catalog.factories import ContentItemFactory
-from tests.fakes.tmdb import FakeReply, movie_details
+from sandbox.http import FakeReply
+from sandbox.tmdb import movie_details
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from catalog.models import ContentItem
 from catalog.services import catalog_datasets_import, catalog_tmdb_jsonl_import
 from tests.catalog.datasets_fixture import write_datasets
-from tests.fakes.tmdb import movie_details, tv_details
+from sandbox.tmdb import movie_details, tv_details
 
 pytestmark = pytest.mark.django_db
 

@@ -218,7 +218,7 @@ def test_a_disconnected_user_is_skipped(trakt_user, fake_trakt):
 def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
     settings, waits, monkeypatch, interval, expected_429s
 ):
-    from tests.fakes.trakt import FakeTrakt
+    from sandbox.trakt import FakeTrakt
     from tests.users.factories import UserFactory
 
     # given a Trakt that enforces 1 write/s on a virtual clock that advances only by our waits

@@ -12,6 +12,13 @@ per second limit (429 + ``Retry-After``). Failures can be injected per route.
         access, refresh = fake.issue_tokens("sean")
         account.watch_movie(603, "2026-01-02T20:00:00.000Z")
         settings.TRAKT_API_URL = fake.url
+
+The sandbox adds what a browser and a demo need (``python -m sandbox serve``): ``GET /oauth/authorize``
+auto-approves (``?as=USERNAME``, else the first account) and redirects to ``redirect_uri`` with
+``code`` and ``state``; ``GET /activate?code=USER_CODE&as=USERNAME`` approves a pending device code;
+JSON control endpoints under ``/_sandbox/`` (see ``FakeTrakt._control``) add accounts, watch, rate,
+show lists and count each account's writes. ``world_load`` fills accounts and title names from a
+``sandbox.world.World``.
 """
 
 from __future__ import annotations
@@ -19,25 +26,47 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import secrets
-import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded
+
+if TYPE_CHECKING:
+    from sandbox.world import World
 
 CLIENT_ID = "test-trakt-client-id"
 CLIENT_SECRET = "test-trakt-client-secret"  # noqa: S105
 MAX_LIMIT = 250
 HISTORY_DEFAULT_LIMIT = 10
 ACCESS_TOKEN_SECONDS = 24 * 3600  # since 2025
+READ_PERIOD_SECONDS = 300
+DEVICE_CODE_SECONDS = 600
+FREE_LIMITS = (5, 250)  # lists, items per list (2026)
+VIP_LIMITS = (100, 5000)
+TRAKT_KIND = {"movie": "movie", "tv": "show", "show": "show"}  # sandbox.world media type → Trakt type
 
 
 def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _rate_limited(name: str, *, period: int, limit: int, retry_after: int) -> tuple[int, Any, dict[str, str]]:
+    """Trakt's 429: ``Retry-After`` and the limit that was hit in ``X-Ratelimit``."""
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after)
+    limit_info = {"name": name, "period": period, "limit": limit, "remaining": 0, "until": iso(until)}
+    return 429, {"error": "rate limit"}, {"Retry-After": str(retry_after), "X-Ratelimit": json.dumps(limit_info)}
+
+
+def _bearer(headers: dict[str, str]) -> str:
+    auth = headers.get("authorization", "")
+    return auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
 
 
 def _parse_iso(value: str) -> dt.datetime:
@@ -45,18 +74,15 @@ def _parse_iso(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _media(kind: str, tmdb: int | None) -> dict[str, Any]:
+Names = dict[tuple[str, int], tuple[str, int | None]]  # (Trakt type, TMDB id) → (title, year)
+
+
+def _media(kind: str, tmdb: int | None, names: Names | None = None) -> dict[str, Any]:
     ids = {"trakt": (tmdb or 0) + 100000, "slug": f"{kind}-{tmdb}", "imdb": f"tt{tmdb or 0:07d}", "tmdb": tmdb}
+    known = (names or {}).get((kind, tmdb or 0))
+    if known is not None:
+        return {"title": known[0], "year": known[1], "ids": ids}
     return {"title": f"{kind.title()} {tmdb}", "year": 2000 + (tmdb or 0) % 25, "ids": ids}
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-    status: int
 
 
 @dataclass
@@ -72,6 +98,7 @@ class Account:
     watchlist: list[dict[str, Any]] = field(default_factory=list)
     activities: dict[str, dict[str, str]] = field(default_factory=dict)
     lists: dict[int, dict[str, Any]] = field(default_factory=dict)
+    names: Names = field(default_factory=dict)  # shared with the FakeTrakt: real titles when a world is loaded
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -101,7 +128,7 @@ class Account:
                 "watched_at": watched_at,
                 "action": "watch",
                 "type": "movie",
-                "movie": _media("movie", tmdb),
+                "movie": _media("movie", tmdb, self.names),
             }
         )
         self._touch("movies", "watched_at")
@@ -120,18 +147,27 @@ class Account:
                 "action": "scrobble",
                 "type": "episode",
                 "episode": episode,
-                "show": _media("show", show_tmdb),
+                "show": _media("show", show_tmdb, self.names),
             }
         )
         self._touch("episodes", "watched_at")
 
+    def watch(self, kind: str, tmdb: int, watched_at: str) -> None:
+        """A movie, or the first episode of a show (Trakt's history holds episodes, not shows)."""
+        if kind == "movie":
+            self.watch_movie(tmdb, watched_at)
+        else:
+            self.watch_episode(tmdb, watched_at)
+
     def unwatch(self, tmdb: int) -> None:
-        self.history = [row for row in self.history if (row.get("movie") or row.get("show"))["ids"]["tmdb"] != tmdb]
+        self.history = [row for row in self.history if (row.get("movie") or row["show"])["ids"]["tmdb"] != tmdb]
         self._touch("movies", "watched_at")
 
     def rate(self, kind: str, tmdb: int, rating: int, rated_at: str) -> None:
         self.ratings = [r for r in self.ratings if not (r["type"] == kind and r[kind]["ids"]["tmdb"] == tmdb)]
-        self.ratings.append({"rated_at": rated_at, "rating": rating, "type": kind, kind: _media(kind, tmdb)})
+        self.ratings.append(
+            {"rated_at": rated_at, "rating": rating, "type": kind, kind: _media(kind, tmdb, self.names)}
+        )
         self._touch("movies" if kind == "movie" else "shows", "rated_at")
 
     def unrate(self, kind: str, tmdb: int) -> None:
@@ -146,7 +182,7 @@ class Account:
                 "listed_at": listed_at,
                 "notes": None,
                 "type": kind,
-                kind: _media(kind, tmdb),
+                kind: _media(kind, tmdb, self.names),
             }
         )
         self._touch("watchlist", "updated_at")
@@ -178,7 +214,7 @@ class Account:
                 "listed_at": iso(dt.datetime.now(dt.UTC)),
                 "notes": None,
                 "type": kind,
-                kind: _media(kind, tmdb),
+                kind: _media(kind, tmdb, self.names),
             }
         )
 
@@ -210,55 +246,65 @@ class Account:
         }
 
 
-@dataclass
-class Failure:
-    method: str
-    path_prefix: str
-    status: int
-    times: int
-    headers: dict[str, str]
-
-
-class FakeTrakt:
-    def __init__(self, *, enforce_write_rate: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+class FakeTrakt(FakeHttpServer):
+    def __init__(
+        self,
+        *,
+        enforce_write_rate: bool = False,
+        read_limit: int = 0,  # authenticated GETs per account per 5 minutes (Trakt: 1,000); 0 = none
+        clock: Callable[[], float] = time.monotonic,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
         self.accounts: dict[str, Account] = {}
+        self.names: Names = {}
         self.access_tokens: dict[str, tuple[str, float]] = {}  # token → (slug, expires at, epoch s)
         self.refresh_tokens: dict[str, str] = {}
-        self.auth_codes: dict[str, str] = {}
+        self.auth_codes: dict[str, tuple[str, str | None]] = {}  # code → (slug, redirect_uri; None = the default)
         self.devices: dict[str, dict[str, Any]] = {}
         self.unknown_tmdb: set[int] = set()  # titles Trakt does not know (→ not_found)
-        self.requests: list[Recorded] = []
-        self.failures: list[Failure] = []
         self.enforce_write_rate = enforce_write_rate
+        self.read_limit = read_limit
+        self._reads: dict[str, deque[float]] = {}
         self.clock = clock
         self._last_write: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._state = threading.Lock()  # one request at a time changes the accounts
         self.redirect_uri = "http://localhost:8000/connect/trakt/callback"
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeTrakt:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeTrakt:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        # Tests read trakt.tv's own example; the sandbox serves its /activate and a fresh code each time.
+        self.verification_url = "https://trakt.tv/activate"
+        self.fixed_user_code: str | None = "5055CC52"
+        super().__init__(self._respond, host=host, port=port, name="fake-trakt")
 
     # --- scenario helpers --------------------------------------------------------------------
     def add_account(self, slug: str, **kwargs: Any) -> Account:
-        account = Account(slug=slug, name=kwargs.pop("name", slug.title()), **kwargs)
+        account = Account(slug=slug, name=kwargs.pop("name", slug.title()), names=self.names, **kwargs)
         self.accounts[slug] = account
         return account
+
+    def world_load(self, world: World) -> None:
+        """Title names for every media object, and the world's accounts with their history,
+        ratings and watchlist (VIP accounts get VIP list limits)."""
+        for title in world.titles:
+            self.names[(TRAKT_KIND[title.media_type], title.tmdb_id)] = (title.title, title.year)
+        for person in world.accounts:
+            lists, items = VIP_LIMITS if person.vip else FREE_LIMITS
+            account = self.add_account(
+                person.username,
+                name=person.name or person.username.title(),
+                vip=person.vip,
+                list_count_limit=lists,
+                list_item_limit=items,
+            )
+            for watch in sorted(person.history, key=lambda w: w.watched_at):
+                account.watch(TRAKT_KIND[watch.media_type], watch.tmdb_id, iso(watch.watched_at))
+            for rating in person.ratings:
+                account.rate(TRAKT_KIND[rating.media_type], rating.tmdb_id, rating.rating, iso(rating.rated_at))
+            for entry in sorted(person.watchlist, key=lambda w: w.listed_at):
+                account.watchlist_add(TRAKT_KIND[entry.media_type], entry.tmdb_id, iso(entry.listed_at))
 
     def issue_tokens(self, slug: str, *, expires_in: int = ACCESS_TOKEN_SECONDS) -> tuple[str, str]:
         access, refresh = secrets.token_hex(32), secrets.token_hex(32)
@@ -269,7 +315,7 @@ class FakeTrakt:
     def authorize(self, slug: str) -> str:
         """What trakt.tv does when the viewer clicks "Yes": an authorization code for the callback."""
         code = secrets.token_hex(16)
-        self.auth_codes[code] = slug
+        self.auth_codes[code] = (slug, None)
         return code
 
     def revoke(self, slug: str) -> None:
@@ -283,7 +329,7 @@ class FakeTrakt:
     def fail(
         self, method: str, path_prefix: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None
     ) -> None:
-        self.failures.append(Failure(method.upper(), path_prefix, status, times, headers or {}))
+        self.inject(method, path_prefix, FakeReply(status, {"error": "injected"}, headers or {}), times=times)
 
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
@@ -291,75 +337,40 @@ class FakeTrakt:
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and not r.path.startswith("/oauth")]
 
-    def reset_log(self) -> None:
-        self.requests.clear()
-
     # --- HTTP --------------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+    def _loggable(self, request: Recorded) -> bool:
+        return not request.path.startswith("/_sandbox/")  # the demo's controls are no Trakt traffic
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def _dispatch(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                query = parse_qs(parts.query)
-                with fake._lock:
-                    status, payload, headers = fake._route(method, parts.path, query, body, self.headers)
-                    fake.requests.append(Recorded(method, parts.path, query, body, status))
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._dispatch("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._dispatch("POST")
-
-            def do_PUT(self) -> None:  # noqa: N802
-                self._dispatch("PUT")
-
-            def do_DELETE(self) -> None:  # noqa: N802
-                self._dispatch("DELETE")
-
-        return Handler
+    def _respond(self, request: Recorded) -> FakeReply:
+        with self._state:
+            if request.path.startswith("/_sandbox/"):
+                status, payload, headers = self._control(
+                    request.method, request.path[len("/_sandbox/") :], request.body or {}
+                )
+            else:
+                owner = self.access_tokens.get(_bearer(request.headers))
+                request.tag = owner[0] if owner else ""  # the account, for its write count
+                status, payload, headers = self._route(
+                    request.method, request.path, request.query, request.body, request.headers
+                )
+        return FakeReply(status, payload, headers)
 
     def _route(
-        self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
-        for failure in self.failures:
-            if failure.times > 0 and failure.method == method and path.startswith(failure.path_prefix):
-                failure.times -= 1
-                return failure.status, {"error": "injected"}, failure.headers
-        if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != CLIENT_ID:
+        if method == "GET" and path == "/oauth/authorize":  # trakt.tv's page; the sandbox says "Yes" at once
+            return self._authorize_page(query)
+        if method == "GET" and path == "/activate":  # trakt.tv/activate; the sandbox approves at once
+            return self._device_approve(
+                query.get("code", [""])[0], query.get("as", [""])[0], deny=query.get("deny", [""])[0] in ("1", "true")
+            )
+        if headers.get("trakt-api-version") != "2" or headers.get("trakt-api-key") != self.client_id:
             return 403, {"error": "invalid api key"}, {}
         if path.startswith("/oauth/"):
             return self._oauth(path, body or {})
         if method == "GET" and path == "/genres/movies":  # public: API key only
             return 200, [{"name": "Action", "slug": "action"}, {"name": "Drama", "slug": "drama"}], {}
-        auth = headers.get("Authorization", "")
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
-        owner = self.access_tokens.get(token)
+        owner = self.access_tokens.get(_bearer(headers))
         if owner is None or owner[1] < time.time():
             return 401, {"error": "invalid_token"}, {}
         account = self.accounts[owner[0]]
@@ -367,33 +378,29 @@ class FakeTrakt:
             now = self.clock()
             last = self._last_write.get(account.slug)
             if last is not None and now - last < 1.0:
-                return (
-                    429,
-                    {"error": "rate limit"},
-                    {
-                        "Retry-After": "1",
-                        "X-Ratelimit": json.dumps(
-                            {
-                                "name": "AUTHED_API_POST_LIMIT",
-                                "period": 1,
-                                "limit": 1,
-                                "remaining": 0,
-                                "until": iso(dt.datetime.now(dt.UTC)),
-                            }
-                        ),
-                    },
-                )
+                return _rate_limited("AUTHED_API_POST_LIMIT", period=1, limit=1, retry_after=1)
             self._last_write[account.slug] = now
+        if method == "GET" and self.read_limit:
+            now = self.clock()
+            window = self._reads.setdefault(account.slug, deque())
+            while window and now - window[0] >= READ_PERIOD_SECONDS:
+                window.popleft()
+            if len(window) >= self.read_limit:
+                retry = max(1, math.ceil(READ_PERIOD_SECONDS - (now - window[0])))
+                return _rate_limited(
+                    "AUTHED_API_GET_LIMIT", period=READ_PERIOD_SECONDS, limit=self.read_limit, retry_after=retry
+                )
+            window.append(now)
         return self._user_route(account, method, path, query, body or {})
 
     def _oauth(self, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         if path == "/oauth/token":
-            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+            if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}, {}
             grant = body.get("grant_type")
             if grant == "authorization_code":
-                slug = self.auth_codes.pop(body.get("code", ""), None)
-                if slug is None or body.get("redirect_uri") != self.redirect_uri:
+                slug, redirect_uri = self.auth_codes.pop(body.get("code", ""), (None, None))
+                if slug is None or body.get("redirect_uri") != (redirect_uri or self.redirect_uri):
                     return (
                         401,
                         {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
@@ -411,23 +418,32 @@ class FakeTrakt:
                 return 400, {"error": "unsupported_grant_type"}, {}
             return 200, self._token_body(slug), {}
         if path == "/oauth/revoke":
-            if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+            if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}, {}
             self.access_tokens.pop(body.get("token", ""), None)
             return 200, None, {}
         if path == "/oauth/device/code":
-            if body.get("client_id") != CLIENT_ID:
+            if body.get("client_id") != self.client_id:
                 return 401, {"error": "invalid_client"}, {}
             device_code = secrets.token_hex(32)
-            slug, plan = getattr(self, "_device_plan", ("", [200]))
-            self.devices[device_code] = {"slug": slug, "plan": list(plan), "used": False}
+            user_code = self.fixed_user_code or secrets.token_hex(4).upper()
+            # A scripted plan answers the polls; without one the code stays pending until someone
+            # approves it (``/activate`` or ``/_sandbox/device/approve``) or it expires.
+            slug, plan = getattr(self, "_device_plan", ("", None))
+            self.devices[device_code] = {
+                "slug": slug,
+                "plan": None if plan is None else list(plan),
+                "used": False,
+                "user_code": user_code,
+                "expires_at": time.time() + DEVICE_CODE_SECONDS,
+            }
             return (
                 200,
                 {
                     "device_code": device_code,
-                    "user_code": "5055CC52",
-                    "verification_url": "https://trakt.tv/activate",
-                    "expires_in": 600,
+                    "user_code": user_code,
+                    "verification_url": self.verification_url,
+                    "expires_in": DEVICE_CODE_SECONDS,
                     "interval": 5,
                 },
                 {},
@@ -438,12 +454,124 @@ class FakeTrakt:
                 return 404, None, {}
             if device["used"]:
                 return 409, None, {}
-            status = device["plan"].pop(0) if device["plan"] else 400
+            if device["plan"] is None:
+                status = self._device_status(device)
+            else:
+                status = device["plan"].pop(0) if device["plan"] else 400
             if status == 200:
                 device["used"] = True
                 return 200, self._token_body(device["slug"]), {}
             return status, None, {}
         return 404, None, {}
+
+    @staticmethod
+    def _device_status(device: dict[str, Any]) -> int:
+        """An unscripted code: 410 once expired, 418 denied, 200 approved, 429 when polled well
+        within the 5 s interval (jitter tolerated), else 400 pending."""
+        now = time.time()
+        last, device["last_poll"] = device.get("last_poll"), now
+        if now > device["expires_at"]:
+            return 410
+        if device.get("denied"):
+            return 418
+        if device.get("approved"):
+            return 200
+        if last is not None and now - last < 4.0:
+            return 429
+        return 400
+
+    def _authorize_page(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        arg = {key: values[0] for key, values in query.items()}
+        if arg.get("client_id") != self.client_id or arg.get("response_type") != "code":
+            return 400, {"error": "invalid_request"}, {}
+        slug = arg.get("as") or next(iter(self.accounts), "")
+        if slug not in self.accounts:
+            return 404, {"error": "no such sandbox account", "username": slug}, {}
+        redirect_uri = arg.get("redirect_uri") or self.redirect_uri
+        code = secrets.token_hex(16)
+        self.auth_codes[code] = (slug, redirect_uri)
+        back = {"code": code, **({"state": arg["state"]} if "state" in arg else {})}
+        joiner = "&" if "?" in redirect_uri else "?"
+        return 302, None, {"Location": f"{redirect_uri}{joiner}{urlencode(back)}"}
+
+    def _device_approve(self, user_code: str, slug: str, *, deny: bool = False) -> tuple[int, Any, dict[str, str]]:
+        slug = slug or next(iter(self.accounts), "")
+        if slug not in self.accounts:
+            return 404, {"error": "no such sandbox account", "username": slug}, {}
+        pending = [d for d in self.devices.values() if d["user_code"] == user_code.upper() and not d["used"]]
+        device = pending[-1] if pending else None
+        if device is None:
+            return 404, {"error": "no such user code", "user_code": user_code}, {}
+        device.update(slug=slug, approved=not deny, denied=deny)
+        return 200, {"approved": not deny, "user_code": device["user_code"], "username": slug}, {}
+
+    def _control(self, method: str, route: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """JSON control endpoints for demos and drills (no API key: the sandbox is loopback-only).
+
+        ``POST device/approve|deny {user_code, username}``; ``GET accounts``; ``POST accounts {username}``;
+        ``POST accounts/<u>/watch {media_type, tmdb_id, watched_at?}``;
+        ``POST accounts/<u>/rate {media_type, tmdb_id, rating}``; ``GET accounts/<u>/lists`` (items
+        in rank order); ``GET accounts/<u>/writes`` (POST/PUT/DELETE calls the account made).
+        ``media_type`` is ``movie`` or ``tv`` (``show`` also accepted)."""
+        parts = [p for p in route.split("/") if p]
+        if method == "POST" and parts[:1] == ["device"] and parts[1:] in (["approve"], ["deny"]):
+            return self._device_approve(
+                str(body.get("user_code", "")), str(body.get("username", "")), deny=parts[1] == "deny"
+            )
+        if parts == ["accounts"]:
+            if method == "GET":
+                return 200, [{"username": a.slug, "name": a.name, "vip": a.vip} for a in self.accounts.values()], {}
+            if method == "POST":
+                slug = str(body.get("username", "")).strip().lower()
+                if not slug:
+                    return 422, {"error": "username required"}, {}
+                if slug in self.accounts:
+                    return 409, {"error": "account exists", "username": slug}, {}
+                self.add_account(slug, name=body.get("name") or slug.title(), vip=bool(body.get("vip", False)))
+                return 201, {"username": slug}, {}
+        if len(parts) == 3 and parts[0] == "accounts":
+            account = self.accounts.get(parts[1])
+            if account is None:
+                return 404, {"error": "no such sandbox account", "username": parts[1]}, {}
+            now = iso(dt.datetime.now(dt.UTC))
+            try:
+                if method == "POST" and parts[2] == "watch":
+                    kind = TRAKT_KIND[body["media_type"]]
+                    account.watch(kind, int(body["tmdb_id"]), body.get("watched_at") or now)
+                    return 201, {"last_activities": {"all": account.all, **account.activities}}, {}
+                if method == "POST" and parts[2] == "rate":
+                    rating = int(body["rating"])
+                    if not 1 <= rating <= 10:
+                        return 422, {"error": "rating must be 1-10"}, {}
+                    account.rate(
+                        TRAKT_KIND[body["media_type"]], int(body["tmdb_id"]), rating, body.get("rated_at") or now
+                    )
+                    return 201, {"last_activities": {"all": account.all, **account.activities}}, {}
+            except (KeyError, TypeError, ValueError):
+                return 422, {"error": "media_type (movie|tv), tmdb_id and rating/watched_at expected"}, {}
+            if method == "GET" and parts[2] == "lists":
+                return 200, [self._list_dump(account, list_id) for list_id in account.lists], {}
+            if method == "GET" and parts[2] == "writes":
+                writes = [r for r in self.writes() if r.tag == account.slug]
+                return 200, {"username": account.slug, "writes": len(writes)}, {}
+        return 404, {"error": "unknown sandbox route", "route": route}, {}
+
+    @staticmethod
+    def _list_dump(account: Account, list_id: int) -> dict[str, Any]:
+        items = sorted(account.lists[list_id]["items"], key=lambda i: i["rank"])
+        return {
+            **account.list_object(list_id),
+            "items": [
+                {
+                    "rank": item["rank"],
+                    "type": item["type"],
+                    "tmdb_id": item[item["type"]]["ids"]["tmdb"],
+                    "title": item[item["type"]]["title"],
+                    "year": item[item["type"]]["year"],
+                }
+                for item in items
+            ],
+        }
 
     def _token_body(self, slug: str) -> dict[str, Any]:
         access, refresh = self.issue_tokens(slug)
@@ -579,11 +707,8 @@ class FakeTrakt:
         ]
         if rest[1:] == ["items"] and method == "POST":
             present = set(account.list_tmdb(list_id))
-            added, existing, not_found = (
-                dict(empty),
-                dict(empty),
-                {"movies": [], "shows": [], "seasons": [], "episodes": [], "people": []},
-            )
+            added, existing = dict(empty), dict(empty)
+            not_found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in empty}
             new = [(k, t) for k, t in wanted if (k, t) not in present and t not in self.unknown_tmdb]
             if len(lst["items"]) + len(new) > account.list_item_limit:
                 return self._limit_hit(f"list item count {account.list_item_limit}")

@@ -20,20 +20,22 @@ Reference: https://developer.themoviedb.org/reference/intro/getting-started
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import socket
 import threading
 import time
+import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from sandbox.http import FakeHttpServer, FakeReply, Recorded, encode_body
+
+if TYPE_CHECKING:
+    from sandbox.world import Title, World
 
 PAGE_SIZE = 20
 CHANGES_PAGE_SIZE = 100
@@ -46,14 +48,18 @@ RATE_LIMITED = {
     "status_message": "Your request count (#) is over the allowed limit of (40).",
 }
 MEDIA = ("movie", "tv")
-
-
-@dataclass(frozen=True)
-class FakeReply:
-    status: int = 200
-    body: Any = None  # dict/list → JSON; str/bytes → sent raw (malformed JSON tests)
-    headers: dict[str, str] = field(default_factory=dict)
-    timeout: bool = False
+CONFIGURATION = {
+    "images": {
+        "base_url": "http://image.tmdb.org/t/p/",
+        "secure_base_url": "https://image.tmdb.org/t/p/",
+        "backdrop_sizes": ["w300", "w780", "w1280", "original"],
+        "logo_sizes": ["w45", "w92", "w154", "w185", "w300", "w500", "original"],
+        "poster_sizes": ["w92", "w154", "w185", "w342", "w500", "w780", "original"],
+        "profile_sizes": ["w45", "w185", "h632", "original"],
+        "still_sizes": ["w92", "w185", "w300", "original"],
+    },
+    "change_keys": ["cast", "crew", "genres", "keywords", "overview", "title", "name", "release_dates"],
+}
 
 
 def _date_field(media_type: str) -> str:
@@ -64,9 +70,16 @@ class FakeTmdb:
     """TMDB's state and routing. Thread-safe; counts every request by kind."""
 
     def __init__(
-        self, *, api_key: str | None = "fake-tmdb-key", bearer: str | None = None, today: dt.date | None = None
+        self,
+        *,
+        api_key: str | None = "fake-tmdb-key",
+        bearer: str | None = None,
+        today: dt.date | None = None,
+        requests_per_second: float = 0.0,
     ):
         self.api_key = api_key
+        self.requests_per_second = requests_per_second  # TMDB's ~40/s budget; 0 = unlimited
+        self._recent: deque[float] = deque()
         self.bearer = bearer
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.titles: dict[tuple[str, int], dict[str, Any]] = {}
@@ -86,6 +99,10 @@ class FakeTmdb:
     def add_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         for media_type, details in items:
             self.add(media_type, details)
+
+    def world_load(self, world: World) -> None:
+        """Serve the world's titles (details with credits and keywords, in every list and /discover)."""
+        self.add_many((title.media_type, title_details(title)) for title in world.titles)
 
     def update(self, media_type: str, tmdb_id: int, *, on: dt.date | None = None, **fields: Any) -> None:
         """Edit a title and list it in /changes (as TMDB does for any edit)."""
@@ -124,6 +141,8 @@ class FakeTmdb:
             scripted = self._scripts.get(route)
             if scripted:
                 return scripted.popleft()
+            if self._over_budget():
+                return FakeReply(429, RATE_LIMITED, headers={"Retry-After": "1"})
         if not self._authorised(query, headers):
             return FakeReply(401, BAD_KEY)
         try:
@@ -131,10 +150,24 @@ class FakeTmdb:
         except (ValueError, KeyError):
             return FakeReply(422, {"success": False, "status_code": 22, "status_message": "Invalid parameters."})
 
+    def _over_budget(self) -> bool:
+        """A sliding one-second window over the requests served (caller holds the lock)."""
+        if not self.requests_per_second:
+            return False
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.requests_per_second:
+            return True
+        self._recent.append(now)
+        return False
+
     @staticmethod
     def _kind(route: str) -> str:
         if re.fullmatch(r"(movie|tv)/-?\d+", route):
             return "details"
+        if re.fullmatch(r"(movie|tv)/-?\d+/(recommendations|similar)", route):
+            return "related"
         if route.endswith("/changes"):
             return "changes"
         if route.startswith("genre/"):
@@ -151,10 +184,13 @@ class FakeTmdb:
 
     def _route(self, route: str, query: dict[str, str]) -> FakeReply:
         if route == "configuration":
-            return FakeReply(200, {"images": {"secure_base_url": "https://image.tmdb.org/t/p/"}, "change_keys": []})
+            return FakeReply(200, CONFIGURATION)
         match = re.fullmatch(r"(movie|tv)/(-?\d+)", route)
         if match:
             return self._details(match[1], int(match[2]), query)
+        match = re.fullmatch(r"(movie|tv)/(-?\d+)/(recommendations|similar)", route)
+        if match:
+            return self._related(match[1], int(match[2]), query)
         match = re.fullmatch(r"genre/(movie|tv)/list", route)
         if match:
             return FakeReply(200, {"genres": self._genres(match[1])})
@@ -241,17 +277,10 @@ class FakeTmdb:
             )
         rows = self._ordered(media_type, "popular" if name in ("trending", "discover") else name)
         if name == "discover":
-            if query.get("with_genres"):
-                # "," = AND, "|" = OR (https://developer.themoviedb.org/reference/discover-movie)
-                if "|" in query["with_genres"]:
-                    wanted_any = {int(g) for g in query["with_genres"].split("|")}
-                    rows = [d for d in rows if wanted_any & {g["id"] for g in d.get("genres", [])}]
-                else:
-                    wanted_all = {int(g) for g in query["with_genres"].split(",")}
-                    rows = [d for d in rows if wanted_all <= {g["id"] for g in d.get("genres", [])}]
-            if query.get("vote_count.gte"):
-                floor = float(query["vote_count.gte"])
-                rows = [d for d in rows if d.get("vote_count", 0) >= floor]
+            rows = _discover(media_type, rows, query)
+        return self._page(media_type, rows, page)
+
+    def _page(self, media_type: str, rows: list[dict[str, Any]], page: int) -> FakeReply:
         total_results = len(rows)
         total_pages = min(MAX_PAGE, (total_results + PAGE_SIZE - 1) // PAGE_SIZE)
         chunk = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -264,6 +293,29 @@ class FakeTmdb:
                 "total_results": total_results,
             },
         )
+
+    def _related(self, media_type: str, tmdb_id: int, query: dict[str, str]) -> FakeReply:
+        """Titles of the same type sharing the most genres and keywords (TMDB's are opaque; this is
+        deterministic and plausible), most popular first among equals."""
+        with self._lock:
+            seed = self.titles.get((media_type, tmdb_id))
+        if seed is None:
+            return FakeReply(404, NOT_FOUND)
+        page = int(query.get("page", "1"))
+
+        def facets(details: dict[str, Any]) -> set[str]:
+            keywords = details.get("keywords") or {}
+            names: list[dict[str, Any]] = keywords.get("keywords") or keywords.get("results") or []
+            return {f"g{g['id']}" for g in details.get("genres", [])} | {f"k{k['name']}" for k in names}
+
+        wanted = facets(seed)
+        scored = [
+            (len(wanted & facets(d)), d)
+            for d in self._ordered(media_type, "popular")
+            if d["id"] != tmdb_id and wanted & facets(d)
+        ]
+        scored.sort(key=lambda pair: -pair[0])  # stable: popularity order within a score
+        return self._page(media_type, [d for _, d in scored], min(page, MAX_PAGE))
 
     def _changes(self, media_type: str, query: dict[str, str]) -> FakeReply:
         end = dt.date.fromisoformat(query["end_date"]) if query.get("end_date") else self.today
@@ -322,93 +374,89 @@ class FakeTmdb:
             reply = self.handle(path, query, dict(request.headers))
             if reply.timeout:
                 return requests.Timeout("fake TMDB timed out")
-            return reply.status, {"Content-Type": "application/json", **reply.headers}, _encode(reply.body)
+            return reply.status, {"Content-Type": "application/json", **reply.headers}, encode_body(reply.body)
 
         rsps.add_callback("GET", re.compile(re.escape(base_url.rstrip("/")) + r"/.*"), callback=callback)
 
 
-def _encode(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode()
-    return json.dumps(body).encode()
+_SORT_FIELDS = {
+    "popularity": lambda d: d.get("popularity", 0.0),
+    "vote_average": lambda d: d.get("vote_average", 0.0),
+    "vote_count": lambda d: d.get("vote_count", 0),
+    "primary_release_date": lambda d: d.get("release_date") or "",
+    "release_date": lambda d: d.get("release_date") or "",
+    "first_air_date": lambda d: d.get("first_air_date") or "",
+    "title": lambda d: d.get("title") or "",
+    "name": lambda d: d.get("name") or "",
+}
 
 
-class FakeTmdbServer:
-    """``FakeTmdb`` over real HTTP on 127.0.0.1 (threaded, keep-alive)."""
+def _discover(media_type: str, rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """/discover's filters and sort (https://developer.themoviedb.org/reference/discover-movie)."""
+    if query.get("with_genres"):
+        # "," = AND, "|" = OR
+        if "|" in query["with_genres"]:
+            wanted_any = {int(g) for g in query["with_genres"].split("|")}
+            rows = [d for d in rows if wanted_any & {g["id"] for g in d.get("genres", [])}]
+        else:
+            wanted_all = {int(g) for g in query["with_genres"].split(",")}
+            rows = [d for d in rows if wanted_all <= {g["id"] for g in d.get("genres", [])}]
+    if query.get("without_genres"):
+        unwanted = {int(g) for g in re.split(r"[,|]", query["without_genres"])}
+        rows = [d for d in rows if not unwanted & {g["id"] for g in d.get("genres", [])}]
+    for field_name in ("vote_count", "vote_average"):
+        if query.get(f"{field_name}.gte"):
+            floor = float(query[f"{field_name}.gte"])
+            rows = [d for d in rows if d.get(field_name, 0) >= floor]
+        if query.get(f"{field_name}.lte"):
+            ceiling = float(query[f"{field_name}.lte"])
+            rows = [d for d in rows if d.get(field_name, 0) <= ceiling]
+    if query.get("with_original_language"):
+        rows = [d for d in rows if d.get("original_language") == query["with_original_language"]]
+    date_key = _date_field(media_type)
+    for prefix in ("primary_release_date", "release_date", "first_air_date"):
+        if query.get(f"{prefix}.gte"):
+            rows = [d for d in rows if (d.get(date_key) or "") >= query[f"{prefix}.gte"]]
+        if query.get(f"{prefix}.lte"):
+            rows = [d for d in rows if (d.get(date_key) or "9999") <= query[f"{prefix}.lte"]]
+    sort_by = query.get("sort_by", "popularity.desc")
+    field_name, _, direction = sort_by.partition(".")
+    if field_name not in _SORT_FIELDS or direction not in ("asc", "desc"):
+        raise ValueError(f"invalid sort_by {sort_by}")
+    if sort_by != "popularity.desc":  # rows arrive in that order already
+        key = _SORT_FIELDS[field_name]
+        rows = sorted(rows, key=lambda d: d["id"])
+        rows = sorted(rows, key=key, reverse=direction == "desc")
+    return rows
 
-    def __init__(self, fake: FakeTmdb, *, port: int = 0, timeout_stall_seconds: float = 30.0) -> None:
+
+class FakeTmdbServer(FakeHttpServer):
+    """``FakeTmdb`` over real HTTP (threaded, keep-alive); ``base_url`` is what ``TMDB_BASE_URL`` should be."""
+
+    def __init__(
+        self,
+        fake: FakeTmdb,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timeout_stall_seconds: float = 30.0,
+        log: bool = False,  # FakeTmdb counts requests itself; a long-running sandbox keeps no log
+    ) -> None:
         self.fake = fake
-        self.timeout_stall_seconds = timeout_stall_seconds
-        fake_ref, stall = fake, timeout_stall_seconds
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out as separate writes; without TCP_NODELAY, Nagle plus the
-                # client's delayed ACK stalls every keep-alive response by ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
-                parts = urlsplit(self.path)
-                if parts.path.startswith("/__fake/"):
-                    self._send(fake_ref.control("GET", parts.path[len("/__fake/") :], None))
-                    return
-                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                reply = fake_ref.handle(parts.path, query, dict(self.headers.items()))
-                if reply.timeout:
-                    time.sleep(stall)
-                self._send(reply)
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server API (control endpoints only)
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"null")
-                if not parts.path.startswith("/__fake/"):
-                    self._send(FakeReply(405, {"success": False, "status_code": 3}))
-                    return
-                self._send(fake_ref.control("POST", parts.path[len("/__fake/") :], payload))
-
-            def _send(self, reply: FakeReply) -> None:
-                body = _encode(reply.body)
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-tmdb", daemon=True)
+        super().__init__(
+            self._respond, host=host, port=port, name="fake-tmdb", stall_seconds=timeout_stall_seconds, log=log
+        )
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/3"
+        return f"{self.url}/3"
 
-    def start(self) -> FakeTmdbServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeTmdbServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def _respond(self, request: Recorded) -> FakeReply:
+        if request.path.startswith("/__fake/"):
+            return self.fake.control(request.method, request.path[len("/__fake/") :], request.body)
+        if request.method != "GET":
+            return FakeReply(405, {"success": False, "status_code": 3, "status_message": "Invalid service."})
+        return self.fake.handle(request.path, {k: v[-1] for k, v in request.query.items()}, request.headers)
 
 
 # --- building a fake catalog ----------------------------------------------------------------------
@@ -464,6 +512,41 @@ def tv_details(tmdb_id: int, name: str, **extra: Any) -> dict[str, Any]:
     return details
 
 
+def _keyword_id(name: str) -> int:
+    return zlib.crc32(name.encode()) % 1_000_000 + 1  # stable across processes, unlike hash()
+
+
+def title_details(title: Title) -> dict[str, Any]:
+    """A TMDB details body (credits and keywords appended) for a ``sandbox.world.Title``."""
+    movie = title.media_type == "movie"
+    name_key = "title" if movie else "name"
+    keywords = [{"id": _keyword_id(k), "name": k} for k in title.keywords]
+    crew = [{"name": title.director, "job": "Director", "department": "Directing"}] if movie and title.director else []
+    details: dict[str, Any] = {
+        "id": title.tmdb_id,
+        name_key: title.title,
+        "original_" + name_key: title.title,
+        "original_language": title.original_language,
+        "tagline": title.tagline,
+        "overview": title.overview,
+        _date_field(title.media_type): f"{title.year}-01-01" if title.year else "",
+        "genres": [{"id": gid, "name": name} for gid, name in title.genres],
+        "vote_average": title.vote_average,
+        "vote_count": title.vote_count,
+        "popularity": title.popularity,
+        "poster_path": title.poster_path,
+        "adult": False,
+        "credits": {
+            "cast": [{"name": n, "order": i, "character": ""} for i, n in enumerate(title.cast)],
+            "crew": crew,
+        },
+        "keywords": {"keywords": keywords} if movie else {"results": keywords},
+    }
+    if not movie:
+        details["created_by"] = [{"id": _keyword_id(title.director), "name": title.director}] if title.director else []
+    return details
+
+
 def fake_titles_from_shared_data(data_dir: Path, *, limit: int = 10_000) -> list[tuple[str, dict[str, Any]]]:
     """TMDB-shaped titles built from ../shared/data: every Netflix show plus TMDB-CSV movies up to ``limit``.
 
@@ -487,7 +570,7 @@ def fake_titles_from_shared_data(data_dir: Path, *, limit: int = 10_000) -> list
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the fake as its own process: ``python -m tests.fakes.tmdb --data ../shared/data --port 8765``.
+    """Run the fake as its own process: ``python -m sandbox.tmdb --data ../shared/data --port 8765``.
 
     Prints ``FAKE_TMDB_URL=<base url>`` once listening (for scripts), then serves until killed.
     """
@@ -502,18 +585,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--api-key", default="fake-tmdb-key")
     parser.add_argument("--bearer", default=None)
     args = parser.parse_args(argv)
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))  # catalog.datasets builds the titles (pure Python, no Django needed)
     fake = FakeTmdb(api_key=args.api_key, bearer=args.bearer)
     fake.add_many(fake_titles_from_shared_data(args.data, limit=args.titles))
-    server = FakeTmdbServer(fake, port=args.port)
-    print(f"FAKE_TMDB_URL={server.base_url}", flush=True)  # noqa: T201 - scripts read this line
-    try:
-        server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server._server.server_close()
+    with FakeTmdbServer(fake, port=args.port) as server:
+        print(f"FAKE_TMDB_URL={server.base_url}", flush=True)  # noqa: T201 - scripts read this line
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
 
 
 if __name__ == "__main__":
