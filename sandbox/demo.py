@@ -7,9 +7,9 @@
 2. ``demo_process_commands``: the sandbox (``python -m sandbox serve``), gunicorn, one Celery worker
    per queue and beat, under honcho.
 3. ``demo_seed`` (in a thread of the demo command, while honcho runs the processes): a content sync
-   from the sandbox TMDB through the real sync path, then every demo viewer connects through the real
-   device flow (once the catalog is embedded) — Reclio asks the sandbox for a code, the seeder approves it with the control
-   endpoint, Reclio's own polling stores the tokens and queues the first sync. From there the real
+   from the sandbox TMDB through the real sync path; once the catalog is embedded, every demo viewer
+   connects through the real device flow — Reclio asks the sandbox for a code, the seeder approves it
+   with the control endpoint, Reclio's own polling stores the tokens and queues the first sync. From there the real
    workers sync, embed, train, compose rows and write lists. Every step is idempotent.
 4. ``demo_feeds_wait``: polls ``/feeds`` until every viewer has ``trakt_list`` rows (deadline).
 """

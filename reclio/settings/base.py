@@ -224,5 +224,6 @@ from reclio.settings.recombee import *  # noqa: E402,F401,F403
 from reclio.settings.recsys import *  # noqa: E402,F401,F403
 from reclio.settings.vendors import *  # noqa: E402,F401,F403
 
+# isort: split
 # After vendors: trakt.py replaces vendors' TOKEN_ENCRYPTION_KEYS (None when unset) with the generated key.
 from reclio.settings.trakt import *  # noqa: E402,F401,F403
