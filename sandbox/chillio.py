@@ -150,7 +150,8 @@ def _query_titles(*, tmdb_url: str, path: str, parameters: str, content_type: st
 
 def _checks(rows: tuple[ShownRow, ...], history: list[tuple[str, int, dt.datetime]]) -> tuple[Check, ...]:
     watched = {(media, tmdb_id) for media, tmdb_id, _when in history}
-    empty = [row.id for row in rows if not row.titles]
+    empty = [row.id for row in rows if not row.titles and row.source == "trakt_list"]
+    empty_queries = [row.id for row in rows if not row.titles and row.source == "tmdb_query"]
     # Reclio writes the trakt_list rows and keeps watched titles out of them. A tmdb_query row is TMDB's
     # own answer to a query, which Reclio cannot filter (Chillio marks or hides watched titles there).
     seen = [
@@ -175,7 +176,8 @@ def _checks(rows: tuple[ShownRow, ...], history: list[tuple[str, int, dt.datetim
             anchors.append(f"{row.id} (last watched {media}: {last[1] if last else 'none'})")
     with_reason = [row for row in rows if row.blurb]
     return (
-        Check("every row has titles", not empty, ", ".join(empty)),
+        Check("every personal (trakt_list) row has titles", not empty, ", ".join(empty)),
+        Check("every TMDB query row has titles", not empty_queries, ", ".join(empty_queries)),
         Check("no watched title in a personal (trakt_list) row", not seen, "; ".join(seen[:10])),
         Check("watched titles in TMDB query rows (informational)", True, str(seen_in_queries)),
         Check("no duplicate title in a row", not dupes, ", ".join(dupes)),
