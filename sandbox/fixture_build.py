@@ -6,7 +6,8 @@ director, votes, popularity — and drops overviews and taglines: the builder in
 writes an overview from the facts instead of copying anyone's text.
 
 Selection: the most-voted titles of every genre plus the most-voted overall, so each taste cluster
-of the synthetic viewers has enough titles to watch and to be recommended.
+of the synthetic viewers has enough titles to watch and to be recommended; then a few well-rated,
+less-voted titles per genre for the "hidden gems" rows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from catalog.genres import MOVIE_GENRES
 
 PER_GENRE = 18
 OVERALL = 150
+GEMS_PER_GENRE = 3
+GEM_VOTES = (200, 2000)
+GEM_MIN_AVERAGE = 7.2
 OUT = Path(__file__).with_name("fixture") / "movies.jsonl"
 _GENRE_IDS = {name: gid for gid, name in MOVIE_GENRES.items()}
 
@@ -54,7 +58,22 @@ def fixture_rows(*, data_dir: Path) -> list[dict]:
     for genre_id in MOVIE_GENRES:
         for row in [row for row in by_votes if genre_id in row["genres"]][:PER_GENRE]:
             chosen[row["tmdb_id"]] = row
-    return sorted(chosen.values(), key=lambda row: (-row["vote_count"], row["tmdb_id"]))
+    main = sorted(chosen.values(), key=lambda row: (-row["vote_count"], row["tmdb_id"]))
+    # "Hidden gems" (Reclio's rows 9-10 ask TMDB for well-rated, less-voted titles): a few per genre,
+    # appended after the main list so a small subset (the first N rows) stays the most-voted titles.
+    gems: dict[int, dict] = {}
+    for genre_id in MOVIE_GENRES:
+        candidates = [
+            row
+            for row in sorted(rows.values(), key=lambda row: (-row["vote_average"], row["tmdb_id"]))
+            if genre_id in row["genres"]
+            and GEM_VOTES[0] <= row["vote_count"] <= GEM_VOTES[1]
+            and row["vote_average"] >= GEM_MIN_AVERAGE
+            and row["tmdb_id"] not in chosen
+        ]
+        for row in candidates[:GEMS_PER_GENRE]:
+            gems[row["tmdb_id"]] = row
+    return main + sorted(gems.values(), key=lambda row: (-row["vote_count"], row["tmdb_id"]))
 
 
 def main(argv: list[str]) -> None:
