@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint check clean-data
+.PHONY: install run demo test lint check clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 ## Run web + worker (every queue) + beat on the embedded PostgreSQL/Redis. Ctrl-C stops all.
+## With no TMDB or Trakt credentials in the environment it runs the keyless demo instead (docs/demo.md).
 run: install
-	$(PY) manage.py serve
+	@if [ -z "$$TMDB_API_KEY$$TMDB_READ_ACCESS_TOKEN$$TMDB_READ_TOKEN$$TRAKT_CLIENT_ID" ]; then \
+	  echo "================================================================================"; \
+	  echo " No TMDB or Trakt credentials set: running the KEYLESS DEMO against a local sandbox"; \
+	  echo " (its own data in var/demo/; nothing reaches the real TMDB or Trakt)."; \
+	  echo " To run the real thing: set TMDB_API_KEY and TRAKT_CLIENT_ID/TRAKT_CLIENT_SECRET"; \
+	  echo " (docs/configuration.md), then make run again."; \
+	  echo "================================================================================"; \
+	  DJANGO_SETTINGS_MODULE=reclio.settings.demo $(PY) manage.py demo; \
+	else \
+	  $(PY) manage.py serve; \
+	fi
+
+## The keyless demo: sandbox TMDB + Trakt, demo viewers, the whole pipeline on real workers (docs/demo.md).
+demo: install
+	DJANGO_SETTINGS_MODULE=reclio.settings.demo $(PY) manage.py demo
 
 ## The test suite (embedded PostgreSQL, no network).
 test: install

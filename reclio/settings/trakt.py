@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 
-from reclio.env import env_float, env_int
+from reclio.env import env_float, env_int, env_secret
 from reclio.settings.runtime import EMBEDDED_DATABASE, data_dir_secret
-from reclio.settings.vendors import TOKEN_ENCRYPTION_KEYS as _configured_keys
 
-# Comma-separated Fernet keys, newest first (MultiFernet). Production must set it (system check
-# users.E001 when Trakt is configured without it); the embedded default generates one.
-TOKEN_ENCRYPTION_KEYS = _configured_keys
+# Fernet keys for OAuth tokens at rest, comma-separated, newest first (MultiFernet: decrypt with any,
+# encrypt with the first). Production must set it (system check users.E001 when Trakt is configured
+# without it); the embedded default generates one into the data dir. Read here only: a second read in
+# another concern module would overwrite the generated key, depending on star-import order.
+TOKEN_ENCRYPTION_KEYS = env_secret("TOKEN_ENCRYPTION_KEYS")
 if TOKEN_ENCRYPTION_KEYS is None and EMBEDDED_DATABASE:
     TOKEN_ENCRYPTION_KEYS = data_dir_secret("token_encryption_key", generate=lambda: Fernet.generate_key().decode())
 

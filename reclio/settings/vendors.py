@@ -37,9 +37,6 @@ TRAKT_CLIENT_SECRET = env_secret("TRAKT_CLIENT_SECRET")
 TRAKT_API_URL = env_url("TRAKT_API_URL", "https://api.trakt.tv")
 TRAKT_AUTHORIZE_URL = env_url("TRAKT_AUTHORIZE_URL", "https://trakt.tv/oauth/authorize")
 TRAKT_REDIRECT_URI = env_url("TRAKT_REDIRECT_URI", f"{BASE_URL}/connect/trakt/callback")
-# Fernet keys for OAuth tokens at rest, newest first (MultiFernet: decrypt with any, encrypt with the
-# first). Unset on the embedded default → one key is generated into the data dir.
-TOKEN_ENCRYPTION_KEYS = env_secret("TOKEN_ENCRYPTION_KEYS")
 
 
 # --- Recombee (read only when RECOMMENDER=recombee) -----------------------------------------

@@ -57,3 +57,24 @@ def test_missing_vendor_keys_are_warnings_with_stable_ids():
     ]:
         assert check_id in output
         assert variable in output
+
+
+def test_the_embedded_default_generates_a_token_key_so_viewers_can_connect():
+    # given: no TOKEN_ENCRYPTION_KEYS and no DATABASE_URL (the embedded default, as `make run` starts it)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reclio.settings.base"}
+    for name in ("TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEYS_FILE", "DATABASE_URL"):
+        env.pop(name, None)
+
+    # when
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(bool(settings.TOKEN_ENCRYPTION_KEYS))"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # then: a key was generated into the data dir (no later settings module overwrote it with None)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
