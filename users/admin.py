@@ -9,11 +9,13 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.functional import cached_property
 
 from users import services
 from users.contracts import ListState
-from users.models import Interaction, ManagedList, PendingInteraction, User
+from users.models import Interaction, ManagedList, PendingInteraction, User, UserSyncRun
 
 
 class ManagedListInline(admin.TabularInline):
@@ -76,6 +78,7 @@ class UserAdmin(admin.ModelAdmin):
         "next_sync_at",
         "sync_bucket",
         "last_sync_error",
+        "sync_runs",
         "feed_hits_total",
         "feed_hits_per_day",
         "last_feed_hit_at",
@@ -104,6 +107,11 @@ class UserAdmin(admin.ModelAdmin):
     @admin.display(description="interactions", ordering="_interactions")
     def interaction_count(self, obj: User) -> int:
         return obj._interactions  # type: ignore[attr-defined]
+
+    @admin.display(description="sync runs")
+    def sync_runs(self, obj: User) -> str:
+        url = reverse("admin:users_usersyncrun_changelist") + f"?user__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} recent syncs</a>', url, obj.sync_runs.count())
 
     @admin.display(description="lists")
     def list_status(self, obj: User) -> str:
@@ -224,3 +232,27 @@ class PendingInteractionAdmin(admin.ModelAdmin):
     search_fields = ("=user__id", "user__trakt_username", "=tmdb_id")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+
+@admin.register(UserSyncRun)
+class UserSyncRunAdmin(admin.ModelAdmin):
+    """Every viewer's recent Trakt syncs (read only): what each stored, or why it failed."""
+
+    list_display = ("started_at", "user", "status", "changed", "full", "stored", "requests", "error")
+    list_filter = ("status", "changed", "full")
+    search_fields = ("user__trakt_username", "=user__id")
+    list_select_related = ("user",)
+    date_hierarchy = "started_at"
+    ordering = ("-started_at",)
+    readonly_fields = [field.name for field in UserSyncRun._meta.fields]
+
+    @admin.display(description="stored")
+    def stored(self, obj: UserSyncRun) -> str:
+        stored = {name: count for name, count in obj.counts.items() if count}
+        return ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in stored.items()) or "-"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

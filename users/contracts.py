@@ -49,6 +49,11 @@ class SyncBucket(models.TextChoices):
     DORMANT = "dormant", "Dormant"
 
 
+class SyncRunStatus(models.TextChoices):
+    OK = "ok", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
 @dataclass(frozen=True)
 class InteractionRecord:
     item_id: str  # catalog item id: movie_{tmdb} / tv_{tmdb}

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from users.contracts import ConnectionState, InteractionKind, InteractionSource, ListState, SyncBucket
+from users.contracts import ConnectionState, InteractionKind, InteractionSource, ListState, SyncBucket, SyncRunStatus
 
 
 class User(models.Model):
@@ -170,3 +170,27 @@ class ManagedList(models.Model):
     @property
     def item_count(self) -> int:
         return len(self.item_ids)
+
+
+class UserSyncRun(models.Model):
+    """One Trakt sync of one viewer: what it stored or why it failed, for the admin.
+
+    Bounded: each viewer keeps their latest ``users.services.sync.SYNC_RUNS_KEPT`` runs.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sync_runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=SyncRunStatus.choices)
+    changed = models.BooleanField(default=False)
+    full = models.BooleanField(default=False)
+    areas = models.JSONField(default=list, blank=True)  # what last_activities said changed
+    counts = models.JSONField(default=dict, blank=True)  # UserSyncSummary's counters
+    requests = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-started_at"], name="users_syncrun_user_started")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -35,6 +35,9 @@ def viewer():  # type: ignore[no-untyped-def]
         "/staff/users/managedlist/",
         "/staff/users/managedlist/?state=limit_reached",
         "/staff/users/pendinginteraction/",
+        "/staff/users/usersyncrun/",
+        "/staff/users/usersyncrun/?status=failed",
+        "/staff/users/usersyncrun/?q=sean",
     ],
 )
 def test_changelists_render_and_never_show_tokens(admin_client, viewer, url):
@@ -79,3 +82,24 @@ def test_rewrite_lists_action_asks_feeds_by_task_name(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/staff/users/user/", {"action": "rewrite_lists_now", "_selected_action": [str(viewer.pk)]})
     assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "trakt_lists")]
+
+
+def test_sync_runs_are_listed_with_what_they_stored(admin_client, viewer):
+    # given: one sync that stored two views, one that failed
+    from django.utils import timezone
+
+    from users.models import UserSyncRun
+
+    now = timezone.now()
+    UserSyncRun.objects.create(
+        user=viewer, started_at=now, finished_at=now, status="ok", changed=True, counts={"views_added": 2}
+    )
+    UserSyncRun.objects.create(user=viewer, started_at=now, finished_at=now, status="failed", error="Trakt 502")
+
+    # when
+    listing = admin_client.get("/staff/users/usersyncrun/").content.decode()
+    user_page = admin_client.get(f"/staff/users/user/{viewer.pk}/change/").content.decode()
+
+    # then
+    assert "views added 2" in listing and "Trakt 502" in listing
+    assert "2 recent syncs" in user_page

@@ -20,8 +20,8 @@ from django.utils import timezone
 from catalog.selectors import item_ids_existing
 from catalog.services import catalog_items_ensure
 from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
-from users.contracts import ConnectionState, InteractionKind, UserSyncSummary
-from users.models import Interaction, PendingInteraction, User
+from users.contracts import ConnectionState, InteractionKind, SyncRunStatus, UserSyncSummary
+from users.models import Interaction, PendingInteraction, User, UserSyncRun
 from users.services.cadence import user_sync_schedule_next
 from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
 from users.services.tokens import with_user_session
@@ -41,6 +41,8 @@ AREA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 # scrobbles processed after the fact) are caught; the unique constraint drops the overlap.
 HISTORY_OVERLAP = dt.timedelta(hours=24)
 PENDING_MAX_ATTEMPTS = 24
+# Sync runs kept per viewer for the admin (about two days at the heaviest hourly cadence).
+SYNC_RUNS_KEPT = 50
 # Trakt history kinds → the catalog media type their rows map to.
 HISTORY_KINDS = {"movies": "movie", "episodes": "tv"}
 
@@ -189,7 +191,29 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
         **asdict(counts),
     )
     _sync_done_log(summary)
+    _sync_run_record(user=user, started=started, status=SyncRunStatus.OK, summary=summary)
     return summary
+
+
+def _sync_run_record(
+    *, user: User, started: dt.datetime, status: str, summary: UserSyncSummary | None = None, error: str = ""
+) -> None:
+    """Keep the run for the admin, and only the latest ``SYNC_RUNS_KEPT`` of this viewer."""
+    counts = {name: getattr(summary, name) for name in asdict(SyncCounts())} if summary else {}
+    UserSyncRun.objects.create(
+        user=user,
+        started_at=started,
+        finished_at=timezone.now(),
+        status=status,
+        changed=bool(summary and summary.changed),
+        full=bool(summary and summary.full),
+        areas=list(summary.areas) if summary else [],
+        counts=counts,
+        requests=summary.requests if summary else 0,
+        error=error[:300],
+    )
+    stale = UserSyncRun.objects.filter(user=user).order_by("-started_at").values_list("pk", flat=True)[SYNC_RUNS_KEPT:]
+    UserSyncRun.objects.filter(pk__in=list(stale)).delete()
 
 
 def _sync_done_log(summary: UserSyncSummary) -> None:
@@ -288,6 +312,8 @@ def user_sync_failed_record(*, user_id: uuid.UUID | str, error: str) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return
+    now = timezone.now()
     user.last_sync_error = error[:300]
-    user_sync_schedule_next(user=user, now=timezone.now())
+    user_sync_schedule_next(user=user, now=now)
     user.save(update_fields=["last_sync_error", "next_sync_at", "sync_bucket", "updated_at"])
+    _sync_run_record(user=user, started=now, status=SyncRunStatus.FAILED, error=error)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from reclio.http import UpstreamError
 from users.contracts import InteractionKind
-from users.models import Interaction, PendingInteraction, User
-from users.services import user_sync_run
+from users.models import Interaction, PendingInteraction, User, UserSyncRun
+from users.services import user_sync_failed_record, user_sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -303,3 +303,39 @@ def test_a_changed_rating_gets_a_new_id_so_bulk_readers_after_a_cursor_see_it(
     [row] = interactions_since(after_id=cursor, limit=10)
     assert (row.user_id, row.item_id, row.kind, row.value) == (str(trakt_user.pk), "tv_1399", "rating", 4)
     assert row.id > cursor
+
+
+def test_each_sync_is_kept_as_a_run_with_its_counts(trakt_user, trakt_account, catalog_ensure, sent_tasks):
+    # given
+    trakt_account.watch_movie(603, _iso(3))
+
+    # when: a sync that stores, one that finds nothing new, and one that fails
+    user_sync_run(user_id=trakt_user.pk)
+    user_sync_run(user_id=trakt_user.pk)
+    user_sync_failed_record(user_id=trakt_user.pk, error="trakt answered HTTP 502")
+
+    # then
+    runs = list(UserSyncRun.objects.filter(user=trakt_user).order_by("started_at", "pk"))
+    assert [(r.status, r.changed) for r in runs] == [("ok", True), ("ok", False), ("failed", False)]
+    assert runs[0].counts["views_added"] == 1
+    assert runs[0].requests >= 1
+    assert runs[2].error == "trakt answered HTTP 502"
+
+
+def test_only_the_latest_sync_runs_are_kept(trakt_user, trakt_account, catalog_ensure, sent_tasks, settings):
+    # given: a viewer already at the limit
+    from users.services import sync
+
+    now = timezone.now()
+    UserSyncRun.objects.bulk_create(
+        UserSyncRun(user=trakt_user, started_at=now - dt.timedelta(hours=n + 1), finished_at=now, status="ok")
+        for n in range(sync.SYNC_RUNS_KEPT)
+    )
+
+    # when
+    user_sync_run(user_id=trakt_user.pk)
+
+    # then: the oldest made room for the newest
+    runs = UserSyncRun.objects.filter(user=trakt_user)
+    assert runs.count() == sync.SYNC_RUNS_KEPT
+    assert not runs.filter(started_at__lte=now - dt.timedelta(hours=sync.SYNC_RUNS_KEPT)).exists()
