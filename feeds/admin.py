@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from feeds.models import PreparedFeeds
+from feeds.selectors import feed_rows_view
 from feeds.services import feed_refresh_enqueue_many
 
 
@@ -29,7 +31,7 @@ class PreparedFeedsAdmin(admin.ModelAdmin):
     list_filter = (HasProblemsFilter,)
     search_fields = ("=user_id", "trakt_username")
     ordering = ("-computed_at",)
-    readonly_fields = [field.name for field in PreparedFeeds._meta.fields]
+    readonly_fields = ["chillio_view", *(field.name for field in PreparedFeeds._meta.fields)]
     actions = ["refresh_rows"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -46,6 +48,26 @@ class PreparedFeedsAdmin(admin.ModelAdmin):
     @admin.display(description="because watched (show)")
     def anchor_show(self, obj: PreparedFeeds) -> str:
         return (obj.anchors or {}).get("tv") or "—"
+
+    @admin.display(description="what Chillio would show")
+    def chillio_view(self, obj: PreparedFeeds) -> str:
+        rows = format_html_join(
+            "",
+            "<li><strong>{}</strong> <small>({}, {})</small> {}<br>{}</li>",
+            (
+                (
+                    row.title,
+                    row.source,
+                    row.content_type,
+                    format_html("<em>{}</em>", row.blurb) if row.blurb else "",
+                    format_html_join(" · ", "{} <small>[{}]</small>", row.titles)
+                    if row.titles
+                    else format_html("TMDB query <code>{}</code>", row.query),
+                )
+                for row in feed_rows_view(prepared=obj)
+            ),
+        )
+        return format_html("<ol>{}</ol>", rows)
 
     @admin.display(boolean=True, description="clean")
     def clean(self, obj: PreparedFeeds) -> bool:

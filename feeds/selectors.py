@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 
+from catalog import selectors as catalog_selectors
 from feeds import rows
 from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
@@ -197,3 +198,45 @@ def prepared_feeds_get(*, user_id: str) -> PreparedFeeds | None:
     except ValueError:
         return None
     return PreparedFeeds.objects.filter(user_id=key).first()
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One served row as a viewer would meet it in Chillio, for the admin (no upstream call)."""
+
+    title: str
+    source: str  # trakt_list / tmdb_query
+    content_type: str
+    blurb: str
+    titles: tuple[tuple[str, str], ...]  # (title, where it came from) of the titles we chose, in order
+    query: str  # a tmdb_query row's TMDB request; Chillio runs it and shows TMDB's answer
+
+
+def feed_rows_view(*, prepared: PreparedFeeds, limit: int = 10) -> list[RowView]:
+    """The served document of ``prepared``, row by row, with the first ``limit`` titles of our rows.
+
+    Titles come from the catalog; a tmdb_query row shows its query, since its titles are TMDB's.
+    """
+    records = {record.get("feed_id"): record for record in prepared.rows or []}
+    chosen = [item for record in records.values() for item in (record.get("items") or [])[:limit]]
+    titles = {item_id: item.title for item_id, item in catalog_selectors.items_by_ids(item_ids=chosen).items()}
+    views = []
+    for feed in prepared.feeds or []:
+        record = records.get(feed.get("id"), {})
+        items = (record.get("items") or [])[:limit]
+        origins = list(record.get("origins") or []) + [""] * len(items)
+        metadata = feed.get("source_metadata") or {}
+        query = ""
+        if feed.get("source") == "tmdb_query":
+            query = f"{metadata.get('path', '')}?{metadata.get('parameters', '')}".rstrip("?")
+        views.append(
+            RowView(
+                title=str(feed.get("title", "")),
+                source=str(feed.get("source", "")),
+                content_type=str(feed.get("content_type", "")),
+                blurb=str(feed.get("blurb", "")),
+                titles=tuple((titles.get(item_id, item_id), origins[n]) for n, item_id in enumerate(items)),
+                query=query,
+            )
+        )
+    return views

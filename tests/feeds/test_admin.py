@@ -40,3 +40,49 @@ def test_refresh_action_queues_one_refresh_per_row(admin_client, sent_tasks, dja
     assert response.status_code == 200
     assert "Queued a refresh for 2 user(s)." in response.content.decode()
     assert sorted(kwargs["user_id"] for _, kwargs, _ in sent_tasks) == sorted(str(r.user_id) for r in rows)
+
+
+def test_the_change_page_shows_what_chillio_would_show(admin_client):
+    # given: a personal row of two catalog titles, and a TMDB query row
+    from tests.catalog.factories import ContentItemFactory
+
+    ContentItemFactory(item_id="movie_603", tmdb_id=603, title="The Matrix")
+    ContentItemFactory(item_id="movie_604", tmdb_id=604, title="The Matrix Reloaded")
+    prepared = PreparedFeedsFactory(
+        feeds=[
+            {
+                "id": "recommended_movies",
+                "title": "Recommended Movies",
+                "source": "trakt_list",
+                "source_metadata": {"id": 7},
+                "content_type": "movies",
+                "blurb": "Picked from what you watch",
+            },
+            {
+                "id": "trending_shows",
+                "title": "Trending Shows",
+                "source": "tmdb_query",
+                "source_metadata": {"path": "/trending/tv/week", "parameters": ""},
+                "content_type": "shows",
+            },
+        ],
+        rows=[
+            {
+                "key": "recommended_movies",
+                "feed_id": "recommended_movies",
+                "source": "trakt_list",
+                "items": ["movie_603", "movie_604"],
+                "origins": ["recommender", "vectors"],
+            },
+            {"key": "trending_shows", "feed_id": "trending_shows", "source": "tmdb_query", "items": []},
+        ],
+    )
+
+    # when
+    body = admin_client.get(f"/staff/feeds/preparedfeeds/{prepared.user_id}/change/").content.decode()
+
+    # then: rows in the served order, our titles with where they came from, the query Chillio runs
+    assert body.index("Recommended Movies") < body.index("Trending Shows")
+    assert "The Matrix <small>[recommender]</small> · The Matrix Reloaded <small>[vectors]</small>" in body
+    assert "Picked from what you watch" in body
+    assert "TMDB query <code>/trending/tv/week</code>" in body
