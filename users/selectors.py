@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 
 from django.db.models import Q
@@ -166,7 +166,7 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     rows = Interaction.objects.filter(
         item_media_type_q(media_type), user_id=parsed, kind__in=[InteractionKind.VIEW, InteractionKind.RATING]
     ).values_list("item_id", "kind", "value")
-    weights: Counter[str] = Counter()
+    weights: defaultdict[str, float] = defaultdict(float)
     viewed: set[str] = set()
     for item_id, kind, value in rows:
         if kind == InteractionKind.VIEW:
@@ -177,7 +177,7 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
             weights[item_id] += GENRE_WEIGHTS[InteractionKind.RATING] * (value - 5.5) / 4.5
     if not weights:
         return []
-    genre_scores: Counter[int] = Counter()
+    genre_scores: defaultdict[int, float] = defaultdict(float)
     for item_id, genre_ids in item_genre_ids(item_ids=weights).items():
         for genre_id in genre_ids:
             genre_scores[genre_id] += weights[item_id]

@@ -81,8 +81,8 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
         full_history=full or user.last_history_sync is None or reconcile_due,
     )
     if "history" in areas:
-        if not result.full_history:
-            result.history_start = user.last_history_sync - HISTORY_OVERLAP  # type: ignore[operator]
+        if not result.full_history and user.last_history_sync is not None:  # incremental implies a last sync
+            result.history_start = user.last_history_sync - HISTORY_OVERLAP
         start = result.history_start.isoformat().replace("+00:00", "Z") if result.history_start else None
         result.history = []
         # Incremental: only the kinds whose watched_at moved (a new movie play costs one page).

@@ -65,9 +65,9 @@ def test_a_fresh_token_is_kept(trakt_user, fake_trakt):
 def test_sweep_refreshes_only_tokens_expiring_within_twelve_hours(fake_trakt, trakt_account, settings):
     # given
     now = timezone.now()
-    soon = UserFactory(token_expires_at=now + dt.timedelta(hours=3), trakt_slug="sean")
-    UserFactory(token_expires_at=now + dt.timedelta(hours=20))
-    UserFactory(token_expires_at=now + dt.timedelta(hours=1), connection_state=ConnectionState.NEEDS_REAUTH)
+    soon = UserFactory.create(token_expires_at=now + dt.timedelta(hours=3), trakt_slug="sean")
+    UserFactory.create(token_expires_at=now + dt.timedelta(hours=20))
+    UserFactory.create(token_expires_at=now + dt.timedelta(hours=1), connection_state=ConnectionState.NEEDS_REAUTH)
     _, refresh = fake_trakt.issue_tokens("sean")
     from users.crypto import token_encrypt
 

@@ -18,7 +18,7 @@ def _spec(*item_ids: str, key: str = "recommended_movies", name: str = NAME) -> 
     return ManagedListSpec(key=key, name=name, description="Picked for you by Reclio", item_ids=tuple(item_ids))
 
 
-def _write_bodies(fake) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+def _write_bodies(fake) -> list[tuple[str, str, object]]:
     return [(r.method, r.path, r.body) for r in fake.writes()]
 
 
@@ -228,7 +228,7 @@ def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
         settings.TRAKT_API_URL = fake.url
         fake.add_account("sean")
         access, refresh = fake.issue_tokens("sean")
-        user = UserFactory(trakt_slug="sean", access_token=access, refresh_token=refresh)
+        user = UserFactory.create(trakt_slug="sean", access_token=access, refresh_token=refresh)
         # when three writes are needed (create, add, reorder)
         report = user_lists_write(user_id=user.pk, lists=[_spec("tv_1", "movie_2")])
         # then

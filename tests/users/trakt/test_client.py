@@ -15,7 +15,7 @@ API = "https://api.trakt.tv"
 
 
 @pytest.fixture(autouse=True)
-def _no_sleep(no_sleep):  # type: ignore[no-untyped-def]
+def _no_sleep(no_sleep):
     return no_sleep
 
 
