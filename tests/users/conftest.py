@@ -60,7 +60,7 @@ class CatalogEnsureStub:
             raise self.raises
         for media_type, tmdb_id in keys:
             if (media_type, tmdb_id) not in self.unavailable:
-                ContentItemFactory(media_type=media_type, tmdb_id=tmdb_id)
+                ContentItemFactory.create(media_type=media_type, tmdb_id=tmdb_id)
         return None
 
 

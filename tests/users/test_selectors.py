@@ -29,11 +29,11 @@ def _at(days: int) -> dt.datetime:
 @pytest.fixture
 def history():
     user = UserFactory.create()
-    heat = ContentItemFactory(tmdb_id=949, genre_ids=[28, 80])
-    alien = ContentItemFactory(tmdb_id=348, genre_ids=[27, 878])
-    dune = ContentItemFactory(tmdb_id=438631, genre_ids=[878, 12])
-    wire = ContentItemFactory(media_type="tv", tmdb_id=1438, genre_ids=[80, 18])
-    wish = ContentItemFactory(tmdb_id=1, genre_ids=[35])
+    heat = ContentItemFactory.create(tmdb_id=949, genre_ids=[28, 80])
+    alien = ContentItemFactory.create(tmdb_id=348, genre_ids=[27, 878])
+    dune = ContentItemFactory.create(tmdb_id=438631, genre_ids=[878, 12])
+    wire = ContentItemFactory.create(media_type="tv", tmdb_id=1438, genre_ids=[80, 18])
+    wish = ContentItemFactory.create(tmdb_id=1, genre_ids=[35])
     InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(1))
     InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(5))
     InteractionFactory.create(user=user, item=alien, kind=InteractionKind.VIEW, occurred_at=_at(3))
@@ -71,7 +71,7 @@ def test_last_watched_per_media_type(history):
 
 def test_last_watched_passes_over_netflix_only_titles(history):
     # given a later watch of a Netflix-only show (negative TMDB id, docs/design/catalog.md)
-    netflix = ContentItemFactory(media_type="tv", tmdb_id=-123)
+    netflix = ContentItemFactory.create(media_type="tv", tmdb_id=-123)
     InteractionFactory.create(user=history, item=netflix, kind=InteractionKind.VIEW, occurred_at=_at(9))
     # when / then: the anchor stays the latest title Chillio can query by TMDB id
     assert netflix.item_id == "tv_-123"

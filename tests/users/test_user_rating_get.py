@@ -16,8 +16,8 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 def test_user_rating_get_reads_the_rating_of_that_title_only():
     # given: Heat rated 8 and watched since; another title rated 2; another viewer rated Heat 3
     user = UserFactory.create()
-    heat = ContentItemFactory(item_id="movie_949", tmdb_id=949, media_type="movie")
-    other = ContentItemFactory(item_id="movie_1", tmdb_id=1, media_type="movie")
+    heat = ContentItemFactory.create(item_id="movie_949", tmdb_id=949, media_type="movie")
+    other = ContentItemFactory.create(item_id="movie_1", tmdb_id=1, media_type="movie")
     InteractionFactory.create(user=user, item=heat, kind=InteractionKind.RATING, value=8, occurred_at=T0)
     InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=T0 + dt.timedelta(days=4))
     InteractionFactory.create(user=user, item=other, kind=InteractionKind.RATING, value=2, occurred_at=T0)
@@ -32,10 +32,10 @@ def test_user_rating_get_reads_the_rating_of_that_title_only():
 def test_user_rating_get_is_none_without_a_rating(user_id, item_id):
     # given
     user = UserFactory.create()
-    heat = ContentItemFactory(item_id="movie_949", tmdb_id=949, media_type="movie")
+    heat = ContentItemFactory.create(item_id="movie_949", tmdb_id=949, media_type="movie")
     InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=T0)
     InteractionFactory.create(
-        user=user, item=ContentItemFactory(), kind=InteractionKind.RATING, value=9, occurred_at=T0
+        user=user, item=ContentItemFactory.create(), kind=InteractionKind.RATING, value=9, occurred_at=T0
     )
 
     # when / then
