@@ -20,10 +20,10 @@ from django.utils import timezone
 from catalog.selectors import item_ids_existing
 from catalog.services import catalog_items_ensure
 from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
-from users.contracts import ConnectionState, InteractionKind, UserSyncSummary
+from users.contracts import ConnectionState, InteractionKind, SyncCounts, UserSyncSummary
 from users.models import Interaction, PendingInteraction, User
 from users.services.cadence import user_sync_schedule_next
-from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
+from users.services.interactions import Key, item_id_of, pending_promote, state_store, views_store
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktSession
@@ -170,10 +170,9 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     pending_keys = _pending_keys_to_retry(user)
     present = _catalog_ensure(keys | pending_keys)
 
-    counts = SyncCounts()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one sync writes a user at a time
-        _interactions_store(user=user, fetch=fetch, present=present, promote=bool(pending_keys), counts=counts)
+        counts = _interactions_store(user=user, fetch=fetch, present=present, promote=bool(pending_keys))
         _user_synced_mark(user=user, fetch=fetch, at=started)
         if counts.stored:
             send_on_commit(RECSYS_USER_INTERACTIONS_CHANGED, user_id=str(user.pk))
@@ -235,29 +234,32 @@ def _pending_keys_to_retry(user: User) -> set[Key]:
     )
 
 
-def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote: bool, counts: SyncCounts) -> None:
+def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote: bool) -> SyncCounts:
     """Store what was fetched (only the areas that were read) and promote pending titles now present."""
+    counts = SyncCounts()
     if fetch.history is not None:
-        views_store(
+        counts += views_store(
             user=user,
             history=fetch.history,
             history_start=fetch.history_start,
             full_media_types=fetch.full_media_types,
             present=present,
-            counts=counts,
         )
     if fetch.ratings is not None:
         ratings = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
-        counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
-            user=user, kind=InteractionKind.RATING, rows=ratings, present=present, counts=counts
+        added, updated, removed, pending = state_store(
+            user=user, kind=InteractionKind.RATING, rows=ratings, present=present
         )
+        counts += SyncCounts(ratings_added=added, ratings_updated=updated, ratings_removed=removed, pending=pending)
     if fetch.watchlist is not None:
         listed = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
-        counts.watchlist_added, _, counts.watchlist_removed = state_store(
-            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present, counts=counts
+        added, _, removed, pending = state_store(
+            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present
         )
+        counts += SyncCounts(watchlist_added=added, watchlist_removed=removed, pending=pending)
     if promote:
-        pending_promote(user=user, present=present, counts=counts)
+        counts += SyncCounts(promoted=pending_promote(user=user, present=present))
+    return counts
 
 
 def _user_synced_mark(*, user: User, fetch: _Fetch, at: dt.datetime) -> None:
