@@ -151,7 +151,7 @@ class EstimatedCountPaginator(Paginator):
     """Unfiltered changelists use PostgreSQL's row estimate: COUNT(*) over millions of rows is slow."""
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         query = getattr(self.object_list, "query", None)
         if query is not None and not query.where:
             with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ admin_tools read these)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.db import models
 
@@ -130,11 +130,9 @@ class ListWriteReport:
 
 
 @dataclass(frozen=True)
-class UserSyncSummary:
-    user_id: str
-    changed: bool = False  # something was stored (the recommender is notified)
-    full: bool = False
-    areas: tuple[str, ...] = ()  # what last_activities said changed: history / ratings / watchlist
+class SyncCounts:
+    """What one Trakt sync stored, counted while storing (``users.services.interactions``)."""
+
     views_added: int = 0
     views_removed: int = 0
     ratings_added: int = 0
@@ -144,6 +142,33 @@ class UserSyncSummary:
     watchlist_removed: int = 0
     pending: int = 0  # interactions kept aside: title not in the catalog yet
     promoted: int = 0  # pending interactions moved into history by this sync
+
+    def __add__(self, other: SyncCounts) -> SyncCounts:
+        return SyncCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(SyncCounts)})
+
+    @property
+    def stored(self) -> int:
+        """History rows added, replaced or removed (pending rows are not history yet)."""
+        return (
+            self.views_added
+            + self.views_removed
+            + self.ratings_added
+            + self.ratings_updated
+            + self.ratings_removed
+            + self.watchlist_added
+            + self.watchlist_removed
+            + self.promoted
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserSyncSummary(SyncCounts):
+    """One viewer's sync: the counts plus what was asked and why nothing happened, if so."""
+
+    user_id: str
+    changed: bool = False  # something was stored (the recommender is notified)
+    full: bool = False
+    areas: tuple[str, ...] = ()  # what last_activities said changed: history / ratings / watchlist
     unmapped: int = 0  # rows without a TMDB id (cannot ever join the catalog)
     skipped_rows: int = 0  # rows that did not parse
     requests: int = 0

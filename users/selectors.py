@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 
 from django.db.models import Q
@@ -69,6 +69,23 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
     ]
 
 
+# The columns _interaction_row takes, in order.
+_INTERACTION_ROW_COLUMNS = ("pk", "user_id", "item_id", "kind", "value", "occurred_at")
+
+
+def _interaction_row(
+    pk: int, user_id: uuid.UUID, item_id: str, kind: str, value: int | None, occurred_at: dt.datetime
+) -> InteractionRow:
+    return InteractionRow(
+        id=pk,
+        user_id=str(user_id),
+        item_id=item_id,
+        kind=kind,
+        value=value if kind != InteractionKind.VIEW else None,
+        occurred_at=occurred_at,
+    )
+
+
 def interactions_since(*, after_id: int, limit: int, stored_before: dt.datetime | None = None) -> list[InteractionRow]:
     """Interactions of every user with id > ``after_id``, in id order, at most ``limit`` (bulk pushes).
 
@@ -80,33 +97,14 @@ def interactions_since(*, after_id: int, limit: int, stored_before: dt.datetime 
     if stored_before is not None:
         rows = rows.filter(created_at__lt=stored_before)
     rows = rows.order_by("pk")[:limit]
-    return [
-        InteractionRow(
-            id=pk,
-            user_id=str(user_id),
-            item_id=item_id,
-            kind=kind,
-            value=value if kind != InteractionKind.VIEW else None,
-            occurred_at=at,
-        )
-        for pk, user_id, item_id, kind, value, at in rows.values_list(
-            "pk", "user_id", "item_id", "kind", "value", "occurred_at"
-        )
-    ]
+    return [_interaction_row(*row) for row in rows.values_list(*_INTERACTION_ROW_COLUMNS)]
 
 
 def interactions_all() -> Iterator[InteractionRow]:
     """Every interaction of every user, streamed in id order (recommender training reads them all)."""
-    rows = Interaction.objects.order_by("pk").values_list("pk", "user_id", "item_id", "kind", "value", "occurred_at")
-    for pk, user_id, item_id, kind, value, at in rows.iterator(chunk_size=5000):
-        yield InteractionRow(
-            id=pk,
-            user_id=str(user_id),
-            item_id=item_id,
-            kind=kind,
-            value=value if kind != InteractionKind.VIEW else None,
-            occurred_at=at,
-        )
+    rows = Interaction.objects.order_by("pk").values_list(*_INTERACTION_ROW_COLUMNS)
+    for row in rows.iterator(chunk_size=5000):
+        yield _interaction_row(*row)
 
 
 def user_last_watched_item_id(*, user_id: uuid.UUID | str, media_type: str) -> str | None:
@@ -166,7 +164,7 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     rows = Interaction.objects.filter(
         item_media_type_q(media_type), user_id=parsed, kind__in=[InteractionKind.VIEW, InteractionKind.RATING]
     ).values_list("item_id", "kind", "value")
-    weights: Counter[str] = Counter()
+    weights: defaultdict[str, float] = defaultdict(float)
     viewed: set[str] = set()
     for item_id, kind, value in rows:
         if kind == InteractionKind.VIEW:
@@ -177,7 +175,7 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
             weights[item_id] += GENRE_WEIGHTS[InteractionKind.RATING] * (value - 5.5) / 4.5
     if not weights:
         return []
-    genre_scores: Counter[int] = Counter()
+    genre_scores: defaultdict[int, float] = defaultdict(float)
     for item_id, genre_ids in item_genre_ids(item_ids=weights).items():
         for genre_id in genre_ids:
             genre_scores[genre_id] += weights[item_id]

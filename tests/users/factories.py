@@ -11,7 +11,7 @@ from users.crypto import token_encrypt
 from users.models import Interaction, User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
 
@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     refresh_token_encrypted = factory.LazyAttribute(lambda o: token_encrypt(o.refresh_token))
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
     class Meta:
         model = Interaction
 

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def viewer():  # type: ignore[no-untyped-def]
-    user = UserFactory(trakt_username="sean", access_token="SECRET-ACCESS", refresh_token="SECRET-REFRESH")
-    InteractionFactory(user=user)
+def viewer():
+    user = UserFactory.create(trakt_username="sean", access_token="SECRET-ACCESS", refresh_token="SECRET-REFRESH")
+    InteractionFactory.create(user=user)
     ManagedList.objects.create(
         user=user,
         key="recommended_movies",

@@ -24,7 +24,7 @@ def test_roundtrip_and_ciphertext_differs_from_plaintext(settings):
 def test_key_rotation_with_multifernet(settings):
     # given a token stored under the old key
     settings.TOKEN_ENCRYPTION_KEYS = OLD
-    user = UserFactory(access_token="plain-access", refresh_token="plain-refresh")
+    user = UserFactory.create(access_token="plain-access", refresh_token="plain-refresh")
     # when the operator prepends a new key and runs the rotation command
     settings.TOKEN_ENCRYPTION_KEYS = f"{NEW},{OLD}"
     assert token_decrypt(User.objects.get(pk=user.pk).access_token_encrypted) == "plain-access"

@@ -18,7 +18,7 @@ def test_not_configured_is_reported_not_failed(settings):
 
 
 def test_reachable_trakt_and_facts(fake_trakt):
-    UserFactory(connection_state="needs_reauth")
+    UserFactory.create(connection_state="needs_reauth")
     result = trakt_probe()
     assert result.ok is True
     assert result.facts == {
@@ -32,7 +32,7 @@ def test_reachable_trakt_and_facts(fake_trakt):
 
 
 def test_overdue_syncs_fail_the_probe(fake_trakt):
-    UserFactory(next_sync_at=timezone.now() - dt.timedelta(hours=5))
+    UserFactory.create(next_sync_at=timezone.now() - dt.timedelta(hours=5))
     result = trakt_probe()
     assert result.ok is False and "overdue" in result.detail
 

@@ -27,21 +27,21 @@ def _at(days: int) -> dt.datetime:
 
 
 @pytest.fixture
-def history():  # type: ignore[no-untyped-def]
-    user = UserFactory()
-    heat = ContentItemFactory(tmdb_id=949, genre_ids=[28, 80])
-    alien = ContentItemFactory(tmdb_id=348, genre_ids=[27, 878])
-    dune = ContentItemFactory(tmdb_id=438631, genre_ids=[878, 12])
-    wire = ContentItemFactory(media_type="tv", tmdb_id=1438, genre_ids=[80, 18])
-    wish = ContentItemFactory(tmdb_id=1, genre_ids=[35])
-    InteractionFactory(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(1))
-    InteractionFactory(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(5))
-    InteractionFactory(user=user, item=alien, kind=InteractionKind.VIEW, occurred_at=_at(3))
-    InteractionFactory(user=user, item=wire, kind=InteractionKind.VIEW, occurred_at=_at(4))
-    InteractionFactory(user=user, item=heat, kind=InteractionKind.RATING, value=9, occurred_at=_at(2))
-    InteractionFactory(user=user, item=dune, kind=InteractionKind.RATING, value=9, occurred_at=_at(6))
-    InteractionFactory(user=user, item=alien, kind=InteractionKind.RATING, value=2, occurred_at=_at(3))
-    InteractionFactory(user=user, item=wish, kind=InteractionKind.WATCHLIST, occurred_at=_at(7))
+def history():
+    user = UserFactory.create()
+    heat = ContentItemFactory.create(tmdb_id=949, genre_ids=[28, 80])
+    alien = ContentItemFactory.create(tmdb_id=348, genre_ids=[27, 878])
+    dune = ContentItemFactory.create(tmdb_id=438631, genre_ids=[878, 12])
+    wire = ContentItemFactory.create(media_type="tv", tmdb_id=1438, genre_ids=[80, 18])
+    wish = ContentItemFactory.create(tmdb_id=1, genre_ids=[35])
+    InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(1))
+    InteractionFactory.create(user=user, item=heat, kind=InteractionKind.VIEW, occurred_at=_at(5))
+    InteractionFactory.create(user=user, item=alien, kind=InteractionKind.VIEW, occurred_at=_at(3))
+    InteractionFactory.create(user=user, item=wire, kind=InteractionKind.VIEW, occurred_at=_at(4))
+    InteractionFactory.create(user=user, item=heat, kind=InteractionKind.RATING, value=9, occurred_at=_at(2))
+    InteractionFactory.create(user=user, item=dune, kind=InteractionKind.RATING, value=9, occurred_at=_at(6))
+    InteractionFactory.create(user=user, item=alien, kind=InteractionKind.RATING, value=2, occurred_at=_at(3))
+    InteractionFactory.create(user=user, item=wish, kind=InteractionKind.WATCHLIST, occurred_at=_at(7))
     return user
 
 
@@ -66,13 +66,13 @@ def test_interactions_are_frozen_records_in_time_order(history):
 def test_last_watched_per_media_type(history):
     assert user_last_watched_item_id(user_id=history.pk, media_type="movie") == "movie_949"
     assert user_last_watched_item_id(user_id=history.pk, media_type="tv") == "tv_1438"
-    assert user_last_watched_item_id(user_id=UserFactory().pk, media_type="tv") is None
+    assert user_last_watched_item_id(user_id=UserFactory.create().pk, media_type="tv") is None
 
 
 def test_last_watched_passes_over_netflix_only_titles(history):
     # given a later watch of a Netflix-only show (negative TMDB id, docs/design/catalog.md)
-    netflix = ContentItemFactory(media_type="tv", tmdb_id=-123)
-    InteractionFactory(user=history, item=netflix, kind=InteractionKind.VIEW, occurred_at=_at(9))
+    netflix = ContentItemFactory.create(media_type="tv", tmdb_id=-123)
+    InteractionFactory.create(user=history, item=netflix, kind=InteractionKind.VIEW, occurred_at=_at(9))
     # when / then: the anchor stays the latest title Chillio can query by TMDB id
     assert netflix.item_id == "tv_-123"
     assert user_last_watched_item_id(user_id=history.pk, media_type="tv") == "tv_1438"
@@ -106,8 +106,8 @@ def test_interactions_since_leaves_out_rows_stored_within_the_settle_window(db):
     from users.selectors import interactions_since
 
     # given one row stored an hour ago and one just now
-    old = InteractionFactory(created_at=timezone.now() - dt.timedelta(hours=1))
-    young = InteractionFactory()
+    old = InteractionFactory.create(created_at=timezone.now() - dt.timedelta(hours=1))
+    young = InteractionFactory.create()
     # when / then: everything without a bound; only the settled row with one
     assert [row.id for row in interactions_since(after_id=0, limit=10)] == [old.pk, young.pk]
     settled = interactions_since(after_id=0, limit=10, stored_before=timezone.now() - dt.timedelta(minutes=1))
@@ -119,8 +119,8 @@ def test_interactions_all_streams_every_users_rows_with_views_valueless(db):
     from users.selectors import interactions_all
 
     # given a rating and a view of two users
-    rating = InteractionFactory(kind="rating", value=9)
-    view = InteractionFactory(kind="view", value=3)
+    rating = InteractionFactory.create(kind="rating", value=9)
+    view = InteractionFactory.create(kind="view", value=3)
     # when
     rows = list(interactions_all())
     # then

@@ -21,6 +21,7 @@ import logging
 import math
 import time
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -115,7 +116,8 @@ def _hit_write(*, user_id: str, at: float) -> None:
         full_hits = backend.make_and_validate_key(hits_key)
         full_last = backend.make_and_validate_key(last_key)
         client = backend._cache
-        serializer = client._serializer
+        # RedisCacheClient.__init__ sets _serializer; django-stubs leave it out.
+        serializer = client._serializer  # type: ignore[attr-defined]
         pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
         pipe.set(full_hits, serializer.dumps(0), ex=HIT_COUNTER_TTL, nx=True)
         pipe.incr(full_hits)
@@ -249,5 +251,5 @@ def users_sync_enqueue(*, user_ids: list[str], full: bool = False) -> int:
     from users.tasks import user_sync_task
 
     for user_id in user_ids:
-        transaction.on_commit(lambda user_id=user_id: user_sync_task.delay(user_id, full=full))
+        transaction.on_commit(partial(user_sync_task.delay, user_id, full=full))
     return len(user_ids)

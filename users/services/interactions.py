@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db.models import F, Q
 
 from catalog.contracts import item_id_make
-from users.contracts import InteractionKind, InteractionSource
+from users.contracts import InteractionKind, InteractionSource, SyncCounts
 from users.models import Interaction, PendingInteraction, User
 from users.selectors import item_media_type_q
 from users.trakt.types import HistoryEntry
@@ -27,35 +26,6 @@ def item_id_of(key: Key) -> str:
     return item_id_make(media_type=key[0], tmdb_id=key[1])
 
 
-@dataclass
-class SyncCounts:
-    """What one sync stored, counted while storing. Its fields are ``UserSyncSummary`` fields (the
-    summary is built from it with ``asdict``), so a count added here must be added there too."""
-
-    views_added: int = 0
-    views_removed: int = 0
-    ratings_added: int = 0
-    ratings_updated: int = 0
-    ratings_removed: int = 0
-    watchlist_added: int = 0
-    watchlist_removed: int = 0
-    pending: int = 0
-    promoted: int = 0
-
-    @property
-    def stored(self) -> int:
-        return (
-            self.views_added
-            + self.views_removed
-            + self.ratings_added
-            + self.ratings_updated
-            + self.ratings_removed
-            + self.watchlist_added
-            + self.watchlist_removed
-            + self.promoted
-        )
-
-
 def views_store(
     *,
     user: User,
@@ -63,8 +33,7 @@ def views_store(
     history_start: dt.datetime | None,
     full_media_types: set[str],
     present: set[str],
-    counts: SyncCounts,
-) -> None:
+) -> SyncCounts:
     """Store view events. For media types in ``full_media_types`` ``history`` holds all of Trakt's
     plays, so stored plays missing from it were removed on Trakt and are removed here."""
     events: dict[tuple[str, dt.datetime], int] = {}
@@ -93,14 +62,14 @@ def views_store(
         batch_size=BULK_BATCH,
         ignore_conflicts=True,
     )
-    counts.views_added += len(new)
+    removed = 0
     if full_media_types:
         gone = [
             pk
             for (item_id, at), pk in existing.items()
             if (item_id, at) not in events and item_id.partition("_")[0] in full_media_types
         ]
-        counts.views_removed += Interaction.objects.filter(pk__in=gone).delete()[0]
+        removed = Interaction.objects.filter(pk__in=gone).delete()[0]
         PendingInteraction.objects.filter(
             user=user, kind=InteractionKind.VIEW, media_type__in=full_media_types
         ).delete()
@@ -114,13 +83,14 @@ def views_store(
         batch_size=BULK_BATCH,
         ignore_conflicts=True,
     )
-    counts.pending += len(pending)
+    return SyncCounts(views_added=len(new), views_removed=removed, pending=len(pending))
 
 
 def state_store(
-    *, user: User, kind: str, rows: Iterable[tuple[Key, int | None, dt.datetime]], present: set[str], counts: SyncCounts
-) -> tuple[int, int, int]:
-    """Make this kind's interactions equal ``rows`` (the full list from Trakt): added, updated, removed."""
+    *, user: User, kind: str, rows: Iterable[tuple[Key, int | None, dt.datetime]], present: set[str]
+) -> tuple[int, int, int, int]:
+    """Make this kind's interactions equal ``rows`` (the full list from Trakt): added, updated,
+    removed, and how many were kept aside as pending."""
     desired: dict[str, tuple[int | None, dt.datetime]] = {}
     pending: dict[Key, tuple[int | None, dt.datetime]] = {}
     for key, value, at in rows:
@@ -167,12 +137,11 @@ def state_store(
             for key, (value, at) in pending.items()
         ]
     )
-    counts.pending += len(pending)
-    return len(to_create) - len(changed), len(changed), removed
+    return len(to_create) - len(changed), len(changed), removed, len(pending)
 
 
-def pending_promote(*, user: User, present: set[str], counts: SyncCounts) -> None:
-    """Move pending interactions whose title is now in the catalog into the history."""
+def pending_promote(*, user: User, present: set[str]) -> int:
+    """Move pending interactions whose title is now in the catalog into the history: how many moved."""
     promoted = []
     for row in PendingInteraction.objects.filter(user=user):
         item_id = item_id_of((row.media_type, row.tmdb_id))
@@ -188,5 +157,6 @@ def pending_promote(*, user: User, present: set[str], counts: SyncCounts) -> Non
                 user=user, item_id=item_id, kind=row.kind, defaults={"value": row.value, "occurred_at": row.occurred_at}
             )
         promoted.append(row.pk)
-    counts.promoted += PendingInteraction.objects.filter(pk__in=promoted).delete()[0]
+    moved = PendingInteraction.objects.filter(pk__in=promoted).delete()[0]
     PendingInteraction.objects.filter(user=user).exclude(pk__in=promoted).update(attempts=F("attempts") + 1)
+    return moved

@@ -200,7 +200,8 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
         _list_create(run, row, spec)
         items, created = [], True
     list_id = row.trakt_list_id
-    assert list_id is not None  # read, adopted or created just above
+    if list_id is None:  # cannot happen: the list was read, adopted or created just above
+        raise RuntimeError(f"managed list {row.key!r} has no Trakt list id")
     _list_describe(run, row, spec, list_id=list_id)
     diff = list_diff(current=items, wanted=wanted)
     items, not_found = _list_items_write(run, items, diff, list_id=list_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from django.conf import settings
 from django.db import transaction
@@ -20,10 +20,10 @@ from django.utils import timezone
 from catalog.selectors import item_ids_existing
 from catalog.services import catalog_items_ensure
 from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
-from users.contracts import ConnectionState, InteractionKind, SyncRunStatus, UserSyncSummary
+from users.contracts import ConnectionState, InteractionKind, SyncCounts, SyncRunStatus, UserSyncSummary
 from users.models import Interaction, PendingInteraction, User, UserSyncRun
 from users.services.cadence import user_sync_schedule_next
-from users.services.interactions import Key, SyncCounts, item_id_of, pending_promote, state_store, views_store
+from users.services.interactions import Key, item_id_of, pending_promote, state_store, views_store
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktSession
@@ -83,8 +83,8 @@ def _fetch(session: TraktSession, *, user: User, full: bool, now: dt.datetime) -
         full_history=full or user.last_history_sync is None or reconcile_due,
     )
     if "history" in areas:
-        if not result.full_history:
-            result.history_start = user.last_history_sync - HISTORY_OVERLAP  # type: ignore[operator]
+        if not result.full_history and user.last_history_sync is not None:  # incremental implies a last sync
+            result.history_start = user.last_history_sync - HISTORY_OVERLAP
         start = result.history_start.isoformat().replace("+00:00", "Z") if result.history_start else None
         result.history = []
         # Incremental: only the kinds whose watched_at moved (a new movie play costs one page).
@@ -172,10 +172,9 @@ def user_sync_run(*, user_id: uuid.UUID | str, full: bool = False) -> UserSyncSu
     pending_keys = _pending_keys_to_retry(user)
     present = _catalog_ensure(keys | pending_keys)
 
-    counts = SyncCounts()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one sync writes a user at a time
-        _interactions_store(user=user, fetch=fetch, present=present, promote=bool(pending_keys), counts=counts)
+        counts = _interactions_store(user=user, fetch=fetch, present=present, promote=bool(pending_keys))
         _user_synced_mark(user=user, fetch=fetch, at=started)
         if counts.stored:
             send_on_commit(RECSYS_USER_INTERACTIONS_CHANGED, user_id=str(user.pk))
@@ -199,7 +198,7 @@ def _sync_run_record(
     *, user: User, started: dt.datetime, status: str, summary: UserSyncSummary | None = None, error: str = ""
 ) -> None:
     """Keep the run for the admin, and only the latest ``SYNC_RUNS_KEPT`` of this viewer."""
-    counts = {name: getattr(summary, name) for name in asdict(SyncCounts())} if summary else {}
+    counts = {counter.name: getattr(summary, counter.name) for counter in fields(SyncCounts)} if summary else {}
     UserSyncRun.objects.create(
         user=user,
         started_at=started,
@@ -259,29 +258,32 @@ def _pending_keys_to_retry(user: User) -> set[Key]:
     )
 
 
-def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote: bool, counts: SyncCounts) -> None:
+def _interactions_store(*, user: User, fetch: _Fetch, present: set[str], promote: bool) -> SyncCounts:
     """Store what was fetched (only the areas that were read) and promote pending titles now present."""
+    counts = SyncCounts()
     if fetch.history is not None:
-        views_store(
+        counts += views_store(
             user=user,
             history=fetch.history,
             history_start=fetch.history_start,
             full_media_types=fetch.full_media_types,
             present=present,
-            counts=counts,
         )
     if fetch.ratings is not None:
         ratings = [((r.media_type, r.tmdb_id), r.rating, r.rated_at) for r in fetch.ratings if r.tmdb_id is not None]
-        counts.ratings_added, counts.ratings_updated, counts.ratings_removed = state_store(
-            user=user, kind=InteractionKind.RATING, rows=ratings, present=present, counts=counts
+        added, updated, removed, pending = state_store(
+            user=user, kind=InteractionKind.RATING, rows=ratings, present=present
         )
+        counts += SyncCounts(ratings_added=added, ratings_updated=updated, ratings_removed=removed, pending=pending)
     if fetch.watchlist is not None:
         listed = [((w.media_type, w.tmdb_id), None, w.listed_at) for w in fetch.watchlist if w.tmdb_id is not None]
-        counts.watchlist_added, _, counts.watchlist_removed = state_store(
-            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present, counts=counts
+        added, _, removed, pending = state_store(
+            user=user, kind=InteractionKind.WATCHLIST, rows=listed, present=present
         )
+        counts += SyncCounts(watchlist_added=added, watchlist_removed=removed, pending=pending)
     if promote:
-        pending_promote(user=user, present=present, counts=counts)
+        counts += SyncCounts(promoted=pending_promote(user=user, present=present))
+    return counts
 
 
 def _user_synced_mark(*, user: User, fetch: _Fetch, at: dt.datetime) -> None:

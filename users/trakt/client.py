@@ -112,7 +112,14 @@ def authorize_url(*, state: str) -> str:
     return f"{settings.TRAKT_AUTHORIZE_URL}?{query}"
 
 
-def _token_request(session: TraktSession, body: dict[str, Any]) -> TokenSet:
+def _token_request(session: TraktSession, *, grant_type: str, **grant: str) -> TokenSet:
+    body = {
+        **grant,
+        "client_id": settings.TRAKT_CLIENT_ID,
+        "client_secret": settings.TRAKT_CLIENT_SECRET,
+        "redirect_uri": settings.TRAKT_REDIRECT_URI,
+        "grant_type": grant_type,
+    }
     response = session.post("/oauth/token", json=body)
     if response.status_code in (400, 401):
         try:
@@ -130,29 +137,11 @@ def _token_request(session: TraktSession, body: dict[str, Any]) -> TokenSet:
 
 
 def token_exchange_code(session: TraktSession, *, code: str) -> TokenSet:
-    return _token_request(
-        session,
-        {
-            "code": code,
-            "client_id": settings.TRAKT_CLIENT_ID,
-            "client_secret": settings.TRAKT_CLIENT_SECRET,
-            "redirect_uri": settings.TRAKT_REDIRECT_URI,
-            "grant_type": "authorization_code",
-        },
-    )
+    return _token_request(session, grant_type="authorization_code", code=code)
 
 
 def token_refresh(session: TraktSession, *, refresh_token: str) -> TokenSet:
-    return _token_request(
-        session,
-        {
-            "refresh_token": refresh_token,
-            "client_id": settings.TRAKT_CLIENT_ID,
-            "client_secret": settings.TRAKT_CLIENT_SECRET,
-            "redirect_uri": settings.TRAKT_REDIRECT_URI,
-            "grant_type": "refresh_token",
-        },
-    )
+    return _token_request(session, grant_type="refresh_token", refresh_token=refresh_token)
 
 
 def token_revoke(session: TraktSession, *, access_token: str) -> None:

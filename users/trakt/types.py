@@ -40,6 +40,11 @@ def parse_time(value: Any) -> dt.datetime:
     return parsed
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one when the answer left it out or sent another type."""
+    return value if isinstance(value, dict) else {}
+
+
 def _tmdb_id(obj: Any) -> int | None:
     if not isinstance(obj, dict):
         return None
@@ -117,9 +122,8 @@ class AccountSettings:
             raise TraktParseError("/users/settings lacks user.username / user.ids.slug") from exc
         if not isinstance(slug, str) or not slug:
             raise TraktParseError("/users/settings has an empty slug")
-        account = data.get("account") if isinstance(data.get("account"), dict) else {}
-        limits = data.get("limits") if isinstance(data.get("limits"), dict) else {}
-        list_limits = limits.get("list") if isinstance(limits.get("list"), dict) else {}
+        account = _object(data.get("account"))
+        list_limits = _object(_object(data.get("limits")).get("list"))
 
         def _int(value: Any) -> int | None:
             return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
@@ -291,8 +295,8 @@ class ItemsChange:
     def parse(cls, data: Any, *, counter: str) -> ItemsChange:
         if not isinstance(data, dict):
             raise TraktParseError("list items answer is not an object")
-        counts = data.get(counter) if isinstance(data.get(counter), dict) else {}
-        not_found_block = data.get("not_found") if isinstance(data.get("not_found"), dict) else {}
+        counts = _object(data.get(counter))
+        not_found_block = _object(data.get("not_found"))
         not_found: list[str] = []
         for media_type, body_key in TRAKT_BODY_KEY.items():
             for row in not_found_block.get(body_key) or []:

@@ -14,13 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued_syncs(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+def queued_syncs(monkeypatch) -> list[str]:
     queued: list[str] = []
     monkeypatch.setattr("users.tasks.user_sync_task.delay", lambda user_id, **kw: queued.append(user_id))
     return queued
 
 
-def _start(client) -> str:  # type: ignore[no-untyped-def]
+def _start(client) -> str:
     response = client.get("/connect/trakt")
     assert response.status_code == 302
     query = parse_qs(urlsplit(response["Location"]).query)

@@ -36,7 +36,7 @@ def _items(*item_ids: str | None) -> list[ListItem]:
         ),
     ],
 )
-def test_list_diff(current, wanted, expected):  # type: ignore[no-untyped-def]
+def test_list_diff(current, wanted, expected):
     assert list_diff(current=_items(*current), wanted=list(wanted)) == expected
 
 

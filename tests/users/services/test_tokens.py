@@ -25,6 +25,7 @@ def test_refresh_stores_the_rotated_refresh_token(trakt_user, fake_trakt):
     new_refresh = token_decrypt(user.refresh_token_encrypted)
     assert new_refresh != old_refresh and new_refresh in fake_trakt.refresh_tokens
     assert old_refresh not in fake_trakt.refresh_tokens  # single use on Trakt's side
+    assert user.token_expires_at is not None
     assert user.token_expires_at > timezone.now() + dt.timedelta(hours=23)
     body = fake_trakt.calls("POST", "/oauth/token")[0].body
     assert body["grant_type"] == "refresh_token" and body["refresh_token"] == old_refresh
@@ -65,9 +66,9 @@ def test_a_fresh_token_is_kept(trakt_user, fake_trakt):
 def test_sweep_refreshes_only_tokens_expiring_within_twelve_hours(fake_trakt, trakt_account, settings):
     # given
     now = timezone.now()
-    soon = UserFactory(token_expires_at=now + dt.timedelta(hours=3), trakt_slug="sean")
-    UserFactory(token_expires_at=now + dt.timedelta(hours=20))
-    UserFactory(token_expires_at=now + dt.timedelta(hours=1), connection_state=ConnectionState.NEEDS_REAUTH)
+    soon = UserFactory.create(token_expires_at=now + dt.timedelta(hours=3), trakt_slug="sean")
+    UserFactory.create(token_expires_at=now + dt.timedelta(hours=20))
+    UserFactory.create(token_expires_at=now + dt.timedelta(hours=1), connection_state=ConnectionState.NEEDS_REAUTH)
     _, refresh = fake_trakt.issue_tokens("sean")
     from users.crypto import token_encrypt
 
@@ -76,7 +77,9 @@ def test_sweep_refreshes_only_tokens_expiring_within_twelve_hours(fake_trakt, tr
     assert users_token_refresh_due(within=dt.timedelta(hours=12)) == [str(soon.pk)]
     assert token_refresh_sweep_task.delay().get() == 1
     # then
-    assert User.objects.get(pk=soon.pk).token_expires_at > now + dt.timedelta(hours=23)
+    expires_at = User.objects.get(pk=soon.pk).token_expires_at
+    assert expires_at is not None
+    assert expires_at > now + dt.timedelta(hours=23)
 
 
 def test_disconnect_revokes_and_forgets_tokens_but_keeps_history(trakt_user, fake_trakt):

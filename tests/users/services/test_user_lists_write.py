@@ -18,7 +18,7 @@ def _spec(*item_ids: str, key: str = "recommended_movies", name: str = NAME) -> 
     return ManagedListSpec(key=key, name=name, description="Picked for you by Reclio", item_ids=tuple(item_ids))
 
 
-def _write_bodies(fake) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+def _write_bodies(fake) -> list[tuple[str, str, object]]:
     return [(r.method, r.path, r.body) for r in fake.writes()]
 
 
@@ -93,7 +93,9 @@ def test_an_unchanged_list_that_was_verified_counts_as_fresh(trakt_user, fake_tr
     report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     # then the list is stamped as confirmed now, so feeds keeps serving it
     assert report.writes == 0
-    assert timezone.now() - ManagedList.objects.get().last_written_at < dt.timedelta(minutes=1)
+    last_written_at = ManagedList.objects.get().last_written_at
+    assert last_written_at is not None
+    assert timezone.now() - last_written_at < dt.timedelta(minutes=1)
 
 
 def test_update_by_difference_removes_adds_and_reorders(trakt_user, trakt_account, fake_trakt):
@@ -228,13 +230,15 @@ def test_fake_trakt_enforces_one_write_per_second_and_our_pacing_avoids_429(
         settings.TRAKT_API_URL = fake.url
         fake.add_account("sean")
         access, refresh = fake.issue_tokens("sean")
-        user = UserFactory(trakt_slug="sean", access_token=access, refresh_token=refresh)
+        user = UserFactory.create(trakt_slug="sean", access_token=access, refresh_token=refresh)
         # when three writes are needed (create, add, reorder)
         report = user_lists_write(user_id=user.pk, lists=[_spec("tv_1", "movie_2")])
         # then
         assert report.lists[0].state == "ok"
         assert len([r for r in fake.requests if r.status == 429]) == expected_429s
-        assert fake.accounts["sean"].list_tmdb(report.lists[0].trakt_list_id) == [("show", 1), ("movie", 2)]
+        list_id = report.lists[0].trakt_list_id
+        assert list_id is not None
+        assert fake.accounts["sean"].list_tmdb(list_id) == [("show", 1), ("movie", 2)]
 
 
 @pytest.mark.parametrize("bad", ["tv_-123", "movie_-7", "tv_0", "movie_abc", "person_5"])

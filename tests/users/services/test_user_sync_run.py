@@ -39,7 +39,9 @@ def test_first_sync_reads_every_page_of_history_and_maps_episodes_to_their_show(
     assert summary.full is True
     assert len(fake_trakt.calls("GET", "/sync/history/movies")) == 3
     assert [c.query["limit"] for c in fake_trakt.calls("GET", "/sync/history/movies")] == [["250"]] * 3
-    show_views = sorted(Interaction.objects.filter(user=trakt_user, item_id="tv_1399").values_list("value", flat=True))
+    show_views = list(
+        Interaction.objects.filter(user=trakt_user, item_id="tv_1399").order_by("value").values_list("value", flat=True)
+    )
     assert show_views == [1, 2]  # two episodes at one moment collapse into one view of the show
     assert Interaction.objects.filter(user=trakt_user, kind=InteractionKind.VIEW).count() == 602
     assert sent_tasks == [("recsys.user_interactions_changed", {"user_id": str(trakt_user.pk)}, "recsys")]
@@ -71,6 +73,7 @@ def test_incremental_history_asks_from_the_last_sync_with_overlap(
     trakt_account.watch_movie(603, _iso(3))
     user_sync_run(user_id=trakt_user.pk)
     last_sync = User.objects.get(pk=trakt_user.pk).last_history_sync
+    assert last_sync is not None
     trakt_account.watch_movie(604, _iso(0))
     fake_trakt.reset_log()
     # when

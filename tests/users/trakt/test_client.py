@@ -15,7 +15,7 @@ API = "https://api.trakt.tv"
 
 
 @pytest.fixture(autouse=True)
-def _no_sleep(no_sleep):  # type: ignore[no-untyped-def]
+def _no_sleep(no_sleep):
     return no_sleep
 
 
@@ -73,7 +73,9 @@ def test_429_on_a_write_honours_retry_after(no_sleep, settings):
     change = client.list_items_add(TraktSession(access_token="t", account="sean"), list_id=7, item_ids=["movie_603"])
     assert change.count == 1
     assert no_sleep == [2.0]
-    assert json.loads(responses.calls[1].request.body) == {"movies": [{"ids": {"tmdb": 603}}]}
+    body = responses.calls[1].request.body
+    assert body is not None
+    assert json.loads(body) == {"movies": [{"ids": {"tmdb": 603}}]}
 
 
 @responses.activate
