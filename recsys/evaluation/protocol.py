@@ -34,7 +34,7 @@ COVERAGE_K = 10
 
 
 def round_half_up(value: float) -> int:
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def holdout_size(n: int) -> int:

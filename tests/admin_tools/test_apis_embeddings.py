@@ -4,7 +4,7 @@ import pytest
 
 from catalog.embedding.services import item_embeddings_refresh
 from catalog.models import MediaType
-from tests.catalog.embedding.conftest import FakeProvider, _fresh_embedding_state, use_provider  # noqa: F401
+from tests.catalog.embedding.conftest import FakeProvider, _fresh_embedding_state  # noqa: F401
 from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db

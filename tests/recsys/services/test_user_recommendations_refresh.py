@@ -58,7 +58,7 @@ def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(
 
 
 def test_refresh_replaces_previous_picks_idempotently(fake_users, user_id, sent_tasks):
-    heat, crime, _, _ = _catalog()
+    heat, _, _, _ = _catalog()
     fake_users.add(user_id, heat.item_id)
     engine_train()
     first = user_recommendations_refresh(user_id=user_id)
@@ -90,7 +90,7 @@ def test_refresh_without_a_trained_model_keeps_rows_and_stores_nothing(fake_user
 
 
 def test_engine_state_records_the_training_run(fake_users, user_id):
-    heat, crime, _, _ = _catalog()
+    heat, _, _, _ = _catalog()
     fake_users.add(user_id, heat.item_id)
     summary = engine_train()
     state = EngineState.objects.get(key="local_engine").value
