@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalog(use_provider):  # noqa: F811
+def catalog(use_provider):
     provider = use_provider(FakeProvider(dim=4))
     provider.vectors = {
         "Memento": [1.0, 0.0, 0.0, 0.0],
