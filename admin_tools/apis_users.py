@@ -60,7 +60,7 @@ class AdminUserStatusApi(AdminApiView):
         user = _user_or_404(user_id)
         lists = [self.ListSerializer(state).data for state in selectors.user_managed_lists(user_id=user.pk).values()]
         payload = {
-            **{name: getattr(user, name) for name in self.OutputSerializer().fields if hasattr(user, name)},
+            **{name: getattr(user, name) for name in self.OutputSerializer().fields.keys() if hasattr(user, name)},
             "interactions": selectors.user_interaction_counts(user_id=user.pk),
             "lists": lists,
         }
