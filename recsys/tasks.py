@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -16,6 +17,8 @@ from recsys import services
 from recsys.backends.base import RecommenderError
 
 logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 TRAIN_LOCK_KEY = "recsys:engine_train:lock"
 # Longer than the slowest training run we benchmarked (docs/design/recommender.md), shorter than a day.
@@ -95,14 +98,19 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
     return stored
 
 
-@shared_task(
-    name=events.RECSYS_USER_INTERACTIONS_CHANGED.name,
-    queue=events.RECSYS_USER_INTERACTIONS_CHANGED.queue,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+def _event_task(event: events.Event) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """``@shared_task`` for an event a lower app sends by name: acked late, transient errors retried with backoff."""
+    return shared_task(
+        name=event.name,
+        queue=event.queue,
+        acks_late=True,
+        autoretry_for=TRANSIENT_ERRORS,
+        retry_backoff=True,
+        max_retries=5,
+    )
+
+
+@_event_task(events.RECSYS_USER_INTERACTIONS_CHANGED)
 def user_interactions_changed_task(*, user_id: str) -> str:
     """Sent by the users app (by name) after a sync stored new interactions. Idempotent."""
     try:
@@ -111,14 +119,7 @@ def user_interactions_changed_task(*, user_id: str) -> str:
         return _permanent_is_final(exc, task="user_interactions_changed")
 
 
-@shared_task(
-    name=events.RECSYS_CATALOG_CHANGED.name,
-    queue=events.RECSYS_CATALOG_CHANGED.queue,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@_event_task(events.RECSYS_CATALOG_CHANGED)
 def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
     """Sent by the catalog app (by name) after a content sync changed rows; pushes when the backend needs it."""
     try:

@@ -20,7 +20,7 @@ def catalog(use_provider):
         "Toy Story": [0.0, 0.0, 0.0, 1.0],
     }
     items = {
-        title: ContentItemFactory(title=title, year=year, media_type=media_type)
+        title: ContentItemFactory.create(title=title, year=year, media_type=media_type)
         for title, year, media_type in [
             ("Memento", 2000, MediaType.MOVIE),
             ("Mulholland Drive", 2001, MediaType.MOVIE),

@@ -29,7 +29,7 @@ WATCHED_AT = dt.datetime(2026, 11, 1, 20, 0, tzinfo=dt.UTC)
 
 def _settled_items(count: int) -> list[ContentItem]:
     """Catalog rows last changed an hour ago (older than the push's settle window), in cursor order."""
-    items = [ContentItemFactory(tmdb_id=100 + n) for n in range(count)]
+    items = [ContentItemFactory.create(tmdb_id=100 + n) for n in range(count)]
     base = timezone.now() - dt.timedelta(hours=1)
     for n, item in enumerate(items):
         ContentItem.objects.filter(item_id=item.item_id).update(updated_at=base + dt.timedelta(seconds=n))
@@ -89,7 +89,7 @@ def test_catalog_push_second_run_sends_only_what_changed(fake, remote):
 
 def test_catalog_push_leaves_rows_changed_within_the_settle_window(fake, remote):
     # given: a row stamped just now may belong to a transaction that has not committed its neighbours
-    ContentItemFactory(tmdb_id=1)
+    ContentItemFactory.create(tmdb_id=1)
 
     # when
     report = recombee_catalog_push(api=recombee_api_build())
@@ -112,6 +112,7 @@ def test_failing_batch_does_not_advance_the_cursor_and_the_next_run_resumes(fake
 
     # then
     assert (first.failed, first.accepted, first.batches) == (True, 2, 1)
+    assert first.error is not None
     assert "HTTP 500" in first.error
     assert cursor_after_failure["item_id"] == items[1].item_id
     assert (second.failed, second.accepted, second.batches) == (False, 2, 1)
@@ -121,17 +122,29 @@ def test_failing_batch_does_not_advance_the_cursor_and_the_next_run_resumes(fake
     assert sorted(remote.items) == sorted(item.item_id for item in items)
 
 
-def test_batch_with_a_retryable_sub_request_code_does_not_advance(fake, remote):
-    # given: HTTP 200 for the batch, but one part answered 503 inside it
-    items = _settled_items(3)
-    remote.sub_request_codes[items[1].item_id] = 503
+@pytest.mark.parametrize(
+    ("n_items", "refused", "code", "expected_error"),
+    [
+        # HTTP 200 for the batch, but one part answered 503 inside it
+        (3, (1,), 503, "answered 503"),
+        # every SetItemValues refused (e.g. the properties were deleted in the admin UI)
+        (2, (0, 1), 400, "every request of the batch was refused"),
+    ],
+    ids=["retryable-sub-request-code", "every-row-refused"],
+)
+def test_batch_that_cannot_be_passed_fails_without_advancing(fake, remote, n_items, refused, code, expected_error):
+    # given
+    items = _settled_items(n_items)
+    for index in refused:
+        remote.sub_request_codes[items[index].item_id] = code
 
     # when
     report = recombee_catalog_push(api=recombee_api_build())
 
     # then
     assert report.failed is True
-    assert "answered 503" in report.error
+    assert report.error is not None
+    assert expected_error in report.error
     assert "cursor" not in push_state_get(key=CATALOG_STATE_KEY)
 
 
@@ -154,21 +167,6 @@ def test_single_refused_row_is_skipped_reported_and_passed(fake, remote):
     assert synced == {items[0].item_id: True, items[1].item_id: False, items[2].item_id: True}
 
 
-def test_batch_where_every_row_is_refused_fails(fake, remote):
-    # given: every SetItemValues refused (e.g. the properties were deleted in the admin UI)
-    items = _settled_items(2)
-    for item in items:
-        remote.sub_request_codes[item.item_id] = 400
-
-    # when
-    report = recombee_catalog_push(api=recombee_api_build())
-
-    # then
-    assert report.failed is True
-    assert "every request of the batch was refused" in report.error
-    assert "cursor" not in push_state_get(key=CATALOG_STATE_KEY)
-
-
 def test_titles_gone_from_tmdb_are_not_sent_but_passed(fake, remote):
     # given
     items = _settled_items(2)
@@ -185,7 +183,7 @@ def test_titles_gone_from_tmdb_are_not_sent_but_passed(fake, remote):
 
 def test_explicit_ids_are_pushed_without_touching_the_cursor(fake, remote):
     # given
-    fresh = ContentItemFactory(tmdb_id=7)  # just changed: the sweep would wait, an explicit push does not
+    fresh = ContentItemFactory.create(tmdb_id=7)  # just changed: the sweep would wait, an explicit push does not
 
     # when
     report = recombee_catalog_push(api=recombee_api_build(), item_ids=[fresh.item_id, fresh.item_id, "movie_404"])
