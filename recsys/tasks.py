@@ -40,13 +40,14 @@ def _permanent_is_final(exc: Exception, *, task: str) -> str:
     raise exc
 
 
-@shared_task(
-    name=events.RECSYS_ENGINE_TRAIN.name,
-    queue=events.RECSYS_ENGINE_TRAIN.queue,
-    acks_late=True,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+def _scheduled_task(ref: events.TaskRef, *, time_limit: int) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """``@shared_task`` for a long job beat runs by name: the soft limit leaves it 5 minutes to release its lock."""
+    return shared_task(
+        name=ref.name, queue=ref.queue, acks_late=True, soft_time_limit=time_limit - 5 * 60, time_limit=time_limit
+    )
+
+
+@_scheduled_task(events.RECSYS_ENGINE_TRAIN, time_limit=55 * 60)
 def engine_train_task() -> dict:
     """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton."""
     if not cache.add(TRAIN_LOCK_KEY, "1", timeout=TRAIN_LOCK_SECONDS):
@@ -128,13 +129,7 @@ def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
         return _permanent_is_final(exc, task="catalog_changed")
 
 
-@shared_task(
-    name=events.RECSYS_RECOMMENDER_PUSH.name,
-    queue=events.RECSYS_RECOMMENDER_PUSH.queue,
-    acks_late=True,
-    soft_time_limit=25 * 60,
-    time_limit=30 * 60,
-)
+@_scheduled_task(events.RECSYS_RECOMMENDER_PUSH, time_limit=30 * 60)
 def recommender_push_task() -> dict[str, int] | str:
     """Push what changed since the backend's cursors. Every 10 min; a no-op for the local engine; singleton."""
     if not cache.add(PUSH_LOCK_KEY, "1", timeout=PUSH_LOCK_SECONDS):

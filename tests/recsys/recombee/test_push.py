@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,6 +13,7 @@ from recsys.recombee.client import recombee_api_build
 from recsys.recombee.push import (
     CATALOG_STATE_KEY,
     INTERACTIONS_STATE_KEY,
+    PushReport,
     push_state_get,
     rating_normalise,
     recombee_catalog_push,
@@ -18,6 +21,7 @@ from recsys.recombee.push import (
     recombee_push_status,
 )
 from tests.catalog.factories import ContentItemFactory
+from tests.fakes.recombee import FakeDatabase
 from tests.recsys.recombee.factories import InteractionRowStub
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +38,21 @@ def _settled_items(count: int) -> list[ContentItem]:
     for n, item in enumerate(items):
         ContentItem.objects.filter(item_id=item.item_id).update(updated_at=base + dt.timedelta(seconds=n))
     return list(ContentItem.objects.order_by("updated_at", "item_id"))
+
+
+def _push_twice_with_one_failing_batch(
+    push: Callable[..., PushReport], remote: FakeDatabase, *, fail_call: int, state_key: str
+) -> tuple[PushReport, Any, PushReport]:
+    """Push in batches of two while Batch call ``fail_call`` answers HTTP 500, then push again.
+
+    Returns the failed report, the cursor the failure left behind, and the resumed report.
+    """
+    remote.fail_batch_calls = {fail_call}
+    api = recombee_api_build(max_retries=0)
+    failed = push(api=api, batch_size=2)
+    cursor_after_failure = push_state_get(key=state_key)["cursor"]
+    resumed = push(api=api, batch_size=2)
+    return failed, cursor_after_failure, resumed
 
 
 @pytest.mark.parametrize(
@@ -102,13 +121,11 @@ def test_catalog_push_leaves_rows_changed_within_the_settle_window(fake, remote)
 def test_failing_batch_does_not_advance_the_cursor_and_the_next_run_resumes(fake, remote):
     # given: batch call 1 is the schema, 2 the first two items, 3 (the next two) fails with HTTP 500
     items = _settled_items(4)
-    remote.fail_batch_calls = {3}
-    api = recombee_api_build(max_retries=0)
 
     # when
-    first = recombee_catalog_push(api=api, batch_size=2)
-    cursor_after_failure = push_state_get(key=CATALOG_STATE_KEY)["cursor"]
-    second = recombee_catalog_push(api=api, batch_size=2)
+    first, cursor_after_failure, second = _push_twice_with_one_failing_batch(
+        recombee_catalog_push, remote, fail_call=3, state_key=CATALOG_STATE_KEY
+    )
 
     # then
     assert (first.failed, first.accepted, first.batches) == (True, 2, 1)
@@ -261,13 +278,11 @@ def test_interactions_push_sends_only_new_rows(fake, remote, interaction_rows):
 def test_failed_interaction_batch_keeps_the_cursor_and_the_next_run_resumes(fake, remote, interaction_rows):
     # given: three views in batches of two; the second Batch call answers HTTP 500
     interaction_rows.extend(InteractionRowStub(n, USER_A, f"movie_{n}", "view", None, WATCHED_AT) for n in (1, 2, 3))
-    remote.fail_batch_calls = {2}
-    api = recombee_api_build(max_retries=0)
 
     # when
-    failed = recombee_interactions_push(api=api, batch_size=2)
-    cursor_after_failure = push_state_get(key=INTERACTIONS_STATE_KEY)["cursor"]
-    resumed = recombee_interactions_push(api=api, batch_size=2)
+    failed, cursor_after_failure, resumed = _push_twice_with_one_failing_batch(
+        recombee_interactions_push, remote, fail_call=2, state_key=INTERACTIONS_STATE_KEY
+    )
 
     # then
     assert (failed.failed, failed.accepted, failed.cursor) == (True, 2, 2)
