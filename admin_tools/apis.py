@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -50,6 +52,13 @@ class AdminApiView(APIView):
     """Base for operator endpoints: X-Admin-Token required (503 when ADMIN_TOKEN is unset)."""
 
     permission_classes = [HasAdminToken]
+
+    @staticmethod
+    def input_validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+        """``data`` (a body or a query string) through the view's input serializer; answers 400 when invalid."""
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
 
 class AdminStatusApi(AdminApiView):

@@ -46,9 +46,7 @@ class ContentSyncRunApi(AdminApiView):
 
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        full = serializer.validated_data["full"]
+        full = self.input_validated(self.InputSerializer, request.data)["full"]
         reembed_queued = content_sync_enqueue(full=full)
         runs = self.RunSerializer(content_sync_runs_recent(limit=5), many=True).data
         payload = {"queued": True, "full": full, "reembed_queued": reembed_queued, "last_runs": runs}

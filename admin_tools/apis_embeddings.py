@@ -43,14 +43,11 @@ class AdminSimilarItemsApi(AdminApiView):
         responses={200: OutputSerializer},
     )
     def get(self, request: Request, item_id: str) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = self.input_validated(self.InputSerializer, request.query_params)
         seed = items_by_ids(item_ids=[item_id]).get(item_id)
         if seed is None:
             raise NotFoundError(f"no catalog item {item_id!r}")
-        neighbours = item_neighbours(
-            item_id=item_id, k=params.validated_data["k"], media_type=params.validated_data.get("media_type")
-        )
+        neighbours = item_neighbours(item_id=item_id, k=params["k"], media_type=params.get("media_type"))
         titles = items_by_ids(item_ids=[n.item_id for n in neighbours])
         payload = {
             "seed": seed,

@@ -57,9 +57,6 @@ class FeedsRefreshApi(AdminApiView):
 
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        queued = feed_refresh_enqueue(
-            user_id=str(user_id), last_watched=data.validated_data.get("last_watched"), reason="admin_api"
-        )
+        data = self.input_validated(self.InputSerializer, request.data)
+        queued = feed_refresh_enqueue(user_id=str(user_id), last_watched=data.get("last_watched"), reason="admin_api")
         return Response(self.OutputSerializer({"queued": queued}).data, status=status.HTTP_202_ACCEPTED)

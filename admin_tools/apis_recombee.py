@@ -38,7 +38,6 @@ class RecombeeDiagnoseApi(AdminApiView):
         responses={200: OutputSerializer},
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        diagnosis = recombee_diagnosis_run(write_test=params.validated_data["write_test"])
+        params = self.input_validated(self.InputSerializer, request.query_params)
+        diagnosis = recombee_diagnosis_run(write_test=params["write_test"])
         return Response(self.OutputSerializer(diagnosis.as_dict()).data)

@@ -60,7 +60,7 @@ class AdminUserStatusApi(AdminApiView):
         user = _user_or_404(user_id)
         lists = [self.ListSerializer(state).data for state in selectors.user_managed_lists(user_id=user.pk).values()]
         payload = {
-            **{name: getattr(user, name) for name in self.OutputSerializer().fields if hasattr(user, name)},
+            **{name: getattr(user, name) for name in self.OutputSerializer().fields.keys() if hasattr(user, name)},
             "interactions": selectors.user_interaction_counts(user_id=user.pk),
             "lists": lists,
         }
@@ -75,9 +75,8 @@ class AdminUserSyncApi(AdminApiView):
     @extend_schema(request=InputSerializer, responses={202: None})
     def post(self, request: Request, user_id: str) -> Response:
         user = _user_or_404(user_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.users_sync_enqueue(user_ids=[str(user.pk)], full=data.validated_data["full"])
+        data = self.input_validated(self.InputSerializer, request.data)
+        services.users_sync_enqueue(user_ids=[str(user.pk)], full=data["full"])
         return Response({"queued": "sync", "user_id": str(user.pk)}, status=status.HTTP_202_ACCEPTED)
 
 

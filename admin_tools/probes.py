@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.core.cache import cache
 from django.db import connection
@@ -15,6 +16,9 @@ from django.db import connection
 from reclio.beat import BEAT_LAST_TICK_CACHE_KEY
 from reclio.health import ProbeResult, probes_registered
 from reclio.queues import ALL_QUEUES
+
+if TYPE_CHECKING:
+    from kombu.transport.redis import Channel as RedisChannel
 
 # Beat ticks at least every 5 minutes (max_interval); a tick older than this means beat is down.
 BEAT_STALE_AFTER_SECONDS = 600
@@ -46,7 +50,8 @@ def redis_probe() -> ProbeResult:
     try:
         with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
-            client = conn.default_channel.client
+            # The broker is always Redis (reclio/settings/celery.py); its channel holds the redis client.
+            client = cast("RedisChannel", conn.default_channel).client
             client.ping()
     except Exception as exc:  # noqa: BLE001
         return ProbeResult("redis", False, f"broker unreachable: {type(exc).__name__}: {exc}", _elapsed_ms(started))

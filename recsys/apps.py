@@ -5,7 +5,6 @@ from django.apps import AppConfig
 
 class RecsysConfig(AppConfig):
     name = "recsys"
-    verbose_name = "Recsys"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

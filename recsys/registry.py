@@ -59,8 +59,7 @@ class UnavailableBackend(RecommenderBackend):
 
 
 def _setting_key() -> str:
-    value = settings.RECOMMENDER
-    return getattr(value, "value", value)
+    return settings.RECOMMENDER.value
 
 
 def get_recommender_backend() -> RecommenderBackend:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -128,7 +129,7 @@ def user_recommendations_refresh(*, user_id: str) -> int:
 def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
     all_ids = {item.item_id for items in picks.values() for item in items}
     known = item_ids_existing(item_ids=all_ids)
-    rows = []
+    rows: list[Recommendation] = []
     for media_type, items in picks.items():
         kept = [item for item in items if item.item_id in known]
         rows.extend(
@@ -171,7 +172,7 @@ def _trained_model_exists() -> bool:
     # The state can name a file this worker cannot see (another host, a lost container disk):
     # that is "untrained" too, so the next change trains instead of scoring against nothing.
     path = engine_state_get().get("path")
-    return bool(path) and Path(path).exists()
+    return isinstance(path, str) and bool(path) and Path(path).exists()
 
 
 def user_interactions_process(*, user_id: str) -> str:
@@ -220,7 +221,7 @@ def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int
 
     chunks = [list(user_ids[i : i + chunk]) for i in range(0, len(user_ids), chunk)]
     for ids in chunks:
-        transaction.on_commit(lambda ids=ids: users_recommendations_refresh_task.delay(user_ids=ids))
+        transaction.on_commit(partial(users_recommendations_refresh_task.delay, user_ids=ids))
     return len(chunks)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -16,6 +17,8 @@ from recsys import services
 from recsys.backends.base import RecommenderError
 
 logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 TRAIN_LOCK_KEY = "recsys:engine_train:lock"
 # Longer than the slowest training run we benchmarked (docs/design/recommender.md), shorter than a day.
@@ -37,13 +40,14 @@ def _permanent_is_final(exc: Exception, *, task: str) -> str:
     raise exc
 
 
-@shared_task(
-    name=events.RECSYS_ENGINE_TRAIN.name,
-    queue=events.RECSYS_ENGINE_TRAIN.queue,
-    acks_late=True,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+def _scheduled_task(ref: events.TaskRef, *, time_limit: int) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """``@shared_task`` for a long job beat runs by name: the soft limit leaves it 5 minutes to release its lock."""
+    return shared_task(
+        name=ref.name, queue=ref.queue, acks_late=True, soft_time_limit=time_limit - 5 * 60, time_limit=time_limit
+    )
+
+
+@_scheduled_task(events.RECSYS_ENGINE_TRAIN, time_limit=55 * 60)
 def engine_train_task() -> dict:
     """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton."""
     if not cache.add(TRAIN_LOCK_KEY, "1", timeout=TRAIN_LOCK_SECONDS):
@@ -95,14 +99,19 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
     return stored
 
 
-@shared_task(
-    name=events.RECSYS_USER_INTERACTIONS_CHANGED.name,
-    queue=events.RECSYS_USER_INTERACTIONS_CHANGED.queue,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+def _event_task(event: events.Event) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """``@shared_task`` for an event a lower app sends by name: acked late, transient errors retried with backoff."""
+    return shared_task(
+        name=event.name,
+        queue=event.queue,
+        acks_late=True,
+        autoretry_for=TRANSIENT_ERRORS,
+        retry_backoff=True,
+        max_retries=5,
+    )
+
+
+@_event_task(events.RECSYS_USER_INTERACTIONS_CHANGED)
 def user_interactions_changed_task(*, user_id: str) -> str:
     """Sent by the users app (by name) after a sync stored new interactions. Idempotent."""
     try:
@@ -111,14 +120,7 @@ def user_interactions_changed_task(*, user_id: str) -> str:
         return _permanent_is_final(exc, task="user_interactions_changed")
 
 
-@shared_task(
-    name=events.RECSYS_CATALOG_CHANGED.name,
-    queue=events.RECSYS_CATALOG_CHANGED.queue,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@_event_task(events.RECSYS_CATALOG_CHANGED)
 def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
     """Sent by the catalog app (by name) after a content sync changed rows; pushes when the backend needs it."""
     try:
@@ -127,13 +129,7 @@ def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
         return _permanent_is_final(exc, task="catalog_changed")
 
 
-@shared_task(
-    name=events.RECSYS_RECOMMENDER_PUSH.name,
-    queue=events.RECSYS_RECOMMENDER_PUSH.queue,
-    acks_late=True,
-    soft_time_limit=25 * 60,
-    time_limit=30 * 60,
-)
+@_scheduled_task(events.RECSYS_RECOMMENDER_PUSH, time_limit=30 * 60)
 def recommender_push_task() -> dict[str, int] | str:
     """Push what changed since the backend's cursors. Every 10 min; a no-op for the local engine; singleton."""
     if not cache.add(PUSH_LOCK_KEY, "1", timeout=PUSH_LOCK_SECONDS):

@@ -29,10 +29,16 @@ QUALITY_PRIOR_VOTES = 50.0
 
 
 class InteractionLike(Protocol):
-    item_id: str
-    kind: str
-    value: float | None
-    occurred_at: datetime | None
+    # Read-only members, so frozen dataclasses (users.contracts.InteractionRecord: int ratings, an
+    # always-set datetime) satisfy the protocol.
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def occurred_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,15 @@ def dataset_build(*, catalog: Sequence[CatalogRow], records: Iterable[Any]) -> D
         kinds.append(int(kind))
         values.append(float(record.value) if record.value is not None else np.nan)
         times.append(_timestamp(record.occurred_at))
-    interactions = Interactions(len(user_index), len(catalog), users, items, kinds, values, times)
+    interactions = Interactions(
+        len(user_index),
+        len(catalog),
+        np.asarray(users),
+        np.asarray(items),
+        np.asarray(kinds),
+        np.asarray(values),
+        np.asarray(times),
+    )
     return Dataset(
         item_ids=np.array([row.item_id for row in catalog], dtype=str),
         media_types=np.array([row.media_type for row in catalog], dtype=str),

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import sparse
 
@@ -71,7 +73,7 @@ def ease_scores(H: sparse.csr_matrix, active: np.ndarray, B: np.ndarray, n_items
 
 def als_model(
     X: sparse.csr_matrix, *, factors: int, regularization: float, alpha: float, iterations: int = 15, seed: int = 7
-):
+) -> Any:  # an implicit AlternatingLeastSquares (implicit ships no type hints)
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
@@ -81,7 +83,15 @@ def als_model(
         return _als_fit(AlternatingLeastSquares, X, factors, regularization, alpha, iterations, seed)
 
 
-def _als_fit(cls, X, factors, regularization, alpha, iterations, seed):  # type: ignore[no-untyped-def]
+def _als_fit(
+    cls: Any,
+    X: sparse.csr_matrix,
+    factors: int,
+    regularization: float,
+    alpha: float,
+    iterations: int,
+    seed: int,
+) -> Any:
     model = cls(
         factors=factors,
         regularization=regularization,
@@ -94,5 +104,5 @@ def _als_fit(cls, X, factors, regularization, alpha, iterations, seed):  # type:
     return model
 
 
-def als_scores(model, users: np.ndarray) -> np.ndarray:
+def als_scores(model: Any, users: np.ndarray) -> np.ndarray:
     return np.asarray(model.user_factors[users] @ model.item_factors.T)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ COVERAGE_K = 10
 
 
 def round_half_up(value: float) -> int:
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def holdout_size(n: int) -> int:
@@ -161,14 +161,14 @@ def split_temporal(ratings: Ratings, *, min_ratings: int = MIN_RATINGS) -> Split
     return Split(ratings, ratings.subset(is_train), positives, eval_users)
 
 
-def ndcg_at_k(ranked: Sequence[int], positives: Iterable[int], k: int = NDCG_K) -> float:
+def ndcg_at_k(ranked: Iterable[int], positives: Iterable[int], k: int = NDCG_K) -> float:
     positive_set = set(int(p) for p in positives)
     dcg = sum(1.0 / math.log2(rank + 2) for rank, item in enumerate(list(ranked)[:k]) if int(item) in positive_set)
     ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(positive_set), k)))
     return dcg / ideal if ideal else 0.0
 
 
-def recall_at_k(ranked: Sequence[int], positives: Iterable[int], k: int = RECALL_K) -> float:
+def recall_at_k(ranked: Iterable[int], positives: Iterable[int], k: int = RECALL_K) -> float:
     positive_set = set(int(p) for p in positives)
     hits = sum(1 for item in list(ranked)[:k] if int(item) in positive_set)
     return hits / len(positive_set) if positive_set else 0.0
@@ -205,7 +205,10 @@ def evaluate_rankings(
     split: Split, rankings: dict[int, np.ndarray], users: np.ndarray | None = None, vectors: np.ndarray | None = None
 ) -> Metrics:
     users = split.eval_users if users is None else users
-    ndcgs, recalls, covered, ilds = [], [], set(), []
+    ndcgs: list[float] = []
+    recalls: list[float] = []
+    covered: set[int] = set()
+    ilds: list[float] = []
     for user in users:
         ranked = rankings[int(user)]
         positives = split.test_positives[int(user)]

@@ -172,7 +172,8 @@ def table_text(rows: list[Row], *, mode: str) -> str:
             best_half = max(baselines, key=lambda r: r.halves[half])
             ok = "holds" if engine.halves[half] > best_half.halves[half] else "DOES NOT hold"
             lines.append(
-                f"half {'AB'[half]}: engine {engine.halves[half]:.4f} vs {best_half.model} {best_half.halves[half]:.4f} — ordering {ok}"
+                f"half {'AB'[half]}: engine {engine.halves[half]:.4f} "
+                f"vs {best_half.model} {best_half.halves[half]:.4f} — ordering {ok}"
             )
     return "\n".join(lines)
 

@@ -167,7 +167,9 @@ SCORERS: dict[str, Scorer] = {
 }
 
 
-def _top(model: str, scores: np.ndarray, seen, users: np.ndarray, params: dict, ctx: Context, k: int) -> np.ndarray:
+def _top(
+    model: str, scores: np.ndarray, seen: sparse.csr_matrix, users: np.ndarray, params: dict, ctx: Context, k: int
+) -> np.ndarray:
     """Top-k rows; the engine re-ranks its first positions with MMR exactly as in production."""
     if model == "engine" and ctx.vectors is not None:
         config = replace(EngineConfig(), **params)

@@ -188,8 +188,8 @@ def recombee_api_build(
     try:
         sdk_region = None if base_uri else sdk.Region[use_region.name]
         client = sdk.SessionRecombeeClient(
-            config.database_id,  # type: ignore[arg-type]
-            config.private_token,  # type: ignore[arg-type]
+            config.database_id,
+            config.private_token,
             session=sdk.RecombeeSession(timeout=timeout, max_retries=0),
             region=sdk_region,
             base_uri=base_uri,

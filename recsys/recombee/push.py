@@ -192,11 +192,10 @@ def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: 
         labels = [item.item_id for item in items]
         result, error = batch_send(api=api, requests=[item_request(api, item) for item in items], labels=labels)
         sent += len(items)
-        if error is not None:
+        if error is not None or result is None:  # result is None only with an error
             _state_record(key=CATALOG_STATE_KEY, accepted=0, skips=(), error=error)
             logger.warning("recombee_catalog_push_failed items=%s error=%s", len(items), error)
             return PushReport("catalog", sent, accepted, skipped, batches, error)
-        assert result is not None
         skips = _skips(result, labels)
         _mark_synced(result, labels)
         _state_record(key=CATALOG_STATE_KEY, accepted=result.done_count, skips=skips)
@@ -221,11 +220,10 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
             labels = [item.item_id for item in items]
             result, error = batch_send(api=api, requests=[item_request(api, item) for item in items], labels=labels)
             sent += len(items)
-            if error is not None:
+            if error is not None or result is None:  # result is None only with an error
                 _state_record(key=CATALOG_STATE_KEY, accepted=0, skips=(), error=error)
                 logger.warning("recombee_catalog_push_failed cursor=%s error=%s", cursor, error)
                 return PushReport("catalog", sent, accepted, skipped, batches, error, cursor)
-            assert result is not None
             batch_accepted, skips = result.done_count, _skips(result, labels)
             _mark_synced(result, labels)
         _state_record(
@@ -285,11 +283,10 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
         if requests:
             result, error = batch_send(api=api, requests=requests, labels=labels)
             sent += len(requests)
-            if error is not None:
+            if error is not None or result is None:  # result is None only with an error
                 _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
                 logger.warning("recombee_interactions_push_failed cursor=%s error=%s", cursor, error)
                 return PushReport("interactions", sent, accepted, skipped, batches, error, cursor)
-            assert result is not None
             batch_accepted = result.done_count
             skips += _skips(result, labels)
         _state_record(

@@ -92,11 +92,11 @@ class SessionRecombeeClient(RecombeeClient):
         kwargs: dict[str, Any] = {"timeout": effective, "headers": headers}
         if with_body:
             headers["Content-Type"] = "application/json"
-            body = self._RecombeeClient__get_body_parameters(request)  # type: ignore[attr-defined]
+            body = self._RecombeeClient__get_body_parameters(request)
             kwargs["data"] = json.dumps(body)
         response = self.session.request(method, uri, **kwargs)
         self.last_response = response
-        self._RecombeeClient__check_errors(response, request)  # type: ignore[attr-defined]
+        self._RecombeeClient__check_errors(response, request)
         return response.json()
 
     # The SDK calls these as self.__get(...) etc., i.e. self._RecombeeClient__get.

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import ContentSyncRun
-from tests.catalog.embedding.conftest import FakeProvider, use_provider  # noqa: F401
+from tests.catalog.embedding.conftest import FakeProvider
 from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db

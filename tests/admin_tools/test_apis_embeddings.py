@@ -4,14 +4,14 @@ import pytest
 
 from catalog.embedding.services import item_embeddings_refresh
 from catalog.models import MediaType
-from tests.catalog.embedding.conftest import FakeProvider, _fresh_embedding_state, use_provider  # noqa: F401
+from tests.catalog.embedding.conftest import FakeProvider, _fresh_embedding_state  # noqa: F401
 from tests.catalog.factories import ContentItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalog(use_provider):  # noqa: F811
+def catalog(use_provider):
     provider = use_provider(FakeProvider(dim=4))
     provider.vectors = {
         "Memento": [1.0, 0.0, 0.0, 0.0],
@@ -20,7 +20,7 @@ def catalog(use_provider):  # noqa: F811
         "Toy Story": [0.0, 0.0, 0.0, 1.0],
     }
     items = {
-        title: ContentItemFactory(title=title, year=year, media_type=media_type)
+        title: ContentItemFactory.create(title=title, year=year, media_type=media_type)
         for title, year, media_type in [
             ("Memento", 2000, MediaType.MOVIE),
             ("Mulholland Drive", 2001, MediaType.MOVIE),

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_prepared_rows_of_a_user(admin_api_client):
     # given
-    prepared = PreparedFeedsFactory(problems={"similar:movie_1": "ConnectionError: x"})
+    prepared = PreparedFeedsFactory.create(problems={"similar:movie_1": "ConnectionError: x"})
 
     # when
     response = admin_api_client.get(f"/admin/feeds/{prepared.user_id}")

@@ -9,10 +9,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def viewer():  # type: ignore[no-untyped-def]
-    user = UserFactory(trakt_username="sean", access_token="SECRET-ACCESS")
-    InteractionFactory(user=user, kind=InteractionKind.VIEW)
-    InteractionFactory(user=user, kind=InteractionKind.RATING, value=8)
+def viewer():
+    user = UserFactory.create(trakt_username="sean", access_token="SECRET-ACCESS")
+    InteractionFactory.create(user=user, kind=InteractionKind.VIEW)
+    InteractionFactory.create(user=user, kind=InteractionKind.RATING, value=8)
     ManagedList.objects.create(
         user=user,
         key="recommended_movies",

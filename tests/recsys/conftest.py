@@ -31,18 +31,18 @@ class FakeUsers:
         self._clock += timedelta(hours=1)
         self.records.append(FakeInteraction(user_id, item_id, kind, value, self._clock))
 
-    def interactions_all(self):  # type: ignore[no-untyped-def]
+    def interactions_all(self):
         return iter(self.records)
 
-    def user_interactions(self, *, user_id):  # type: ignore[no-untyped-def]
+    def user_interactions(self, *, user_id):
         return [r for r in self.records if r.user_id == str(user_id)]
 
-    def user_seen_item_ids(self, *, user_id):  # type: ignore[no-untyped-def]
+    def user_seen_item_ids(self, *, user_id):
         return {r.item_id for r in self.records if r.user_id == str(user_id) and r.kind in ("view", "rating")}
 
 
 @pytest.fixture
-def fake_users(monkeypatch) -> FakeUsers:  # type: ignore[no-untyped-def]
+def fake_users(monkeypatch) -> FakeUsers:
     fake = FakeUsers()
     for name in ("interactions_all", "user_interactions", "user_seen_item_ids"):
         monkeypatch.setattr(f"users.selectors.{name}", getattr(fake, name), raising=False)
@@ -50,7 +50,7 @@ def fake_users(monkeypatch) -> FakeUsers:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_backend():  # type: ignore[no-untyped-def]
+def _fresh_backend():
     recommender_backend_reset()
     yield
     recommender_backend_reset()

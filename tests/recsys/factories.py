@@ -6,7 +6,7 @@ from recsys.models import Recommendation
 from tests.catalog.factories import ContentItemFactory
 
 
-class RecommendationFactory(factory.django.DjangoModelFactory):
+class RecommendationFactory(factory.django.DjangoModelFactory[Recommendation]):
     class Meta:
         model = Recommendation
 

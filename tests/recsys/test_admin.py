@@ -11,23 +11,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("query", ["", "?q=Title", "?media_type__exact=movie&source__exact=cf"])
 def test_recommendation_changelist_and_search(admin_client, query):
-    pick = RecommendationFactory()
+    pick = RecommendationFactory.create()
     response = admin_client.get(f"/staff/recsys/recommendation/{query}")
     assert response.status_code == 200
     assert pick.reason in response.content.decode()
 
 
 def test_recommendation_search_by_user_uuid(admin_client):
-    pick = RecommendationFactory()
-    RecommendationFactory()
+    pick = RecommendationFactory.create()
+    RecommendationFactory.create()
     response = admin_client.get(f"/staff/recsys/recommendation/?q={pick.user_id}")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
 
 
 def test_rescore_action_queues_each_user_once(admin_client, monkeypatch, django_capture_on_commit_callbacks):
-    picks = [RecommendationFactory(), RecommendationFactory()]
-    RecommendationFactory(user_id=picks[0].user_id)
+    picks = [RecommendationFactory.create(), RecommendationFactory.create()]
+    RecommendationFactory.create(user_id=picks[0].user_id)
     queued = []
     monkeypatch.setattr(tasks.users_recommendations_refresh_task, "delay", lambda **kw: queued.append(kw))
     with django_capture_on_commit_callbacks(execute=True):

@@ -40,7 +40,7 @@ def test_training_rescores_every_user_and_releases_the_lock(
     fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
 ):
     # given
-    watched, other = ContentItemFactory(), ContentItemFactory()
+    watched, other = ContentItemFactory.create(), ContentItemFactory.create()
     fake_users.add(user_id, watched.item_id)
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,7 +55,7 @@ def test_interactions_changed_on_a_fresh_instance_trains_then_scores(
     fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
 ):
     # given: no model yet
-    watched, other = ContentItemFactory(), ContentItemFactory()
+    watched, other = ContentItemFactory.create(), ContentItemFactory.create()
     fake_users.add(user_id, watched.item_id)
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -66,7 +66,7 @@ def test_interactions_changed_on_a_fresh_instance_trains_then_scores(
 
 
 def test_interactions_changed_with_a_model_rescores_the_user(fake_users, user_id, sent_tasks):
-    watched, other, later = ContentItemFactory(), ContentItemFactory(), ContentItemFactory()
+    watched, other, later = ContentItemFactory.create(), ContentItemFactory.create(), ContentItemFactory.create()
     fake_users.add(user_id, watched.item_id)
     tasks.engine_train_task()
     fake_users.add(user_id, other.item_id)  # a new watch since training
@@ -81,7 +81,7 @@ def test_catalog_changed_pushes_only_to_backends_that_keep_a_copy(monkeypatch):
         supports_user_sync = True
         available = True
 
-        def push_catalog(self, *, item_ids):  # type: ignore[no-untyped-def]
+        def push_catalog(self, *, item_ids):
             return len(item_ids)
 
     assert tasks.catalog_changed_task(item_ids=["movie_1"]) == 0  # local: retrains on schedule
@@ -92,7 +92,7 @@ def test_catalog_changed_pushes_only_to_backends_that_keep_a_copy(monkeypatch):
 def test_a_failing_user_does_not_stop_the_chunk(monkeypatch):
     done = []
 
-    def refresh(*, user_id):  # type: ignore[no-untyped-def]
+    def refresh(*, user_id):
         if user_id == "bad":
             raise RuntimeError("boom")
         done.append(user_id)
@@ -113,13 +113,13 @@ class _PushingBackend:
         self.calls: list[str] = []
         self.error = error
 
-    def push_catalog(self, *, item_ids):  # type: ignore[no-untyped-def]
+    def push_catalog(self, *, item_ids):
         self.calls.append(f"catalog:{len(item_ids)}")
         if self.error:
             raise self.error
         return 3
 
-    def push_interactions(self, *, user_ids=None):  # type: ignore[no-untyped-def]
+    def push_interactions(self, *, user_ids=None):
         self.calls.append("interactions")
         return 7
 

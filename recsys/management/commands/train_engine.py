@@ -17,7 +17,8 @@ class Command(BaseCommand):
         summary = engine_train()
         self.stdout.write(
             f"trained {summary.version}: {summary.users} users, {summary.items} titles "
-            f"({summary.cf_items} with collaborative signal), {summary.interactions} interactions in {summary.seconds:.1f}s"
+            f"({summary.cf_items} with collaborative signal), "
+            f"{summary.interactions} interactions in {summary.seconds:.1f}s"
         )
         if options["rescore"]:
             chunks = users_recommendations_refresh_enqueue(user_ids=summary.user_ids)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -20,12 +23,23 @@ def _vectors() -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def _interactions(rows: list[tuple[int, int, int, float]], n_users: int) -> Interactions:
+def _interactions(rows: Sequence[tuple[int, int, int, float]], n_users: int) -> Interactions:
     users, items, kinds, values = zip(*rows, strict=True) if rows else ((), (), (), ())
-    return Interactions(n_users, N_ITEMS, users, items, kinds, values, np.arange(len(rows), dtype=float))
+    arrays = (np.asarray(users), np.asarray(items), np.asarray(kinds), np.asarray(values))
+    return Interactions(n_users, N_ITEMS, *arrays, np.arange(len(rows), dtype=float))
 
 
-def _community() -> list[tuple[int, int, int, float]]:
+def _content_only_config(**profile: Any) -> EngineConfig:
+    """Warm (community) weights rank by content only; ``profile`` sets the cold or solo weights under test."""
+    return EngineConfig(w_content=1.0, w_popularity=0.0, w_quality=0.0, w_cf=0.0, **profile)
+
+
+def _quality_side() -> ItemSide:
+    # Sci-fi is what the users watch (close by content), romance is "better" (higher quality).
+    return ItemSide(vectors=_vectors(), quality=np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float))
+
+
+def _community() -> list[tuple[int, int, Kind, float]]:
     # Users 0-5 watch all sci-fi, users 6-11 all romance; user 12 watched sci-fi 0-3 only.
     rows = []
     for user in range(6):
@@ -126,21 +140,10 @@ def test_mmr_keeps_the_best_first_and_spreads_the_rest(lam):
 
 def test_thin_histories_use_the_cold_weights():
     # given: cold weights rank by quality only, warm weights by content only
-    config = EngineConfig(
-        solo_max_users=0,
-        cold_threshold=2,
-        cw_content=0.0,
-        cw_popularity=0.0,
-        cw_quality=1.0,
-        w_content=1.0,
-        w_popularity=0.0,
-        w_quality=0.0,
-        w_cf=0.0,
-    )
-    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)  # romance is "better"
+    config = _content_only_config(solo_max_users=0, cold_threshold=2, cw_content=0.0, cw_popularity=0.0, cw_quality=1.0)
     one = [(0, 0, Kind.VIEW, np.nan)]
     two = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
-    side = ItemSide(vectors=_vectors(), quality=quality)
+    side = _quality_side()
     # when
     cold = HybridEngine(config).fit(_interactions(one, 1), side).recommend(user=0, count=1)
     warm = HybridEngine(config).fit(_interactions(two, 1), side).recommend(user=0, count=1)
@@ -151,20 +154,10 @@ def test_thin_histories_use_the_cold_weights():
 
 def test_a_model_trained_on_a_handful_of_users_uses_the_solo_profile():
     # given: solo weights rank by quality only; community weights by content only
-    config = EngineConfig(
-        solo_max_users=2,
-        sw_content=0.0,
-        sw_popularity=0.0,
-        sw_quality=1.0,
-        sw_cf=0.0,
-        w_content=1.0,
-        w_popularity=0.0,
-        w_quality=0.0,
-        w_cf=0.0,
-        cold_threshold=0,
+    config = _content_only_config(
+        solo_max_users=2, sw_content=0.0, sw_popularity=0.0, sw_quality=1.0, sw_cf=0.0, cold_threshold=0
     )
-    quality = np.array([0, 0, 0, 0, 0, 9, 8, 7, 6, 5], dtype=float)
-    side = ItemSide(vectors=_vectors(), quality=quality)
+    side = _quality_side()
     one_user = [(0, 0, Kind.VIEW, np.nan), (0, 1, Kind.VIEW, np.nan)]
     two_users = [*one_user, (1, 9, Kind.VIEW, np.nan)]
     # when

@@ -104,7 +104,7 @@ def test_ndcg_uses_binary_gains_and_the_ideal_of_min_positives_k():
     expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
     assert ndcg_at_k([9, 1, 8, 2, 7], [1, 2]) == pytest.approx(expected)
     assert ndcg_at_k([1, 2], [1, 2]) == pytest.approx(1.0)
-    assert ndcg_at_k(list(range(100, 110)) + [1], [1]) == 0.0  # rank 11 is outside the top 10
+    assert ndcg_at_k([*range(100, 110), 1], [1]) == 0.0  # rank 11 is outside the top 10
 
 
 def test_recall_is_hits_over_all_positives():

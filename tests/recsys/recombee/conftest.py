@@ -15,7 +15,7 @@ TOKEN = "test-recombee-private-token"
 
 
 @pytest.fixture(autouse=True)
-def recombee_settings(settings):  # type: ignore[no-untyped-def]
+def recombee_settings(settings):
     settings.RECOMMENDER = RecommenderName.RECOMBEE
     settings.RECOMBEE_DATABASE_ID = DATABASE_ID
     settings.RECOMBEE_PRIVATE_TOKEN = TOKEN

@@ -27,8 +27,8 @@ def viewer(monkeypatch):
 
 @pytest.fixture
 def catalog():
-    movies = [ContentItemFactory(tmdb_id=n, title=f"Movie {n}") for n in (1, 2, 3, 4, 5)]
-    shows = [ContentItemFactory(media_type="tv", tmdb_id=n, title=f"Show {n}") for n in (1, 2)]
+    movies = [ContentItemFactory.create(tmdb_id=n, title=f"Movie {n}") for n in (1, 2, 3, 4, 5)]
+    shows = [ContentItemFactory.create(media_type="tv", tmdb_id=n, title=f"Show {n}") for n in (1, 2)]
     return movies, shows
 
 

@@ -68,7 +68,7 @@ def test_client_retries_429_honouring_retry_after_and_signs_each_attempt(no_slee
         # then
         assert answer == ["movie_1"]
         assert no_sleep == [2.0]
-        assert all("hmac_sign=" in call.request.url for call in rsps.calls)
+        assert all("hmac_sign=" in str(call.request.url) for call in rsps.calls)
         assert rsps.calls[0].request.headers["User-Agent"].startswith("Reclio/")
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def one_of_each(monkeypatch):
-    item = ContentItemFactory(tmdb_id=603, title="The Matrix")
+    item = ContentItemFactory.create(tmdb_id=603, title="The Matrix")
     ContentItem.objects.filter(item_id=item.item_id).update(updated_at=timezone.now() - dt.timedelta(hours=1))
     row = InteractionRowStub(1, uuid.uuid4(), item.item_id, "view", None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     monkeypatch.setattr(

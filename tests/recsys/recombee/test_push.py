@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,6 +13,7 @@ from recsys.recombee.client import recombee_api_build
 from recsys.recombee.push import (
     CATALOG_STATE_KEY,
     INTERACTIONS_STATE_KEY,
+    PushReport,
     push_state_get,
     rating_normalise,
     recombee_catalog_push,
@@ -18,6 +21,7 @@ from recsys.recombee.push import (
     recombee_push_status,
 )
 from tests.catalog.factories import ContentItemFactory
+from tests.fakes.recombee import FakeDatabase
 from tests.recsys.recombee.factories import InteractionRowStub
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +33,26 @@ WATCHED_AT = dt.datetime(2026, 11, 1, 20, 0, tzinfo=dt.UTC)
 
 def _settled_items(count: int) -> list[ContentItem]:
     """Catalog rows last changed an hour ago (older than the push's settle window), in cursor order."""
-    items = [ContentItemFactory(tmdb_id=100 + n) for n in range(count)]
+    items = [ContentItemFactory.create(tmdb_id=100 + n) for n in range(count)]
     base = timezone.now() - dt.timedelta(hours=1)
     for n, item in enumerate(items):
         ContentItem.objects.filter(item_id=item.item_id).update(updated_at=base + dt.timedelta(seconds=n))
     return list(ContentItem.objects.order_by("updated_at", "item_id"))
+
+
+def _push_twice_with_one_failing_batch(
+    push: Callable[..., PushReport], remote: FakeDatabase, *, fail_call: int, state_key: str
+) -> tuple[PushReport, Any, PushReport]:
+    """Push in batches of two while Batch call ``fail_call`` answers HTTP 500, then push again.
+
+    Returns the failed report, the cursor the failure left behind, and the resumed report.
+    """
+    remote.fail_batch_calls = {fail_call}
+    api = recombee_api_build(max_retries=0)
+    failed = push(api=api, batch_size=2)
+    cursor_after_failure = push_state_get(key=state_key)["cursor"]
+    resumed = push(api=api, batch_size=2)
+    return failed, cursor_after_failure, resumed
 
 
 @pytest.mark.parametrize(
@@ -89,7 +108,7 @@ def test_catalog_push_second_run_sends_only_what_changed(fake, remote):
 
 def test_catalog_push_leaves_rows_changed_within_the_settle_window(fake, remote):
     # given: a row stamped just now may belong to a transaction that has not committed its neighbours
-    ContentItemFactory(tmdb_id=1)
+    ContentItemFactory.create(tmdb_id=1)
 
     # when
     report = recombee_catalog_push(api=recombee_api_build())
@@ -102,16 +121,15 @@ def test_catalog_push_leaves_rows_changed_within_the_settle_window(fake, remote)
 def test_failing_batch_does_not_advance_the_cursor_and_the_next_run_resumes(fake, remote):
     # given: batch call 1 is the schema, 2 the first two items, 3 (the next two) fails with HTTP 500
     items = _settled_items(4)
-    remote.fail_batch_calls = {3}
-    api = recombee_api_build(max_retries=0)
 
     # when
-    first = recombee_catalog_push(api=api, batch_size=2)
-    cursor_after_failure = push_state_get(key=CATALOG_STATE_KEY)["cursor"]
-    second = recombee_catalog_push(api=api, batch_size=2)
+    first, cursor_after_failure, second = _push_twice_with_one_failing_batch(
+        recombee_catalog_push, remote, fail_call=3, state_key=CATALOG_STATE_KEY
+    )
 
     # then
     assert (first.failed, first.accepted, first.batches) == (True, 2, 1)
+    assert first.error is not None
     assert "HTTP 500" in first.error
     assert cursor_after_failure["item_id"] == items[1].item_id
     assert (second.failed, second.accepted, second.batches) == (False, 2, 1)
@@ -121,17 +139,29 @@ def test_failing_batch_does_not_advance_the_cursor_and_the_next_run_resumes(fake
     assert sorted(remote.items) == sorted(item.item_id for item in items)
 
 
-def test_batch_with_a_retryable_sub_request_code_does_not_advance(fake, remote):
-    # given: HTTP 200 for the batch, but one part answered 503 inside it
-    items = _settled_items(3)
-    remote.sub_request_codes[items[1].item_id] = 503
+@pytest.mark.parametrize(
+    ("n_items", "refused", "code", "expected_error"),
+    [
+        # HTTP 200 for the batch, but one part answered 503 inside it
+        (3, (1,), 503, "answered 503"),
+        # every SetItemValues refused (e.g. the properties were deleted in the admin UI)
+        (2, (0, 1), 400, "every request of the batch was refused"),
+    ],
+    ids=["retryable-sub-request-code", "every-row-refused"],
+)
+def test_batch_that_cannot_be_passed_fails_without_advancing(fake, remote, n_items, refused, code, expected_error):
+    # given
+    items = _settled_items(n_items)
+    for index in refused:
+        remote.sub_request_codes[items[index].item_id] = code
 
     # when
     report = recombee_catalog_push(api=recombee_api_build())
 
     # then
     assert report.failed is True
-    assert "answered 503" in report.error
+    assert report.error is not None
+    assert expected_error in report.error
     assert "cursor" not in push_state_get(key=CATALOG_STATE_KEY)
 
 
@@ -154,21 +184,6 @@ def test_single_refused_row_is_skipped_reported_and_passed(fake, remote):
     assert synced == {items[0].item_id: True, items[1].item_id: False, items[2].item_id: True}
 
 
-def test_batch_where_every_row_is_refused_fails(fake, remote):
-    # given: every SetItemValues refused (e.g. the properties were deleted in the admin UI)
-    items = _settled_items(2)
-    for item in items:
-        remote.sub_request_codes[item.item_id] = 400
-
-    # when
-    report = recombee_catalog_push(api=recombee_api_build())
-
-    # then
-    assert report.failed is True
-    assert "every request of the batch was refused" in report.error
-    assert "cursor" not in push_state_get(key=CATALOG_STATE_KEY)
-
-
 def test_titles_gone_from_tmdb_are_not_sent_but_passed(fake, remote):
     # given
     items = _settled_items(2)
@@ -185,7 +200,7 @@ def test_titles_gone_from_tmdb_are_not_sent_but_passed(fake, remote):
 
 def test_explicit_ids_are_pushed_without_touching_the_cursor(fake, remote):
     # given
-    fresh = ContentItemFactory(tmdb_id=7)  # just changed: the sweep would wait, an explicit push does not
+    fresh = ContentItemFactory.create(tmdb_id=7)  # just changed: the sweep would wait, an explicit push does not
 
     # when
     report = recombee_catalog_push(api=recombee_api_build(), item_ids=[fresh.item_id, fresh.item_id, "movie_404"])
@@ -263,13 +278,11 @@ def test_interactions_push_sends_only_new_rows(fake, remote, interaction_rows):
 def test_failed_interaction_batch_keeps_the_cursor_and_the_next_run_resumes(fake, remote, interaction_rows):
     # given: three views in batches of two; the second Batch call answers HTTP 500
     interaction_rows.extend(InteractionRowStub(n, USER_A, f"movie_{n}", "view", None, WATCHED_AT) for n in (1, 2, 3))
-    remote.fail_batch_calls = {2}
-    api = recombee_api_build(max_retries=0)
 
     # when
-    failed = recombee_interactions_push(api=api, batch_size=2)
-    cursor_after_failure = push_state_get(key=INTERACTIONS_STATE_KEY)["cursor"]
-    resumed = recombee_interactions_push(api=api, batch_size=2)
+    failed, cursor_after_failure, resumed = _push_twice_with_one_failing_batch(
+        recombee_interactions_push, remote, fail_call=2, state_key=INTERACTIONS_STATE_KEY
+    )
 
     # then
     assert (failed.failed, failed.accepted, failed.cursor) == (True, 2, 2)

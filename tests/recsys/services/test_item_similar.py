@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def test_item_similar_returns_co_watched_titles_of_the_requested_type(fake_users):
     # given: A and B are always watched together, C with D
-    a, b, c, d = (ContentItemFactory(title=t) for t in "ABCD")
-    show = ContentItemFactory(media_type="tv", title="S")
+    a, b, c, d = (ContentItemFactory.create(title=t) for t in "ABCD")
+    show = ContentItemFactory.create(media_type="tv", title="S")
     for _ in range(4):
         user = str(uuid.uuid4())
         for item in (a, b, show):
@@ -32,9 +32,9 @@ def test_item_similar_returns_co_watched_titles_of_the_requested_type(fake_users
 
 
 def test_item_similar_falls_back_to_content_for_titles_without_co_watches(fake_users):
-    a = ContentItemFactory(title="A", embedding=[1, 0])
-    near = ContentItemFactory(title="Near", embedding=[0.9, 0.1])
-    ContentItemFactory(title="Far", embedding=[0, 1])
+    a = ContentItemFactory.create(title="A", embedding=[1, 0])
+    near = ContentItemFactory.create(title="Near", embedding=[0.9, 0.1])
+    ContentItemFactory.create(title="Far", embedding=[0, 1])
     fake_users.add(str(uuid.uuid4()), near.item_id)
     engine_train()
     similar = item_similar(item_id=a.item_id, count=1)

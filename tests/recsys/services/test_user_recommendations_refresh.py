@@ -14,11 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def _catalog():
     # Two "clusters" of movies plus two shows; vectors make the clusters visible to content similarity.
-    heat = ContentItemFactory(item_id="movie_949", tmdb_id=949, title="Heat", embedding=[1, 0, 0])
-    crime = [ContentItemFactory(tmdb_id=100 + i, title=f"Crime {i}", embedding=[1, 0.1 * i, 0]) for i in range(6)]
-    romance = [ContentItemFactory(tmdb_id=200 + i, title=f"Romance {i}", embedding=[0, 1, 0.1 * i]) for i in range(4)]
+    heat = ContentItemFactory.create(item_id="movie_949", tmdb_id=949, title="Heat", embedding=[1, 0, 0])
+    crime = [
+        ContentItemFactory.create(tmdb_id=100 + i, title=f"Crime {i}", embedding=[1, 0.1 * i, 0]) for i in range(6)
+    ]
+    romance = [
+        ContentItemFactory.create(tmdb_id=200 + i, title=f"Romance {i}", embedding=[0, 1, 0.1 * i]) for i in range(4)
+    ]
     shows = [
-        ContentItemFactory(media_type="tv", tmdb_id=300 + i, title=f"Show {i}", embedding=[1, 0, 0.2]) for i in range(2)
+        ContentItemFactory.create(media_type="tv", tmdb_id=300 + i, title=f"Show {i}", embedding=[1, 0, 0.2])
+        for i in range(2)
     ]
     return heat, crime, romance, shows
 
@@ -58,7 +63,7 @@ def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(
 
 
 def test_refresh_replaces_previous_picks_idempotently(fake_users, user_id, sent_tasks):
-    heat, crime, _, _ = _catalog()
+    heat, _, _, _ = _catalog()
     fake_users.add(user_id, heat.item_id)
     engine_train()
     first = user_recommendations_refresh(user_id=user_id)
@@ -68,9 +73,9 @@ def test_refresh_replaces_previous_picks_idempotently(fake_users, user_id, sent_
 
 def test_single_user_instance_without_vectors_still_gets_picks(fake_users, user_id, sent_tasks):
     # given: EMBEDDING_PROVIDER=none (no vectors) and one user
-    watched = ContentItemFactory(title="Watched")
-    best = ContentItemFactory(title="Acclaimed", vote_average=9.0, vote_count=5000)
-    ContentItemFactory(title="Meh", vote_average=5.0, vote_count=10)
+    watched = ContentItemFactory.create(title="Watched")
+    best = ContentItemFactory.create(title="Acclaimed", vote_average=9.0, vote_count=5000)
+    ContentItemFactory.create(title="Meh", vote_average=5.0, vote_count=10)
     fake_users.add(user_id, watched.item_id)
     engine_train()
     # when
@@ -83,14 +88,14 @@ def test_single_user_instance_without_vectors_still_gets_picks(fake_users, user_
 
 
 def test_refresh_without_a_trained_model_keeps_rows_and_stores_nothing(fake_users, user_id, sent_tasks):
-    ContentItemFactory()
+    ContentItemFactory.create()
     assert user_recommendations_refresh(user_id=user_id) == 0
     assert not Recommendation.objects.exists()
     assert sent_tasks == []
 
 
 def test_engine_state_records_the_training_run(fake_users, user_id):
-    heat, crime, _, _ = _catalog()
+    heat, _, _, _ = _catalog()
     fake_users.add(user_id, heat.item_id)
     summary = engine_train()
     state = EngineState.objects.get(key="local_engine").value
