@@ -23,14 +23,14 @@ run: install
 	  echo " To run the real thing: set TMDB_API_KEY and TRAKT_CLIENT_ID/TRAKT_CLIENT_SECRET"; \
 	  echo " (docs/configuration.md), then make run again."; \
 	  echo "================================================================================"; \
-	  DJANGO_SETTINGS_MODULE=reclio.settings.demo $(PY) manage.py demo; \
+	  DJANGO_SETTINGS_MODULE=sandbox.settings $(PY) manage.py demo; \
 	else \
 	  $(PY) manage.py serve; \
 	fi
 
 ## The keyless demo: sandbox TMDB + Trakt, demo viewers, the whole pipeline on real workers (docs/demo.md).
 demo: install
-	DJANGO_SETTINGS_MODULE=reclio.settings.demo $(PY) manage.py demo
+	DJANGO_SETTINGS_MODULE=sandbox.settings $(PY) manage.py demo
 
 ## The test suite (embedded PostgreSQL, no network).
 test: install

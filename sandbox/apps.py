@@ -1,4 +1,4 @@
-"""``sandbox`` is a Django app only under ``reclio.settings.demo``: that is where its commands
+"""``sandbox`` is a Django app only under ``sandbox.settings``: that is where its commands
 (``demo``, ``chillio_view``, ``sandbox_watch``) live. No Reclio app imports it."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The keyless demo: world, processes, seeding, and the wait for the first personal rows.
 
-``manage.py demo`` (``make demo``) runs, under ``reclio.settings.demo``:
+``manage.py demo`` (``make demo``) runs, under ``sandbox.settings``:
 
 1. ``demo_world_prepare``: the world (shared data folder or the shipped fixture) written once to
    ``<data dir>/world.json``; a re-run serves the same viewers.
@@ -176,7 +176,7 @@ def demo_feeds_wait(*, base_url: str, viewers: Sequence[DemoViewer], deadline: f
 
 
 def demo_banner(*, base_url: str, admin_line: str, viewers: Sequence[DemoViewer], world: World) -> str:
-    settings_env = "DJANGO_SETTINGS_MODULE=reclio.settings.demo"
+    settings_env = "DJANGO_SETTINGS_MODULE=sandbox.settings"
     lines = [
         "",
         "=" * 96,

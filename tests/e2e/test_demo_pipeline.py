@@ -104,7 +104,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         if key not in {"DATABASE_URL", "REDIS_URL", "RECLIO_SHARED_DATA", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="reclio.settings.demo",
+        DJANGO_SETTINGS_MODULE="sandbox.settings",
         RECLIO_DATA_DIR=str(tmp_path / "data"),
         DEMO_WEB_PORT=str(web),
         DEMO_TMDB_PORT=str(tmdb),

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         self, *args: Any, viewers: int, titles: int | None, rebuild_world: bool, deadline: float, **options: Any
     ) -> None:
         if not settings.SETTINGS_MODULE.endswith(".demo"):
-            raise CommandError("run with DJANGO_SETTINGS_MODULE=reclio.settings.demo (make demo)")
+            raise CommandError("run with DJANGO_SETTINGS_MODULE=sandbox.settings (make demo)")
         started = time.monotonic()
         shared = os.environ.get("RECLIO_SHARED_DATA")
         world = demo_world_prepare(

@@ -1,7 +1,7 @@
 """Demo settings: the keyless demo against the local sandbox (``make demo``; docs/demo.md).
 
 Every process of the demo (the ``demo`` command, gunicorn, each Celery worker, beat) runs with
-``DJANGO_SETTINGS_MODULE=reclio.settings.demo``, so they all see the same environment, set here
+``DJANGO_SETTINGS_MODULE=sandbox.settings``, so they all see the same environment, set here
 *before* the base settings read it: their own data dir (never the real one), the fixed sandbox
 credentials, the sandbox base URLs and the offline local embedding model. Real credentials in the
 environment are overridden on purpose: a demo process must never talk to the real TMDB or Trakt,
@@ -26,7 +26,7 @@ for _name in ("DATABASE_URL", "REDIS_URL"):
             f"the demo runs on its own embedded database; unset {_name} (a sandbox row must never reach a real one)"
         )
 
-_BASE_DIR = Path(__file__).resolve().parent.parent.parent
+_BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
 DEMO_TMDB_PORT = int(os.environ.get("DEMO_TMDB_PORT", "8701"))
 DEMO_TRAKT_PORT = int(os.environ.get("DEMO_TRAKT_PORT", "8702"))
