@@ -19,12 +19,13 @@ from recsys.contracts import ScoredItem
 from recsys.recombee.client import RecombeeApi, RecombeeCallError, RecombeeSetupError, recombee_api_build
 from recsys.recombee.payloads import recommendations_parse
 from recsys.recombee.push import (
-    DISLIKE,
     PushReport,
     recombee_catalog_push,
     recombee_interactions_push,
 )
 from recsys.recombee.reachability import recombee_reachability_get, recombee_reachability_record
+from users import selectors as user_selectors
+from users.contracts import InteractionKind
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,11 @@ def media_type_filter(media_type: str) -> str:
 
 def _blocked_item_ids(*, user_id: str) -> set[str]:
     """Watched or rated titles and explicit dislikes: never recommended (users selectors contract)."""
-    from users import selectors as user_selectors
-
     blocked = set(user_selectors.user_seen_item_ids(user_id=user_id))
     blocked.update(
-        record.item_id for record in user_selectors.user_interactions(user_id=user_id) if record.kind == DISLIKE
+        record.item_id
+        for record in user_selectors.user_interactions(user_id=user_id)
+        if record.kind == InteractionKind.DISLIKE
     )
     return blocked
 

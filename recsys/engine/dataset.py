@@ -14,15 +14,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from recsys.engine.model import Interactions, ItemSide, Kind
+from users.contracts import InteractionKind
 
-# users.Interaction kinds → engine kinds. Unknown kinds are skipped, never guessed.
-KIND_MAP = {
-    "view": Kind.VIEW,
-    "watch": Kind.VIEW,
-    "watched": Kind.VIEW,
-    "history": Kind.VIEW,
-    "rating": Kind.RATING,
-    "watchlist": Kind.WATCHLIST,
+# users.Interaction kinds → engine kinds. Others (a dislike) are skipped, never guessed.
+KIND_MAP: dict[str, Kind] = {
+    InteractionKind.VIEW: Kind.VIEW,
+    InteractionKind.RATING: Kind.RATING,
+    InteractionKind.WATCHLIST: Kind.WATCHLIST,
 }
 # IMDb-style Bayesian average: a title needs about this many votes before its own average counts.
 QUALITY_PRIOR_VOTES = 50.0

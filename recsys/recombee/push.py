@@ -35,7 +35,7 @@ from recsys.recombee.client import RecombeeApi, RecombeeCallError
 from recsys.recombee.payloads import BatchResult, batch_result_parse
 from recsys.recombee.schema import item_values, recombee_schema_ensure
 from users import selectors as user_selectors
-from users.contracts import InteractionRow
+from users.contracts import InteractionKind, InteractionRow
 
 if TYPE_CHECKING:
     from catalog.models import ContentItem
@@ -50,12 +50,6 @@ CATALOG_SETTLE = timedelta(seconds=60)
 # Same reason for interactions: a user sync writes in one transaction (users.selectors.interactions_since).
 INTERACTIONS_SETTLE = timedelta(seconds=60)
 RECENT_SKIPS_KEPT = 20
-
-# Interaction kinds of users.Interaction (docs/design/contracts.md) and what Recombee calls them.
-VIEW = "view"
-RATING = "rating"
-WATCHLIST = "watchlist"
-DISLIKE = "dislike"
 
 
 def rating_normalise(rating: float) -> float:
@@ -245,15 +239,15 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
 def interaction_request(api: RecombeeApi, row: InteractionRow) -> Any | None:
     user_id, item_id = str(row.user_id), row.item_id
     r = api.requests
-    if row.kind == VIEW:
+    if row.kind == InteractionKind.VIEW:
         return r.AddDetailView(user_id, item_id, timestamp=row.occurred_at, cascade_create=True)
-    if row.kind == RATING and row.value is not None:
+    if row.kind == InteractionKind.RATING and row.value is not None:
         return r.AddRating(
             user_id, item_id, rating_normalise(row.value), timestamp=row.occurred_at, cascade_create=True
         )
-    if row.kind == WATCHLIST:
+    if row.kind == InteractionKind.WATCHLIST:
         return r.AddBookmark(user_id, item_id, timestamp=row.occurred_at, cascade_create=True)
-    if row.kind == DISLIKE:
+    if row.kind == InteractionKind.DISLIKE:
         return r.AddRating(user_id, item_id, -1.0, timestamp=row.occurred_at, cascade_create=True)
     return None
 
