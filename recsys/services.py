@@ -24,6 +24,7 @@ from recsys.engine.model import EngineConfig, HybridEngine
 from recsys.models import EngineState, Recommendation
 from recsys.registry import get_recommender_backend
 from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, engine_state_get
+from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ class TrainSummary:
 
 def _all_interactions() -> Iterable:
     """Every user's interactions from the users app (bulk selector ``interactions_all``)."""
-    from users import selectors as users_selectors
-
     return users_selectors.interactions_all()
 
 
@@ -94,8 +93,6 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
 
 
 def _seen_item_ids(user_id: str) -> set[str]:
-    from users import selectors as users_selectors
-
     return set(users_selectors.user_seen_item_ids(user_id=user_id))
 
 
