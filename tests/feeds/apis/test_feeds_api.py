@@ -316,7 +316,19 @@ def test_seeded_random_fuzz_of_every_parameter(client, prepared, sent_tasks):
     import random
 
     rng = random.Random(20261122)
-    alphabet = [chr(c) for c in range(1, 0x250)] + ["☃", "𝔘", "\u202e", "%", "&", "=", "?", "#", ":", "movie:", "show:"]
+    alphabet = [chr(c) for c in range(1, 0x250)] + [
+        "☃",
+        "\U0001d518",
+        "\u202e",
+        "%",
+        "&",
+        "=",
+        "?",
+        "#",
+        ":",
+        "movie:",
+        "show:",
+    ]
     names = ["user_id", "username", "session_id", "last_watched", "page", "user_id[]"]
 
     for _ in range(150):
