@@ -124,7 +124,7 @@ class FakeRecombee:
             rsps.add_callback(method, pattern, callback=self._responses_callback)
 
     def _responses_callback(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        parts = urlsplit(request.url)
+        parts = urlsplit(request.url or "")
         body = request.body.decode() if isinstance(request.body, bytes) else (request.body or "")
         status, payload = self.handle(
             host=parts.netloc, method=request.method or "GET", raw_path=parts.path, raw_query=parts.query, body=body
@@ -152,7 +152,7 @@ class FakeRecombee:
             if db.status_override is not None:
                 code = db.status_override
                 return self._record(host, method, path, {}, code, {"statusCode": code, "message": "scripted failure"})
-            params = {k: v for k, v in parse_qsl(raw_query) if not k.startswith("hmac_")}
+            params: dict[str, Any] = {k: v for k, v in parse_qsl(raw_query) if not k.startswith("hmac_")}
             if body:
                 params.update(json.loads(body))
             if path == "/batch/" and method == "POST":
@@ -182,7 +182,7 @@ class FakeRecombee:
             return False
         expected = hmac.new(db.token.encode(), signed.encode(), sha1).hexdigest()
         match = re.search(r"[?&]hmac_timestamp=(\d+)", signed)
-        fresh = bool(match) and abs(self.clock() - int(match.group(1))) <= SIGNATURE_LIFETIME_SECONDS
+        fresh = match is not None and abs(self.clock() - int(match.group(1))) <= SIGNATURE_LIFETIME_SECONDS
         return fresh and hmac.compare_digest(expected, signature)
 
     @staticmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -177,7 +178,7 @@ class FakeWorld:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: ignore[no-untyped-def]
+def world(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[FakeWorld]:
     settings.FEEDS_ROW_SIZE = 10
     fake = FakeWorld()
     targets = {
@@ -210,7 +211,7 @@ def days_ago(days: float) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():  # type: ignore[no-untyped-def]
+def _clear_cache():
     """Enqueue and task locks live in the (locmem) cache: start every test without them."""
     from django.core.cache import cache
 

@@ -328,7 +328,7 @@ def test_a_failing_recommender_leaves_because_watched_on_vectors_only(world):
     def broken(**kwargs):
         raise ConnectionError("recombee unreachable")
 
-    world.item_similar = broken  # type: ignore[method-assign]
+    world.item_similar = broken
     from unittest import mock
 
     with mock.patch("recsys.services.item_similar", broken):
