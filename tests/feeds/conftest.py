@@ -38,6 +38,19 @@ jsonschema.Draft202012Validator.check_schema(FEEDS_SCHEMA)
 jsonschema.Draft202012Validator.check_schema(MANIFEST_SCHEMA)
 
 USER_ID = "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"
+# The ten rows every user is served before anything personal exists, in order.
+DEFAULT_FEED_IDS = [
+    "popular_movies",
+    "popular_shows",
+    "more_to_discover_movies",
+    "more_to_discover_shows",
+    "trending_movies",
+    "trending_shows",
+    "top_rated_movies",
+    "top_rated_shows",
+    "hidden_gems_movies",
+    "hidden_gems_shows",
+]
 
 
 def assert_feeds_document(document: Any) -> list[dict[str, Any]]:
