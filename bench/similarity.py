@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from _setup import django_setup, load_average
@@ -49,6 +50,23 @@ def clustered_vectors(n: int, *, seed: int = 42) -> Any:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _measure(
+    run: Callable[..., tuple[float, list[str]]],
+    truth: dict[Any, set[str]],
+    rows: Sequence[Any],
+    *,
+    ef: int | None,
+    exact: bool,
+) -> tuple[list[float], list[float]]:
+    """Latency (ms) and recall@K of one query per row."""
+    latencies, recalls = [], []
+    for row in rows:
+        ms, found = run(int(row), ef=ef, exact=exact)
+        latencies.append(ms)
+        recalls.append(len(truth[row] & set(found)) / K)
+    return latencies, recalls
 
 
 def main() -> None:
@@ -152,20 +170,12 @@ def main() -> None:
         print(f"  plan: {scan.split('  (')[0]}")
         for ef in args.ef:
             run(int(query_rows[0]), ef=ef, exact=False)  # warm the index pages
-            latencies, recalls = [], []
-            for row in query_rows:
-                ms, found = run(int(row), ef=ef, exact=False)
-                latencies.append(ms)
-                recalls.append(len(truth[row] & set(found)) / K)
+            latencies, recalls = _measure(run, truth, query_rows, ef=ef, exact=False)
             print(
                 f"  pgvector HNSW ef_search={ef:<4d} p50 {statistics.median(latencies):6.2f} ms  "
                 f"p99 {percentile(latencies, 99):6.2f} ms  recall@{K} {statistics.mean(recalls):.3f}"
             )
-        exact_ms, exact_recalls = [], []
-        for row in query_rows[: args.exact_pg_queries]:
-            ms, found = run(int(row), ef=None, exact=True)
-            exact_ms.append(ms)
-            exact_recalls.append(len(truth[row] & set(found)) / K)
+        exact_ms, exact_recalls = _measure(run, truth, query_rows[: args.exact_pg_queries], ef=None, exact=True)
         print(
             f"  pgvector exact (seq scan)   p50 {statistics.median(exact_ms):6.2f} ms  "
             f"p99 {percentile(exact_ms, 99):6.2f} ms  recall@{K} {statistics.mean(exact_recalls):.3f} "

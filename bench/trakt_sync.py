@@ -70,7 +70,7 @@ def main() -> None:
     from reclio.celery import app
 
     # No broker: recsys is not part of this run.
-    app.send_task = lambda name, *, kwargs, queue, **options: None  # type: ignore[method-assign]
+    app.send_task = lambda name, *, kwargs, queue, **options: None  # type: ignore[method-assign,assignment]
     try:
         with FakeTrakt() as fake:
             settings.TRAKT_API_URL = fake.url

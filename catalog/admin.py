@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from catalog.embedding.text import item_embedding_text
 from catalog.models import ContentItem, ContentSyncRun
 from catalog.services import catalog_items_reembed, catalog_items_refresh_enqueue, content_sync_enqueue
+from catalog.services.sync import RUN_TITLE_COUNTS
 
 # Never load these in the changelist: the vector is kilobytes per row, the texts are long.
 CHANGELIST_DEFERRED = ("embedding", "overview", "tagline", "cast", "keywords", "genres", "genre_ids")
@@ -178,21 +179,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
 @admin.register(ContentSyncRun)
 class ContentSyncRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "started_at",
-        "mode",
-        "status",
-        "candidates",
-        "fetched",
-        "created",
-        "updated",
-        "refreshed",
-        "unchanged",
-        "gone",
-        "failed",
-        "requests",
-        "duration",
-    )
+    list_display = ("started_at", "mode", "status", *RUN_TITLE_COUNTS, "requests", "duration")
     list_filter = ("status", "mode")
     date_hierarchy = "started_at"
     change_list_template = "admin/catalog/contentsyncrun/change_list.html"

@@ -7,15 +7,21 @@ Kept in code so /feeds, the refresh task and the offline imports never call TMDB
 
 from __future__ import annotations
 
-MOVIE_GENRES: dict[int, str] = {
-    28: "Action",
-    12: "Adventure",
+# Ids TMDB gives the same name for movies and TV (Mystery and Western are shared too but sit apart
+# in TMDB's order, which the tables keep).
+_SHARED_GENRES: dict[int, str] = {
     16: "Animation",
     35: "Comedy",
     80: "Crime",
     99: "Documentary",
     18: "Drama",
     10751: "Family",
+}
+
+MOVIE_GENRES: dict[int, str] = {
+    28: "Action",
+    12: "Adventure",
+    **_SHARED_GENRES,
     14: "Fantasy",
     36: "History",
     27: "Horror",
@@ -35,12 +41,7 @@ RETIRED_MOVIE_GENRES: dict[int, str] = {10769: "Foreign"}
 
 TV_GENRES: dict[int, str] = {
     10759: "Action & Adventure",
-    16: "Animation",
-    35: "Comedy",
-    80: "Crime",
-    99: "Documentary",
-    18: "Drama",
-    10751: "Family",
+    **_SHARED_GENRES,
     10762: "Kids",
     9648: "Mystery",
     10763: "News",

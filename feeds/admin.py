@@ -37,7 +37,8 @@ class PreparedFeedsAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         # The served document and per-row titles are large JSON; the changelist shows neither.
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        url_name = request.resolver_match.url_name if request.resolver_match else None
+        if url_name and url_name.endswith("changelist"):
             queryset = queryset.defer("feeds", "rows")
         return queryset
 

@@ -43,7 +43,7 @@ class ManifestApi(APIView):
 class FeedSerializer(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
-    source = serializers.ChoiceField(choices=["trakt_list", "tmdb_query"])
+    source = serializers.ChoiceField(choices=["trakt_list", "tmdb_query"])  # type: ignore[assignment]  # a declared field, not Field.source: DRF's metaclass pops it
     source_metadata = serializers.DictField(help_text='{"id": <Trakt list id>} or {"path": ..., "parameters": ...}')
     content_type = serializers.ChoiceField(choices=["movies", "shows", "all"])
     blurb = serializers.CharField(required=False)

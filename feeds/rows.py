@@ -16,7 +16,7 @@ https://developer.themoviedb.org/reference/trending-movies , …/movie-recommend
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode
 
 from catalog.contracts import MediaType, genre_name
@@ -241,7 +241,7 @@ def default_feeds() -> list[dict[str, Any]]:
 _FEED_KEYS = frozenset({"id", "title", "source", "source_metadata", "content_type"})
 
 
-def feed_is_valid(feed: Any) -> bool:
+def feed_is_valid(feed: Any) -> TypeGuard[dict[str, Any]]:
     """Cheap structural check of one stored Feed before serving it (full schema lives in tests)."""
     if not isinstance(feed, dict) or not _FEED_KEYS <= feed.keys():
         return False

@@ -61,13 +61,13 @@ FEEDS_USER_ROWS_REFRESH = Event(
 )
 
 # --- beat-scheduled tasks (reclio/settings/celery.py) --------------------------------------------
-CATALOG_CONTENT_SYNC = TaskRef("catalog.content_sync", Queue.SYNC.value)
-CATALOG_EMBEDDINGS_REFRESH_STALE = TaskRef("catalog.embeddings_refresh_stale", Queue.EMBEDDINGS.value)
-USERS_USER_SYNC_SWEEP = TaskRef("users.user_sync_sweep", Queue.SYNC.value)
-USERS_TOKEN_REFRESH_SWEEP = TaskRef("users.token_refresh_sweep", Queue.SYNC.value)
-RECSYS_ENGINE_TRAIN = TaskRef("recsys.engine_train", Queue.RECSYS.value)
-RECSYS_RECOMMENDER_PUSH = TaskRef("recsys.recommender_push", Queue.RECSYS.value)
-ADMIN_TOOLS_HEALTH_CHECK = TaskRef("admin_tools.health_check", Queue.DEFAULT.value)
+CATALOG_CONTENT_SYNC: TaskRef = TaskRef("catalog.content_sync", Queue.SYNC.value)
+CATALOG_EMBEDDINGS_REFRESH_STALE: TaskRef = TaskRef("catalog.embeddings_refresh_stale", Queue.EMBEDDINGS.value)
+USERS_USER_SYNC_SWEEP: TaskRef = TaskRef("users.user_sync_sweep", Queue.SYNC.value)
+USERS_TOKEN_REFRESH_SWEEP: TaskRef = TaskRef("users.token_refresh_sweep", Queue.SYNC.value)
+RECSYS_ENGINE_TRAIN: TaskRef = TaskRef("recsys.engine_train", Queue.RECSYS.value)
+RECSYS_RECOMMENDER_PUSH: TaskRef = TaskRef("recsys.recommender_push", Queue.RECSYS.value)
+ADMIN_TOOLS_HEALTH_CHECK: TaskRef = TaskRef("admin_tools.health_check", Queue.DEFAULT.value)
 
 
 def send_on_commit(event: Event, /, **kwargs: Any) -> bool:

@@ -111,7 +111,7 @@ def world_from_fixture(
     Viewer i leans towards cluster i mod 6: its history is drawn from titles weighted by genre
     affinity and popularity over the last year, its ratings are high inside the cluster and middling
     outside it, and its watchlist holds unwatched in-cluster titles."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded for a reproducible demo world, not secrecy
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     titles = fixture_titles(limit=title_limit)
     accounts = []
@@ -220,7 +220,8 @@ def world_from_data_dir(
     if sample_seed is None:
         chosen = sorted(by_user, key=lambda uid: (-len(by_user[uid]), uid))[:users]
     else:
-        chosen = sorted(random.Random(sample_seed).sample(sorted(by_user), k=min(users, len(by_user))))
+        sampler = random.Random(sample_seed)  # noqa: S311 - seeded for a reproducible sample, not secrecy
+        chosen = sorted(sampler.sample(sorted(by_user), k=min(users, len(by_user))))
 
     totals: dict[int, list[float]] = defaultdict(list)
     for rows in by_user.values():
@@ -235,7 +236,7 @@ def world_from_data_dir(
     if title_limit is not None:
         keep = {tmdb_id for tmdb_id, _n in sorted(totals.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:title_limit]}
         keep |= {tmdb_id for uid in chosen for tmdb_id, _s, _t in by_user[uid]}
-    rng = random.Random(sample_seed or 0)
+    rng = random.Random(sample_seed or 0)  # noqa: S311 - seeded for a reproducible demo world
     accounts = []
     for uid in chosen:
         rows = sorted(by_user[uid], key=lambda row: row[2])

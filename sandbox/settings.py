@@ -59,7 +59,7 @@ os.environ.update(
 for _name in ("TMDB_READ_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS", "OPENAI_API_KEY"):
     os.environ.pop(_name, None)
 
-from reclio.settings.base import *  # noqa: E402,F401,F403
+from reclio.settings.base import *  # noqa: E402, F403
 from reclio.settings.base import INSTALLED_APPS as _APPS  # noqa: E402
 
 INSTALLED_APPS = [*_APPS, "sandbox"]

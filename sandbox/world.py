@@ -36,24 +36,26 @@ class Title:
 
 
 @dataclass(frozen=True)
-class Watch:
+class TitleEntry:
+    """The title an account's history, rating or watchlist entry is about."""
+
     media_type: str
     tmdb_id: int
+
+
+@dataclass(frozen=True)
+class Watch(TitleEntry):
     watched_at: dt.datetime
 
 
 @dataclass(frozen=True)
-class Rating:
-    media_type: str
-    tmdb_id: int
+class Rating(TitleEntry):
     rating: int  # Trakt's 1-10
     rated_at: dt.datetime
 
 
 @dataclass(frozen=True)
-class WatchlistEntry:
-    media_type: str
-    tmdb_id: int
+class WatchlistEntry(TitleEntry):
     listed_at: dt.datetime
 
 

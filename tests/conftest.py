@@ -21,7 +21,7 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def admin_api_client(settings) -> APIClient:  # type: ignore[no-untyped-def]
+def admin_api_client(settings) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_X_ADMIN_TOKEN=settings.ADMIN_TOKEN)
     return client
@@ -36,7 +36,7 @@ def shared_data_dir() -> Path:
 
 
 @pytest.fixture
-def no_sleep(monkeypatch):  # type: ignore[no-untyped-def]
+def no_sleep(monkeypatch):
     """Record outgoing-HTTP waits instead of sleeping."""
     waits: list[float] = []
     monkeypatch.setattr("reclio.http.sleep", waits.append)
@@ -44,7 +44,7 @@ def no_sleep(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:  # type: ignore[no-untyped-def]
+def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:
     """Tasks published by name (``reclio.events.send_on_commit``) as (name, kwargs, queue), not sent to a broker.
 
     The de-duplication windows live in the (locmem) cache: cleared, so one test's sends never hide
@@ -65,7 +65,7 @@ def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:  # 
 
 
 @pytest.fixture(autouse=True)
-def _feed_hit_breaker_closed():  # type: ignore[no-untyped-def]
+def _feed_hit_breaker_closed():
     """The hit-recording circuit breaker is per process: a test that trips it must not pause others."""
     from users.services.cadence import hit_recording_breaker
 

@@ -61,7 +61,7 @@ def embedding_dimensions_in_use() -> dict[int, int]:
         .annotate(rows=Count("item_id"))
         .order_by()
     )
-    return {row["embedding_dim"]: row["rows"] for row in rows}
+    return {row["embedding_dim"]: row["rows"] for row in rows if row["embedding_dim"] is not None}
 
 
 def _preferred_dimension() -> int:
@@ -111,8 +111,9 @@ def neighbours_sql(*, dim: int, media_type: str | None) -> str:
     predicate match the partial HNSW index exactly; ``dim`` is an int we chose (never user input),
     inlined because a type modifier cannot be a bind parameter and a literal lets the planner
     prove the partial-index predicate."""
-    dim = int(dim)
+    dim = int(dim)  # int() so nothing but digits can reach the SQL text
     media_filter = "AND c.media_type = %(media_type)s" if media_type else ""
+    # Only the int ``dim`` and one of two fixed filter strings are interpolated; values are bound.
     return f"""
         WITH hits AS MATERIALIZED (
             SELECT c.item_id, c.embedding::vector({dim}) <=> %(query)s::vector({dim}) AS distance
@@ -125,7 +126,7 @@ def neighbours_sql(*, dim: int, media_type: str | None) -> str:
             LIMIT %(limit)s
         )
         SELECT item_id, 1 - distance FROM hits ORDER BY distance, item_id
-    """
+    """  # noqa: S608
 
 
 def _nearest(

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
@@ -97,7 +98,7 @@ def _enqueue_chunks(item_ids: Sequence[str]) -> None:
     from catalog.embedding.tasks import item_embeddings_refresh_task
 
     for chunk in _chunks(item_ids, _batch_size(None)):
-        transaction.on_commit(lambda chunk=chunk: item_embeddings_refresh_task.delay(item_ids=chunk))
+        transaction.on_commit(partial(item_embeddings_refresh_task.delay, item_ids=chunk))
 
 
 def catalog_embeddings_enqueue_stale(*, limit: int | None = None) -> int:

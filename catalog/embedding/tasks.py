@@ -30,12 +30,16 @@ STALE_SWEEP_LIMIT = 20_000
 def embeddings_queue_backlog() -> int | None:
     """Messages waiting on the ``embeddings`` queue; None when the broker cannot say."""
     from celery import current_app
+    from kombu.transport.redis import Channel as RedisChannel
 
     try:
         with current_app.connection_for_read() as connection:
-            # The broker is always Redis, where a queue is a list (a passive AMQP-style declare would
-            # fail until a worker has declared the queue).
-            return int(connection.default_channel.client.llen(Queue.EMBEDDINGS.value))
+            # The broker is Redis, where a queue is a list (a passive AMQP-style declare would fail
+            # until a worker has declared the queue); any other transport cannot say.
+            channel = connection.default_channel
+            if not isinstance(channel, RedisChannel):
+                return None
+            return int(channel.client.llen(Queue.EMBEDDINGS.value))
     except Exception:  # noqa: BLE001 - unknown backlog: the bounded sweep still runs
         return None
 

@@ -158,20 +158,10 @@ def _content_sync_locked(*, full: bool) -> SyncSummary:
     return summary
 
 
+# What a run did with its titles (the admin's changelist columns, in this order).
+RUN_TITLE_COUNTS = ("candidates", "fetched", "created", "updated", "refreshed", "unchanged", "gone", "failed")
 # The counters a SyncSummary and a stored ContentSyncRun have in common.
-RUN_COUNTER_FIELDS = (
-    "candidates",
-    "fetched",
-    "created",
-    "updated",
-    "refreshed",
-    "unchanged",
-    "gone",
-    "failed",
-    "reembed_queued",
-    "requests",
-    "detail",
-)
+RUN_COUNTER_FIELDS = (*RUN_TITLE_COUNTS, "reembed_queued", "requests", "detail")
 
 
 def _run_store(run: ContentSyncRun, summary: SyncSummary, *, retry_keys: list[Key]) -> None:

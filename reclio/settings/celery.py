@@ -54,50 +54,28 @@ CELERY_TASK_TRACK_STARTED = True
 
 CELERY_BEAT_SCHEDULER = "reclio.beat:TickRecordingScheduler"
 
+
+def _beat(task: events.TaskRef, schedule: crontab) -> dict[str, Any]:
+    # Every entry names its queue: beat sends by name, so it cannot read the task decorator's queue=.
+    return {"task": task.name, "schedule": schedule, "options": {"queue": task.queue}}
+
+
 # Keys are stable: django-celery-beat stores them as PeriodicTask names.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#0_3_*_*_*
-    "daily-0300-content-sync": {
-        "task": events.CATALOG_CONTENT_SYNC.name,
-        "schedule": crontab(minute="0", hour="3"),
-        "options": {"queue": events.CATALOG_CONTENT_SYNC.queue},
-    },
+    "daily-0300-content-sync": _beat(events.CATALOG_CONTENT_SYNC, crontab(minute="0", hour="3")),
     # https://crontab.guru/#5_*_*_*_*  (the sweep itself decides which users are due)
-    "hourly-user-sync-sweep": {
-        "task": events.USERS_USER_SYNC_SWEEP.name,
-        "schedule": crontab(minute="5"),
-        "options": {"queue": events.USERS_USER_SYNC_SWEEP.queue},
-    },
+    "hourly-user-sync-sweep": _beat(events.USERS_USER_SYNC_SWEEP, crontab(minute="5")),
     # https://crontab.guru/#20_*/6_*_*_*
-    "every-6h-token-refresh": {
-        "task": events.USERS_TOKEN_REFRESH_SWEEP.name,
-        "schedule": crontab(minute="20", hour="*/6"),
-        "options": {"queue": events.USERS_TOKEN_REFRESH_SWEEP.queue},
-    },
+    "every-6h-token-refresh": _beat(events.USERS_TOKEN_REFRESH_SWEEP, crontab(minute="20", hour="*/6")),
     # https://crontab.guru/#30_4_*_*_*  (after the 03:00 content sync has refreshed the catalog)
-    "daily-0430-recsys-train": {
-        "task": events.RECSYS_ENGINE_TRAIN.name,
-        "schedule": crontab(minute="30", hour="4"),
-        "options": {"queue": events.RECSYS_ENGINE_TRAIN.queue},
-    },
+    "daily-0430-recsys-train": _beat(events.RECSYS_ENGINE_TRAIN, crontab(minute="30", hour="4")),
     # Recombee mode: push what the per-event pushes left behind (rows inside the 60 s settle window,
     # a failed batch). A no-op with the local engine. https://crontab.guru/#*/10_*_*_*_*
-    "every-10m-recommender-push": {
-        "task": events.RECSYS_RECOMMENDER_PUSH.name,
-        "schedule": crontab(minute="*/10"),
-        "options": {"queue": events.RECSYS_RECOMMENDER_PUSH.queue},
-    },
+    "every-10m-recommender-push": _beat(events.RECSYS_RECOMMENDER_PUSH, crontab(minute="*/10")),
     # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
     # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*
-    "every-30m-embed-stale-catalog": {
-        "task": events.CATALOG_EMBEDDINGS_REFRESH_STALE.name,
-        "schedule": crontab(minute="*/30"),
-        "options": {"queue": events.CATALOG_EMBEDDINGS_REFRESH_STALE.queue},
-    },
+    "every-30m-embed-stale-catalog": _beat(events.CATALOG_EMBEDDINGS_REFRESH_STALE, crontab(minute="*/30")),
     # https://crontab.guru/#30_*_*_*_*
-    "hourly-health-check": {
-        "task": events.ADMIN_TOOLS_HEALTH_CHECK.name,
-        "schedule": crontab(minute="30"),
-        "options": {"queue": events.ADMIN_TOOLS_HEALTH_CHECK.queue},
-    },
+    "hourly-health-check": _beat(events.ADMIN_TOOLS_HEALTH_CHECK, crontab(minute="30")),
 }

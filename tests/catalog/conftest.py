@@ -22,7 +22,7 @@ def embed_calls(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _no_broker(sent_tasks):  # type: ignore[no-untyped-def]
+def _no_broker(sent_tasks):
     """Catalog tests record what is sent to higher apps (recsys.catalog_changed) instead of publishing it."""
     return sent_tasks
 

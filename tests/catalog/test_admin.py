@@ -12,7 +12,7 @@ CHANGELIST = "/staff/catalog/contentitem/"
 @pytest.fixture
 def items():
     return [
-        ContentItemFactory(
+        ContentItemFactory.create(
             media_type="movie",
             tmdb_id=603,
             title="The Matrix",
@@ -20,8 +20,8 @@ def items():
             embedding_dim=384,
             recombee_synced=True,
         ),
-        ContentItemFactory(media_type="tv", tmdb_id=1399, title="Game of Thrones"),
-        ContentItemFactory(media_type="tv", tmdb_id=-7, title="Netflix Show"),
+        ContentItemFactory.create(media_type="tv", tmdb_id=1399, title="Game of Thrones"),
+        ContentItemFactory.create(media_type="tv", tmdb_id=-7, title="Netflix Show"),
     ]
 
 

@@ -28,8 +28,8 @@ def _stamp(item: ContentItem, at: dt.datetime) -> None:
 
 def test_item_ids_existing_names_the_held_ids():
     # given
-    held = ContentItemFactory(tmdb_id=1)
-    gone = ContentItemFactory(tmdb_id=2, tmdb_status=TmdbStatus.GONE)
+    held = ContentItemFactory.create(tmdb_id=1)
+    gone = ContentItemFactory.create(tmdb_id=2, tmdb_status=TmdbStatus.GONE)
 
     # when
     found = item_ids_existing(item_ids=[held.item_id, gone.item_id, "movie_999"])
@@ -41,10 +41,10 @@ def test_item_ids_existing_names_the_held_ids():
 
 def test_items_recommendable_skips_adult_and_gone_titles_in_id_order():
     # given
-    ContentItemFactory(tmdb_id=3, title="Three", vote_average=7.5, vote_count=40, embedding=[1.0, 0.0])
-    ContentItemFactory(tmdb_id=2, title="Two")
-    ContentItemFactory(tmdb_id=4, adult=True)
-    ContentItemFactory(tmdb_id=5, tmdb_status=TmdbStatus.GONE)
+    ContentItemFactory.create(tmdb_id=3, title="Three", vote_average=7.5, vote_count=40, embedding=[1.0, 0.0])
+    ContentItemFactory.create(tmdb_id=2, title="Two")
+    ContentItemFactory.create(tmdb_id=4, adult=True)
+    ContentItemFactory.create(tmdb_id=5, tmdb_status=TmdbStatus.GONE)
 
     # when
     items = list(items_recommendable())
@@ -52,15 +52,16 @@ def test_items_recommendable_skips_adult_and_gone_titles_in_id_order():
     # then
     assert [item.item_id for item in items] == ["movie_2", "movie_3"]
     three = items[1]
+    assert three.embedding is not None
     assert (three.title, three.vote_average, three.vote_count, list(three.embedding)) == ("Three", 7.5, 40, [1.0, 0.0])
     assert items[0].embedding is None
 
 
 def test_items_active_by_ids_drops_gone_and_unknown_rows():
     # given
-    ContentItemFactory(tmdb_id=2)
-    ContentItemFactory(tmdb_id=1)
-    ContentItemFactory(tmdb_id=3, tmdb_status=TmdbStatus.GONE)
+    ContentItemFactory.create(tmdb_id=2)
+    ContentItemFactory.create(tmdb_id=1)
+    ContentItemFactory.create(tmdb_id=3, tmdb_status=TmdbStatus.GONE)
 
     # when
     items = items_active_by_ids(item_ids=["movie_2", "movie_1", "movie_3", "movie_9"])
@@ -75,9 +76,9 @@ def test_items_active_by_ids_drops_gone_and_unknown_rows():
 )
 def test_items_active_titles(media_type, expected):
     # given
-    ContentItemFactory(tmdb_id=1, title="Heat")
-    ContentItemFactory(tmdb_id=1, media_type="tv", title="Lost")
-    ContentItemFactory(tmdb_id=2, title="Gone", tmdb_status=TmdbStatus.GONE)
+    ContentItemFactory.create(tmdb_id=1, title="Heat")
+    ContentItemFactory.create(tmdb_id=1, media_type="tv", title="Lost")
+    ContentItemFactory.create(tmdb_id=2, title="Gone", tmdb_status=TmdbStatus.GONE)
 
     # when
     titles = items_active_titles(item_ids=["movie_1", "tv_1", "movie_2"], media_type=media_type)
@@ -90,8 +91,8 @@ def test_items_changed_page_walks_the_keyset_and_passes_gone_rows():
     # given four rows, two sharing a timestamp; one gone; one too recent
     now = timezone.now()
     t1, t2 = now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)
-    a, b = ContentItemFactory(tmdb_id=1), ContentItemFactory(tmdb_id=2, tmdb_status=TmdbStatus.GONE)
-    c, recent = ContentItemFactory(tmdb_id=3), ContentItemFactory(tmdb_id=4)
+    a, b = ContentItemFactory.create(tmdb_id=1), ContentItemFactory.create(tmdb_id=2, tmdb_status=TmdbStatus.GONE)
+    c, recent = ContentItemFactory.create(tmdb_id=3), ContentItemFactory.create(tmdb_id=4)
     _stamp(a, t1)
     _stamp(b, t2)
     _stamp(c, t2)
@@ -114,7 +115,7 @@ def test_items_active_count_through_counts_active_rows_up_to_the_key():
     now = timezone.now()
     t1, t2 = now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)
     for tmdb_id, at, status in [(1, t1, "active"), (2, t2, "gone"), (3, t2, "active"), (4, t2, "active")]:
-        _stamp(ContentItemFactory(tmdb_id=tmdb_id, tmdb_status=status), at)
+        _stamp(ContentItemFactory.create(tmdb_id=tmdb_id, tmdb_status=status), at)
 
     # when / then
     assert items_active_count_through(key=(t2, "movie_3")) == 2

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_item_ids_existing_keeps_only_catalog_rows():
     # given
-    ContentItemFactory(item_id="movie_1", tmdb_id=1)
-    ContentItemFactory(item_id="tv_2", tmdb_id=2, media_type=MediaType.TV)
+    ContentItemFactory.create(item_id="movie_1", tmdb_id=1)
+    ContentItemFactory.create(item_id="tv_2", tmdb_id=2, media_type=MediaType.TV)
 
     # when
     present = item_ids_existing(item_ids=["movie_1", "tv_2", "movie_3", "movie_1"])
@@ -30,8 +30,8 @@ def test_item_ids_existing_of_nothing_is_empty(django_assert_num_queries):
 
 def test_item_genre_ids_per_title():
     # given
-    ContentItemFactory(item_id="movie_1", tmdb_id=1, genre_ids=[28, 18])
-    ContentItemFactory(item_id="movie_2", tmdb_id=2, genre_ids=[])
+    ContentItemFactory.create(item_id="movie_1", tmdb_id=1, genre_ids=[28, 18])
+    ContentItemFactory.create(item_id="movie_2", tmdb_id=2, genre_ids=[])
 
     # when
     genres = item_genre_ids(item_ids=iter(["movie_1", "movie_2", "movie_9"]))

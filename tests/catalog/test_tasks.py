@@ -34,6 +34,6 @@ def test_content_sync_task_calls_the_service(monkeypatch):
 def test_item_refresh_task_refreshes_one_title(tmdb):
     from tests.catalog.factories import ContentItemFactory
 
-    ContentItemFactory(media_type="movie", tmdb_id=603, title="old")
+    ContentItemFactory.create(media_type="movie", tmdb_id=603, title="old")
     result = item_refresh_task.delay("movie_603").get()
     assert (result["updated"], result["status"]) == (1, "ok")

@@ -78,7 +78,7 @@ class Demo:
         self.timings[step] = time.monotonic() - self.started
 
     def manage(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own manage.py
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=self.env,
@@ -114,7 +114,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     log = tmp_path / "demo.log"
     started = time.monotonic()
     with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own manage.py
+        process = subprocess.Popen(
             [sys.executable, "manage.py", "demo", "--viewers", "1", "--titles", "120", "--deadline", "240"],
             cwd=ROOT,
             env=env,

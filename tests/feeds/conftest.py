@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,19 @@ jsonschema.Draft202012Validator.check_schema(FEEDS_SCHEMA)
 jsonschema.Draft202012Validator.check_schema(MANIFEST_SCHEMA)
 
 USER_ID = "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"
+# The ten rows every user is served before anything personal exists, in order.
+DEFAULT_FEED_IDS = [
+    "popular_movies",
+    "popular_shows",
+    "more_to_discover_movies",
+    "more_to_discover_shows",
+    "trending_movies",
+    "trending_shows",
+    "top_rated_movies",
+    "top_rated_shows",
+    "hidden_gems_movies",
+    "hidden_gems_shows",
+]
 
 
 def assert_feeds_document(document: Any) -> list[dict[str, Any]]:
@@ -177,7 +191,7 @@ class FakeWorld:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, settings) -> FakeWorld:  # type: ignore[no-untyped-def]
+def world(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[FakeWorld]:
     settings.FEEDS_ROW_SIZE = 10
     fake = FakeWorld()
     targets = {
@@ -210,7 +224,7 @@ def days_ago(days: float) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():  # type: ignore[no-untyped-def]
+def _clear_cache():
     """Enqueue and task locks live in the (locmem) cache: start every test without them."""
     from django.core.cache import cache
 

@@ -11,7 +11,7 @@ from feeds import rows
 from feeds.models import PreparedFeeds
 
 
-class PreparedFeedsFactory(factory.django.DjangoModelFactory):
+class PreparedFeedsFactory(factory.django.DjangoModelFactory[PreparedFeeds]):
     class Meta:
         model = PreparedFeeds
 

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def test_changelist_loads_and_searches(admin_client):
     # given
-    prepared = PreparedFeedsFactory(trakt_username="sean", problems={"lists_write": "boom"})
-    PreparedFeedsFactory(trakt_username="zoe")
+    prepared = PreparedFeedsFactory.create(trakt_username="sean", problems={"lists_write": "boom"})
+    PreparedFeedsFactory.create(trakt_username="zoe")
 
     # when / then
     assert admin_client.get("/staff/feeds/preparedfeeds/").status_code == 200
@@ -26,7 +26,7 @@ def test_changelist_loads_and_searches(admin_client):
 
 def test_refresh_action_queues_one_refresh_per_row(admin_client, sent_tasks, django_capture_on_commit_callbacks):
     # given
-    rows = [PreparedFeedsFactory(user_id=uuid.uuid4()) for _ in range(2)]
+    rows = [PreparedFeedsFactory.create(user_id=uuid.uuid4()) for _ in range(2)]
 
     # when
     with django_capture_on_commit_callbacks(execute=True):

@@ -19,7 +19,7 @@ def test_the_last_resort_is_the_default_document():
 
 def test_a_crash_on_feeds_is_answered_with_the_last_resort(rf):
     # given
-    def crash(request):  # type: ignore[no-untyped-def]
+    def crash(request):
         raise RuntimeError("crash")
 
     # when

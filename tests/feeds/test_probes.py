@@ -20,8 +20,8 @@ def test_probe_is_scheduled():
 
 def test_probe_counts_users_and_stale_rows():
     # given
-    PreparedFeedsFactory()
-    PreparedFeedsFactory(computed_at=timezone.now() - timedelta(days=10))
+    PreparedFeedsFactory.create()
+    PreparedFeedsFactory.create(computed_at=timezone.now() - timedelta(days=10))
 
     # when
     result = feeds_probe()
@@ -33,7 +33,7 @@ def test_probe_counts_users_and_stale_rows():
 
 
 def test_probe_fails_when_most_refreshes_had_problems():
-    PreparedFeedsFactory(problems={"lists_write": "x"})
+    PreparedFeedsFactory.create(problems={"lists_write": "x"})
 
     result = feeds_probe()
 

@@ -4,7 +4,7 @@ import pytest
 
 from catalog.contracts import item_id_parse
 from feeds import rows
-from tests.feeds.conftest import assert_feeds_document
+from tests.feeds.conftest import DEFAULT_FEED_IDS, assert_feeds_document
 
 
 def test_default_feeds_is_a_valid_ten_row_document():
@@ -12,18 +12,7 @@ def test_default_feeds_is_a_valid_ten_row_document():
     feeds = assert_feeds_document({"feeds": rows.default_feeds()})
 
     # then
-    assert [feed["id"] for feed in feeds] == [
-        "popular_movies",
-        "popular_shows",
-        "more_to_discover_movies",
-        "more_to_discover_shows",
-        "trending_movies",
-        "trending_shows",
-        "top_rated_movies",
-        "top_rated_shows",
-        "hidden_gems_movies",
-        "hidden_gems_shows",
-    ]
+    assert [feed["id"] for feed in feeds] == DEFAULT_FEED_IDS
     assert all(feed["source"] == "tmdb_query" for feed in feeds)
 
 

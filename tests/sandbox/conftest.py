@@ -90,7 +90,7 @@ def world() -> World:
 
 
 @pytest.fixture
-def sandbox(world, settings) -> Iterator[tuple[FakeTmdbServer, FakeTrakt]]:  # type: ignore[no-untyped-def]
+def sandbox(world, settings) -> Iterator[tuple[FakeTmdbServer, FakeTrakt]]:
     """Both servers, and Reclio's settings pointed at them (the only way the real clients reach them)."""
     tmdb, trakt = servers_build(world=world)
     with tmdb, trakt:

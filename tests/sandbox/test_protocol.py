@@ -15,7 +15,7 @@ from users.trakt import client as trakt_client
 from users.trakt.client import DevicePoll, TraktSession
 
 
-def _ids(page) -> list[int]:  # type: ignore[no-untyped-def]
+def _ids(page) -> list[int]:
     return [entry.tmdb_id for entry in page.entries]
 
 
@@ -76,7 +76,7 @@ def test_tmdb_bearer_and_rate_limit():
     assert anonymous.status_code in (401, 429)
 
 
-def _raw(trakt, method: str, path: str, token: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+def _raw(trakt, method: str, path: str, token: str | None = None, **kwargs):
     headers = {"trakt-api-key": SANDBOX_TRAKT_CLIENT_ID, "trakt-api-version": "2"}
     if token:
         headers["Authorization"] = f"Bearer {token}"

@@ -90,5 +90,6 @@ def test_device_flow_pending_until_approved(sandbox):
 
     assert pending.outcome is DevicePoll.PENDING and approved.status_code == 200
     assert done.outcome is DevicePoll.APPROVED and again.outcome is DevicePoll.ALREADY_USED
+    assert done.tokens is not None
     owner = trakt.access_tokens[done.tokens.access_token][0]
     assert owner == "ana"

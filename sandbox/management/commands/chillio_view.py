@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,13 +12,19 @@ from sandbox.chillio import chillio_view, chillio_view_render
 from users.models import User
 
 
-def demo_user(ref: str) -> User:
+@dataclass(frozen=True)
+class DemoViewer:
+    user_id: str
+    username: str  # the viewer's sandbox Trakt username
+
+
+def demo_user(ref: str) -> DemoViewer:
     user = User.objects.filter(trakt_slug=ref.lower()).first()
     if user is None:
         user = User.objects.filter(pk=ref).first() if len(ref) == 36 else None
-    if user is None:
+    if user is None or not user.trakt_slug:
         raise CommandError(f"no connected viewer {ref!r} (a sandbox username such as demo1, or a Reclio user id)")
-    return user
+    return DemoViewer(user_id=str(user.pk), username=user.trakt_slug)
 
 
 class Command(BaseCommand):
@@ -31,8 +38,8 @@ class Command(BaseCommand):
         viewer = demo_user(user)
         view = chillio_view(
             base_url=settings.BASE_URL,
-            user_id=str(viewer.pk),
-            username=viewer.trakt_slug,
+            user_id=viewer.user_id,
+            username=viewer.username,
             trakt_url=settings.TRAKT_API_URL,
             tmdb_url=settings.TMDB_BASE_URL,
         )

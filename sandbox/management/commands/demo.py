@@ -38,12 +38,16 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, viewers: int, titles: int | None, rebuild_world: bool, deadline: float, **options: Any
     ) -> None:
-        if not settings.SETTINGS_MODULE.endswith(".demo"):
+        if settings.SETTINGS_MODULE != "sandbox.settings":
             raise CommandError("run with DJANGO_SETTINGS_MODULE=sandbox.settings (make demo)")
+        # Already imported as the settings module (checked above), so this runs nothing; it reads the
+        # DEMO_* names with their types, which django.conf.settings cannot give mypy.
+        from sandbox import settings as demo_settings
+
         started = time.monotonic()
         shared = os.environ.get("RECLIO_SHARED_DATA")
         world = demo_world_prepare(
-            path=settings.DEMO_WORLD_PATH,
+            path=demo_settings.DEMO_WORLD_PATH,
             data_dir=Path(shared) if shared else None,
             viewers=viewers,
             title_limit=titles,
@@ -58,11 +62,11 @@ class Command(BaseCommand):
         base_url = settings.BASE_URL
         manager = Manager()
         for name, command in demo_process_commands(
-            world_path=settings.DEMO_WORLD_PATH,
-            host=settings.DEMO_HOST,
-            web_port=settings.DEMO_WEB_PORT,
-            tmdb_port=settings.DEMO_TMDB_PORT,
-            trakt_port=settings.DEMO_TRAKT_PORT,
+            world_path=demo_settings.DEMO_WORLD_PATH,
+            host=demo_settings.DEMO_HOST,
+            web_port=demo_settings.DEMO_WEB_PORT,
+            tmdb_port=demo_settings.DEMO_TMDB_PORT,
+            trakt_port=demo_settings.DEMO_TRAKT_PORT,
         ).items():
             manager.add_process(name, command, cwd=str(settings.BASE_DIR))
 
@@ -70,7 +74,7 @@ class Command(BaseCommand):
             say = lambda line: self.stdout.write(f"[demo] {line}")  # noqa: E731
             try:
                 until = time.monotonic() + deadline
-                connected = demo_seed(world=world, trakt_url=settings.DEMO_TRAKT_URL, say=say, deadline=until)
+                connected = demo_seed(world=world, trakt_url=demo_settings.DEMO_TRAKT_URL, say=say, deadline=until)
                 wait_until("the web server", lambda: _ok(f"{base_url}/health"), deadline=until)
                 self.stdout.write(demo_banner(base_url=base_url, admin_line=admin_line, viewers=connected, world=world))
                 say("waiting for the first personal rows (trakt_list in /feeds) ...")

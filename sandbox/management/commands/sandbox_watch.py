@@ -30,14 +30,14 @@ class Command(BaseCommand):
         viewer = demo_user(user)
         sandbox_watch(
             trakt_url=settings.TRAKT_API_URL,
-            username=viewer.trakt_slug,
+            username=viewer.username,
             media_type=parsed[0],
             tmdb_id=parsed[1],
             rating=rating,
         )
-        self.stdout.write(f"{viewer.trakt_slug} watched {item_id}" + (f" and rated it {rating}" if rating else ""))
+        self.stdout.write(f"{viewer.username} watched {item_id}" + (f" and rated it {rating}" if rating else ""))
         if not wait:
             # Time passes faster in a demo: queue the viewer's sync now on the real sync worker (by task
             # name, as a lower app notifies a higher one) instead of waiting for the hourly sweep.
-            app.send_task("users.user_sync", args=[str(viewer.pk)], queue=Queue.SYNC.value)
+            app.send_task("users.user_sync", args=[viewer.user_id], queue=Queue.SYNC.value)
             self.stdout.write("sync queued; rows change once the workers have run (chillio_view shows it)")

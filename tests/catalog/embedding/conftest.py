@@ -14,7 +14,7 @@ from tests.fakes.embedding_server import FakeEmbeddingServer
 
 
 @pytest.fixture(autouse=True)
-def embed_calls():  # type: ignore[no-untyped-def]
+def embed_calls():
     """Overrides tests/catalog's recorder: these tests exercise the real embedding hand-off."""
     return None
 

@@ -39,7 +39,7 @@ def test_embed_catalog_can_queue_instead(fake_provider, django_capture_on_commit
 
 
 def test_embed_catalog_reports_a_provider_failure(fake_provider):
-    ContentItemFactory()
+    ContentItemFactory.create()
     fake_provider.failures = [ProviderError("OpenAI rejected OPENAI_API_KEY (HTTP 401): check the key", permanent=True)]
 
     with pytest.raises(CommandError, match="embedding stopped: OpenAI rejected OPENAI_API_KEY"):

@@ -1,10 +1,11 @@
 """On the real TMDB catalog, the local model's neighbours of well-known films are sensible.
 
 The pairs were checked by hand on the 3,000 most popular movies of tmdb-movies.csv (rank of each in
-the other's list with all-MiniLM-L6-v2; on the 2,000 the test loads, ranks can only be better): Toy Story/Toy Story 2 1/1, The Dark Knight/Batman
-Begins 2/2, Alien/Aliens 4/2, The Godfather/Part II 2/2, Shrek/Shrek 2 1/2, Iron Man/Iron Man 2 1/1,
-Harry Potter 1/2 2/5, The Fellowship of the Ring/The Two Towers 3/2, Star Wars/The Empire Strikes
-Back 1/3, Before Sunrise/Before Sunset 1/1, The Matrix/Reloaded 2/2, Ice Age/The Meltdown 1/1.
+the other's list with all-MiniLM-L6-v2; on the 2,000 the test loads, ranks can only be better):
+Toy Story/Toy Story 2 1/1, The Dark Knight/Batman Begins 2/2, Alien/Aliens 4/2, The Godfather/Part II 2/2,
+Shrek/Shrek 2 1/2, Iron Man/Iron Man 2 1/1, Harry Potter 1/2 2/5, The Fellowship of the Ring/The Two Towers 3/2,
+Star Wars/The Empire Strikes Back 1/3, Before Sunrise/Before Sunset 1/1,
+The Matrix/Reloaded 2/2, Ice Age/The Meltdown 1/1.
 Not every "vibe" pair works with this small model: Memento/Mulholland Drive rank in the hundreds
 (see docs/design/embeddings.md).
 """

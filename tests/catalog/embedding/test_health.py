@@ -20,7 +20,7 @@ def test_probe_is_in_the_hourly_health_check():
 
 
 def test_probe_reports_provider_and_dimensions(fake_provider):
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     item_embeddings_refresh(item_ids=[item.item_id])
 
     result = embedding_provider_probe()
@@ -31,7 +31,7 @@ def test_probe_reports_provider_and_dimensions(fake_provider):
 
 def test_probe_fails_while_batches_fail_and_the_health_check_warns_once(fake_provider, caplog):
     # given a batch that failed
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     fake_provider.failures = [ProviderError("OpenAI rate limit (HTTP 429)")]
     with pytest.raises(ProviderError):
         item_embeddings_refresh(item_ids=[item.item_id])

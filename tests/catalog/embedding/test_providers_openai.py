@@ -89,7 +89,15 @@ def test_timeout_is_transient(embedding_server):
     assert "timed out" in caught.value.message
 
 
-def test_wrong_dimension_answer_is_permanent(embedding_server):
+@pytest.mark.parametrize(
+    ("vector_size", "texts", "permanent", "message"),
+    [
+        (512, ["Heat"], True, "returned 512-dimensional vectors, expected 1536"),
+        (1536, ["Heat", "Alien"], False, None),
+    ],
+    ids=["wrong_dimension_answer_is_permanent", "missing_vectors_in_answer_are_transient"],
+)
+def test_malformed_answer(embedding_server, vector_size, texts, permanent, message):
     embedding_server.reply(
         "POST /v1/embeddings",
         200,
@@ -97,33 +105,16 @@ def test_wrong_dimension_answer_is_permanent(embedding_server):
             "object": "list",
             "model": "text-embedding-3-small",
             "usage": {"prompt_tokens": 1, "total_tokens": 1},
-            "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 512}],
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * vector_size}],
         },
     )
 
     with pytest.raises(ProviderError) as caught:
-        _provider(embedding_server).embed(["Heat"])
+        _provider(embedding_server).embed(texts)
 
-    assert caught.value.permanent is True
-    assert "returned 512-dimensional vectors, expected 1536" in caught.value.message
-
-
-def test_missing_vectors_in_answer_are_transient(embedding_server):
-    embedding_server.reply(
-        "POST /v1/embeddings",
-        200,
-        {
-            "object": "list",
-            "model": "text-embedding-3-small",
-            "usage": {"prompt_tokens": 1, "total_tokens": 1},
-            "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 1536}],
-        },
-    )
-
-    with pytest.raises(ProviderError) as caught:
-        _provider(embedding_server).embed(["Heat", "Alien"])
-
-    assert caught.value.permanent is False
+    assert caught.value.permanent is permanent
+    if message is not None:
+        assert message in caught.value.message
 
 
 def test_sdk_retries_a_429_honouring_retry_after(embedding_server):

@@ -63,6 +63,7 @@ def test_registry_passes_vendor_settings(settings):
 
     provider = registry.get_embedding_provider()
 
+    assert isinstance(provider, OpenAIProvider)
     assert (provider.api_key, provider.base_url, provider.model, provider.dim) == (
         "sk-abc",
         "http://127.0.0.1:9/v1",

@@ -39,7 +39,9 @@ def _cos(a, b) -> float:
 def catalog(fake_provider):
     fake_provider.vectors = {title: vec + [0.0] * (fake_provider.dim - 4) for title, vec in DIRECTIONS.items()}
     items = {
-        title: ContentItemFactory(title=title, media_type=MediaType.TV if title == "Twin Peaks" else MediaType.MOVIE)
+        title: ContentItemFactory.create(
+            title=title, media_type=MediaType.TV if title == "Twin Peaks" else MediaType.MOVIE
+        )
         for title in DIRECTIONS
     }
     item_embeddings_refresh(item_ids=[i.item_id for i in items.values()])
@@ -87,7 +89,7 @@ def test_unknown_seed_has_no_neighbours(catalog, item_id):
 
 
 def test_empty_catalog_has_no_neighbours(fake_provider):
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
 
     assert similarity_dimension() is None
     assert item_neighbours(item_id=item.item_id) == []
@@ -171,7 +173,8 @@ def _random_catalog(provider: FakeProvider, count: int) -> dict[str, np.ndarray]
         f"T{i}": (centres[i % 4] + 0.6 * rng.standard_normal(provider.dim)).tolist() for i in range(count)
     }
     items = [
-        ContentItemFactory(title=f"T{i}", media_type=MediaType.MOVIE if i % 2 else MediaType.TV) for i in range(count)
+        ContentItemFactory.create(title=f"T{i}", media_type=MediaType.MOVIE if i % 2 else MediaType.TV)
+        for i in range(count)
     ]
     item_embeddings_refresh(item_ids=[i.item_id for i in items])
     return {item_id: np.asarray(vector) for item_id, vector in ContentItem.objects.values_list("item_id", "embedding")}

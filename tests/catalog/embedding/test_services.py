@@ -38,6 +38,7 @@ def test_refresh_embeds_stale_rows_in_batches(fake_provider):
     row = ContentItem.objects.get(pk=items[0].item_id)
     assert (row.embedding_model, row.embedding_dim, row.embedding_source_hash) == ("fake:model-a", 8, row.source_hash)
     expected = np.asarray(fake_provider.vector_for(content_item_embedding_text(row)))
+    assert row.embedding is not None
     assert np.allclose(row.embedding, expected / np.linalg.norm(expected), atol=1e-6)
 
 
@@ -79,7 +80,7 @@ def test_changed_text_is_re_embedded_and_only_that_row(fake_provider):
 
 
 def test_row_without_source_hash_gets_one_with_its_vector(fake_provider):
-    item = ContentItemFactory(source_hash="")
+    item = ContentItemFactory.create(source_hash="")
 
     item_embeddings_refresh(item_ids=[item.item_id])
     fake_provider.calls.clear()
@@ -109,7 +110,7 @@ def test_failed_batch_keeps_previous_vectors_and_committed_batches(fake_provider
             raise ProviderError("HTTP 500", permanent=False)
         return original_embed(texts)
 
-    model_b.embed = flaky  # type: ignore[method-assign]
+    model_b.embed = flaky
     with pytest.raises(ProviderError):
         item_embeddings_refresh(item_ids=ids, batch_size=2)
 
@@ -124,7 +125,7 @@ def test_failed_batch_keeps_previous_vectors_and_committed_batches(fake_provider
 
 def test_vector_is_not_stored_when_the_text_changed_meanwhile(fake_provider, monkeypatch):
     # given a sync that rewrites the row while the provider is working
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     original_embed = fake_provider.embed
 
     def embed_while_sync_writes(texts):
@@ -143,7 +144,7 @@ def test_vector_is_not_stored_when_the_text_changed_meanwhile(fake_provider, mon
 
 
 def test_gone_titles_are_not_embedded(fake_provider):
-    item = ContentItemFactory(tmdb_status=TmdbStatus.GONE)
+    item = ContentItemFactory.create(tmdb_status=TmdbStatus.GONE)
 
     assert item_embeddings_refresh(item_ids=[item.item_id]).embedded == 0
     assert fake_provider.calls == []
@@ -188,7 +189,7 @@ def test_none_provider_queues_and_embeds_nothing(use_provider, django_capture_on
     from catalog.embedding.providers.none import NoneProvider
 
     use_provider(NoneProvider())
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         queued = item_embeddings_enqueue(item_ids=[item.item_id])
@@ -254,7 +255,7 @@ def test_inline_refresh_respects_limit(fake_provider):
 def test_failure_is_remembered_for_the_probe_and_cleared_by_success(fake_provider, caplog):
     from django.core.cache import cache
 
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     fake_provider.failures = [ProviderError("OpenAI rate limit (HTTP 429)", permanent=False)]
     caplog.set_level(logging.WARNING)
 

@@ -17,15 +17,15 @@ pytestmark = pytest.mark.django_db
 def test_tasks_are_named_and_routed_to_the_embeddings_queue():
     assert item_embeddings_refresh_task.name == "catalog.item_embeddings_refresh"
     assert embeddings_refresh_stale_task.name == "catalog.embeddings_refresh_stale"
-    assert item_embeddings_refresh_task.queue == Queue.EMBEDDINGS.value
-    assert embeddings_refresh_stale_task.queue == Queue.EMBEDDINGS.value
+    assert item_embeddings_refresh_task.queue == Queue.EMBEDDINGS.value  # type: ignore[attr-defined]  # celery-stubs omit Task.queue (set by queue= on the decorator)
+    assert embeddings_refresh_stale_task.queue == Queue.EMBEDDINGS.value  # type: ignore[attr-defined]  # celery-stubs omit Task.queue (set by queue= on the decorator)
     assert item_embeddings_refresh_task.acks_late is True
 
 
 def test_transient_failure_is_retried_until_it_succeeds(fake_provider, monkeypatch):
     # given a transient failure (eager Celery runs the retry inline)
     monkeypatch.setattr(tasks, "_backoff_seconds", lambda retries, retry_after: 0)
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     fake_provider.failures = [ProviderError("HTTP 500")]
 
     # when (throw=False: let Celery's eager runner follow the retries instead of raising Retry)
@@ -40,7 +40,7 @@ def test_transient_failure_is_retried_until_it_succeeds(fake_provider, monkeypat
 def test_transient_failure_asks_for_a_retry_honouring_retry_after(fake_provider):
     from celery.exceptions import Retry
 
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     fake_provider.failures = [ProviderError("OpenAI rate limit (HTTP 429)", retry_after=12.0)]
 
     with pytest.raises(Retry) as caught:
@@ -51,7 +51,7 @@ def test_transient_failure_asks_for_a_retry_honouring_retry_after(fake_provider)
 
 
 def test_permanent_failure_is_not_retried(fake_provider, caplog):
-    item = ContentItemFactory()
+    item = ContentItemFactory.create()
     fake_provider.failures = [ProviderError("OpenAI rejected OPENAI_API_KEY (HTTP 401)", permanent=True)]
     caplog.set_level(logging.ERROR)
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_missing_titles_are_fetched_and_existing_ones_are_not(tmdb, embed_calls, django_capture_on_commit_callbacks):
     # given
-    ContentItemFactory(media_type="movie", tmdb_id=603, title="The Matrix")
+    ContentItemFactory.create(media_type="movie", tmdb_id=603, title="The Matrix")
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -37,7 +37,7 @@ def test_offline_only_ids_are_never_asked_of_tmdb(tmdb):
 
 def test_without_tmdb_credentials_missing_titles_are_reported_failed(catalog_settings):
     catalog_settings.TMDB_API_KEY = None
-    ContentItemFactory(media_type="movie", tmdb_id=1)
+    ContentItemFactory.create(media_type="movie", tmdb_id=1)
     result = catalog_items_ensure(keys=[("movie", 1), ("movie", 2)])
     assert (result.item_ids, result.failed) == (("movie_1",), (("movie", 2),))
 

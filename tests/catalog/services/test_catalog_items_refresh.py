@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def test_refresh_refetches_the_chosen_rows(tmdb):
     # given
-    ContentItemFactory(media_type="movie", tmdb_id=603, title="stale title")
-    ContentItemFactory(media_type="tv", tmdb_id=-3, title="offline only")
+    ContentItemFactory.create(media_type="movie", tmdb_id=603, title="stale title")
+    ContentItemFactory.create(media_type="tv", tmdb_id=-3, title="offline only")
 
     # when
     summary = catalog_items_refresh(item_ids=["movie_603", "tv_-3"])
@@ -25,7 +25,7 @@ def test_refresh_refetches_the_chosen_rows(tmdb):
 
 def test_reembed_clears_the_vector_hash_and_enqueues(embed_calls):
     # given
-    ContentItemFactory(item_id="movie_1", tmdb_id=1, embedding_source_hash="abc")
+    ContentItemFactory.create(item_id="movie_1", tmdb_id=1, embedding_source_hash="abc")
 
     # when
     queued = catalog_items_reembed(item_ids=["movie_1", "movie_404"])

@@ -298,7 +298,7 @@ def test_lock_is_released_after_a_run(tmdb):
 
 def test_discover_follows_the_genres_viewers_asked_for(tmdb):
     # given a requested title in genre 878
-    ContentItemFactory(media_type="movie", tmdb_id=603, genre_ids=[878], requested_at=timezone.now())
+    ContentItemFactory.create(media_type="movie", tmdb_id=603, genre_ids=[878], requested_at=timezone.now())
 
     # when
     content_sync_run()
@@ -312,7 +312,7 @@ def test_full_sync_refetches_rows_not_on_any_list(tmdb):
     # given a held row TMDB knows but no list shows
     tmdb.add("movie", movie_details(78, "Blade Runner", vote_count=5, release_date="1982-06-25"))
     tmdb._sorted["movie/popular"] = [d for (m, i), d in tmdb.titles.items() if m == "movie" and i != 78]
-    ContentItemFactory(media_type="movie", tmdb_id=78, title="old title")
+    ContentItemFactory.create(media_type="movie", tmdb_id=78, title="old title")
 
     # when
     content_sync_run(full=True)
@@ -328,8 +328,8 @@ def test_incremental_sync_refreshes_a_batch_of_never_confirmed_rows(
     _first_sync(tmdb, django_capture_on_commit_callbacks)
     tmdb.add("movie", movie_details(78, "Blade Runner", vote_count=5))
     tmdb._sorted["movie/popular"] = [d for (m, i), d in tmdb.titles.items() if m == "movie" and i != 78]
-    ContentItemFactory(media_type="movie", tmdb_id=78, title="Blade Runner (import)", tmdb_confirmed_at=None)
-    ContentItemFactory(media_type="tv", tmdb_id=-5, title="Netflix-only show", tmdb_confirmed_at=None)
+    ContentItemFactory.create(media_type="movie", tmdb_id=78, title="Blade Runner (import)", tmdb_confirmed_at=None)
+    ContentItemFactory.create(media_type="tv", tmdb_id=-5, title="Netflix-only show", tmdb_confirmed_at=None)
 
     # when
     summary = content_sync_run()

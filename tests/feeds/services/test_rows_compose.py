@@ -11,7 +11,7 @@ from tests.feeds.conftest import USER_ID
 PREFERENCES = Preferences(size=5, blurbs=True, cold_start_min_picks=3)
 
 
-def viewer(**changes) -> Viewer:  # type: ignore[no-untyped-def]
+def viewer(**changes) -> Viewer:
     fields = {
         "user_id": USER_ID,
         "seen": frozenset({"movie_157336"}),

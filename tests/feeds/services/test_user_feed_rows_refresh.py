@@ -9,7 +9,7 @@ from feeds.models import PreparedFeeds
 from feeds.services import compose as compose_module
 from feeds.services import user_feed_rows_refresh
 from feeds.services.anchors import anchor_choose
-from tests.feeds.conftest import USER_ID, FakeWorld, assert_feeds_document, days_ago
+from tests.feeds.conftest import DEFAULT_FEED_IDS, USER_ID, FakeWorld, assert_feeds_document, days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -252,18 +252,7 @@ def test_viewer_without_any_history_gets_popular_and_discovery_rows(world):
 
     # then
     feeds = assert_feeds_document({"feeds": stored().feeds})
-    assert [f["id"] for f in feeds] == [
-        "popular_movies",
-        "popular_shows",
-        "more_to_discover_movies",
-        "more_to_discover_shows",
-        "trending_movies",
-        "trending_shows",
-        "top_rated_movies",
-        "top_rated_shows",
-        "hidden_gems_movies",
-        "hidden_gems_shows",
-    ]
+    assert [f["id"] for f in feeds] == DEFAULT_FEED_IDS
     assert world.writes == []
 
 
@@ -328,7 +317,7 @@ def test_a_failing_recommender_leaves_because_watched_on_vectors_only(world):
     def broken(**kwargs):
         raise ConnectionError("recombee unreachable")
 
-    world.item_similar = broken  # type: ignore[method-assign]
+    world.item_similar = broken
     from unittest import mock
 
     with mock.patch("recsys.services.item_similar", broken):
