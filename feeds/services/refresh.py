@@ -32,7 +32,7 @@ from feeds.services.reads import Reads
 from feeds.services.viewer import viewer_read
 from users import selectors as users_selectors
 from users import services as users_services
-from users.contracts import ManagedListSpec, ManagedListState
+from users.contracts import ListState, ManagedListSpec, ManagedListState
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ LIST_DESCRIPTION = (
 def _feed_for(plan: RowPlan, status: ManagedListState | None, *, fresh_after: datetime) -> dict[str, Any]:
     """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
     if plan.materialised and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
-        ready = status.state == "ok" and status.item_count > 0
+        ready = status.state == ListState.OK and status.item_count > 0
         fresh = status.last_written_at is not None and status.last_written_at >= fresh_after
         if ready and fresh:
             return rows.trakt_feed(
