@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from celery import shared_task
-
 from reclio import events
 
 
-@shared_task(
-    name=events.ADMIN_TOOLS_HEALTH_CHECK.name,
-    queue=events.ADMIN_TOOLS_HEALTH_CHECK.queue,
+@events.declared_task(
+    events.ADMIN_TOOLS_HEALTH_CHECK,
     soft_time_limit=120,
     time_limit=180,
 )

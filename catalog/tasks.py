@@ -12,9 +12,8 @@ from reclio.queues import Queue
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name=events.CATALOG_CONTENT_SYNC.name,
-    queue=events.CATALOG_CONTENT_SYNC.queue,
+@events.declared_task(
+    events.CATALOG_CONTENT_SYNC,
     acks_late=True,
     # The service records failures in ContentSyncRun and never raises for upstream trouble; a crash
     # here is a bug or an outage of our own database, which the next daily run retries.

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -15,10 +14,9 @@ RUNNING_LOCK_SECONDS = 15 * 60
 BUSY_RETRY_SECONDS = 30
 
 
-@shared_task(
+@events.declared_task(
+    events.FEEDS_USER_ROWS_REFRESH,
     bind=True,
-    name=events.FEEDS_USER_ROWS_REFRESH.name,
-    queue=events.FEEDS_USER_ROWS_REFRESH.queue,
     soft_time_limit=10 * 60,
     time_limit=12 * 60,
     max_retries=5,

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from celery import current_app
+from celery import current_app, shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -68,6 +68,13 @@ USERS_TOKEN_REFRESH_SWEEP: TaskRef = TaskRef("users.token_refresh_sweep", Queue.
 RECSYS_ENGINE_TRAIN: TaskRef = TaskRef("recsys.engine_train", Queue.RECSYS.value)
 RECSYS_RECOMMENDER_PUSH: TaskRef = TaskRef("recsys.recommender_push", Queue.RECSYS.value)
 ADMIN_TOOLS_HEALTH_CHECK: TaskRef = TaskRef("admin_tools.health_check", Queue.DEFAULT.value)
+
+
+def declared_task(ref: TaskRef, /, **options: Any) -> Any:
+    """The owning task's decorator: Celery's ``shared_task`` under the declared name and queue, so a
+    sender and the task can never disagree on either. (Typed ``Any``: celery-types' overloads for
+    ``bind=True`` cannot pass through a wrapper.)"""
+    return shared_task(name=ref.name, queue=ref.queue, **options)
 
 
 def send_on_commit(event: Event, /, **kwargs: Any) -> bool:

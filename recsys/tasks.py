@@ -42,9 +42,7 @@ def _permanent_is_final(exc: Exception, *, task: str) -> str:
 
 def _scheduled_task(ref: events.TaskRef, *, time_limit: int) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
     """``@shared_task`` for a long job beat runs by name: the soft limit leaves it 5 minutes to release its lock."""
-    return shared_task(
-        name=ref.name, queue=ref.queue, acks_late=True, soft_time_limit=time_limit - 5 * 60, time_limit=time_limit
-    )
+    return events.declared_task(ref, acks_late=True, soft_time_limit=time_limit - 5 * 60, time_limit=time_limit)
 
 
 @_scheduled_task(events.RECSYS_ENGINE_TRAIN, time_limit=55 * 60)
@@ -101,9 +99,8 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
 
 def _event_task(event: events.Event) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
     """``@shared_task`` for an event a lower app sends by name: acked late, transient errors retried with backoff."""
-    return shared_task(
-        name=event.name,
-        queue=event.queue,
+    return events.declared_task(
+        event,
         acks_late=True,
         autoretry_for=TRANSIENT_ERRORS,
         retry_backoff=True,

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 SYNC_LOCK_SECONDS = 30 * 60
 
 
-@shared_task(name=events.USERS_USER_SYNC_SWEEP.name, queue=events.USERS_USER_SYNC_SWEEP.queue)
+@events.declared_task(events.USERS_USER_SYNC_SWEEP)
 def user_sync_sweep_task() -> int:
     """Queue a history sync for every user who is due (adaptive cadence). Hourly; idempotent."""
     from users.services import users_sync_due_enqueue
@@ -32,7 +32,7 @@ def user_sync_sweep_task() -> int:
         cache.delete("users:lock:user_sync_sweep")
 
 
-@shared_task(name=events.USERS_TOKEN_REFRESH_SWEEP.name, queue=events.USERS_TOKEN_REFRESH_SWEEP.queue)
+@events.declared_task(events.USERS_TOKEN_REFRESH_SWEEP)
 def token_refresh_sweep_task() -> int:
     """Queue a refresh for every token expiring within the window. Every 6 h; idempotent."""
     from users.services import users_token_refresh_due

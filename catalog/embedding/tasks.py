@@ -75,9 +75,8 @@ def item_embeddings_refresh_task(self: Any, item_ids: list[str]) -> dict[str, An
     return {"embedded": report.embedded, "current": report.current, "raced": report.raced, "skipped": report.skipped}
 
 
-@shared_task(
-    name=events.CATALOG_EMBEDDINGS_REFRESH_STALE.name,
-    queue=events.CATALOG_EMBEDDINGS_REFRESH_STALE.queue,
+@events.declared_task(
+    events.CATALOG_EMBEDDINGS_REFRESH_STALE,
     soft_time_limit=300,
     time_limit=360,
 )

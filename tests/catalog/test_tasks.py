@@ -15,7 +15,7 @@ def test_tasks_keep_their_names_and_queue():
     # Beat rows and in-flight messages store these names; Celery 5.7 warns on reading `.queue`.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert (content_sync_task.name, content_sync_task.queue) == ("catalog.content_sync", Queue.SYNC.value)  # type: ignore[attr-defined]
+        assert (content_sync_task.name, content_sync_task.queue) == ("catalog.content_sync", Queue.SYNC.value)
         assert (item_refresh_task.name, item_refresh_task.queue) == ("catalog.item_refresh", Queue.SYNC.value)  # type: ignore[attr-defined]
 
 

@@ -18,7 +18,7 @@ def test_tasks_are_named_and_routed_to_the_embeddings_queue():
     assert item_embeddings_refresh_task.name == "catalog.item_embeddings_refresh"
     assert embeddings_refresh_stale_task.name == "catalog.embeddings_refresh_stale"
     assert item_embeddings_refresh_task.queue == Queue.EMBEDDINGS.value  # type: ignore[attr-defined]  # celery-stubs omit Task.queue (set by queue= on the decorator)
-    assert embeddings_refresh_stale_task.queue == Queue.EMBEDDINGS.value  # type: ignore[attr-defined]  # celery-stubs omit Task.queue (set by queue= on the decorator)
+    assert embeddings_refresh_stale_task.queue == Queue.EMBEDDINGS.value
     assert item_embeddings_refresh_task.acks_late is True
 
 
