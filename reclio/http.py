@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -30,6 +31,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Waiting longer than this inside a worker is worse than failing and retrying the task later.
 MAX_IN_PROCESS_WAIT_SECONDS = 60.0
+# The longest a task waits before its retry, whatever an upstream asks: one hour keeps the countdown
+# well inside the broker's visibility timeout (CELERY_TASK_TIME_LIMIT + 15 min), past which Redis
+# would hand the waiting message to a second worker and run it twice.
+MAX_RETRY_COUNTDOWN_SECONDS = 3600.0
 
 
 class UpstreamError(Exception):
@@ -81,14 +86,27 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "inf", "nan" or a huge number is not a usable wait (Celery cannot count down infinity):
+        # treat it as no advice, so the caller's own backoff applies.
+        return max(0.0, seconds) if math.isfinite(seconds) and seconds <= MAX_RETRY_COUNTDOWN_SECONDS else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if seconds <= MAX_RETRY_COUNTDOWN_SECONDS else None
+
+
+def task_retry_countdown(*, retries: int, retry_after: float | None, base_seconds: float = 60.0) -> float:
+    """Seconds before a task's next try: the upstream's ``Retry-After`` when it gave a usable one,
+    else exponential backoff from ``base_seconds``; never beyond ``MAX_RETRY_COUNTDOWN_SECONDS``."""
+    if retry_after is not None and math.isfinite(retry_after):
+        return min(MAX_RETRY_COUNTDOWN_SECONDS, max(0.0, retry_after))
+    return min(MAX_RETRY_COUNTDOWN_SECONDS, base_seconds * 2 ** min(retries, 20))
 
 
 class OutgoingSession(requests.Session):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from reclio import events
-from reclio.http import UpstreamError
+from reclio.http import UpstreamError, task_retry_countdown
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,9 @@ def token_refresh_task(self: Any, user_id: str) -> bool:
         if exc.permanent:  # bad client id/secret: retrying will not help; the probe and checks say so
             logger.warning("token_refresh_failed user_id=%s error=%s", user_id, exc)
             return False
-        raise self.retry(exc=exc, countdown=exc.retry_after or min(3600, 60 * 2**self.request.retries)) from exc
+        raise self.retry(
+            exc=exc, countdown=task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
+        ) from exc
 
 
 @shared_task(bind=True, name="users.user_sync", queue=Queue.SYNC.value, max_retries=5)
@@ -74,7 +76,7 @@ def user_sync_task(self: Any, user_id: str, full: bool = False) -> dict[str, Any
         if exc.permanent:
             logger.warning("user_sync_failed user_id=%s error=%s", user_id, exc)
             return {"user_id": user_id, "error": str(exc)}
-        countdown = exc.retry_after or min(3600, 60 * 2**self.request.retries)
+        countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
         raise self.retry(exc=exc, countdown=countdown) from exc
     finally:
         cache.delete(lock)

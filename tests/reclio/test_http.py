@@ -4,7 +4,14 @@ import pytest
 import requests
 import responses
 
-from reclio.http import OutgoingSession, RateLimiter, UpstreamError, json_or_error
+from reclio.http import (
+    MAX_RETRY_COUNTDOWN_SECONDS,
+    OutgoingSession,
+    RateLimiter,
+    UpstreamError,
+    json_or_error,
+    task_retry_countdown,
+)
 
 URL = "https://api.example.test/thing"
 
@@ -54,6 +61,40 @@ def test_too_long_retry_after_is_raised_for_the_task_to_retry_later(no_sleep):
         OutgoingSession(max_retries=3).get(URL)
     assert excinfo.value.retry_after == 3600
     assert no_sleep == []
+
+
+@pytest.mark.parametrize("header", ["inf", "Infinity", "nan", "1e12", "86401"])
+@responses.activate
+def test_an_unusable_retry_after_falls_back_to_our_own_backoff(no_sleep, header):
+    # given: a 429 whose Retry-After no task could wait out (Celery cannot count down infinity)
+    responses.get(URL, status=429, headers={"Retry-After": header})
+    responses.get(URL, json={"ok": True})
+
+    # when
+    response = OutgoingSession(max_retries=1).get(URL)
+
+    # then: our short backoff, not the header, decided the wait
+    assert response.status_code == 200
+    assert len(no_sleep) == 1 and no_sleep[0] < 5
+
+
+@pytest.mark.parametrize(
+    ("retries", "retry_after", "expected"),
+    [
+        (0, None, 60.0),
+        (3, None, 480.0),
+        (30, None, MAX_RETRY_COUNTDOWN_SECONDS),
+        (0, 12.0, 12.0),
+        (0, float("inf"), 60.0),
+        (2, float("nan"), 240.0),
+        (0, 10 * 3600.0, MAX_RETRY_COUNTDOWN_SECONDS),
+        (0, -5.0, 0.0),
+    ],
+)
+def test_task_retry_countdown_is_finite_and_inside_the_visibility_timeout(retries, retry_after, expected, settings):
+    countdown = task_retry_countdown(retries=retries, retry_after=retry_after)
+    assert countdown == expected
+    assert countdown < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
 
 @responses.activate

@@ -62,3 +62,25 @@ def test_sync_user_command_prints_the_summary(trakt_user, trakt_account, catalog
     trakt_account.watch_movie(603, "2026-01-01T20:00:00.000Z")
     call_command("sync_user", str(trakt_user.pk), "--full")
     assert "views_added=1" in capsys.readouterr().out
+
+
+def test_sync_task_retries_a_transient_failure_with_a_finite_countdown(trakt_user, monkeypatch):
+    # given: Trakt asked for an absurd wait (the client keeps a finite retry_after; a bad one is None)
+    from unittest import mock
+
+    from celery.exceptions import Retry
+
+    from reclio.http import MAX_RETRY_COUNTDOWN_SECONDS, UpstreamError
+
+    def failing_sync(**kwargs):  # type: ignore[no-untyped-def]
+        raise UpstreamError("trakt: HTTP 429", service="trakt", status=429, retry_after=float("inf"))
+
+    monkeypatch.setattr("users.services.user_sync_run", failing_sync)
+
+    # when
+    with mock.patch.object(tasks.user_sync_task, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
+        tasks.user_sync_task.run(str(trakt_user.pk))
+
+    # then: a countdown Celery can schedule, inside the broker's visibility timeout
+    countdown = retry.call_args.kwargs["countdown"]
+    assert 0 < countdown <= MAX_RETRY_COUNTDOWN_SECONDS
