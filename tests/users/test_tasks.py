@@ -72,7 +72,7 @@ def test_sync_task_retries_a_transient_failure_with_a_finite_countdown(trakt_use
 
     from reclio.http import MAX_RETRY_COUNTDOWN_SECONDS, UpstreamError
 
-    def failing_sync(**kwargs):  # type: ignore[no-untyped-def]
+    def failing_sync(**kwargs):
         raise UpstreamError("trakt: HTTP 429", service="trakt", status=429, retry_after=float("inf"))
 
     monkeypatch.setattr("users.services.user_sync_run", failing_sync)
