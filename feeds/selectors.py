@@ -111,7 +111,7 @@ def feed_document_for_user(
         raw = {"user_id": user_id, "username": username, "last_watched": last_watched}
         request = feed_request_parse({name: str(value) for name, value in raw.items() if value is not None})
         return _document(request)
-    except Exception:
+    except Exception:  # Chillio cannot show an error: serve fallbacks, log why
         logger.exception("feeds_default_served reason=unexpected_error")
         return feed_default_document()
 

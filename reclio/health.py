@@ -44,7 +44,7 @@ def probe_guarded(name: str, probe: Callable[[], ProbeResult]) -> ProbeResult:
     started = time.perf_counter()
     try:
         return probe()
-    except Exception as exc:
+    except Exception as exc:  # a health check reports failures, it never raises
         logger.exception("health_probe_crashed probe=%s", name)
         return ProbeResult(
             name=name,

@@ -119,7 +119,7 @@ def _fetch_one(pool: TmdbPool, session: TmdbSession, key: Key) -> FetchOutcome:
         if exc.status == 401:
             pool.rejected.set()
         return FetchOutcome(key, error=str(exc))
-    except Exception as exc:
+    except Exception as exc:  # one bad title never sinks the run; it is reported
         logger.exception("tmdb_fetch_crashed key=%s_%s", media_type, tmdb_id)
         return FetchOutcome(key, error=f"{type(exc).__name__}: {exc}")
 

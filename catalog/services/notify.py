@@ -29,7 +29,7 @@ def items_reembed_enqueue(*, item_ids: Sequence[str]) -> int:
         from catalog.embedding.services import item_embeddings_enqueue
 
         return int(item_embeddings_enqueue(item_ids=list(item_ids)))
-    except Exception:
+    except Exception:  # rows stay flagged; the embedding sweep picks them up
         logger.exception("catalog_reembed_enqueue_failed count=%d", len(item_ids))
         return 0
 

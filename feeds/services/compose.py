@@ -181,7 +181,7 @@ def rows_compose(*, viewer: Viewer, picks: Picks, preferences: Preferences) -> l
         planner = ROW_PLANNERS[key.rsplit("_", 1)[0]]
         try:
             plans.append(planner(key=key, viewer=viewer, picks=picks, preferences=preferences))
-        except Exception as exc:
+        except Exception as exc:  # one source failing must not sink the other rows
             logger.exception("feeds_row_failed user_id=%s row=%s", viewer.user_id, key)
             problem = f"{type(exc).__name__}: {exc}"[:300]
             plans.append(RowPlan(key=key, fallback=defaults[index], note="row failed", problem=problem))

@@ -196,7 +196,7 @@ def recombee_api_build(
             timeout_seconds=timeout,
             batch_timeout_seconds=batch_timeout,
         )
-    except Exception as exc:
+    except Exception as exc:  # any SDK refusal is reported as a verdict, never a crash
         raise RecombeeSetupError(
             f"the Recombee client could not be built: {type(exc).__name__}: {exc}",
             verdict=RecombeeVerdict.CLIENT_INIT_FAILED,

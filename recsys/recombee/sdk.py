@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 import requests
-from recombee_api_client import api_requests as requests_module
+from recombee_api_client import api_requests as requests_module  # re-exported
 from recombee_api_client.api_client import RecombeeClient, Region
 from recombee_api_client.exceptions import ApiTimeoutException, ResponseException
 

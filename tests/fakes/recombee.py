@@ -143,7 +143,7 @@ class FakeRecombee:
             db = region.databases.get(database_id)
             if db is None:
                 if region.unknown_database == "phantom":
-                    db = FakeDatabase(database_id, token="")
+                    db = FakeDatabase(database_id, token="")  # accepts any signature
                     db.drop_writes = True
                 else:
                     return self._record(host, method, path, {}, *self._error(404, "Database not found"))

@@ -115,7 +115,7 @@ def _hit_write(*, user_id: str, at: float) -> None:
         # https://redis-py.readthedocs.io/en/stable/advanced_features.html#pipelines
         full_hits = backend.make_and_validate_key(hits_key)
         full_last = backend.make_and_validate_key(last_key)
-        client = backend._cache
+        client = backend._cache  # RedisCacheClient: the documented get_client() hook
         # RedisCacheClient.__init__ sets _serializer; django-stubs leave it out.
         serializer = client._serializer  # type: ignore[attr-defined]
         pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
