@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import shlex
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+
+from reclio.queues import ALL_QUEUES
 
 
 def beat_schedule_mirror() -> list[str]:
@@ -50,3 +55,30 @@ def demo_admin_ensure(*, username: str = "admin", password: str | None = None) -
     credentials.write_text(f"username: {username}\npassword: {password}\n")
     credentials.chmod(0o600)
     return DemoAdmin(username=username, password=password, created=True)
+
+
+def service_process_commands(
+    *, host: str, port: int, concurrency: int, debug: bool, worker_queues: Sequence[Sequence[str]] = (ALL_QUEUES,)
+) -> dict[str, str]:
+    """The processes of one installation, as honcho runs them: web, a Celery worker per entry of
+    ``worker_queues`` (each consuming those queues), and beat. ``manage.py serve`` runs one worker on
+    every queue; the demo runs one per queue, as docker-compose.yml does."""
+    python = shlex.quote(sys.executable)
+    if debug:
+        web = f"{python} manage.py runserver --noreload {host}:{port}"
+    else:
+        # gthread: /feeds is a short DB read, threads keep memory low and connections reused.
+        web = (
+            f"{python} -m gunicorn reclio.wsgi:application --bind {host}:{port} "
+            "--worker-class gthread --workers 2 --threads 8 --access-logfile - --graceful-timeout 10"
+        )
+    commands = {"web": web}
+    for queues in worker_queues:
+        name = "worker" if len(worker_queues) == 1 else f"worker-{'-'.join(queues)}"
+        hostname = "all" if tuple(queues) == tuple(ALL_QUEUES) else "-".join(queues)
+        commands[name] = (
+            f"{python} -m celery -A reclio worker --loglevel INFO -Q {','.join(queues)} "
+            f"--concurrency {concurrency} --hostname reclio-{hostname}@%h"
+        )
+    commands["beat"] = f"{python} -m celery -A reclio beat --loglevel INFO"
+    return commands

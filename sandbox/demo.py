@@ -28,6 +28,7 @@ import requests
 from django.conf import settings
 
 from reclio.queues import ALL_QUEUES
+from reclio.services import service_process_commands
 from sandbox.data import world_build
 from sandbox.world import World, world_dump, world_load
 
@@ -51,25 +52,18 @@ def demo_world_prepare(
 def demo_process_commands(
     *, world_path: Path, host: str, web_port: int, tmdb_port: int, trakt_port: int, queues: Sequence[str] = ALL_QUEUES
 ) -> dict[str, str]:
-    """The honcho process table: sandbox, web, one worker per queue (as docker-compose.yml), beat."""
+    """The honcho process table: the sandbox, then the installation's own processes (web, one worker
+    per queue as docker-compose.yml runs them, beat) exactly as ``manage.py serve`` builds them."""
     python = shlex.quote(sys.executable)
-    commands = {
+    return {
         "sandbox": (
             f"{python} -m sandbox serve --world {shlex.quote(str(world_path))} --host {host} "
             f"--tmdb-port {tmdb_port} --trakt-port {trakt_port}"
         ),
-        "web": (
-            f"{python} -m gunicorn reclio.wsgi:application --bind {host}:{web_port} "
-            "--worker-class gthread --workers 1 --threads 8 --graceful-timeout 5"
+        **service_process_commands(
+            host=host, port=web_port, concurrency=1, debug=False, worker_queues=[(queue,) for queue in queues]
         ),
     }
-    for queue in queues:
-        commands[f"worker-{queue}"] = (
-            f"{python} -m celery -A reclio worker --loglevel INFO -Q {queue} --concurrency 1 "
-            f"--hostname reclio-{queue}@%h"
-        )
-    commands["beat"] = f"{python} -m celery -A reclio beat --loglevel INFO"
-    return commands
 
 
 def wait_until(what: str, probe: Callable[[], bool], *, deadline: float, every: float = 0.5) -> None:

@@ -6,7 +6,6 @@ and the embedded PostgreSQL/Redis stop once the last process that uses them has 
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import Any
 
@@ -15,29 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from honcho.manager import Manager
 
-from reclio.queues import ALL_QUEUES
-from reclio.services import beat_schedule_mirror, demo_admin_ensure
-
-
-def process_commands(*, host: str, port: int, concurrency: int, debug: bool) -> dict[str, str]:
-    python = shlex.quote(sys.executable)
-    if debug:
-        web = f"{python} manage.py runserver --noreload {host}:{port}"
-    else:
-        # gthread: /feeds is a short DB read, threads keep memory low and connections reused.
-        web = (
-            f"{python} -m gunicorn reclio.wsgi:application --bind {host}:{port} "
-            "--worker-class gthread --workers 2 --threads 8 --access-logfile - --graceful-timeout 10"
-        )
-    return {
-        "web": web,
-        # One worker consumes every queue here; docker-compose.yml runs one worker per queue.
-        "worker": (
-            f"{python} -m celery -A reclio worker --loglevel INFO -Q {','.join(ALL_QUEUES)} "
-            f"--concurrency {concurrency} --hostname reclio-all@%h"
-        ),
-        "beat": f"{python} -m celery -A reclio beat --loglevel INFO",
-    }
+from reclio.services import beat_schedule_mirror, demo_admin_ensure, service_process_commands
 
 
 class Command(BaseCommand):
@@ -73,7 +50,7 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
         manager = Manager()
-        for name, command in process_commands(
+        for name, command in service_process_commands(
             host=host, port=port, concurrency=concurrency, debug=settings.DEBUG
         ).items():
             manager.add_process(name, command, cwd=str(settings.BASE_DIR))
