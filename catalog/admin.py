@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -14,6 +14,7 @@ from catalog.embedding.text import item_embedding_text
 from catalog.models import ContentItem, ContentSyncRun
 from catalog.services import catalog_items_reembed, catalog_items_refresh_enqueue, content_sync_enqueue
 from catalog.services.sync import RUN_TITLE_COUNTS
+from reclio.staff import StaffAction, StaffActionsMixin, staff_may
 
 # Never load these in the changelist: the vector is kilobytes per row, the texts are long.
 CHANGELIST_DEFERRED = ("embedding", "overview", "tagline", "cast", "keywords", "genres", "genre_ids")
@@ -60,7 +61,7 @@ class EmbeddingDimFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContentItem)
-class ContentItemAdmin(admin.ModelAdmin):
+class ContentItemAdmin(StaffActionsMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "item_id",
@@ -156,7 +157,7 @@ class ContentItemAdmin(admin.ModelAdmin):
         url = f"https://image.tmdb.org/t/p/w185{obj.poster_path}"
         return format_html('<a href="{}">{}</a>', url, obj.poster_path)
 
-    @admin.action(description="Refresh from TMDB", permissions=("view",))
+    @admin.action(description="Refresh from TMDB", permissions=("run_catalog_jobs",))
     def refresh_from_tmdb(self, request: HttpRequest, queryset: QuerySet[ContentItem]) -> None:
         selected = list(queryset.values_list("item_id", flat=True))
         queued = catalog_items_refresh_enqueue(item_ids=selected)
@@ -169,7 +170,7 @@ class ContentItemAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Re-embed", permissions=("view",))
+    @admin.action(description="Re-embed", permissions=("run_catalog_jobs",))
     def reembed(self, request: HttpRequest, queryset: QuerySet[ContentItem]) -> None:
         selected = list(queryset.values_list("item_id", flat=True))
         queued = catalog_items_reembed(item_ids=selected)
@@ -205,14 +206,18 @@ class ContentSyncRunAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def run_now_view(self, request: HttpRequest) -> HttpResponseRedirect | HttpResponseNotAllowed:
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # The "run now" buttons are shown only to staff who may press them.
+        context = {**(extra_context or {}), "may_run_catalog_jobs": staff_may(request, StaffAction.RUN_CATALOG_JOBS)}
+        return super().changelist_view(request, extra_context=context)
+
+    def run_now_view(self, request: HttpRequest) -> HttpResponse:
         """The "Run content sync now" button: queue the same task beat runs."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_view_permission(request):
-            messages.error(request, "You may not start a content sync.")
-        else:
-            full = request.POST.get("full") == "1"
-            content_sync_enqueue(full=full)
-            messages.success(request, f"Queued a {'full' if full else 'incremental'} content sync on the sync queue.")
+        if not staff_may(request, StaffAction.RUN_CATALOG_JOBS):
+            return HttpResponseForbidden("You may not start a content sync: it needs the run_catalog_jobs permission.")
+        full = request.POST.get("full") == "1"
+        content_sync_enqueue(full=full)
+        messages.success(request, f"Queued a {'full' if full else 'incremental'} content sync on the sync queue.")
         return HttpResponseRedirect(reverse("admin:catalog_contentsyncrun_changelist"))

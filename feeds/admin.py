@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from feeds.models import PreparedFeeds
 from feeds.selectors import feed_rows_view
 from feeds.services import feed_refresh_enqueue_many
+from reclio.staff import StaffActionsMixin
 
 
 class HasProblemsFilter(admin.SimpleListFilter):
@@ -26,7 +27,7 @@ class HasProblemsFilter(admin.SimpleListFilter):
 
 
 @admin.register(PreparedFeeds)
-class PreparedFeedsAdmin(admin.ModelAdmin):
+class PreparedFeedsAdmin(StaffActionsMixin, admin.ModelAdmin):
     list_display = ("user_id", "trakt_username", "anchor_movie", "anchor_show", "computed_at", "duration_ms", "clean")
     list_filter = (HasProblemsFilter,)
     search_fields = ("=user_id", "trakt_username")
@@ -77,7 +78,7 @@ class PreparedFeedsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows are computed by the refresh task, never typed in
 
-    @admin.action(description="Recompute rows (enqueue a refresh)")
+    @admin.action(description="Recompute rows (enqueue a refresh)", permissions=("refresh_feeds",))
     def refresh_rows(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = feed_refresh_enqueue_many(
             user_ids=[str(pk) for pk in queryset.values_list("user_id", flat=True)], reason="admin"

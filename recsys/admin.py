@@ -9,11 +9,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reclio.staff import StaffActionsMixin
 from recsys.models import EngineState, Recommendation
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(StaffActionsMixin, admin.ModelAdmin):
     list_display = ("user_id", "media_type", "rank", "item", "score", "source", "reason", "created_at")
     list_filter = ("media_type", "source")
     search_fields = ("user_id__exact", "item__item_id", "item__title")
@@ -35,7 +36,7 @@ class RecommendationAdmin(admin.ModelAdmin):
         # The vector and long text columns of the catalog row are never shown here.
         return super().get_queryset(request).defer("item__embedding", "item__overview", "item__keywords")
 
-    @admin.action(description="Rescore the selected users' picks")
+    @admin.action(description="Rescore the selected users' picks", permissions=("run_engine",))
     def rescore_users(self, request: HttpRequest, queryset: QuerySet) -> None:
         from recsys.services import users_recommendations_refresh_enqueue
 
@@ -46,13 +47,13 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(EngineState)
-class EngineStateAdmin(admin.ModelAdmin):
+class EngineStateAdmin(StaffActionsMixin, admin.ModelAdmin):
     list_display = ("key", "updated_at")
     search_fields = ("key",)
     readonly_fields = ("key", "value", "updated_at")
     actions = ("train_now",)
 
-    @admin.action(description="Train the local engine now")
+    @admin.action(description="Train the local engine now", permissions=("run_engine",))
     def train_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         from recsys.tasks import engine_train_task
 

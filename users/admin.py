@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from reclio.staff import StaffActionsMixin
 from users import services
 from users.contracts import ListState
 from users.models import Interaction, ManagedList, PendingInteraction, User, UserSyncRun
@@ -47,7 +48,7 @@ class ListLimitFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(StaffActionsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "trakt_username",
@@ -124,24 +125,26 @@ class UserAdmin(admin.ModelAdmin):
             return "error"
         return f"{len(rows)} ok"
 
-    @admin.action(description="Sync from Trakt now")
+    @admin.action(description="Sync from Trakt now", permissions=("sync_viewers",))
     def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.users_sync_enqueue(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
         self.message_user(request, f"Queued a Trakt sync for {count} user(s).", messages.SUCCESS)
 
-    @admin.action(description="Full sync from Trakt now (reconcile removals)")
+    @admin.action(description="Full sync from Trakt now (reconcile removals)", permissions=("sync_viewers",))
     def full_sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.users_sync_enqueue(
             user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)], full=True
         )
         self.message_user(request, f"Queued a full Trakt sync for {count} user(s).", messages.SUCCESS)
 
-    @admin.action(description="Rewrite Trakt lists now")
+    @admin.action(description="Rewrite Trakt lists now", permissions=("sync_viewers",))
     def rewrite_lists_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.user_lists_rewrite_request(user_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)])
         self.message_user(request, f"Queued a list rewrite for {count} user(s).", messages.SUCCESS)
 
-    @admin.action(description="Disconnect from Trakt (forget tokens, keep history)")
+    @admin.action(
+        description="Disconnect from Trakt (forget tokens, keep history)", permissions=("disconnect_viewers",)
+    )
     def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = sum(services.user_disconnect(user_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"Disconnected {count} user(s).", messages.SUCCESS)
