@@ -79,3 +79,28 @@ def test_app_services_share_one_data_volume():
     for name in ("web", "beat", *(_worker_queues(services))):
         assert "appdata:/app/var" in services[name]["volumes"], name
     assert "appdata" in _compose()["volumes"]
+
+
+def _published(service: dict) -> list[str]:
+    return [str(port) for port in service.get("ports", [])]
+
+
+def test_only_the_tls_proxy_is_published_to_the_network():
+    # The admin session, the X-Admin-Token and the viewers' addon URLs must never travel in clear.
+    services = _compose()["services"]
+    for name, service in services.items():
+        if name == "caddy":
+            continue
+        for port in _published(service):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond the loopback"
+    assert services["caddy"]["profiles"] == ["tls"]
+    assert sorted(_published(services["caddy"])) == ["443:443", "443:443/udp", "80:80"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile
+
+
+def test_ollama_is_internal_and_the_app_points_at_it():
+    services = _compose()["services"]
+    assert not services["ollama"].get("ports"), "Ollama has no authentication: it must not be published"
+    for name in ("web", "worker-embeddings"):
+        assert services[name]["environment"]["OLLAMA_HOST"] == "${OLLAMA_HOST:-http://ollama:11434}"
