@@ -35,3 +35,44 @@ def drop_trailing_slash_aliases(endpoints: list[tuple[str, str, str, Any]]) -> l
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and endpoint[0] != "/" and (endpoint[0].rstrip("/"), endpoint[2]) in served)
     ]
+
+
+ERROR_BODY = {
+    "type": "object",
+    "description": 'DRF\'s error body: {"detail": "…"}, or one list of messages per invalid field.',
+    "additionalProperties": True,
+}
+# What the error answers mean, for the operations that can give them.
+_ERROR_ANSWERS = {
+    "400": "invalid input; the body says which field and why",
+    "401": "missing or wrong X-Admin-Token header",
+    "404": "no such object (or an id of the wrong shape)",
+    "503": "admin endpoints disabled: ADMIN_TOKEN is not set",
+}
+
+
+def document_error_responses(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Declare the error answers every operation can give, so clients (and the fuzzer) can rely on them.
+
+    The views raise them through DRF's exception handler (JSON ``ERROR_BODY``) and the URL resolver's
+    404 answers JSON outside the Django admin (``reclio.urls.handler404``). Which ones apply follows
+    from the operation's shape: input → 400, path parameters → 404, the operator API → 401 and 503.
+    """
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            codes = []
+            if operation.get("parameters") or operation.get("requestBody"):
+                codes.append("400")
+            if "{" in path:
+                codes.append("404")
+            if path.startswith("/admin/"):
+                codes += ["401", "503"]
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(
+                    code,
+                    {"description": _ERROR_ANSWERS[code], "content": {"application/json": {"schema": ERROR_BODY}}},
+                )
+    return result

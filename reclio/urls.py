@@ -22,6 +22,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+# JSON outside the Django admin: API clients never get an HTML error page.
+handler404 = "reclio.exceptions.page_not_found"
+
 admin.site.site_header = "Reclio administration"
 admin.site.site_title = "Reclio admin"
 
