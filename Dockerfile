@@ -2,8 +2,11 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+COPY requirements.txt requirements-torch.txt ./
+# torch alone from the PyTorch CPU index (no --extra-index-url: nothing else may come from there),
+# then every other package from PyPI, each checked against the hashes in the lock.
+RUN pip install --no-cache-dir --no-deps --index-url https://download.pytorch.org/whl/cpu -r requirements-torch.txt \
+ && pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 # var/ is the shared data volume (docker-compose.yml): create it owned by the app user.
 RUN useradd --create-home reclio && mkdir -p /app/var && chown -R reclio /app
