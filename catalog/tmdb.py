@@ -133,7 +133,9 @@ def _str(data: Mapping[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise TmdbParseError(f"{key!r} is not a string: {value!r}")
-    return value.strip()
+    # PostgreSQL text cannot hold NUL (and jsonb refuses \u0000); it never means anything in a title
+    # or an overview, so it is dropped here rather than refusing the whole title.
+    return value.replace("\x00", "").strip()
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:

@@ -158,7 +158,14 @@ def titles_sync(*, pool: TmdbPool, keys: Sequence[Key], tally: TitlesSyncTally |
 
     def flush() -> None:
         if batch:
-            tally.upserted.merge(content_items_upsert(titles=batch, confirmed_at=timezone.now()))
+            result = content_items_upsert(titles=batch, confirmed_at=timezone.now())
+            tally.upserted.merge(result)
+            # A title the database refused is reported and fetched again by the next run (TMDB may
+            # have corrected it by then); the rest of its batch has landed.
+            keys = {title.item_id: (title.media_type, title.tmdb_id) for title in batch}
+            for item_id, reason in result.refused:
+                tally.failure(item_id, reason)
+                tally.failed_keys.append(keys[item_id])
             batch.clear()
 
     # Worker threads only talk HTTP; this thread alone touches the database.
