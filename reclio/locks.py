@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def _redis_client() -> Any | None:
     # Django's RedisCache keeps a redis-py client per server; reuse its pool (no second connection).
     backend = getattr(cache, "_cache", None)
     get_client = getattr(backend, "get_client", None)
-    if get_client is None or type(cache).__name__ != "RedisCache":
+    # ``cache`` is a ConnectionProxy: its own type never reads "RedisCache"; ask the backend itself.
+    if get_client is None or type(caches["default"]).__name__ != "RedisCache":
         return None
     return get_client(write=True)
 
@@ -135,5 +136,5 @@ def held(name: str, *, owner: str, ttl_seconds: int) -> Iterator[bool]:
         if acquired:
             try:
                 lock_release(name, owner=owner)
-            except Exception:  # noqa: BLE001 - the TTL frees it; a failed release must not mask the task's own result
+            except Exception:  # the TTL frees it; a failed release must not mask the task's own result
                 logger.warning("lock_release_failed name=%s owner=%s", name, owner, exc_info=True)

@@ -2,7 +2,8 @@
 
 Threads, not asyncio: ``requests`` is what every vendor module uses, and a detail call is I/O-bound.
 Each thread gets its own ``TmdbSession`` (a ``requests.Session`` is not thread-safe) and all share
-one ``RateLimiter``, so ``CATALOG_SYNC_CONCURRENCY`` hides latency while
+one rate limiter, itself shared through Redis with every other process (``reclio.ratelimit``), so
+``CATALOG_SYNC_CONCURRENCY`` and the number of workers hide latency while
 ``TMDB_MAX_REQUESTS_PER_SECOND`` alone bounds the rate TMDB sees.
 """
 
