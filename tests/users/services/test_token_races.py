@@ -202,3 +202,25 @@ def test_key_rotation_reports_viewers_whose_lock_stays_held(trakt_user, fake_tra
 
     # then nothing is claimed for that viewer: the operator must not drop the old key yet
     assert (rotated.reencrypted, rotated.busy) == (0, (str(trakt_user.pk),))
+
+
+@pytest.mark.django_db
+def test_a_401_while_another_process_refreshes_is_retried_later_not_a_permanent_failure(
+    trakt_user, fake_trakt, catalog_ensure
+):
+    # given Trakt refuses the access token, and another worker holds the viewer's token lock
+    from reclio.http import UpstreamError
+    from reclio.locks import lock_acquire
+    from users.services import user_sync_run
+    from users.services.tokens import TokenRefreshBusy, token_lock_name
+
+    fake_trakt.access_tokens.clear()
+    assert lock_acquire(token_lock_name(trakt_user.pk), owner="another-worker", ttl_seconds=60)
+
+    # when
+    with pytest.raises(UpstreamError) as raised:
+        user_sync_run(user_id=trakt_user.pk)
+
+    # then the sync task retries later (a transient error), and the viewer stays connected
+    assert isinstance(raised.value, TokenRefreshBusy) and raised.value.permanent is False
+    assert User.objects.get(pk=trakt_user.pk).connection_state == ConnectionState.CONNECTED
