@@ -89,8 +89,9 @@ def test_duplicate_ids_in_one_call_keep_the_last_and_batches_split():
         {"vote_count": 2**40},  # integer out of range
         {"title": "x" * 501},  # longer than the column
         {"keywords": ("nul\x00",)},  # jsonb refuses \u0000 (a record built without the TMDB parser)
+        {"overview": "nul\x00"},  # text cannot hold NUL either
     ],
-    ids=["out-of-range", "too-long", "nul-in-json"],
+    ids=["out-of-range", "too-long", "nul-in-json", "nul-in-text"],
 )
 def test_a_row_the_database_refuses_is_returned_and_the_rest_of_its_batch_lands(poison):
     # given one refused title among good ones, in one batch
