@@ -43,12 +43,31 @@ def redis_cache(settings):
         client.delete(key)
 
 
-def _calls_until(start: float, end: float, results) -> None:
-    """One worker process: wait for the common start, then call as fast as the TMDB limiter allows."""
-    from catalog import tmdb
+def _calls_until(redis_url: str, prefix: str, ready, go, start_at, results) -> None:
+    """One worker process (spawned: nothing shared with the test but Redis): once every worker is
+    ready, call as fast as the TMDB limiter allows for ``WINDOW`` seconds from the common start."""
+    import django
+    from django.conf import settings
 
-    tmdb._limiters.clear()  # each process builds its own limiter, as a freshly started worker does
-    limiter = tmdb.tmdb_rate_limiter()
+    settings.configure(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        },
+        TMDB_MAX_REQUESTS_PER_SECOND=BUDGET,
+    )
+    django.setup()
+    from catalog.tmdb import tmdb_rate_limiter
+
+    limiter = tmdb_rate_limiter()
+    ready.put(True)
+    go.wait(timeout=60)
+    start = start_at.value
+    end = start + WINDOW
     time.sleep(max(0.0, start - time.time()))
     stamps: list[float] = []
     while True:
@@ -71,18 +90,23 @@ def _max_in_any_second(stamps: list[float]) -> int:
 
 
 def test_several_processes_together_stay_within_one_tmdb_budget(redis_cache, settings):
-    # given three worker processes (forked: they share nothing but Redis), one TMDB budget of 40/s
-    settings.TMDB_MAX_REQUESTS_PER_SECOND = BUDGET
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    start = time.time() + 0.5
-    end = start + WINDOW
-    workers = [context.Process(target=_calls_until, args=(start, end, results)) for _ in range(PROCESSES)]
-
-    # when each calls as fast as its limiter lets it for two seconds
+    # given three worker processes that share nothing but Redis, one TMDB budget of 40/s
+    context = multiprocessing.get_context("spawn")
+    ready, results, go, start_at = context.Queue(), context.Queue(), context.Event(), context.Value("d", 0.0)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    workers = [
+        context.Process(target=_calls_until, args=(settings.REDIS_URL, prefix, ready, go, start_at, results))
+        for _ in range(PROCESSES)
+    ]
     for worker in workers:
         worker.start()
-    per_process = [results.get(timeout=15) for _ in workers]
+    for _ in workers:
+        ready.get(timeout=60)  # spawned interpreters take a moment to import Django
+
+    # when each calls as fast as its limiter lets it for two seconds, from one common start
+    start_at.value = time.time() + 0.2
+    go.set()
+    per_process = [results.get(timeout=30) for _ in workers]
     for worker in workers:
         worker.join(timeout=5)
 
