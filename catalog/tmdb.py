@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 
 from reclio.http import OutgoingSession, RateLimiter, UpstreamError, json_or_error
+from reclio.ratelimit import SharedRateLimiter
 
 SERVICE = "tmdb"
 # TMDB serves at most 500 pages of any list (https://developer.themoviedb.org/docs/pagination).
@@ -133,7 +134,9 @@ def _str(data: Mapping[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise TmdbParseError(f"{key!r} is not a string: {value!r}")
-    return value.strip()
+    # PostgreSQL text cannot hold NUL (and jsonb refuses \u0000); it never means anything in a title
+    # or an overview, so it is dropped here rather than refusing the whole title.
+    return value.replace("\x00", "").strip()
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
@@ -255,16 +258,16 @@ def tmdb_configured() -> bool:
     return bool(settings.TMDB_API_KEY or settings.TMDB_READ_ACCESS_TOKEN)
 
 
-_limiters: dict[float, RateLimiter] = {}
+_limiters: dict[float, SharedRateLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
-def tmdb_rate_limiter() -> RateLimiter:
-    """The process-wide limiter for TMDB: a sync's threads and any concurrent ensure/refresh in this
-    process share one budget. 0 lifts the limit (local fakes, benchmarks)."""
+def tmdb_rate_limiter() -> SharedRateLimiter:
+    """The TMDB budget: shared through Redis by every thread, process and host (TMDB counts per key,
+    not per worker; see ``reclio.ratelimit``). 0 lifts the limit (local fakes, benchmarks)."""
     rate = float(settings.TMDB_MAX_REQUESTS_PER_SECOND)
     with _limiters_lock:
-        return _limiters.setdefault(rate, RateLimiter(per_second=rate))
+        return _limiters.setdefault(rate, SharedRateLimiter(SERVICE, per_second=rate))
 
 
 def tmdb_session_build(*, rate_limiter: RateLimiter | None = None) -> TmdbSession:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def _redis_client() -> Any | None:
     # Django's RedisCache keeps a redis-py client per server; reuse its pool (no second connection).
     backend = getattr(cache, "_cache", None)
     get_client = getattr(backend, "get_client", None)
-    if get_client is None or type(cache).__name__ != "RedisCache":
+    # ``cache`` is a ConnectionProxy: its own type never reads "RedisCache"; ask the backend itself.
+    if get_client is None or type(caches["default"]).__name__ != "RedisCache":
         return None
     return get_client(write=True)
 

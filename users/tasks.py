@@ -12,6 +12,7 @@ from django.core.cache import cache
 
 from reclio import events
 from reclio.http import UpstreamError, task_retry_countdown
+from reclio.locks import task_owner
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def token_refresh_task(self: Any, user_id: str) -> bool:
 
     try:
         return user_token_refresh(
-            user_id=user_id, expiring_within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS)
+            user_id=user_id,
+            expiring_within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS),
+            owner=task_owner(self),
         )
     except UpstreamError as exc:
         if exc.permanent:  # bad client id/secret: retrying will not help; the probe and checks say so

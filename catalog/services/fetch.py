@@ -2,7 +2,8 @@
 
 Threads, not asyncio: ``requests`` is what every vendor module uses, and a detail call is I/O-bound.
 Each thread gets its own ``TmdbSession`` (a ``requests.Session`` is not thread-safe) and all share
-one ``RateLimiter``, so ``CATALOG_SYNC_CONCURRENCY`` hides latency while
+one rate limiter, itself shared through Redis with every other process (``reclio.ratelimit``), so
+``CATALOG_SYNC_CONCURRENCY`` and the number of workers hide latency while
 ``TMDB_MAX_REQUESTS_PER_SECOND`` alone bounds the rate TMDB sees.
 """
 
@@ -158,7 +159,14 @@ def titles_sync(*, pool: TmdbPool, keys: Sequence[Key], tally: TitlesSyncTally |
 
     def flush() -> None:
         if batch:
-            tally.upserted.merge(content_items_upsert(titles=batch, confirmed_at=timezone.now()))
+            result = content_items_upsert(titles=batch, confirmed_at=timezone.now())
+            tally.upserted.merge(result)
+            # A title the database refused is reported and fetched again by the next run (TMDB may
+            # have corrected it by then); the rest of its batch has landed.
+            keys = {title.item_id: (title.media_type, title.tmdb_id) for title in batch}
+            for item_id, reason in result.refused:
+                tally.failure(item_id, reason)
+                tally.failed_keys.append(keys[item_id])
             batch.clear()
 
     # Worker threads only talk HTTP; this thread alone touches the database.

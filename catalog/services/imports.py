@@ -60,9 +60,10 @@ def _summary(
     reembed = items_reembed_enqueue(item_ids=result.reembed)
     if result.changed:
         catalog_changed_notify(item_ids=result.changed)
+    errors = [*errors, *(f"{item_id}: {reason}" for item_id, reason in result.refused)]
     return ImportSummary(
         read=read,
-        skipped=skipped,
+        skipped=skipped + len(result.refused),
         created=len(result.created),
         updated=len(result.updated),
         refreshed=len(result.refreshed),

@@ -4,22 +4,35 @@ TMDB sync, ``catalog_items_ensure``, the per-title refresh, ``import_catalog PAT
 dataset importer all hand ``TmdbTitle`` records to ``content_items_upsert``. A row is written whole, in
 one ``INSERT … ON CONFLICT (item_id) DO UPDATE`` per batch inside one transaction, so a failure never
 leaves a half-written row and concurrent writers (the sync and a user's ensure) cannot duplicate one.
+
+A row the database refuses (a value out of range, a character PostgreSQL cannot store…) must not take
+the other titles of its batch, nor the whole sync, down with it every day: a refused batch is written
+again one title at a time, each in its own savepoint, and the titles still refused are returned in
+``UpsertResult.refused`` for the caller to report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.embedding.text import embedding_text_hash, item_embedding_text
 from catalog.models import ContentItem, TmdbStatus
 from catalog.tmdb import TmdbListEntry, TmdbTitle
+
+logger = logging.getLogger(__name__)
+
+# What "the database refuses this row" looks like: bad data (out of range, too long, untranslatable
+# character: SQLSTATE class 22) or a violated constraint (class 23). A lost connection or a timeout is
+# not the row's fault and still fails the caller (every other row would fail the same way).
+ROW_REFUSED_ERRORS = (DataError, IntegrityError)
 
 # A difference here is a content change: the title is re-pushed to the recommender (and re-embedded
 # when source_hash moves). Stats below change daily and are refreshed without either.
@@ -51,9 +64,10 @@ class UpsertResult:
     refreshed: list[str] = field(default_factory=list)  # stats only
     unchanged: list[str] = field(default_factory=list)
     reembed: list[str] = field(default_factory=list)  # created or source_hash changed
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (item_id, why the database refused it)
 
     def merge(self, other: UpsertResult) -> None:
-        for name in ("created", "updated", "refreshed", "unchanged", "reembed"):
+        for name in ("created", "updated", "refreshed", "unchanged", "reembed", "refused"):
             getattr(self, name).extend(getattr(other, name))
 
     @property
@@ -120,9 +134,32 @@ def content_items_upsert(
 
 
 def _upsert_batch(titles: Sequence[TmdbTitle], *, confirmed_at: dt.datetime | None) -> UpsertResult:
+    """One statement for the batch; when the database refuses it, one savepoint per title."""
+    try:
+        return _upsert_rows(titles, confirmed_at=confirmed_at)
+    except ROW_REFUSED_ERRORS as exc:
+        if len(titles) == 1:
+            return _refused(titles[0], exc)
+    result = UpsertResult()
+    for title in titles:
+        try:
+            result.merge(_upsert_rows([title], confirmed_at=confirmed_at))
+        except ROW_REFUSED_ERRORS as exc:
+            result.merge(_refused(title, exc))
+    return result
+
+
+def _refused(title: TmdbTitle, exc: Exception) -> UpsertResult:
+    reason = f"refused by the database: {type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+    logger.warning("content_item_refused item_id=%s error=%s", title.item_id, reason)
+    return UpsertResult(refused=[(title.item_id, reason)])
+
+
+def _upsert_rows(titles: Sequence[TmdbTitle], *, confirmed_at: dt.datetime | None) -> UpsertResult:
     result = UpsertResult()
     now = timezone.now()
     ids = [title.item_id for title in titles]
+    # A transaction, or a savepoint inside the caller's: a refused statement rolls back only this.
     with transaction.atomic():
         existing = {
             row["item_id"]: row

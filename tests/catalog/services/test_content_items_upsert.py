@@ -81,3 +81,28 @@ def test_duplicate_ids_in_one_call_keep_the_last_and_batches_split():
     result = content_items_upsert(titles=titles, confirmed_at=None, batch_size=2)
     assert len(result.created) == 6
     assert ContentItem.objects.get(item_id="movie_603").title == "The Matrix (final)"
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        {"vote_count": 2**40},  # integer out of range
+        {"title": "x" * 501},  # longer than the column
+        {"keywords": ("nul\x00",)},  # jsonb refuses \u0000 (a record built without the TMDB parser)
+        {"overview": "nul\x00"},  # text cannot hold NUL either
+    ],
+    ids=["out-of-range", "too-long", "nul-in-json", "nul-in-text"],
+)
+def test_a_row_the_database_refuses_is_returned_and_the_rest_of_its_batch_lands(poison):
+    # given one refused title among good ones, in one batch
+    good = [tmdb_title_parse(movie_details(tmdb_id, f"Title {tmdb_id}"), media_type="movie") for tmdb_id in (1, 2, 3)]
+    bad = dataclasses.replace(tmdb_title_parse(movie_details(4, "Bad"), media_type="movie"), **poison)
+
+    # when
+    result = content_items_upsert(titles=[good[0], bad, *good[1:]], confirmed_at=timezone.now(), batch_size=10)
+
+    # then
+    assert sorted(result.created) == ["movie_1", "movie_2", "movie_3"]
+    assert [item_id for item_id, _ in result.refused] == ["movie_4"]
+    assert result.refused[0][1].startswith("refused by the database: DataError")
+    assert sorted(ContentItem.objects.values_list("item_id", flat=True)) == ["movie_1", "movie_2", "movie_3"]

@@ -400,3 +400,66 @@ def test_titles_that_failed_are_retried_by_the_next_incremental_run(tmdb, no_sle
     assert (summary.status, summary.updated) == ("ok", 1)
     assert dict(tmdb.detail_ids) == {"movie/550": 1}
     assert ContentItem.objects.get(item_id="movie_550").overview == "Edited once."
+
+
+def test_a_title_the_database_refuses_is_skipped_and_reported_and_the_rest_land(
+    tmdb, django_capture_on_commit_callbacks
+):
+    # given one title whose vote count no integer column holds (the database refuses the row),
+    # served in the same upsert batch as four good ones
+    tmdb.add("movie", movie_details(550, "Fight Club", vote_count=2**40))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = content_sync_run()
+
+    # then the run is partial, not failed: the four others landed and the refused one is reported
+    assert (summary.status, summary.created, summary.failed) == ("partial", 4, 1)
+    assert summary.failures[0]["key"] == "movie_550"
+    assert "refused by the database" in summary.failures[0]["error"]
+    assert "out of range" in summary.failures[0]["error"]
+    assert sorted(ContentItem.objects.values_list("item_id", flat=True)) == [i for i in ALL_IDS if i != "movie_550"]
+    run = ContentSyncRun.objects.get()
+    assert (run.status, run.failed, run.retry_keys) == ("partial", 1, [["movie", 550]])
+    assert run.failures == list(summary.failures)
+
+
+def test_the_next_run_advances_past_a_refused_title_and_fetches_it_again(tmdb, django_capture_on_commit_callbacks):
+    # given a first run in which the database refused one title
+    tmdb.add("movie", movie_details(550, "Fight Club", vote_count=2**40))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = content_sync_run()
+    tmdb.reset_counts()
+    # and TMDB has corrected it since
+    tmdb.add("movie", movie_details(550, "Fight Club", vote_count=1000))
+
+    # when the next (incremental) run goes
+    with django_capture_on_commit_callbacks(execute=True):
+        second = content_sync_run()
+
+    # then the first run counts as the last good one (the cursor advanced), and only the refused
+    # title is fetched again, and lands
+    assert (first.status, second.mode, second.status, second.created) == ("partial", "incremental", "ok", 1)
+    assert dict(tmdb.detail_ids) == {"movie/550": 1}
+    assert ContentItem.objects.get(item_id="movie_550").vote_count == 1000
+
+
+def test_nul_bytes_from_tmdb_are_dropped_and_the_title_lands(tmdb):
+    # given TMDB strings holding NUL, which PostgreSQL text and jsonb cannot store
+    tmdb.add(
+        "movie",
+        movie_details(
+            550,
+            "Fight\x00 Club",
+            overview="An insomniac\x00 office worker.",
+            keywords={"keywords": [{"id": 1, "name": "soap\x00"}]},
+        ),
+    )
+
+    # when
+    summary = content_sync_run()
+
+    # then
+    assert (summary.status, summary.created, summary.failed) == ("ok", 5, 0)
+    item = ContentItem.objects.get(item_id="movie_550")
+    assert (item.title, item.overview, item.keywords) == ("Fight Club", "An insomniac office worker.", ["soap"])

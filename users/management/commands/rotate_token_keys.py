@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from users import services
 
@@ -13,5 +13,13 @@ class Command(BaseCommand):
     help = "Re-encrypt stored Trakt tokens with the first key of TOKEN_ENCRYPTION_KEYS (after prepending a new key)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = services.user_tokens_reencrypt_all()
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted tokens of {count} user(s); old keys may now be removed."))
+        result = services.user_tokens_reencrypt_all()
+        if result.busy:
+            # The old key must stay until every row is re-encrypted: say so, and fail the command.
+            raise CommandError(
+                f"Re-encrypted tokens of {result.reencrypted} user(s), but {len(result.busy)} were being refreshed "
+                "the whole time; run the command again before removing the old key."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Re-encrypted tokens of {result.reencrypted} user(s); old keys may now be removed.")
+        )
