@@ -16,6 +16,7 @@ Nothing outside this module sees a ``requests.Response`` or raw TMDB JSON: calle
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,6 +107,10 @@ class TmdbPage:
 
 # --- strict field readers -------------------------------------------------------------------------
 
+# Every integer we store from TMDB (ids, genre ids, vote counts) goes into a PostgreSQL integer column.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+FLOAT_MAX = 1e15  # far above any popularity or vote count; keeps sums and logs finite
+
 
 def _int(data: Mapping[str, Any], key: str, *, required: bool = False, default: int = 0) -> int:
     value = data.get(key)
@@ -115,6 +120,8 @@ def _int(data: Mapping[str, Any], key: str, *, required: bool = False, default: 
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise TmdbParseError(f"{key!r} is not an integer: {value!r}")
+    if not INT_MIN <= value <= INT_MAX:
+        raise TmdbParseError(f"{key!r} is out of range: {value}")
     return value
 
 
@@ -124,6 +131,9 @@ def _float(data: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TmdbParseError(f"{key!r} is not a number: {value!r}")
+    # Python's json reads NaN, Infinity and 1e400 (inf); none is a popularity or a vote average.
+    if not math.isfinite(value) or abs(value) > FLOAT_MAX:
+        raise TmdbParseError(f"{key!r} is not a finite number: {value!r}")
     return float(value)
 
 
@@ -133,6 +143,8 @@ def _str(data: Mapping[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise TmdbParseError(f"{key!r} is not a string: {value!r}")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: the whole upsert batch would fail
+        raise TmdbParseError(f"{key!r} contains a NUL character")
     return value.strip()
 
 
