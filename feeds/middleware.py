@@ -103,8 +103,8 @@ def middleware_fallback_record(*, reason: str) -> None:
     try:
         cache.add(key, 0, 2 * HOUR_SECONDS)
         cache.incr(key)
-    except Exception:  # noqa: BLE001 - Redis down: the log line above still says it
-        pass
+    except Exception:  # noqa: BLE001 - Redis down: the throttled warning above still says it
+        logger.debug("feeds_fallback_count_skipped reason=cache_unavailable")
 
 
 def middleware_fallbacks_recent() -> dict[str, int]:

@@ -11,8 +11,8 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from users import services

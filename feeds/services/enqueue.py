@@ -3,9 +3,10 @@
 Called on the /feeds request path (a new ``last_watched`` anchor, a user without prepared rows) and
 by the operator tools. A viewer's request goes through ``feed_refresh_request``: only a known,
 connected viewer may cause background work, at most ``FEEDS_VIEWER_REFRESHES_PER_HOUR`` times an
-hour (a random or disconnected ``user_id`` costs nothing). The sending itself is ``reclio.events.send_on_commit``, the same path users
-and recsys use: after commit, deduplicated per (user, anchor) for ``FEEDS_REFRESH_LOCK_SECONDS``,
-silently skipped when Redis is down, never raising for the broker.
+hour (a random or disconnected ``user_id`` costs nothing). The sending itself is
+``reclio.events.send_on_commit``, the same path users and recsys use: after commit, deduplicated
+per (user, anchor) for ``FEEDS_REFRESH_LOCK_SECONDS``, silently skipped when Redis is down, never
+raising for the broker.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def feed_refresh_request(*, user_id: str, last_watched: str | None, reason: str)
         # sliding; good enough to bound the queue). A race between the two costs one extra refresh.
         cache.add(key, 0, VIEWER_BUDGET_SECONDS)
         cache.incr(key)
-    except Exception:  # noqa: BLE001 - cache/database trouble: refuse quietly, the request is served
+    except Exception:
         logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
         return False
     return True

@@ -23,7 +23,6 @@ if TOKEN_ENCRYPTION_KEYS is None and EMBEDDED_DATABASE:
     TOKEN_ENCRYPTION_KEYS = data_dir_secret("token_encryption_key", generate=lambda: Fernet.generate_key().decode())
 
 
-
 class Signups(enum.Enum):
     """Who may become a new viewer through /connect/trakt (docs/configuration.md, "Trakt")."""
 

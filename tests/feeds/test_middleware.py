@@ -8,8 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from feeds import rows
-from feeds import middleware
+from feeds import middleware, rows
 from feeds.middleware import DEFAULT_DOCUMENT_BODY, FeedsNeverFailMiddleware, middleware_fallbacks_recent
 from feeds.probes import feeds_probe
 from feeds.selectors import feed_default_document

@@ -51,7 +51,8 @@ def test_other_parts_of_the_line_are_kept():
 
 
 def test_the_filter_redacts_a_lazily_formatted_record():
-    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s - %s", ("GET", f"/feeds?user_id={VIEWER}"), None)
+    args = ("GET", f"/feeds?user_id={VIEWER}")
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s - %s", args, None)
 
     ViewerIdRedactingFilter().filter(record)
 
@@ -87,8 +88,22 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "reclio.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "1", "--threads", "2", "--access-logfile", str(access_log)],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "reclio.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--access-logfile",
+            str(access_log),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -99,7 +114,7 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest", timeout=5):  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest", timeout=5):
                     break
             except (OSError, urllib.error.URLError):
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -108,7 +123,7 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
 
         # when
         for path in (f"/feeds?user_id={VIEWER}&session_id=s", f"/feeds?user_id={other.replace('-', '')}"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
                 assert response.status == 200
         deadline = time.monotonic() + 10
         while access_log.read_text().count("/feeds") < 2 and time.monotonic() < deadline:

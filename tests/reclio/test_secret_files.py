@@ -69,7 +69,7 @@ def test_a_secret_left_readable_by_an_older_version_is_tightened(tmp_path):
     assert _mode(path) == 0o600
 
 
-def _race_worker(n: int, barrier, results) -> None:  # type: ignore[no-untyped-def]
+def _race_worker(n: int, barrier, results) -> None:
     # A fresh interpreter reading the settings' runtime module, as each of serve's processes does
     # (RECLIO_DATA_DIR and REDIS_URL come from the environment, so no embedded server starts).
     from reclio.settings import runtime as child_runtime

@@ -202,9 +202,7 @@ def test_invites_are_made_and_revoked_in_the_admin(admin_client, settings):
     assert admin_client.get("/staff/users/invitecode/", {"q": "book"}).status_code == 200
 
     # when: revoked
-    admin_client.post(
-        "/staff/users/invitecode/", {"action": "revoke", "_selected_action": [invite.pk]}, follow=True
-    )
+    admin_client.post("/staff/users/invitecode/", {"action": "revoke", "_selected_action": [invite.pk]}, follow=True)
 
     # then
     invite.refresh_from_db()

@@ -59,20 +59,19 @@ def signup_admit(*, invite_code: str | None) -> InviteCode | None:
         raise SignupRefusedError("This Reclio server is not taking new viewers.")
     if not invite_code:
         raise SignupRefusedError("This Reclio server takes new viewers by invite: ask its operator for an invite link.")
-    invite = _invite_find(invite_code, lock=True)
-    _refuse_unless_usable(invite)
-    assert invite is not None  # for mypy: _refuse_unless_usable raised otherwise
+    invite = _refuse_unless_usable(_invite_find(invite_code, lock=True))
     now = timezone.now()
     InviteCode.objects.filter(pk=invite.pk).update(uses=invite.uses + 1, last_used_at=now)
     logger.info("invite_used invite_id=%s uses=%s of=%s", invite.pk, invite.uses + 1, invite.uses_allowed)
     return invite
 
 
-def _refuse_unless_usable(invite: InviteCode | None) -> None:
+def _refuse_unless_usable(invite: InviteCode | None) -> InviteCode:
     if invite is None:
         raise SignupRefusedError("This invite code is not valid on this server.")
     if (reason := invite.refusal(now=timezone.now())) is not None:
         raise SignupRefusedError(f"{reason} Ask the operator for a new invite link.")
+    return invite
 
 
 def invites_revoke(*, invite_ids: list[int]) -> int:
