@@ -61,11 +61,14 @@ def feed_refresh_request(*, user_id: str, last_watched: str | None, reason: str)
             return False
         if not feed_refresh_enqueue(user_id=user_id, last_watched=last_watched, reason=reason):
             return False
+    except Exception:  # cache or database trouble: refuse quietly, the request is still served
+        logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
+        return False
+    try:
         # add-then-incr: the window starts at the first refresh of the hour (a fixed window, not
         # sliding; good enough to bound the queue). A race between the two costs one extra refresh.
         cache.add(key, 0, VIEWER_BUDGET_SECONDS)
         cache.incr(key)
-    except Exception:
-        logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
-        return False
+    except Exception:  # noqa: BLE001 - e.g. the key expired in between (RedisCache.incr: ValueError)
+        logger.info("feeds_refresh_budget_not_counted user_id=%s", user_id)
     return True
