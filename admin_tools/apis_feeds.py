@@ -14,6 +14,7 @@ from feeds.contracts import hint_parse
 from feeds.selectors import prepared_feeds_get
 from feeds.services import feed_refresh_enqueue
 from reclio.exceptions import NotFoundError
+from users import selectors as users_selectors
 
 
 class FeedsPreparedApi(AdminApiView):
@@ -58,5 +59,7 @@ class FeedsRefreshApi(AdminApiView):
     @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
         data = self.input_validated(self.InputSerializer, request.data)
+        if users_selectors.user_get(user_id=user_id) is None:
+            raise NotFoundError("no viewer with this id")
         queued = feed_refresh_enqueue(user_id=str(user_id), last_watched=data.get("last_watched"), reason="admin_api")
         return Response(self.OutputSerializer({"queued": queued}).data, status=status.HTTP_202_ACCEPTED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin, messages
@@ -17,6 +18,7 @@ from catalog.services.sync import RUN_TITLE_COUNTS
 from reclio.staff import StaffAction, StaffActionsMixin, staff_may
 
 # Never load these in the changelist: the vector is kilobytes per row, the texts are long.
+TMDB_ID_TERM = re.compile(r"-?[0-9]{1,10}")  # a bare TMDB id (negative: Netflix-only titles)
 CHANGELIST_DEFERRED = ("embedding", "overview", "tagline", "cast", "keywords", "genres", "genre_ids")
 
 
@@ -125,7 +127,8 @@ class ContentItemAdmin(StaffActionsMixin, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[ContentItem], search_term: str
     ) -> tuple[QuerySet[ContentItem], bool]:
         term = search_term.strip()
-        if term.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500, before).
+        if TMDB_ID_TERM.fullmatch(term):
             return queryset.filter(tmdb_id=int(term)), False
         return super().get_search_results(request, queryset, search_term)
 

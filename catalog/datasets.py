@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,24 +85,40 @@ class DatasetRecord:
     source: str  # "tmdb5000+tmdb", "tmdb", "tmdb5000", "movielens", "netflix"
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
+class DatasetFormatError(ValueError):
+    """A dataset file that is not the expected CSV (wrong file, binary content): the import stops with this."""
+
+
+def _csv_rows(path: Path, *, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
     # utf-8-sig tolerates a BOM; newline="" lets csv handle the CRLF files and quoted newlines.
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        yield from csv.DictReader(handle)
+        reader = csv.DictReader(handle)
+        try:
+            header = reader.fieldnames or []
+        except UnicodeDecodeError:
+            raise DatasetFormatError(f"{path.name} is not UTF-8 text") from None
+        if missing := [column for column in columns if column not in header]:
+            raise DatasetFormatError(f"{path.name} has no {', '.join(missing)} column: is it the right file?")
+        try:
+            yield from reader
+        except UnicodeDecodeError as exc:
+            raise DatasetFormatError(f"{path.name} is not UTF-8 text (byte {exc.start} of a chunk)") from None
 
 
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(float(value)) if value not in (None, "") else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
         return None
 
 
 def _float_or_none(value: str | None) -> float | None:
     try:
-        return float(value) if value not in (None, "") else None
+        parsed = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    # float() reads "inf", "nan" and "1e999": an unknown number, not an infinite popularity.
+    return parsed if parsed is not None and math.isfinite(parsed) else None
 
 
 def _split(value: str | None, sep: str) -> list[str]:
@@ -142,7 +159,7 @@ def _json_list(value: str | None) -> list[dict[str, Any]]:
 def tmdb_csv_read(path: Path) -> dict[int, dict[str, str]]:
     """tmdb-movies.csv keyed by id (the first of a duplicated id wins)."""
     rows: dict[int, dict[str, str]] = {}
-    for row in _csv_rows(path):
+    for row in _csv_rows(path, columns=("id",)):
         tmdb_id = _int_or_none(row.get("id"))
         if tmdb_id is not None and tmdb_id > 0:
             rows.setdefault(tmdb_id, row)
@@ -208,12 +225,12 @@ def movielens_records(
     """Every MovieLens movie with a tmdbId, enriched from whichever TMDB file knows it."""
     movies = {
         row["movieId"]: (row["title"], _split(row.get("genres"), "|"))
-        for row in _csv_rows(movielens_dir / "movies.csv")
+        for row in _csv_rows(movielens_dir / "movies.csv", columns=("movieId", "title"))
     }
     tm = tmdb_csv_read(tmdb_csv) if tmdb_csv else {}
     t5 = tmdb5000_csv_read(tmdb5000_csv) if tmdb5000_csv else {}
     seen: set[int] = set()
-    for link in _csv_rows(movielens_dir / "links.csv"):
+    for link in _csv_rows(movielens_dir / "links.csv", columns=("movieId", "tmdbId")):
         tmdb_id = _int_or_none(link.get("tmdbId"))
         if tmdb_id is None or tmdb_id <= 0 or tmdb_id in seen:  # 8 have none; 4912 appears twice
             continue
@@ -236,7 +253,7 @@ def netflix_show_id(show_id: str) -> int | None:
 
 
 def netflix_records(*, netflix_csv: Path) -> Iterator[DatasetRecord]:
-    for row in _csv_rows(netflix_csv):
+    for row in _csv_rows(netflix_csv, columns=("show_id", "type", "title")):
         if row.get("type") != "TV Show":
             continue
         tmdb_id = netflix_show_id(row.get("show_id", ""))

@@ -16,6 +16,7 @@ Nothing outside this module sees a ``requests.Response`` or raw TMDB JSON: calle
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -107,6 +108,10 @@ class TmdbPage:
 
 # --- strict field readers -------------------------------------------------------------------------
 
+# Every integer we store from TMDB (ids, genre ids, vote counts) goes into a PostgreSQL integer column.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+FLOAT_MAX = 1e15  # far above any popularity or vote count; keeps sums and logs finite
+
 
 def _int(data: Mapping[str, Any], key: str, *, required: bool = False, default: int = 0) -> int:
     value = data.get(key)
@@ -116,6 +121,8 @@ def _int(data: Mapping[str, Any], key: str, *, required: bool = False, default: 
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise TmdbParseError(f"{key!r} is not an integer: {value!r}")
+    if not INT_MIN <= value <= INT_MAX:
+        raise TmdbParseError(f"{key!r} is out of range: {value}")
     return value
 
 
@@ -125,6 +132,9 @@ def _float(data: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TmdbParseError(f"{key!r} is not a number: {value!r}")
+    # Python's json reads NaN, Infinity and 1e400 (inf); none is a popularity or a vote average.
+    if not math.isfinite(value) or abs(value) > FLOAT_MAX:
+        raise TmdbParseError(f"{key!r} is not a finite number: {value!r}")
     return float(value)
 
 
@@ -233,15 +243,23 @@ def tmdb_page_parse(data: Any) -> TmdbPage:
         raise TmdbParseError("page response is not a JSON object")
     entries = []
     for row in _objects(data, "results"):
-        vote_count = row.get("vote_count")
-        entries.append(
-            TmdbListEntry(
-                tmdb_id=_int(row, "id", required=True),
+        try:
+            tmdb_id = _int(row, "id", required=True)
+        except TmdbParseError:
+            continue  # an entry without a usable id names no title; the rest of the page still counts
+        try:
+            vote_count = row.get("vote_count")
+            entry = TmdbListEntry(
+                tmdb_id=tmdb_id,
                 popularity=_float(row, "popularity"),
                 vote_average=_float(row, "vote_average"),
                 vote_count=_int(row, "vote_count") if vote_count is not None else None,
             )
-        )
+        except TmdbParseError:
+            # The stats of a list entry only rank candidates: a title with absurd ones is still a
+            # candidate (its details fetch decides), and must not sink the page's other titles.
+            entry = TmdbListEntry(tmdb_id=tmdb_id, popularity=None, vote_average=None, vote_count=None)
+        entries.append(entry)
     return TmdbPage(
         page=_int(data, "page", default=1), total_pages=_int(data, "total_pages", default=1), entries=tuple(entries)
     )

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from catalog import selectors as catalog_selectors
 from feeds import rows
 from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
-from feeds.services import feed_refresh_enqueue
+from feeds.services import feed_refresh_request
 from users import services as users_services
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,10 @@ def feed_document_for_user(
 ) -> dict[str, Any]:
     """The ChillLink document for one request (contract: docs/design/contracts.md); never raises.
 
-    Side effects, both cheap and unable to fail the response: a new valid ``last_watched`` (or a
-    user without prepared rows) enqueues one deduplicated refresh, and the users app records the hit.
+    Side effects, both cheap and unable to fail the response, and only for a ``user_id`` (the
+    credential in the addon URL): a new valid ``last_watched`` (or a connected viewer without
+    prepared rows) asks for one deduplicated, per-viewer rate-limited refresh, and the users app
+    records the hit. The ``username`` fallback (off unless ``FEEDS_USERNAME_FALLBACK``) only reads.
     """
     try:
         raw = {"user_id": user_id, "username": username, "last_watched": last_watched}
@@ -117,24 +120,26 @@ def feed_document_for_user(
 
 
 def _document(request: FeedRequest) -> dict[str, Any]:
-    if request.user_id is None and request.username is None:
+    if request.user_id is None and (request.username is None or not settings.FEEDS_USERNAME_FALLBACK):
         return feed_default_document()
     try:
         row = _prepared_row_read(request)
     except Exception as exc:  # noqa: BLE001 - database down, tables missing, …
         logger.warning("feeds_default_served reason=database_error error=%s", type(exc).__name__)
         return feed_default_document()
+    if request.user_id is None:
+        # The username fallback: a Trakt username is public, so whoever knows it may at most read.
+        return {"feeds": _sanitised(row[1], user_id=row[0])} if row is not None else feed_default_document()
     if row is None:
-        if request.user_id is not None:
-            # Rows are normally prepared after each recommender run; a user Chillio asks about before
-            # that gets fallbacks now and personal rows on a later call (the task ignores unknown ids).
-            feed_refresh_enqueue(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
+        # Rows are normally prepared after each recommender run; a viewer Chillio asks about before
+        # that gets fallbacks now and personal rows on a later call. A random id queues nothing.
+        feed_refresh_request(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
         return feed_default_document()
 
     user_key, stored, last_hint = row
     feeds = _sanitised(stored, user_id=user_key)
     if request.last_watched and request.last_watched != last_hint:
-        feed_refresh_enqueue(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
+        feed_refresh_request(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
     _hit_record(user_id=str(user_key))
     return {"feeds": feeds}
 

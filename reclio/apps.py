@@ -11,3 +11,6 @@ class ReclioConfig(AppConfig):
 
     def ready(self) -> None:
         from reclio import checks  # noqa: F401 - registers the system checks
+        from reclio.access_log import runserver_log_redact
+
+        runserver_log_redact()

@@ -13,6 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from reclio.queues import ALL_QUEUES
+from reclio.secret_files import secret_file_replace
+
+DEMO_ADMIN_FILE = "demo-admin.txt"
 
 
 def beat_schedule_mirror() -> list[str]:
@@ -43,18 +46,22 @@ class DemoAdmin:
 def demo_admin_ensure(*, username: str = "admin", password: str | None = None) -> DemoAdmin:
     """Create a superuser for a demo installation unless one exists.
 
-    The generated password is written to ``<data dir>/demo-admin.txt`` (mode 600) so a person who
-    missed the console line can still read it.
+    On the embedded single-machine default (no ``DATABASE_URL``) the generated password is also
+    written to ``<data dir>/demo-admin.txt`` (0600 from the start) so a person who missed the
+    console line can still read it. Against a real database a password is never left on disk.
     """
     user_model = get_user_model()
     if user_model.objects.filter(is_superuser=True).exists():
         return DemoAdmin(username=username, password=None, created=False)
     password = password or secrets.token_urlsafe(12)
     user_model.objects.create_superuser(username=username, email="", password=password)
-    credentials = settings.DATA_DIR / "demo-admin.txt"
-    credentials.write_text(f"username: {username}\npassword: {password}\n")
-    credentials.chmod(0o600)
+    if settings.EMBEDDED_DATABASE:
+        secret_file_replace(settings.DATA_DIR / DEMO_ADMIN_FILE, f"username: {username}\npassword: {password}\n")
     return DemoAdmin(username=username, password=password, created=True)
+
+
+def superuser_exists() -> bool:
+    return get_user_model().objects.filter(is_superuser=True).exists()
 
 
 def service_process_commands(

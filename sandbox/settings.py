@@ -54,6 +54,8 @@ os.environ.update(
         # The sandbox catalog is small: read every page of its lists, so the first sync holds all of it.
         "CATALOG_SYNC_LIST_PAGES": os.environ.get("CATALOG_SYNC_LIST_PAGES", "100"),
         "CATALOG_SYNC_DISCOVER_PAGES": os.environ.get("CATALOG_SYNC_DISCOVER_PAGES", "20"),
+        # Anyone on the demo may connect a sandbox account (SIGNUPS=invite tries the invite flow).
+        "SIGNUPS": os.environ.get("SIGNUPS", "open"),
     }
 )
 for _name in ("TMDB_READ_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS", "OPENAI_API_KEY"):

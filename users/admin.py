@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from reclio.staff import StaffActionsMixin
 from users import services
 from users.contracts import ListState
-from users.models import Interaction, ManagedList, PendingInteraction, User, UserSyncRun
+from users.models import Interaction, InviteCode, ManagedList, PendingInteraction, User, UserSyncRun
 
 
 class ManagedListInline(admin.TabularInline):
@@ -259,3 +261,30 @@ class UserSyncRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(InviteCode)
+class InviteCodeAdmin(admin.ModelAdmin):
+    """Invite links for ``SIGNUPS=invite``: add one, send its link, revoke it when it should stop working."""
+
+    list_display = ("__str__", "status", "uses", "uses_allowed", "expires_at", "last_used_at", "created_at")
+    list_filter = ("revoked",)
+    search_fields = ("note", "=code")
+    fields = ("code", "note", "uses_allowed", "expires_at", "revoked", "uses", "last_used_at", "link", "created_at")
+    readonly_fields = ("code", "uses", "last_used_at", "link", "created_at")
+    actions = ["revoke"]
+
+    @admin.display(description="status")
+    def status(self, obj: InviteCode) -> str:
+        return obj.refusal(now=timezone.now()) or "usable"
+
+    @admin.display(description="invite link (send this)")
+    def link(self, obj: InviteCode) -> str:
+        if obj.pk is None:
+            return "shown once saved"
+        return f"{settings.BASE_URL}/connect/trakt?invite={obj.code}"
+
+    @admin.action(description="Revoke (the link stops working)", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.invites_revoke(invite_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Revoked {count} invite(s).", messages.SUCCESS)

@@ -7,6 +7,8 @@ plaintext in a field, so neither the admin, ``repr`` nor a serializer can show o
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
@@ -194,3 +196,41 @@ class UserSyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+def invite_code_generate() -> str:
+    # 128 bits, URL-safe: an invite link must not be guessable.
+    return secrets.token_urlsafe(16)
+
+
+class InviteCode(models.Model):
+    """Lets a new viewer connect when ``SIGNUPS=invite``; made and revoked in the admin.
+
+    Known viewers reconnect without one; a code counts one use per new viewer it admitted.
+    """
+
+    code = models.CharField(max_length=64, unique=True, default=invite_code_generate)
+    note = models.CharField(max_length=200, blank=True, help_text="who it is for (shown only in the admin)")
+    uses_allowed = models.PositiveIntegerField(default=1, help_text="new viewers it may admit (1 = single use)")
+    uses = models.PositiveIntegerField(default=0, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="empty: never expires")
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "users_invite_code"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note or f"invite {self.code[:6]}…"
+
+    def refusal(self, *, now: dt.datetime) -> str | None:
+        """Why this code admits nobody now (shown to the person who holds it), or None."""
+        if self.revoked:
+            return "This invite was revoked."
+        if self.expires_at is not None and self.expires_at <= now:
+            return "This invite has expired."
+        if self.uses >= self.uses_allowed:
+            return "This invite was already used."
+        return None

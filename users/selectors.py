@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from django.db.models import Q
 
 from catalog.selectors import item_genre_ids
-from users.contracts import InteractionKind, InteractionRecord, InteractionRow, ManagedListState
+from users.contracts import ConnectionState, InteractionKind, InteractionRecord, InteractionRow, ManagedListState
 from users.models import Interaction, ManagedList, User
 
 # How much each signal says about taste when weighing genres: a rating says more than a play.
@@ -42,6 +42,14 @@ def user_get(*, user_id: uuid.UUID | str | None) -> User | None:
     if parsed is None:
         return None
     return User.objects.filter(pk=parsed).first()
+
+
+def user_is_connected(*, user_id: uuid.UUID | str | None) -> bool:
+    """A known viewer whose Trakt connection is live: the only kind whose requests may cause background work."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return False
+    return User.objects.filter(pk=parsed, connection_state=ConnectionState.CONNECTED).exists()
 
 
 def user_seen_item_ids(*, user_id: uuid.UUID | str) -> set[str]:

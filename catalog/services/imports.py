@@ -19,6 +19,8 @@ from catalog.tmdb import TmdbParseError, TmdbTitle, tmdb_title_parse
 
 Progress = Callable[[int], None]
 MAX_ERRORS_KEPT = 50
+# A TMDB details response with credits and keywords is a few tens of kB; a longer "line" is not one.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 
 
 def _media_type_guess(record: dict) -> str:
@@ -87,19 +89,27 @@ def catalog_tmdb_jsonl_import(
     errors: list[str] = []
 
     def titles() -> Iterator[tuple[TmdbTitle, str]]:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
+        # Bytes, decoded line by line: a file that is not UTF-8 (binary, a zip by mistake) is a list
+        # of skipped lines, not a UnicodeDecodeError halfway through.
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
                     continue
                 counts["read"] += 1
                 try:
+                    if len(raw) > MAX_LINE_BYTES:
+                        raise TmdbParseError(f"line longer than {MAX_LINE_BYTES} bytes")
+                    line = raw.decode("utf-8")
                     record = json.loads(line)
                     if not isinstance(record, dict):
                         raise TmdbParseError("line is not a JSON object")
                     yield tmdb_title_parse(record, media_type=media_type or _media_type_guess(record)), "tmdb-json"
+                except UnicodeDecodeError:
+                    counts["skipped"] += 1
+                    errors.append(f"line {number}: not UTF-8 text")
                 except (ValueError, TmdbParseError) as exc:
                     counts["skipped"] += 1
-                    errors.append(f"line {number}: {exc}")
+                    errors.append(f"line {number}: {str(exc)[:200]}")
 
     result, sources = _upsert_stream(titles(), progress=progress)
     return _summary(

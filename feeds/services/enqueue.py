@@ -1,9 +1,12 @@
 """Queue ``feeds.user_rows_refresh`` cheaply and at most once per window.
 
 Called on the /feeds request path (a new ``last_watched`` anchor, a user without prepared rows) and
-by the operator tools. The sending itself is ``reclio.events.send_on_commit``, the same path users
-and recsys use: after commit, deduplicated per (user, anchor) for ``FEEDS_REFRESH_LOCK_SECONDS``,
-silently skipped when Redis is down, never raising for the broker.
+by the operator tools. A viewer's request goes through ``feed_refresh_request``: only a known,
+connected viewer may cause background work, at most ``FEEDS_VIEWER_REFRESHES_PER_HOUR`` times an
+hour (a random or disconnected ``user_id`` costs nothing). The sending itself is
+``reclio.events.send_on_commit``, the same path users and recsys use: after commit, deduplicated
+per (user, anchor) for ``FEEDS_REFRESH_LOCK_SECONDS``, silently skipped when Redis is down, never
+raising for the broker.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.cache import cache
+
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
+from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +34,41 @@ def feed_refresh_enqueue(*, user_id: str, last_watched: str | None = None, reaso
 def feed_refresh_enqueue_many(*, user_ids: Iterable[str], reason: str = "") -> int:
     """Queue a refresh for each user (admin action, management command); returns how many were queued."""
     return sum(feed_refresh_enqueue(user_id=str(user_id), reason=reason) for user_id in user_ids)
+
+
+VIEWER_BUDGET_SECONDS = 3600
+
+
+def _budget_key(user_id: str) -> str:
+    return f"feeds:viewer_refreshes:{user_id}"
+
+
+def feed_refresh_request(*, user_id: str, last_watched: str | None, reason: str) -> bool:
+    """A refresh asked for by a viewer's /feeds request; False when refused, deduplicated or Redis is down.
+
+    Refused for an id that is not a connected viewer, and once the viewer spent this hour's budget:
+    the addon URL can be shared or guessed at, and each refresh runs on the one-process ``trakt_lists``
+    queue and may rewrite the viewer's Trakt lists. The budget counts queued refreshes only, so a
+    deduplicated burst costs one. Never raises (the request path must not fail).
+    """
+    key = _budget_key(user_id)
+    try:
+        if int(cache.get(key) or 0) >= settings.FEEDS_VIEWER_REFRESHES_PER_HOUR:
+            logger.info("feeds_refresh_refused user_id=%s reason=viewer_budget_spent", user_id)
+            return False
+        if not users_selectors.user_is_connected(user_id=user_id):
+            logger.info("feeds_refresh_refused user_id=%s reason=not_a_connected_viewer", user_id)
+            return False
+        if not feed_refresh_enqueue(user_id=user_id, last_watched=last_watched, reason=reason):
+            return False
+    except Exception:  # cache or database trouble: refuse quietly, the request is still served
+        logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
+        return False
+    try:
+        # add-then-incr: the window starts at the first refresh of the hour (a fixed window, not
+        # sliding; good enough to bound the queue). A race between the two costs one extra refresh.
+        cache.add(key, 0, VIEWER_BUDGET_SECONDS)
+        cache.incr(key)
+    except Exception:  # noqa: BLE001 - e.g. the key expired in between (RedisCache.incr: ValueError)
+        logger.info("feeds_refresh_budget_not_counted user_id=%s", user_id)
+    return True

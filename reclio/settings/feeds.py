@@ -19,6 +19,14 @@ FEEDS_LIST_MAX_AGE_HOURS = env_int("FEEDS_LIST_MAX_AGE_HOURS", 72, minimum=1)
 FEEDS_HINT_TTL_HOURS = env_int("FEEDS_HINT_TTL_HOURS", 24, minimum=1)
 # A burst of /feeds requests carrying the same new hint enqueues one refresh per this many seconds.
 FEEDS_REFRESH_LOCK_SECONDS = env_int("FEEDS_REFRESH_LOCK_SECONDS", 60, minimum=1)
+# Viewer-triggered refreshes (a new `last_watched`, no rows yet) per viewer per hour, beyond the
+# per-anchor dedupe: a viewer (or whoever holds their addon URL) cannot keep the one-process
+# `trakt_lists` queue busy by cycling anchors. Operator refreshes (admin, command) are not counted.
+FEEDS_VIEWER_REFRESHES_PER_HOUR = env_int("FEEDS_VIEWER_REFRESHES_PER_HOUR", 12, minimum=1)
+# `/feeds?username=` serves the rows of the Trakt account with that (public) username. Off by default:
+# the addon URL's `user_id` is the credential. When on, the fallback is read-only: it never queues a
+# refresh, never anchors on `last_watched` and never counts a hit.
+FEEDS_USERNAME_FALLBACK = env_bool("FEEDS_USERNAME_FALLBACK", False)
 # Off → rows are never written to Trakt lists and always serve their TMDB queries (accounts that
 # cannot hold more lists, or installations without a Trakt app).
 FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)

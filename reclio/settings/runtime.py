@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reclio import embedded
 from reclio.env import env_bool, env_str, env_url
+from reclio.secret_files import secret_file_ensure
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,10 +31,9 @@ REDIS_URL: str = env_str("REDIS_URL") or embedded.redis_start(data_dir=DATA_DIR)
 
 
 def data_dir_secret(name: str, *, generate: Callable[[], str] = lambda: secrets.token_urlsafe(50)) -> str:
-    """A secret generated once into the data dir: only for the embedded (single-machine) default."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f".{name}"
-    if not path.exists():
-        path.write_text(generate())
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """A secret generated once into the data dir: only for the embedded (single-machine) default.
+
+    Private (0600) from its first byte, and the same in every process that starts at once
+    (``reclio.secret_files``): web, worker and beat must share one SECRET_KEY and one token key.
+    """
+    return secret_file_ensure(DATA_DIR / f".{name}", generate=generate)

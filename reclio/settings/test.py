@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reclio.settings.base import *  # noqa: F403
+from reclio.settings.trakt import Signups
 
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -19,6 +20,8 @@ HTTP_MAX_RETRIES = 2
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 # Trakt (users app): no client-side read pacing against `responses`/the loopback fake server.
 TRAKT_READS_PER_SECOND = 0.0
+# The connect-flow tests are about Trakt, not admission; tests/users/services/test_signups.py sets the mode.
+SIGNUPS = Signups.OPEN
 import tempfile as _tempfile  # noqa: E402
 from pathlib import Path as _Path  # noqa: E402
 

@@ -7,9 +7,11 @@ Reference: https://trakt.docs.apiary.io/ (rate limits: 1,000 authenticated GETs 
 
 from __future__ import annotations
 
+import enum
+
 from cryptography.fernet import Fernet
 
-from reclio.env import env_float, env_int, env_secret
+from reclio.env import env_enum, env_float, env_int, env_secret
 from reclio.settings.runtime import EMBEDDED_DATABASE, data_dir_secret
 
 # Fernet keys for OAuth tokens at rest, comma-separated, newest first (MultiFernet: decrypt with any,
@@ -19,6 +21,20 @@ from reclio.settings.runtime import EMBEDDED_DATABASE, data_dir_secret
 TOKEN_ENCRYPTION_KEYS = env_secret("TOKEN_ENCRYPTION_KEYS")
 if TOKEN_ENCRYPTION_KEYS is None and EMBEDDED_DATABASE:
     TOKEN_ENCRYPTION_KEYS = data_dir_secret("token_encryption_key", generate=lambda: Fernet.generate_key().decode())
+
+
+class Signups(enum.Enum):
+    """Who may become a new viewer through /connect/trakt (docs/configuration.md, "Trakt")."""
+
+    OPEN = "open"  # anyone who finds the page
+    INVITE = "invite"  # only with an unused, unexpired, unrevoked invite code (made in the admin)
+    CLOSED = "closed"  # nobody new; known viewers may still reconnect
+
+
+# Every viewer spends the operator's TMDB, embedding, recommender and training budget, so a server on
+# the open internet takes new viewers by invite unless told otherwise (the demo is open). Known
+# viewers reconnect in every mode; the terminal device flow (`connect_trakt`) is the operator's own.
+SIGNUPS = env_enum("SIGNUPS", Signups, Signups.INVITE)
 
 # Client-side pacing of authenticated reads: 1,000 per 5 minutes ≈ 3.3/s. 0 disables (fake servers).
 TRAKT_READS_PER_SECOND = env_float("TRAKT_READS_PER_SECOND", 3.0)

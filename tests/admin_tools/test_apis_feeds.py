@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.feeds.factories import PreparedFeedsFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_feeds_admin_endpoints_need_the_token(api_client):
 
 def test_refresh_queues_one_task(admin_api_client, sent_tasks, django_capture_on_commit_callbacks):
     # given
-    user_id = uuid.uuid4()
+    user_id = UserFactory.create().pk
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,3 +56,14 @@ def test_refresh_rejects_a_malformed_hint(admin_api_client):
     response = admin_api_client.post(f"/admin/feeds/{uuid.uuid4()}/refresh", {"last_watched": "film:1"}, format="json")
 
     assert response.status_code == 400
+
+
+def test_refresh_of_a_missing_viewer_is_404_and_queues_nothing(
+    admin_api_client, sent_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api_client.post(f"/admin/feeds/{uuid.uuid4()}/refresh", {}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no viewer with this id"}
+    assert sent_tasks == []

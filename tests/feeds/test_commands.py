@@ -36,3 +36,16 @@ def test_feeds_refresh_all_queues_every_prepared_user(sent_tasks, django_capture
 def test_feeds_refresh_needs_users():
     with pytest.raises(CommandError):
         call_command("feeds_refresh")
+
+
+@pytest.mark.parametrize("now", [True, False])
+@pytest.mark.parametrize("user_id", ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "²", ""])
+def test_feeds_refresh_for_a_missing_or_malformed_viewer_is_a_clear_error(world, sent_tasks, user_id, now):
+    # given: the fake users app knows only USER_ID
+    PreparedFeedsFactory.create(user_id=uuid.UUID(USER_ID))
+
+    # when / then: no traceback, no silent "refreshed", nothing queued
+    with pytest.raises(CommandError, match="no viewer with id"):
+        call_command("feeds_refresh", "--user", user_id, *(["--now"] if now else []))
+    assert sent_tasks == []
+    assert PreparedFeeds.objects.count() == 1

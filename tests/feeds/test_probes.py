@@ -28,7 +28,13 @@ def test_probe_counts_users_and_stale_rows():
 
     # then
     assert result.ok is True
-    assert result.facts == {"users": 2, "stale": 1, "with_problems": 0}
+    assert result.facts == {
+        "users": 2,
+        "stale": 1,
+        "with_problems": 0,
+        "refused_requests_last_hour": 0,
+        "refused_by_reason": {},
+    }
     assert result.detail == "2 users with prepared rows, 1 older than 72 h"
 
 

@@ -6,10 +6,11 @@ import pytest
 
 from tests.catalog.factories import ContentItemFactory
 from tests.users.factories import InteractionFactory, UserFactory
-from users.contracts import InteractionKind, InteractionRecord
+from users.contracts import ConnectionState, InteractionKind, InteractionRecord
 from users.selectors import (
     user_get,
     user_interactions,
+    user_is_connected,
     user_last_watched_item_id,
     user_managed_lists,
     user_seen_item_ids,
@@ -128,3 +129,19 @@ def test_interactions_all_streams_every_users_rows_with_views_valueless(db):
         (rating.pk, str(rating.user_id), rating.item_id, "rating", 9),
         (view.pk, str(view.user_id), view.item_id, "view", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [(ConnectionState.CONNECTED, True), (ConnectionState.NEEDS_REAUTH, False), (ConnectionState.DISCONNECTED, False)],
+)
+def test_user_is_connected(state, expected):
+    user = UserFactory.create(connection_state=state)
+
+    assert user_is_connected(user_id=user.pk) is expected
+    assert user_is_connected(user_id=str(user.pk)) is expected
+
+
+@pytest.mark.parametrize("user_id", [None, "", "nope", "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"])
+def test_user_is_connected_is_false_for_unknown_or_malformed_ids(user_id):
+    assert user_is_connected(user_id=user_id) is False

@@ -8,6 +8,7 @@
 | interactions | storing what a sync fetched (views, states, pending titles)           |
 | cadence  | /feeds hit counters, adaptive buckets, the hourly due-user sweep          |
 | lists    | ``user_lists_write``: the diff-based Trakt list writer                     |
+| signups  | ``SIGNUPS`` (open / invite / closed) and invite codes                      |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from users.services.connect import (
     user_connect,
 )
 from users.services.lists import user_lists_write
+from users.services.signups import SignupRefusedError, invites_revoke, signup_admit, signup_check
 from users.services.sync import user_sync_failed_record, user_sync_run
 from users.services.tokens import (
     user_disconnect,
@@ -39,7 +41,11 @@ from users.services.tokens import (
 )
 
 __all__ = [
+    "SignupRefusedError",
     "TraktConnectError",
+    "invites_revoke",
+    "signup_admit",
+    "signup_check",
     "trakt_authorize_complete",
     "trakt_authorize_start",
     "trakt_configured",

@@ -21,6 +21,7 @@ from reclio.exceptions import ApplicationError, ServiceUnavailableError
 from reclio.http import UpstreamError
 from users.contracts import ConnectionState
 from users.models import User
+from users.services.signups import SignupRefusedError, signup_admit
 from users.services.tokens import user_tokens_assign
 from users.trakt import client
 from users.trakt.client import DevicePoll, TraktAuthError, TraktSession
@@ -45,12 +46,20 @@ def _require_configured() -> None:
         raise ServiceUnavailableError("Trakt is not configured: set TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET")
 
 
-def user_connect(*, tokens: TokenSet) -> User:
-    """Identify the account behind ``tokens`` and store them; the same Trakt account → same User."""
+def user_connect(*, tokens: TokenSet, invite_code: str | None = None, by_operator: bool = False) -> User:
+    """Identify the account behind ``tokens`` and store them; the same Trakt account → same User.
+
+    A new account must be admitted by ``SIGNUPS`` (``signup_admit``, raises ``SignupRefusedError``)
+    unless the operator connects it (the terminal device flow).
+    """
     session = TraktSession(access_token=tokens.access_token)
     account = client.account_settings(session)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(trakt_slug=account.slug).first() or User(trakt_slug=account.slug)
+        user = User.objects.select_for_update().filter(trakt_slug=account.slug).first()
+        if user is None:
+            if not by_operator:
+                signup_admit(invite_code=invite_code)
+            user = User(trakt_slug=account.slug)
         user.trakt_username = account.username
         user.display_name = account.name or account.username
         user.timezone = account.timezone
@@ -82,13 +91,22 @@ def trakt_authorize_start() -> tuple[str, str]:
     return client.authorize_url(state=state), state
 
 
-def trakt_authorize_complete(*, code: str) -> User:
+def trakt_authorize_complete(*, code: str, invite_code: str | None = None) -> User:
+    """Finish the browser flow; ``invite_code`` is the one the flow was started with (``SIGNUPS=invite``)."""
     _require_configured()
     try:
         tokens = client.token_exchange_code(TraktSession(), code=code)
     except TraktAuthError as exc:
         raise TraktConnectError("Trakt did not accept this authorization code; please connect again.") from exc
-    return user_connect(tokens=tokens)
+    try:
+        return user_connect(tokens=tokens, invite_code=invite_code)
+    except SignupRefusedError:
+        # Nothing was stored: hand the token back, so no usable grant for this server is left behind.
+        try:
+            client.token_revoke(TraktSession(), access_token=tokens.access_token)
+        except Exception as exc:  # noqa: BLE001 - best effort; the person is refused either way
+            logger.info("trakt_revoke_failed reason=signup_refused error=%s", type(exc).__name__)
+        raise
 
 
 # --- Device flow (headless servers) ------------------------------------------------------------
@@ -108,7 +126,9 @@ _DEVICE_FAILURES = {
 
 
 def trakt_device_wait(*, device: DeviceCode, on_poll: Callable[[DevicePoll], None] | None = None) -> User:
-    """Poll politely (every ``interval`` s, slower when told) until approved, denied or expired."""
+    """Poll politely (every ``interval`` s, slower when told) until approved, denied or expired.
+
+    The operator runs this flow (``connect_trakt``), so ``SIGNUPS`` does not apply to it."""
     session = TraktSession(max_retries=0)  # 429 here means "slow down", not "retry now"
     interval = device.interval
     waited = 0
@@ -125,7 +145,7 @@ def trakt_device_wait(*, device: DeviceCode, on_poll: Callable[[DevicePoll], Non
         if on_poll is not None:
             on_poll(result.outcome)
         if result.outcome is DevicePoll.APPROVED and result.tokens is not None:
-            return user_connect(tokens=result.tokens)
+            return user_connect(tokens=result.tokens, by_operator=True)
         if result.outcome is DevicePoll.SLOW_DOWN:
             interval += SLOW_DOWN_STEP_SECONDS
         elif result.outcome in _DEVICE_FAILURES:

@@ -7,6 +7,7 @@ manage.py import_catalog --movielens DIR [--tmdb-csv F] [--tmdb5000-csv F] [--ne
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -15,15 +16,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from catalog.datasets import DatasetFormatError
 from catalog.services import catalog_datasets_import, catalog_tmdb_jsonl_import
 
 
-def _existing(path: str | None, *, kind: str) -> Path | None:
+def _existing(path: str | None, *, kind: str, directory: bool = False) -> Path | None:
     if path is None:
         return None
     resolved = Path(path).expanduser()
     if not resolved.exists():
         raise CommandError(f"{kind} not found: {resolved}")
+    if directory and not resolved.is_dir():
+        raise CommandError(f"{kind} is not a directory: {resolved}")
+    if not directory and not resolved.is_file():
+        raise CommandError(f"{kind} is not a file: {resolved}")
     return resolved
 
 
@@ -41,8 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        datasets = _existing(options["datasets"], kind="datasets dir")
-        movielens = _existing(options["movielens"], kind="MovieLens dir")
+        datasets = _existing(options["datasets"], kind="datasets dir", directory=True)
+        movielens = _existing(options["movielens"], kind="MovieLens dir", directory=True)
         tmdb_csv = _existing(options["tmdb_csv"], kind="tmdb-movies.csv")
         tmdb5000_csv = _existing(options["tmdb5000_csv"], kind="tmdb_5000_movies.csv")
         netflix = _existing(options["netflix"], kind="netflix_titles.csv")
@@ -67,6 +73,9 @@ class Command(BaseCommand):
                     netflix_csv=netflix,
                     progress=bar.update,
                 )
+        except (OSError, UnicodeDecodeError, csv.Error, DatasetFormatError) as exc:
+            # An unreadable or non-text dataset file: say which and why, without a traceback.
+            raise CommandError(f"cannot read the input: {str(exc)[:300]}") from exc
         finally:
             bar.close()
         for error in summary.errors:

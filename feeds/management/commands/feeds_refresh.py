@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from feeds.models import PreparedFeeds
 from feeds.services import feed_refresh_enqueue_many, user_feed_rows_refresh
+from users import selectors as users_selectors
 
 
 class Command(BaseCommand):
@@ -22,7 +23,11 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, user: list[str], all: bool, now: bool, last_watched: str | None, **options: Any
     ) -> None:
-        user_ids = list(user)
+        # A typo or a removed viewer is the operator's to see, not a traceback or a silent "refreshed".
+        viewers = {user_id: users_selectors.user_get(user_id=user_id) for user_id in user}
+        if missing := [user_id for user_id, viewer in viewers.items() if viewer is None]:
+            raise CommandError(f"no viewer with id {', '.join(repr(user_id) for user_id in missing)}")
+        user_ids = [str(viewer.pk) for viewer in viewers.values() if viewer is not None]
         if all:
             user_ids += [str(pk) for pk in PreparedFeeds.objects.values_list("user_id", flat=True)]
         if not user_ids:

@@ -14,7 +14,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from honcho.manager import Manager
 
-from reclio.services import beat_schedule_mirror, demo_admin_ensure, service_process_commands
+from reclio.services import (
+    DEMO_ADMIN_FILE,
+    beat_schedule_mirror,
+    demo_admin_ensure,
+    service_process_commands,
+    superuser_exists,
+)
 
 
 class Command(BaseCommand):
@@ -32,7 +38,9 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=1)
         beat_schedule_mirror()
         call_command("check")
-        admin = demo_admin_ensure()
+        # Only the embedded single-machine default gets a generated admin (printed, and kept in the
+        # data dir); a real DATABASE_URL is a deployment, whose operator makes their own admin.
+        admin = demo_admin_ensure() if settings.EMBEDDED_DATABASE else None
         base = f"http://{host}:{port}"
         lines = [
             "",
@@ -42,10 +50,12 @@ class Command(BaseCommand):
             f"  API docs   {base}/api/docs/",
             f"  ChillLink  {base}/manifest",
         ]
-        if admin.created:
+        if admin is not None and admin.created:
             lines.append(
-                f"  demo admin {admin.username} / {admin.password}  (also in {settings.DATA_DIR}/demo-admin.txt)"
+                f"  demo admin {admin.username} / {admin.password}  (also in {settings.DATA_DIR}/{DEMO_ADMIN_FILE})"
             )
+        elif admin is None and not superuser_exists():
+            lines.append("  no admin account yet: create one with `manage.py createsuperuser`")
         lines.append("Press Ctrl-C to stop.\n")
         self.stdout.write("\n".join(lines))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from catalog.contracts import MEDIA_TYPES
 from recsys.selectors import recommendations_for_user
 from recsys.services import user_recommendations_refresh
+from users import selectors as users_selectors
 
 
 class Command(BaseCommand):
@@ -17,6 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--show", type=int, default=10)
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+        viewer = users_selectors.user_get(user_id=options["user_id"])
+        if viewer is None:
+            raise CommandError(f"no viewer with id {options['user_id']!r}")
+        options["user_id"] = str(viewer.pk)
         stored = user_recommendations_refresh(user_id=options["user_id"])
         self.stdout.write(f"stored {stored} pick(s)")
         for media_type in MEDIA_TYPES:

@@ -403,10 +403,12 @@ def test_titles_that_failed_are_retried_by_the_next_incremental_run(tmdb, no_sle
 
 
 def test_a_title_the_database_refuses_is_skipped_and_reported_and_the_rest_land(
-    tmdb, django_capture_on_commit_callbacks
+    tmdb, django_capture_on_commit_callbacks, monkeypatch
 ):
-    # given one title whose vote count no integer column holds (the database refuses the row),
-    # served in the same upsert batch as four good ones
+    # given one title whose vote count no integer column holds, served in the same upsert batch as
+    # four good ones; the parser's range check is widened so the row reaches the database, which
+    # stands for any refusal the parser cannot foresee
+    monkeypatch.setattr("catalog.tmdb.INT_MAX", 2**62)
     tmdb.add("movie", movie_details(550, "Fight Club", vote_count=2**40))
 
     # when
@@ -424,8 +426,11 @@ def test_a_title_the_database_refuses_is_skipped_and_reported_and_the_rest_land(
     assert run.failures == list(summary.failures)
 
 
-def test_the_next_run_advances_past_a_refused_title_and_fetches_it_again(tmdb, django_capture_on_commit_callbacks):
-    # given a first run in which the database refused one title
+def test_the_next_run_advances_past_a_refused_title_and_fetches_it_again(
+    tmdb, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given a first run in which the database refused one title (see the test above)
+    monkeypatch.setattr("catalog.tmdb.INT_MAX", 2**62)
     tmdb.add("movie", movie_details(550, "Fight Club", vote_count=2**40))
     with django_capture_on_commit_callbacks(execute=True):
         first = content_sync_run()
@@ -463,3 +468,17 @@ def test_nul_bytes_from_tmdb_are_dropped_and_the_title_lands(tmdb):
     assert (summary.status, summary.created, summary.failed) == ("ok", 5, 0)
     item = ContentItem.objects.get(item_id="movie_550")
     assert (item.title, item.overview, item.keywords) == ("Fight Club", "An insomniac office worker.", ["soap"])
+
+
+def test_a_title_with_absurd_numbers_is_reported_and_its_page_still_counts(tmdb, django_capture_on_commit_callbacks):
+    # given one title whose vote count is out of any integer range, on the same list page as the others
+    tmdb.add("movie", movie_details(550, "Fight Club", vote_count=2**40))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = content_sync_run()
+
+    # then only that title fails (its details are malformed); the page's other titles land
+    assert (summary.status, summary.created, summary.failed) == ("partial", 4, 1)
+    assert summary.failures[0]["key"] == "movie_550"
+    assert "out of range" in summary.failures[0]["error"]

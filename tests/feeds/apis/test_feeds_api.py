@@ -55,10 +55,41 @@ def test_prepared_rows_are_served_with_one_query_and_the_hit_is_recorded(
     assert sent_tasks == []
 
 
-def test_username_is_a_fallback_when_user_id_is_absent(client, prepared):
-    feeds = get_feeds(client, username="Viewer")
+def test_username_fallback_is_off_by_default(client, prepared, world, sent_tasks, django_capture_on_commit_callbacks):
+    # when: a stranger who knows the (public) Trakt username asks with an anchor
+    with django_capture_on_commit_callbacks(execute=True):
+        feeds = get_feeds(client, username="Viewer", last_watched="movie:27205")
 
+    # then: the generic rows, and nothing is queued or counted
+    assert [feed["id"] for feed in feeds] == DEFAULT_IDS
+    assert sent_tasks == []
+    assert world.hits == []
+
+
+def test_username_fallback_when_on_only_reads(
+    client, prepared, world, sent_tasks, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.FEEDS_USERNAME_FALLBACK = True
+
+    # when: a new anchor that would queue a refresh for the user_id
+    with django_capture_on_commit_callbacks(execute=True):
+        feeds = get_feeds(client, username="Viewer", last_watched="movie:27205")
+
+    # then: the viewer's rows, but no refresh, no anchor, no hit
     assert feeds == prepared.feeds
+    assert sent_tasks == []
+    assert world.hits == []
+    assert PreparedFeeds.objects.get(user_id=USER_ID).last_hint == "movie:157336"
+
+
+def test_username_fallback_when_on_serves_defaults_for_an_unknown_username(client, prepared, sent_tasks, settings):
+    settings.FEEDS_USERNAME_FALLBACK = True
+
+    feeds = get_feeds(client, username="nobody", last_watched="movie:27205")
+
+    assert [feed["id"] for feed in feeds] == DEFAULT_IDS
+    assert sent_tasks == []
 
 
 def test_user_id_wins_over_username(client, prepared, world):
@@ -72,21 +103,95 @@ def test_user_id_wins_over_username(client, prepared, world):
     assert feeds == prepared.feeds != other.feeds
 
 
-def test_unknown_user_gets_the_default_rows_and_one_refresh_is_queued(
+def test_a_connected_viewer_without_rows_gets_the_default_rows_and_one_refresh_is_queued(
     client, world, sent_tasks, django_capture_on_commit_callbacks
 ):
+    # given: connected (the fake users app knows USER_ID), no prepared rows yet
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        feeds = get_feeds(client, user_id=USER_ID)
+        get_feeds(client, user_id=USER_ID)
+
+    # then
+    assert [feed["id"] for feed in feeds] == DEFAULT_IDS
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": None}, "trakt_lists")]
+    assert world.hits == []
+
+
+def test_an_unknown_user_id_costs_nothing(client, world, sent_tasks, django_capture_on_commit_callbacks):
     # given
     stranger = str(uuid.uuid4())
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
         feeds = get_feeds(client, user_id=stranger)
-        get_feeds(client, user_id=stranger)
+        get_feeds(client, user_id=stranger, last_watched="movie:27205")
 
     # then
     assert [feed["id"] for feed in feeds] == DEFAULT_IDS
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": stranger, "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == []
     assert world.hits == []
+
+
+def test_a_viewer_who_is_no_longer_connected_queues_nothing(
+    client, prepared, world, sent_tasks, django_capture_on_commit_callbacks
+):
+    # given: rows remain, the viewer was disconnected
+    world.users.clear()
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        feeds = get_feeds(client, user_id=USER_ID, last_watched="movie:27205")
+
+    # then
+    assert feeds == prepared.feeds
+    assert sent_tasks == []
+
+
+def test_anchor_refreshes_are_rate_limited_per_viewer(
+    client, prepared, world, sent_tasks, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.FEEDS_VIEWER_REFRESHES_PER_HOUR = 3
+    other = str(uuid.uuid4())
+    world.users.add(other)
+    PreparedFeedsFactory.create(user_id=uuid.UUID(other), trakt_username="other")
+
+    # when: one viewer cycles through five anchors, each a new deduplication key
+    with django_capture_on_commit_callbacks(execute=True):
+        for tmdb_id in range(1, 6):
+            get_feeds(client, user_id=USER_ID, last_watched=f"movie:{tmdb_id}")
+        get_feeds(client, user_id=other, last_watched="movie:1")
+
+    # then: three for the first viewer; the other viewer has a budget of their own
+    assert [kwargs for _, kwargs, _ in sent_tasks] == [
+        {"user_id": USER_ID, "last_watched": "movie:1"},
+        {"user_id": USER_ID, "last_watched": "movie:2"},
+        {"user_id": USER_ID, "last_watched": "movie:3"},
+        {"user_id": other, "last_watched": "movie:1"},
+    ]
+
+
+def test_the_viewer_budget_comes_back_after_an_hour(
+    client, prepared, sent_tasks, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: a moving clock for the cache (locmem expiry reads time.time(), as Redis' TTL runs on its own clock)
+    import time
+    import types
+
+    now = [time.time()]
+    monkeypatch.setattr("django.core.cache.backends.locmem.time", types.SimpleNamespace(time=lambda: now[0]))
+    settings.FEEDS_VIEWER_REFRESHES_PER_HOUR = 1
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        get_feeds(client, user_id=USER_ID, last_watched="movie:1")
+        get_feeds(client, user_id=USER_ID, last_watched="movie:2")
+        now[0] += 3601
+        get_feeds(client, user_id=USER_ID, last_watched="movie:3")
+
+    # then
+    assert [kwargs["last_watched"] for _, kwargs, _ in sent_tasks] == ["movie:1", "movie:3"]
 
 
 def test_a_new_last_watched_enqueues_one_refresh_for_a_burst_and_serves_the_previous_rows(
@@ -349,7 +454,7 @@ def test_seeded_random_fuzz_of_every_parameter(client, prepared, sent_tasks):
         assert_feeds_document(response.json())
 
 
-def test_username_fallback_prefers_the_newest_rows(client, world):
+def test_username_fallback_prefers_the_newest_rows(client, world, settings):
     # given: the same Trakt account connected twice
     from datetime import timedelta
 
@@ -361,6 +466,8 @@ def test_username_fallback_prefers_the_newest_rows(client, world):
         *rows.default_feeds()[1:],
     ]
     PreparedFeedsFactory.create(trakt_username="twice", feeds=newest_feeds)
+
+    settings.FEEDS_USERNAME_FALLBACK = True
 
     # when
     feeds = get_feeds(client, username="twice")

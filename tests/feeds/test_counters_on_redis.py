@@ -1,0 +1,71 @@
+"""The per-viewer refresh budget and the middleware's fallback counts on a real Redis (RedisCache
+semantics: incr needs an existing key, the TTL set by add is kept by incr)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from feeds.middleware import middleware_fallbacks_recent
+from tests.feeds.conftest import USER_ID
+from tests.feeds.factories import PreparedFeedsFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def redis_cache(settings):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    prefix = f"test-feeds-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    backend = caches["default"]
+    assert isinstance(backend, RedisCache)
+    try:
+        backend.get("ping")
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
+    yield backend
+    client = backend._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_the_viewer_budget_counts_on_redis_and_expires_within_the_hour(
+    redis_cache, world, sent_tasks, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.FEEDS_VIEWER_REFRESHES_PER_HOUR = 2
+    PreparedFeedsFactory.create(user_id=uuid.UUID(USER_ID))
+    client = Client()
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        for tmdb_id in range(1, 5):
+            assert client.get("/feeds", {"user_id": USER_ID, "last_watched": f"movie:{tmdb_id}"}).status_code == 200
+
+    # then
+    assert [kwargs["last_watched"] for _, kwargs, _ in sent_tasks] == ["movie:1", "movie:2"]
+    key = f"feeds:viewer_refreshes:{USER_ID}"
+    assert redis_cache.get(key) == 2
+    ttl = redis_cache._cache.get_client(write=True).ttl(redis_cache.make_and_validate_key(key))
+    assert 3500 < ttl <= 3600
+
+
+def test_refused_feeds_requests_are_counted_on_redis(redis_cache, settings):
+    settings.ALLOWED_HOSTS = ["reclio.example.org"]
+
+    for _ in range(3):
+        assert Client().get("/feeds", HTTP_HOST="wrong.example").status_code == 200
+
+    assert middleware_fallbacks_recent()["bad_request"] == 3
