@@ -121,6 +121,22 @@ def task_owner(task: Any | None) -> str:
     return f"direct-{uuid.uuid4()}"
 
 
+# What a lock outlives its task's hard time limit by: the finally-release of a task killed at its hard
+# limit never runs, and the next run must not find the dead run's lock for longer than this.
+LOCK_MARGIN_SECONDS = 60
+
+
+def task_lock_seconds(task: Any) -> int:
+    """A lock TTL for a lock held by ``task``: its hard time limit (or the global one) plus a margin.
+
+    Read from the task itself so the TTL can never fall behind a time limit someone raised later.
+    """
+    from django.conf import settings
+
+    limit = getattr(task, "time_limit", None) or settings.CELERY_TASK_TIME_LIMIT
+    return int(limit) + LOCK_MARGIN_SECONDS
+
+
 @contextlib.contextmanager
 def held(name: str, *, owner: str, ttl_seconds: int) -> Iterator[bool]:
     """``with held(name, owner=..., ttl_seconds=...) as acquired:`` — released on exit if acquired.

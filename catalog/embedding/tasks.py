@@ -10,18 +10,17 @@ import random
 from typing import Any
 
 from celery import shared_task
-from django.core.cache import cache
 
 from catalog.embedding.providers.base import ProviderError
 from reclio import events
+from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 MAX_BACKOFF_SECONDS = 15 * 60
-STALE_SWEEP_LOCK_KEY = "lock:catalog.embeddings_refresh_stale"
-STALE_SWEEP_LOCK_SECONDS = 10 * 60
+STALE_SWEEP_LOCK = "catalog.embeddings_refresh_stale"
 # One sweep queues at most this many rows; the next sweep takes the next slice. Bounded so a provider
 # outage or switch on a large catalog does not flood the queue.
 STALE_SWEEP_LIMIT = 20_000
@@ -84,15 +83,14 @@ def embeddings_refresh_stale_task() -> int:
     """Queue embedding of every stale row. Every 30 min (safety net); singleton via a cache lock."""
     from catalog.embedding.services import catalog_embeddings_enqueue_stale
 
-    if not cache.add(STALE_SWEEP_LOCK_KEY, "1", STALE_SWEEP_LOCK_SECONDS):
-        logger.info("embeddings_refresh_stale_skipped reason=locked")
-        return 0
-    try:
+    task = embeddings_refresh_stale_task
+    with held(STALE_SWEEP_LOCK, owner=task_owner(task), ttl_seconds=task_lock_seconds(task)) as acquired:
+        if not acquired:
+            logger.info("embeddings_refresh_stale_skipped reason=locked")
+            return 0
         backlog = embeddings_queue_backlog()
         if backlog:
             # Earlier batches are still queued: queueing the same rows again would only duplicate them.
             logger.info("embeddings_refresh_stale_skipped reason=backlog messages=%s", backlog)
             return 0
         return catalog_embeddings_enqueue_stale(limit=STALE_SWEEP_LIMIT)
-    finally:
-        cache.delete(STALE_SWEEP_LOCK_KEY)
