@@ -71,18 +71,18 @@ def test_backoff(retries, retry_after, low, high):
 
 
 def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks, monkeypatch):
-    from django.core.cache import cache
+    from reclio.locks import lock_acquire, lock_owner, lock_release
 
     monkeypatch.setattr(tasks, "embeddings_queue_backlog", lambda: 0)
     ContentItemFactory.create_batch(2)
-    cache.add(tasks.STALE_SWEEP_LOCK_KEY, "1", 60)
+    lock_acquire(tasks.STALE_SWEEP_LOCK, owner="another-task", ttl_seconds=60)
     assert embeddings_refresh_stale_task.delay().get() == 0
 
-    cache.delete(tasks.STALE_SWEEP_LOCK_KEY)
+    lock_release(tasks.STALE_SWEEP_LOCK, owner="another-task")
     with django_capture_on_commit_callbacks(execute=True):
         assert embeddings_refresh_stale_task.delay().get() == 2
     assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
-    assert cache.get(tasks.STALE_SWEEP_LOCK_KEY) is None
+    assert lock_owner(tasks.STALE_SWEEP_LOCK) is None
 
 
 def test_stale_sweep_waits_while_earlier_batches_are_still_queued(fake_provider, monkeypatch):
