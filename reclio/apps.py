@@ -11,3 +11,7 @@ class ReclioConfig(AppConfig):
 
     def ready(self) -> None:
         from reclio import checks  # noqa: F401 - registers the system checks
+        from reclio.health import probe_register
+        from reclio.probes import parked_tasks_probe
+
+        probe_register("parked_tasks", parked_tasks_probe)

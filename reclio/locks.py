@@ -23,7 +23,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,11 @@ def lock_key(name: str) -> str:
 
 def _redis_client() -> Any | None:
     # Django's RedisCache keeps a redis-py client per server; reuse its pool (no second connection).
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    if get_client is None or type(cache).__name__ != "RedisCache":
+    # ``cache`` is a proxy: ask the backend it stands for (a type check on the proxy never matches).
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
         return None
-    return get_client(write=True)
+    return backend._cache.get_client(write=True)
 
 
 def _full_key(name: str) -> str:
