@@ -11,7 +11,7 @@ message acknowledged, so the queue moves on. The admin re-queues a parked task.
 
 Only broker deliveries count (never eager or direct calls). A delivery cancelled by a graceful
 shutdown (``on_cold_shutdown`` terminates the child with SIGTERM and requeues the message) is not a
-poison: the child un-counts it on SIGTERM before it dies (``_child_sigterm_uncount``).
+poison: the child un-counts it before it exits (``_child_cancel_signals_watch``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import os
 import signal
 from typing import Any
 
+from billiard.common import TERM_SIGNAL
+from billiard.process import current_process
 from celery import Task
 from celery.exceptions import Reject
-from celery.signals import worker_process_init
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -142,6 +143,7 @@ class ReclioTask(Task):
             # Acknowledged, not requeued: the queue moves on (REJECTED in the result backend).
             raise Reject(f"parked after {count - 1} deliveries that never finished", requeue=False)
         _current_delivery = _delivery_key(task_id, retries)
+        _child_cancel_signals_watch()
 
     def after_return(self, status: str, retval: Any, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         global _current_delivery
@@ -151,17 +153,34 @@ class ReclioTask(Task):
         super().after_return(status, retval, task_id, args, kwargs, einfo)
 
 
-def _child_sigterm_uncount(signum: int, frame: Any) -> None:
-    # A graceful shutdown (or a revoke with terminate) cancels the running task with SIGTERM and the
-    # message is requeued at once: that delivery did not kill a worker, so it must not count toward
-    # parking. Then die the way SIGTERM would have made us die.
-    if _current_delivery is not None:
-        _delivery_uncount(_current_delivery)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+def _uncount_then(previous: Any) -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        # The pool cancels the running task with this signal (a graceful shutdown's cold phase, a
+        # revoke with terminate) and the message goes back to the queue at once: that delivery did
+        # not kill its worker, so it must not count toward parking. Then do what the signal did.
+        if _current_delivery is not None:
+            _delivery_uncount(_current_delivery)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    handler.reclio_uncount = True  # type: ignore[attr-defined]
+    return handler
 
 
-@worker_process_init.connect
-def _install_child_sigterm_handler(**_: Any) -> None:
-    # Runs in each prefork child after Celery reset its signals (celery.concurrency.prefork).
-    signal.signal(signal.SIGTERM, _child_sigterm_uncount)
+def _child_cancel_signals_watch() -> None:
+    """In a prefork child, count a cancelled delivery out before the child exits (once per child).
+
+    Installed from the first delivery, because billiard resets the child's signals after Celery's
+    ``worker_process_init``. Its cancel signal is billiard's TERM_SIGNAL (SIGTERM, or SIGQUIT under
+    ``REMAP_SIGTERM=SIGQUIT`` as in docker-compose.yml), which raises SystemExit in the task.
+    """
+    if current_process().name == "MainProcess":  # solo pool or eager: the worker's own handlers stay
+        return
+    for signum in {signal.SIGTERM, TERM_SIGNAL}:
+        previous = signal.getsignal(signum)
+        if previous is signal.SIG_IGN or getattr(previous, "reclio_uncount", False):
+            continue
+        signal.signal(signum, _uncount_then(previous))
