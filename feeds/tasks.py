@@ -44,5 +44,5 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
         if acquired:
             try:
                 lock_release(lock, owner=owner)
-            except Exception:  # noqa: BLE001 - the TTL frees it; the rows are stored already
+            except Exception:
                 logger.warning("feeds_refresh_lock_release_failed user_id=%s", user_id, exc_info=True)

@@ -54,7 +54,7 @@ def delivery_count(*, task_id: str, retries: int) -> int | None:
     try:
         cache.add(key, 0, timeout=DELIVERY_COUNT_SECONDS)
         return int(cache.incr(key))
-    except Exception:  # noqa: BLE001 - no count without Redis: run the task rather than park it blindly
+    except Exception:
         logger.warning("delivery_count_failed task_id=%s", task_id, exc_info=True)
         return None
 
@@ -63,7 +63,7 @@ def delivery_forget(*, task_id: str, retries: int) -> None:
     """The delivery ended in its worker (it did not kill it): drop its count."""
     try:
         cache.delete(_delivery_key(task_id, retries))
-    except Exception:  # noqa: BLE001 - the count expires on its own
+    except Exception:
         logger.warning("delivery_forget_failed task_id=%s", task_id, exc_info=True)
 
 

@@ -152,5 +152,5 @@ def held(name: str, *, owner: str, ttl_seconds: int) -> Iterator[bool]:
         if acquired:
             try:
                 lock_release(name, owner=owner)
-            except Exception:  # noqa: BLE001 - the TTL frees it; a failed release must not mask the task's own result
+            except Exception:
                 logger.warning("lock_release_failed name=%s owner=%s", name, owner, exc_info=True)

@@ -4,30 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ParkedTask',
+            name="ParkedTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('task_id', models.CharField(db_index=True, max_length=64)),
-                ('args', models.JSONField(blank=True, default=list)),
-                ('kwargs', models.JSONField(blank=True, default=dict)),
-                ('queue', models.CharField(blank=True, max_length=64)),
-                ('retries', models.PositiveIntegerField(default=0)),
-                ('deliveries', models.PositiveIntegerField()),
-                ('parked_at', models.DateTimeField()),
-                ('requeued_at', models.DateTimeField(blank=True, null=True)),
-                ('requeued_task_id', models.CharField(blank=True, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("task_id", models.CharField(db_index=True, max_length=64)),
+                ("args", models.JSONField(blank=True, default=list)),
+                ("kwargs", models.JSONField(blank=True, default=dict)),
+                ("queue", models.CharField(blank=True, max_length=64)),
+                ("retries", models.PositiveIntegerField(default=0)),
+                ("deliveries", models.PositiveIntegerField()),
+                ("parked_at", models.DateTimeField()),
+                ("requeued_at", models.DateTimeField(blank=True, null=True)),
+                ("requeued_task_id", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'ordering': ['-parked_at'],
+                "ordering": ["-parked_at"],
             },
         ),
     ]

@@ -4,7 +4,6 @@ from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
-from django.core.cache import cache
 
 from feeds.tasks import user_rows_refresh_task
 from reclio.locks import lock_acquire, lock_owner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from celery.exceptions import Reject
@@ -22,7 +23,7 @@ def _clear_cache():
     cache.clear()
 
 
-def _deliver(task, *, task_id: str, retries: int = 0, args=("x",), kwargs=None) -> None:
+def _deliver(task: Any, *, task_id: str, retries: int = 0, args=("x",), kwargs=None) -> None:
     """What the worker's tracer does for one broker delivery, up to the task body."""
     task.push_request(
         id=task_id, retries=retries, is_eager=False, called_directly=False, delivery_info={"routing_key": "default"}
@@ -46,7 +47,7 @@ def test_the_fourth_delivery_of_a_task_that_never_finished_is_parked_and_reporte
     with caplog.at_level(logging.ERROR, logger="reclio.deliveries"), pytest.raises(Reject) as rejected:
         _deliver(echo_task, task_id="poison-1")
     # then: not run (rejected, not requeued), parked with everything needed to send it again
-    assert rejected.value.requeue is False
+    assert rejected.value.requeue is False  # type: ignore[attr-defined]
     parked = ParkedTask.objects.get()
     assert (parked.name, parked.task_id, parked.args, parked.queue, parked.deliveries) == (
         "reclio.echo",
@@ -63,13 +64,14 @@ def test_a_delivery_that_ends_in_its_worker_is_forgotten():
     # a task that failed or retried did not kill its worker: its count starts again
     for _ in range(5):
         _deliver(echo_task, task_id="fine-1")
-        echo_task.push_request(
+        task: Any = echo_task  # celery-types does not know the request fields push_request takes
+        task.push_request(
             id="fine-1", retries=0, is_eager=False, called_directly=False, delivery_info={"routing_key": "default"}
         )
         try:
-            echo_task.after_return("SUCCESS", None, "fine-1", ["x"], {}, None)
+            task.after_return("SUCCESS", None, "fine-1", ("x",), {}, None)
         finally:
-            echo_task.pop_request()
+            task.pop_request()
     assert not ParkedTask.objects.exists()
 
 

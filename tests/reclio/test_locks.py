@@ -87,7 +87,7 @@ def test_real_redis_keys_follow_one_convention():
     caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     with override_settings(CACHES=caches):
         lock_acquire("t.key", owner="task-9", ttl_seconds=30)
-        client = cache._cache.get_client(write=True)
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
         try:
             assert client.get(cache.make_key("lock:t.key")) == b"task-9"
             assert 0 < client.ttl(cache.make_key("lock:t.key")) <= 30

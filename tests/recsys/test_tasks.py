@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from reclio.locks import lock_acquire, lock_owner, lock_release, task_lock_seconds
 from reclio.queues import Queue
