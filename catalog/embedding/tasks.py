@@ -6,6 +6,7 @@ Reference: https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying
 from __future__ import annotations
 
 import logging
+import math
 import random
 from typing import Any
 
@@ -44,8 +45,9 @@ def embeddings_queue_backlog() -> int | None:
 
 
 def _backoff_seconds(retries: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return min(MAX_BACKOFF_SECONDS, retry_after)
+    # A usable Retry-After wins, capped; "inf"/"nan" is no advice (Celery cannot count down infinity).
+    if retry_after is not None and math.isfinite(retry_after):
+        return min(MAX_BACKOFF_SECONDS, max(0.0, retry_after))
     base = min(MAX_BACKOFF_SECONDS, 30 * 2**retries)
     return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not cryptography
 

@@ -64,10 +64,22 @@ def test_permanent_failure_is_not_retried(fake_provider, caplog):
 
 @pytest.mark.parametrize(
     ("retries", "retry_after", "low", "high"),
-    [(0, None, 15, 30), (3, None, 120, 240), (9, None, 450, 900), (0, 12.0, 12, 12)],
+    [
+        (0, None, 15, 30),
+        (3, None, 120, 240),
+        (9, None, 450, 900),
+        (0, 12.0, 12, 12),
+        # an unusable Retry-After is no advice: our own backoff, finite and inside the visibility timeout
+        (0, float("inf"), 15, 30),
+        (0, float("nan"), 15, 30),
+        (0, 1e12, 900, 900),
+        (0, -5.0, 0, 0),
+    ],
 )
-def test_backoff(retries, retry_after, low, high):
-    assert low <= tasks._backoff_seconds(retries, retry_after) <= high
+def test_backoff(retries, retry_after, low, high, settings):
+    countdown = tasks._backoff_seconds(retries, retry_after)
+    assert low <= countdown <= high
+    assert countdown < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
 
 def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks, monkeypatch):
