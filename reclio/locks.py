@@ -10,9 +10,10 @@ lock in Redis. A lock belongs to an *owner*, normally the Celery task id, so tha
 - the time-to-live is stated by the caller and must outlive the task's hard time limit, so a lock
   left behind by a dead process expires on its own.
 
-Keys are spelled ``reclio:lock:<name>`` by this module only. On Redis the take-over and the
-compare-and-delete are single Lua scripts (atomic); on another cache backend (the unit tests' local
-memory) the same rules apply with the cache API, without the atomicity nobody there needs.
+Keys are spelled ``lock:<name>`` by this module only (in Redis ``reclio:1:lock:<name>``: Django's
+cache prefix and version); names read ``<app>.<what>[:<id>]``. On Redis the take-over, the
+compare-and-delete and the extend are single Lua scripts (atomic); on another cache backend (the unit
+tests' local memory) the same rules apply with the cache API, without the atomicity nobody there needs.
 """
 
 from __future__ import annotations
