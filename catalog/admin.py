@@ -183,7 +183,7 @@ class ContentItemAdmin(StaffActionsMixin, admin.ModelAdmin):
 
 @admin.register(ContentSyncRun)
 class ContentSyncRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "mode", "status", *RUN_TITLE_COUNTS, "requests", "duration")
+    list_display = ("started_at", "mode", "status", *RUN_TITLE_COUNTS, "requests", "duration", "why")
     list_filter = ("status", "mode")
     date_hierarchy = "started_at"
     change_list_template = "admin/catalog/contentsyncrun/change_list.html"
@@ -202,6 +202,11 @@ class ContentSyncRunAdmin(admin.ModelAdmin):
         if not obj.finished_at:
             return "-"
         return f"{(obj.finished_at - obj.started_at).total_seconds():.1f}s"
+
+    @admin.display(description="detail")
+    def why(self, obj: ContentSyncRun) -> str:
+        # Why a run failed or was skipped, e.g. "interrupted: …" for a run whose worker was killed.
+        return obj.detail[:120]
 
     def get_urls(self) -> list:
         return [

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from reclio import events
+from reclio.locks import task_owner
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
@@ -20,10 +21,11 @@ logger = logging.getLogger(__name__)
     max_retries=0,
 )
 def content_sync_task(full: bool = False) -> dict:
-    """Sync the catalog from TMDB. Daily 03:00 and on demand; idempotent, never overlaps (cache lock)."""
+    """Sync the catalog from TMDB. Daily 03:00 and on demand; idempotent, never overlaps (a lock whose
+    owner is this task's id, so a redelivery after a killed worker takes it over and runs)."""
     from catalog.services import content_sync_run
 
-    return content_sync_run(full=full).as_dict()
+    return content_sync_run(full=full, owner=task_owner(content_sync_task)).as_dict()
 
 
 @shared_task(bind=True, name="catalog.item_refresh", queue=Queue.SYNC.value, acks_late=True, max_retries=3)

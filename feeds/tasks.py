@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
 from django.db import OperationalError
 
 from reclio import events
+from reclio.locks import lock_acquire, lock_release, task_lock_seconds, task_owner
 
 logger = logging.getLogger(__name__)
 
-# One refresh per user at a time; longer than the task's hard limit so a killed task's lock expires.
-RUNNING_LOCK_SECONDS = 15 * 60
 BUSY_RETRY_SECONDS = 30
 
 
@@ -28,13 +26,14 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
     """Recompute a user's ten rows and their Trakt lists. After each sync/training, or a new anchor.
 
     Idempotent (same inputs, same rows); never runs twice at once for one user: a second run waits.
+    The lock's owner is this task's id, so a redelivery (worker died) or a retry takes its own lock over.
     """
     from feeds.services import user_feed_rows_refresh
 
     events.event_pending_clear(events.FEEDS_USER_ROWS_REFRESH, user_id=user_id, last_watched=last_watched)
-    lock = f"feeds:refresh-running:{user_id}"
+    lock, owner = f"feeds.user_rows_refresh:{user_id}", task_owner(self)
     try:
-        acquired = cache.add(lock, 1, RUNNING_LOCK_SECONDS)
+        acquired: bool | None = lock_acquire(lock, owner=owner, ttl_seconds=task_lock_seconds(self))
     except Exception:  # noqa: BLE001 - without Redis there is no lock; the refresh is idempotent anyway
         acquired = None
     if acquired is False:
@@ -43,4 +42,7 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
         user_feed_rows_refresh(user_id=user_id, last_watched=last_watched)
     finally:
         if acquired:
-            cache.delete(lock)
+            try:
+                lock_release(lock, owner=owner)
+            except Exception:
+                logger.warning("feeds_refresh_lock_release_failed user_id=%s", user_id, exc_info=True)

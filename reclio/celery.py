@@ -8,7 +8,9 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclio.settings.base")
 
-app = Celery("reclio")
+# Every task derives from ReclioTask: it counts broker deliveries and parks a message that keeps
+# killing its worker (reclio/deliveries.py).
+app = Celery("reclio", task_cls="reclio.deliveries:ReclioTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages with their own tasks module (autodiscovery only looks at <app>.tasks by default).

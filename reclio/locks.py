@@ -10,9 +10,10 @@ lock in Redis. A lock belongs to an *owner*, normally the Celery task id, so tha
 - the time-to-live is stated by the caller and must outlive the task's hard time limit, so a lock
   left behind by a dead process expires on its own.
 
-Keys are spelled ``reclio:lock:<name>`` by this module only. On Redis the take-over and the
-compare-and-delete are single Lua scripts (atomic); on another cache backend (the unit tests' local
-memory) the same rules apply with the cache API, without the atomicity nobody there needs.
+Keys are spelled ``lock:<name>`` by this module only (in Redis ``reclio:1:lock:<name>``: Django's
+cache prefix and version); names read ``<app>.<what>[:<id>]``. On Redis the take-over, the
+compare-and-delete and the extend are single Lua scripts (atomic); on another cache backend (the unit
+tests' local memory) the same rules apply with the cache API, without the atomicity nobody there needs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.cache import cache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +52,11 @@ def lock_key(name: str) -> str:
 
 def _redis_client() -> Any | None:
     # Django's RedisCache keeps a redis-py client per server; reuse its pool (no second connection).
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    # ``cache`` is a ConnectionProxy: its own type never reads "RedisCache"; ask the backend itself.
-    if get_client is None or type(caches["default"]).__name__ != "RedisCache":
+    # ``cache`` is a proxy: ask the backend it stands for (a type check on the proxy never matches).
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
         return None
-    return get_client(write=True)
+    return backend._cache.get_client(write=True)
 
 
 def _full_key(name: str) -> str:
@@ -120,6 +121,22 @@ def task_owner(task: Any | None) -> str:
     if task_id and not getattr(request, "called_directly", False):
         return str(task_id)
     return f"direct-{uuid.uuid4()}"
+
+
+# What a lock outlives its task's hard time limit by: the finally-release of a task killed at its hard
+# limit never runs, and the next run must not find the dead run's lock for longer than this.
+LOCK_MARGIN_SECONDS = 60
+
+
+def task_lock_seconds(task: Any) -> int:
+    """A lock TTL for a lock held by ``task``: its hard time limit (or the global one) plus a margin.
+
+    Read from the task itself so the TTL can never fall behind a time limit someone raised later.
+    """
+    from django.conf import settings
+
+    limit = getattr(task, "time_limit", None) or settings.CELERY_TASK_TIME_LIMIT
+    return int(limit) + LOCK_MARGIN_SECONDS
 
 
 @contextlib.contextmanager

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
 from celery import Task, shared_task
-from django.core.cache import cache
 from django.db import OperationalError
 
 from reclio import events
 from reclio.http import UpstreamError
+from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
 from recsys import services
 from recsys.backends.base import RecommenderError
@@ -20,12 +20,9 @@ logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-TRAIN_LOCK_KEY = "recsys:engine_train:lock"
-# Longer than the slowest training run we benchmarked (docs/design/recommender.md), shorter than a day.
-TRAIN_LOCK_SECONDS = 2 * 3600
-USER_LOCK_SECONDS = 10 * 60
-PUSH_LOCK_KEY = "recsys:recommender_push:lock"
-PUSH_LOCK_SECONDS = 30 * 60
+# Lock names (reclio.locks spells the keys). Each lock's TTL is its task's hard limit plus a margin.
+TRAIN_LOCK = "recsys.engine_train"
+PUSH_LOCK = "recsys.recommender_push"
 
 # Failures worth another try: the network, the broker, a database blip, a backend batch that failed.
 # Errors marked permanent (bad credentials, a refused schema) are re-raised by ``_permanent_is_final``
@@ -47,15 +44,17 @@ def _scheduled_task(ref: events.TaskRef, *, time_limit: int) -> Callable[[Callab
 
 @_scheduled_task(events.RECSYS_ENGINE_TRAIN, time_limit=55 * 60)
 def engine_train_task() -> dict:
-    """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton."""
-    if not cache.add(TRAIN_LOCK_KEY, "1", timeout=TRAIN_LOCK_SECONDS):
-        logger.info("engine_train_skipped reason=already_running")
-        return {"skipped": True}
-    try:
+    """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton.
+
+    A redelivery of this task (its worker died mid-training) takes its own lock over and trains.
+    """
+    task = engine_train_task
+    with held(TRAIN_LOCK, owner=task_owner(task), ttl_seconds=task_lock_seconds(task)) as acquired:
+        if not acquired:
+            logger.info("engine_train_skipped reason=already_running")
+            return {"skipped": True}
         summary = services.engine_train()
         chunks = services.users_recommendations_refresh_enqueue(user_ids=summary.user_ids)
-    finally:
-        cache.delete(TRAIN_LOCK_KEY)
     return {
         "version": summary.version,
         "users": summary.users,
@@ -73,16 +72,18 @@ def engine_train_task() -> dict:
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=3,
+    # Scoring one viewer takes well under a second; the limit bounds the per-user lock below.
+    soft_time_limit=8 * 60,
+    time_limit=10 * 60,
 )
 def user_recommendations_refresh_task(*, user_id: str) -> int:
     """Score and store one user's picks. Idempotent (replaces the rows); one run per user at a time."""
-    lock = f"recsys:user_refresh:{user_id}"
-    if not cache.add(lock, "1", timeout=USER_LOCK_SECONDS):
-        return 0
-    try:
+    task = user_recommendations_refresh_task
+    lock = f"recsys.user_recommendations_refresh:{user_id}"
+    with held(lock, owner=task_owner(task), ttl_seconds=task_lock_seconds(task)) as acquired:
+        if not acquired:
+            return 0
         return services.user_recommendations_refresh(user_id=user_id)
-    finally:
-        cache.delete(lock)
 
 
 @shared_task(name="recsys.users_recommendations_refresh", queue=Queue.RECSYS.value, acks_late=True)
@@ -129,13 +130,13 @@ def catalog_changed_task(*, item_ids: Sequence[str]) -> int | str:
 @_scheduled_task(events.RECSYS_RECOMMENDER_PUSH, time_limit=30 * 60)
 def recommender_push_task() -> dict[str, int] | str:
     """Push what changed since the backend's cursors. Every 10 min; a no-op for the local engine; singleton."""
-    if not cache.add(PUSH_LOCK_KEY, "1", timeout=PUSH_LOCK_SECONDS):
-        return "skipped: already running"
-    try:
-        return services.recommender_push_run()
-    except (UpstreamError, RecommenderError) as exc:
-        # The next run resumes from the cursors, which a failed batch did not advance.
-        logger.warning("recommender_push_failed error=%s permanent=%s", exc, getattr(exc, "permanent", False))
-        return f"failed: {exc}"
-    finally:
-        cache.delete(PUSH_LOCK_KEY)
+    task = recommender_push_task
+    with held(PUSH_LOCK, owner=task_owner(task), ttl_seconds=task_lock_seconds(task)) as acquired:
+        if not acquired:
+            return "skipped: already running"
+        try:
+            return services.recommender_push_run()
+        except (UpstreamError, RecommenderError) as exc:
+            # The next run resumes from the cursors, which a failed batch did not advance.
+            logger.warning("recommender_push_failed error=%s permanent=%s", exc, getattr(exc, "permanent", False))
+            return f"failed: {exc}"

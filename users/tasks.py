@@ -8,29 +8,27 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 
 from reclio import events
 from reclio.http import UpstreamError, task_retry_countdown
-from reclio.locks import task_owner
+from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
 
-SYNC_LOCK_SECONDS = 30 * 60
 
-
-@events.declared_task(events.USERS_USER_SYNC_SWEEP)
-def user_sync_sweep_task() -> int:
-    """Queue a history sync for every user who is due (adaptive cadence). Hourly; idempotent."""
+# The sweep only reads due ids and queues messages: minutes at most. The limit keeps its lock (which
+# outlives the limit, reclio.locks) well inside the hour, so the next hourly sweep is never locked out.
+@events.declared_task(events.USERS_USER_SYNC_SWEEP, bind=True, soft_time_limit=9 * 60, time_limit=10 * 60)
+def user_sync_sweep_task(self: Any) -> int:
+    """Queue a history sync for every user who is due (adaptive cadence). Hourly; idempotent; singleton."""
     from users.services import users_sync_due_enqueue
 
-    if not cache.add("users:lock:user_sync_sweep", 1, timeout=50 * 60):
-        return 0
-    try:
+    with held("users.user_sync_sweep", owner=task_owner(self), ttl_seconds=task_lock_seconds(self)) as acquired:
+        if not acquired:
+            logger.info("user_sync_sweep_skipped reason=already_running")
+            return 0
         return len(users_sync_due_enqueue())
-    finally:
-        cache.delete("users:lock:user_sync_sweep")
 
 
 @events.declared_task(events.USERS_TOKEN_REFRESH_SWEEP)
@@ -64,23 +62,33 @@ def token_refresh_task(self: Any, user_id: str) -> bool:
         ) from exc
 
 
-@shared_task(bind=True, name="users.user_sync", queue=Queue.SYNC.value, max_retries=5)
+# A first full sync of a heavy viewer (every area, a catalog ensure from TMDB) is the slowest case.
+@shared_task(
+    bind=True,
+    name="users.user_sync",
+    queue=Queue.SYNC.value,
+    max_retries=5,
+    soft_time_limit=25 * 60,
+    time_limit=30 * 60,
+)
 def user_sync_task(self: Any, user_id: str, full: bool = False) -> dict[str, Any]:
-    """Sync one user from Trakt (one request when nothing changed). Idempotent; one at a time per user."""
+    """Sync one user from Trakt (one request when nothing changed). Idempotent; one at a time per user.
+
+    A redelivery of this task (its worker died) takes its own lock over and syncs (reclio.locks).
+    """
     from users.services import user_sync_failed_record, user_sync_run
 
-    lock = f"users:lock:user_sync:{user_id}"
-    if not cache.add(lock, 1, timeout=SYNC_LOCK_SECONDS):
-        return {"user_id": user_id, "skipped_reason": "already running"}
-    try:
-        summary = user_sync_run(user_id=user_id, full=full)
-    except UpstreamError as exc:
-        user_sync_failed_record(user_id=user_id, error=str(exc))
-        if exc.permanent:
-            logger.warning("user_sync_failed user_id=%s error=%s", user_id, exc)
-            return {"user_id": user_id, "error": str(exc)}
-        countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    finally:
-        cache.delete(lock)
+    lock = f"users.user_sync:{user_id}"
+    with held(lock, owner=task_owner(self), ttl_seconds=task_lock_seconds(self)) as acquired:
+        if not acquired:
+            return {"user_id": user_id, "skipped_reason": "already running"}
+        try:
+            summary = user_sync_run(user_id=user_id, full=full)
+        except UpstreamError as exc:
+            user_sync_failed_record(user_id=user_id, error=str(exc))
+            if exc.permanent:
+                logger.warning("user_sync_failed user_id=%s error=%s", user_id, exc)
+                return {"user_id": user_id, "error": str(exc)}
+            countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
+            raise self.retry(exc=exc, countdown=countdown) from exc
     return {"user_id": summary.user_id, "changed": summary.changed, "requests": summary.requests}

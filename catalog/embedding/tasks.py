@@ -6,22 +6,22 @@ Reference: https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying
 from __future__ import annotations
 
 import logging
+import math
 import random
 from typing import Any
 
 from celery import shared_task
-from django.core.cache import cache
 
 from catalog.embedding.providers.base import ProviderError
 from reclio import events
+from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 MAX_BACKOFF_SECONDS = 15 * 60
-STALE_SWEEP_LOCK_KEY = "lock:catalog.embeddings_refresh_stale"
-STALE_SWEEP_LOCK_SECONDS = 10 * 60
+STALE_SWEEP_LOCK = "catalog.embeddings_refresh_stale"
 # One sweep queues at most this many rows; the next sweep takes the next slice. Bounded so a provider
 # outage or switch on a large catalog does not flood the queue.
 STALE_SWEEP_LIMIT = 20_000
@@ -45,8 +45,9 @@ def embeddings_queue_backlog() -> int | None:
 
 
 def _backoff_seconds(retries: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return min(MAX_BACKOFF_SECONDS, retry_after)
+    # A usable Retry-After wins, capped; "inf"/"nan" is no advice (Celery cannot count down infinity).
+    if retry_after is not None and math.isfinite(retry_after):
+        return min(MAX_BACKOFF_SECONDS, max(0.0, retry_after))
     base = min(MAX_BACKOFF_SECONDS, 30 * 2**retries)
     return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not cryptography
 
@@ -84,15 +85,14 @@ def embeddings_refresh_stale_task() -> int:
     """Queue embedding of every stale row. Every 30 min (safety net); singleton via a cache lock."""
     from catalog.embedding.services import catalog_embeddings_enqueue_stale
 
-    if not cache.add(STALE_SWEEP_LOCK_KEY, "1", STALE_SWEEP_LOCK_SECONDS):
-        logger.info("embeddings_refresh_stale_skipped reason=locked")
-        return 0
-    try:
+    task = embeddings_refresh_stale_task
+    with held(STALE_SWEEP_LOCK, owner=task_owner(task), ttl_seconds=task_lock_seconds(task)) as acquired:
+        if not acquired:
+            logger.info("embeddings_refresh_stale_skipped reason=locked")
+            return 0
         backlog = embeddings_queue_backlog()
         if backlog:
             # Earlier batches are still queued: queueing the same rows again would only duplicate them.
             logger.info("embeddings_refresh_stale_skipped reason=backlog messages=%s", backlog)
             return 0
         return catalog_embeddings_enqueue_stale(limit=STALE_SWEEP_LIMIT)
-    finally:
-        cache.delete(STALE_SWEEP_LOCK_KEY)

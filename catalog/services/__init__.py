@@ -19,7 +19,7 @@ from catalog.services.items import (
     content_sync_enqueue,
     items_mark_recombee_synced,
 )
-from catalog.services.sync import content_sync_run
+from catalog.services.sync import content_sync_run, content_sync_runs_reap
 from catalog.services.upsert import content_items_upsert
 
 __all__ = [
@@ -32,5 +32,6 @@ __all__ = [
     "content_items_upsert",
     "content_sync_enqueue",
     "content_sync_run",
+    "content_sync_runs_reap",
     "items_mark_recombee_synced",
 ]

@@ -17,13 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -50,42 +48,78 @@ from catalog.tmdb import (
     tmdb_list_page,
 )
 from reclio.http import UpstreamError
+from reclio.locks import LOCK_MARGIN_SECONDS, held, lock_owner, task_owner
 
 logger = logging.getLogger(__name__)
 
-SYNC_LOCK_KEY = "catalog:content_sync:lock"
+SYNC_LOCK = "catalog.content_sync"  # a reclio.locks name
 # Discover only what people would watch: TMDB's discover without a floor is full of zero-vote titles.
 DISCOVER_PARAMS = {"sort_by": "popularity.desc", "vote_count.gte": 50}
 
 
 def _lock_seconds() -> int:
-    # Outlive the task's hard time limit so a killed worker's lock expires on its own.
-    return int(settings.CELERY_TASK_TIME_LIMIT) + 60
+    # The content sync task runs under the global hard limit (no limit of its own); the lock outlives
+    # it so a killed worker's lock expires on its own.
+    return int(settings.CELERY_TASK_TIME_LIMIT) + LOCK_MARGIN_SECONDS
 
 
 def content_sync_last_good() -> ContentSyncRun | None:
     return ContentSyncRun.objects.filter(status__in=[SyncStatus.OK, SyncStatus.PARTIAL]).order_by("-started_at").first()
 
 
-def content_sync_run(*, full: bool = False) -> SyncSummary:
-    """The content sync (beat at 03:00, ``POST /admin/sync/content``, the admin). Never overlaps itself."""
-    token = uuid.uuid4().hex
-    if not cache.add(SYNC_LOCK_KEY, token, timeout=_lock_seconds()):
-        logger.info("content_sync_skipped reason=locked")
-        now = timezone.now()
-        run = ContentSyncRun.objects.create(
-            mode=SyncMode.FULL if full else SyncMode.INCREMENTAL,
-            status=SyncStatus.SKIPPED,
-            started_at=now,
-            finished_at=now,
-            detail="another content sync is running",
-        )
-        return SyncSummary(mode=run.mode, status=run.status, run_id=run.pk, detail=run.detail)
-    try:
+def content_sync_run(*, full: bool = False, owner: str | None = None) -> SyncSummary:
+    """The content sync (beat at 03:00, ``POST /admin/sync/content``, the admin). Never overlaps itself.
+
+    ``owner`` is the lock owner: the Celery task id (``reclio.locks.task_owner``), so a redelivery of
+    the same task (its worker was killed) takes the lock over and runs instead of being recorded as
+    skipped. Without one (a command, a test) this call is its own owner.
+    """
+    owner = owner or task_owner(None)
+    with held(SYNC_LOCK, owner=owner, ttl_seconds=_lock_seconds()) as acquired:
+        if not acquired:
+            logger.info("content_sync_skipped reason=locked")
+            now = timezone.now()
+            run = ContentSyncRun.objects.create(
+                mode=SyncMode.FULL if full else SyncMode.INCREMENTAL,
+                status=SyncStatus.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                detail="another content sync is running",
+            )
+            return SyncSummary(mode=run.mode, status=run.status, run_id=run.pk, detail=run.detail)
+        # We hold the lock, so any run still marked "running" belongs to a process that died.
+        _runs_reap(ContentSyncRun.objects.filter(status=SyncStatus.RUNNING), reason="the next run started")
         return _content_sync_locked(full=full)
-    finally:
-        if cache.get(SYNC_LOCK_KEY) == token:
-            cache.delete(SYNC_LOCK_KEY)
+
+
+# What a reaped run says in the admin (its ``detail``) before the reason.
+REAPED_DETAIL = "interrupted: the process running it stopped before it finished"
+
+
+def content_sync_runs_reap() -> int:
+    """Mark runs left "running" by a killed process as failed, with the reason; returns how many.
+
+    A run is dead when no content sync holds the lock (every live run holds it), or when it started
+    longer ago than the hard time limit (no live run can be that old). Called by the hourly health
+    check; the next content sync also reaps, under its lock.
+    """
+    now = timezone.now()
+    running = ContentSyncRun.objects.filter(status=SyncStatus.RUNNING, started_at__lt=now)
+    if lock_owner(SYNC_LOCK) is None:
+        return _runs_reap(running, reason="no content sync holds the lock")
+    too_old = now - dt.timedelta(seconds=_lock_seconds())
+    return _runs_reap(running.filter(started_at__lt=too_old), reason="older than the hard time limit")
+
+
+def _runs_reap(runs: Any, *, reason: str) -> int:
+    reaped = 0
+    for run in runs:
+        run.status, run.finished_at = SyncStatus.FAILED, timezone.now()
+        run.detail = f"{REAPED_DETAIL} ({reason})"
+        run.save(update_fields=["status", "finished_at", "detail"])
+        logger.warning("content_sync_run_reaped run=%s started_at=%s reason=%s", run.pk, run.started_at, reason)
+        reaped += 1
+    return reaped
 
 
 def _content_sync_locked(*, full: bool) -> SyncSummary:

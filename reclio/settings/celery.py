@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from kombu import Queue as KombuQueue
 
 from reclio import events
-from reclio.env import env_int
+from reclio.env import env_float, env_int
 from reclio.queues import ALL_QUEUES, Queue
 from reclio.settings.runtime import REDIS_URL
 
@@ -48,6 +48,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 55 * 60, mi
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+# A message delivered this many times without its task ever finishing (each delivery killed its
+# worker: OOM, a native crash) is parked instead of run again (reclio/deliveries.py, the admin).
+TASK_MAX_DELIVERIES = env_int("TASK_MAX_DELIVERIES", 3, minimum=1)
+# Deploys: on SIGQUIT (compose's stop_signal) a worker stops taking messages, lets running tasks
+# finish for this many seconds, then cancels the rest, whose messages go back to the queue at once
+# (acks_late) instead of after the visibility timeout. Each compose worker service sets its own
+# value, sized to its queue's work, below its stop_grace_period.
+# https://docs.celeryq.dev/en/stable/userguide/workers.html#soft-shutdown
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 60.0)
+# Also wait when idle: a task counted down (a retry's ETA) is held unacked by the worker and is
+# requeued only at shutdown.
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TASK_TRACK_STARTED = True

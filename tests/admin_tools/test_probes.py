@@ -11,6 +11,7 @@ def test_scheduled_probes_are_liveness_then_each_apps_registered_probes():
         "redis",
         "workers",
         "beat",
+        "parked_tasks",
         "tmdb",
         "catalog_sync",
         "embeddings",

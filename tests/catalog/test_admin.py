@@ -119,3 +119,19 @@ def test_sync_runs_changelist_and_run_now_button(admin_client, monkeypatch, djan
     assert calls == [{"full": True}]
     assert "Queued a full content sync on the sync queue." in [str(m) for m in response.context["messages"]]
     assert admin_client.get("/staff/catalog/contentsyncrun/run/").status_code == 405
+
+
+def test_sync_runs_changelist_shows_why_a_killed_run_failed(admin_client):
+    # given: a run left "running" by a killed worker, reaped
+    from django.utils import timezone
+
+    from catalog.services import content_sync_runs_reap
+
+    ContentSyncRun.objects.create(mode="incremental", started_at=timezone.now())
+    content_sync_runs_reap()
+
+    # when
+    listing = admin_client.get("/staff/catalog/contentsyncrun/")
+
+    # then
+    assert "interrupted: the process running it stopped before it finished" in listing.content.decode()

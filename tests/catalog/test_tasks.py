@@ -20,15 +20,16 @@ def test_tasks_keep_their_names_and_queue():
 
 
 def test_content_sync_task_calls_the_service(monkeypatch):
-    seen: list[bool] = []
+    seen: list[tuple[bool, str]] = []
 
-    def fake_run(*, full):
-        seen.append(full)
+    def fake_run(*, full, owner):
+        seen.append((full, owner))
         return SyncSummary(mode="full", status="ok", created=3)
 
     monkeypatch.setattr("catalog.services.content_sync_run", fake_run)
-    result = content_sync_task.delay(full=True).get()
-    assert seen == [True] and result["created"] == 3
+    result = content_sync_task.apply(kwargs={"full": True}, task_id="sync-task-1").get()
+    # the lock owner is the task id: a redelivery of this task takes its own lock over
+    assert seen == [(True, "sync-task-1")] and result["created"] == 3
 
 
 def test_item_refresh_task_refreshes_one_title(tmdb):

@@ -4,9 +4,9 @@ from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
-from django.core.cache import cache
 
 from feeds.tasks import user_rows_refresh_task
+from reclio.locks import lock_acquire, lock_owner
 from tests.feeds.conftest import USER_ID
 
 
@@ -20,7 +20,7 @@ def test_task_calls_the_service_once_and_releases_its_lock():
         user_rows_refresh_task.apply(kwargs={"user_id": USER_ID, "last_watched": "movie:1"}).get()
 
     service.assert_called_once_with(user_id=USER_ID, last_watched="movie:1")
-    assert cache.get(f"feeds:refresh-running:{USER_ID}") is None
+    assert lock_owner(f"feeds.user_rows_refresh:{USER_ID}") is None
 
 
 @pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_a_refresh_asked_for_while_the_task_runs_is_queued_again(sent_tasks, dja
 
 def test_a_second_run_for_the_same_user_waits_instead_of_running_concurrently():
     # given: another worker holds the user's lock
-    cache.add(f"feeds:refresh-running:{USER_ID}", 1, 60)
+    lock_acquire(f"feeds.user_rows_refresh:{USER_ID}", owner="another-task", ttl_seconds=60)
 
     # when / then
     with (
@@ -71,3 +71,16 @@ def test_the_task_is_registered_under_the_name_other_apps_send():
 
     # then
     service.assert_called_once_with(user_id=USER_ID, last_watched=None)
+
+
+def test_a_redelivered_refresh_takes_its_own_lock_over_instead_of_waiting_out_its_retries():
+    # given: this task's first delivery died holding the user's lock (task id = lock owner)
+    lock_acquire(f"feeds.user_rows_refresh:{USER_ID}", owner="refresh-1", ttl_seconds=600)
+
+    # when: the broker delivers it again
+    with mock.patch("feeds.services.user_feed_rows_refresh") as service:
+        user_rows_refresh_task.apply(kwargs={"user_id": USER_ID, "last_watched": None}, task_id="refresh-1").get()
+
+    # then: it refreshed and freed the lock
+    service.assert_called_once_with(user_id=USER_ID, last_watched=None)
+    assert lock_owner(f"feeds.user_rows_refresh:{USER_ID}") is None

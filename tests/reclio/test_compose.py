@@ -104,3 +104,22 @@ def test_ollama_is_internal_and_the_app_points_at_it():
     assert not services["ollama"].get("ports"), "Ollama has no authentication: it must not be published"
     for name in ("web", "worker-embeddings"):
         assert services[name]["environment"]["OLLAMA_HOST"] == "${OLLAMA_HOST:-http://ollama:11434}"
+
+
+def _seconds(duration: str) -> float:
+    units = {"s": 1, "m": 60}
+    return float(duration[:-1]) * units[duration[-1]]
+
+
+def test_workers_shut_down_softly_within_their_grace_period():
+    # A deploy's SIGTERM must start Celery's soft shutdown (REMAP_SIGTERM=SIGQUIT) and Docker must wait
+    # for it (stop_grace_period > soft timeout + time to cancel and requeue), or long tasks are SIGKILLed
+    # after 10 s and wait out the visibility timeout (tests/reclio/test_worker_drills.py runs the drill).
+    services = _compose()["services"]
+    for name in _worker_queues(services):
+        service = services[name]
+        env = service["environment"]
+        assert env["REMAP_SIGTERM"] == "SIGQUIT", name
+        assert env["DATABASE_URL"].startswith("postgres://"), name
+        soft = float(env["CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT"])
+        assert 0 < soft and _seconds(service["stop_grace_period"]) >= soft + 20, name

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
+from reclio.locks import lock_acquire, lock_owner, lock_release, task_lock_seconds
 from reclio.queues import Queue
 from recsys import tasks
 from recsys.models import EngineState, Recommendation
@@ -28,12 +28,35 @@ def test_tasks_have_stable_names_on_the_recsys_queue(task, name):
 
 
 def test_training_is_a_singleton(fake_users):
-    cache.add(tasks.TRAIN_LOCK_KEY, "1", timeout=60)
+    lock_acquire(tasks.TRAIN_LOCK, owner="another-task", ttl_seconds=60)
     try:
         assert tasks.engine_train_task() == {"skipped": True}
     finally:
-        cache.delete(tasks.TRAIN_LOCK_KEY)
+        lock_release(tasks.TRAIN_LOCK, owner="another-task")
     assert not EngineState.objects.exists()
+
+
+def test_a_redelivered_training_takes_its_own_lock_over_instead_of_skipping_the_day(
+    fake_users, user_id, sent_tasks, django_capture_on_commit_callbacks
+):
+    # given: the first delivery of the training task was killed holding its lock (TTL > 55 min)
+    ContentItemFactory.create()
+    fake_users.add(user_id, ContentItemFactory.create().item_id)
+    lock_acquire(tasks.TRAIN_LOCK, owner="train-1", ttl_seconds=3600)
+    # when: the broker redelivers the same task
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.engine_train_task.apply(task_id="train-1").get()
+    # then: it trains and frees the lock
+    assert result.get("skipped") is None and result["users"] == 1
+    assert lock_owner(tasks.TRAIN_LOCK) is None
+
+
+@pytest.mark.parametrize(
+    "task",
+    [tasks.engine_train_task, tasks.recommender_push_task, tasks.user_recommendations_refresh_task],
+)
+def test_recsys_locks_outlive_their_task_hard_limit(task):
+    assert task.time_limit and task_lock_seconds(task) > task.time_limit
 
 
 def test_training_rescores_every_user_and_releases_the_lock(
@@ -48,7 +71,7 @@ def test_training_rescores_every_user_and_releases_the_lock(
     # then
     assert result["users"] == 1 and result["chunks"] == 1
     assert list(Recommendation.objects.values_list("item_id", flat=True)) == [other.item_id]
-    assert cache.get(tasks.TRAIN_LOCK_KEY) is None
+    assert lock_owner(tasks.TRAIN_LOCK) is None
 
 
 def test_interactions_changed_on_a_fresh_instance_trains_then_scores(
@@ -131,7 +154,7 @@ def test_periodic_push_sends_what_changed_since_the_cursors(monkeypatch):
     # when / then: an empty id list means "everything since the cursor"
     assert tasks.recommender_push_task() == {"catalog": 3, "interactions": 7}
     assert backend.calls == ["catalog:0", "interactions"]
-    assert cache.get(tasks.PUSH_LOCK_KEY) is None  # the lock was released
+    assert lock_owner(tasks.PUSH_LOCK) is None  # the lock was released
 
 
 def test_periodic_push_is_a_no_op_for_the_local_engine():
@@ -140,11 +163,11 @@ def test_periodic_push_is_a_no_op_for_the_local_engine():
 
 def test_periodic_push_is_a_singleton(monkeypatch):
     monkeypatch.setattr("recsys.services.get_recommender_backend", lambda: _PushingBackend())
-    cache.add(tasks.PUSH_LOCK_KEY, "1")
+    lock_acquire(tasks.PUSH_LOCK, owner="another-task", ttl_seconds=60)
     try:
         assert tasks.recommender_push_task() == "skipped: already running"
     finally:
-        cache.delete(tasks.PUSH_LOCK_KEY)
+        lock_release(tasks.PUSH_LOCK, owner="another-task")
 
 
 def test_a_permanent_backend_error_is_reported_not_retried(monkeypatch):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from reclio.locks import lock_acquire, lock_owner
 from users import tasks
 from users.models import User
 
@@ -25,7 +26,7 @@ def test_task_names_and_queues_are_stable(task, name, queue):
 def test_sync_task_runs_the_sync_and_skips_when_one_is_running(trakt_user, trakt_account, catalog_ensure, sent_tasks):
     trakt_account.watch_movie(603, "2026-01-01T20:00:00.000Z")
     assert tasks.user_sync_task.delay(str(trakt_user.pk)).get()["changed"] is True
-    cache.add(f"users:lock:user_sync:{trakt_user.pk}", 1)
+    lock_acquire(f"users.user_sync:{trakt_user.pk}", owner="another-task", ttl_seconds=60)
     assert tasks.user_sync_task.delay(str(trakt_user.pk)).get() == {
         "user_id": str(trakt_user.pk),
         "skipped_reason": "already running",
@@ -52,8 +53,28 @@ def test_token_refresh_task_does_not_retry_a_refused_client(trakt_user, fake_tra
 
 
 def test_sweep_task_is_a_singleton(trakt_user, monkeypatch):
-    cache.add("users:lock:user_sync_sweep", 1)
+    lock_acquire("users.user_sync_sweep", owner="another-task", ttl_seconds=60)
     assert tasks.user_sync_sweep_task.delay().get() == 0
+
+
+def test_a_redelivered_sync_takes_its_own_lock_over_and_syncs(trakt_user, trakt_account, catalog_ensure, sent_tasks):
+    # given: the first delivery of this task died holding the viewer's lock (task id = lock owner)
+    cache.clear()
+    trakt_account.watch_movie(603, "2026-01-01T20:00:00.000Z")
+    lock = f"users.user_sync:{trakt_user.pk}"
+    lock_acquire(lock, owner="task-1", ttl_seconds=60)
+    # when: the broker delivers the same task again
+    result = tasks.user_sync_task.apply(args=(str(trakt_user.pk),), task_id="task-1").get()
+    # then: it syncs (not "already running") and releases the lock
+    assert result["changed"] is True
+    assert lock_owner(lock) is None
+
+
+def test_user_sync_lock_outlives_the_task_hard_limit():
+    from reclio.locks import task_lock_seconds
+
+    assert task_lock_seconds(tasks.user_sync_task) > (tasks.user_sync_task.time_limit or 0) > 0
+    assert task_lock_seconds(tasks.user_sync_sweep_task) < 60 * 60  # the next hourly sweep is never locked out
 
 
 def test_sync_user_command_prints_the_summary(trakt_user, trakt_account, catalog_ensure, sent_tasks, capsys):

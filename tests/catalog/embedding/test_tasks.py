@@ -64,25 +64,37 @@ def test_permanent_failure_is_not_retried(fake_provider, caplog):
 
 @pytest.mark.parametrize(
     ("retries", "retry_after", "low", "high"),
-    [(0, None, 15, 30), (3, None, 120, 240), (9, None, 450, 900), (0, 12.0, 12, 12)],
+    [
+        (0, None, 15, 30),
+        (3, None, 120, 240),
+        (9, None, 450, 900),
+        (0, 12.0, 12, 12),
+        # an unusable Retry-After is no advice: our own backoff, finite and inside the visibility timeout
+        (0, float("inf"), 15, 30),
+        (0, float("nan"), 15, 30),
+        (0, 1e12, 900, 900),
+        (0, -5.0, 0, 0),
+    ],
 )
-def test_backoff(retries, retry_after, low, high):
-    assert low <= tasks._backoff_seconds(retries, retry_after) <= high
+def test_backoff(retries, retry_after, low, high, settings):
+    countdown = tasks._backoff_seconds(retries, retry_after)
+    assert low <= countdown <= high
+    assert countdown < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
 
 def test_stale_sweep_is_a_singleton(fake_provider, django_capture_on_commit_callbacks, monkeypatch):
-    from django.core.cache import cache
+    from reclio.locks import lock_acquire, lock_owner, lock_release
 
     monkeypatch.setattr(tasks, "embeddings_queue_backlog", lambda: 0)
     ContentItemFactory.create_batch(2)
-    cache.add(tasks.STALE_SWEEP_LOCK_KEY, "1", 60)
+    lock_acquire(tasks.STALE_SWEEP_LOCK, owner="another-task", ttl_seconds=60)
     assert embeddings_refresh_stale_task.delay().get() == 0
 
-    cache.delete(tasks.STALE_SWEEP_LOCK_KEY)
+    lock_release(tasks.STALE_SWEEP_LOCK, owner="another-task")
     with django_capture_on_commit_callbacks(execute=True):
         assert embeddings_refresh_stale_task.delay().get() == 2
     assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
-    assert cache.get(tasks.STALE_SWEEP_LOCK_KEY) is None
+    assert lock_owner(tasks.STALE_SWEEP_LOCK) is None
 
 
 def test_stale_sweep_waits_while_earlier_batches_are_still_queued(fake_provider, monkeypatch):

@@ -3,12 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from catalog.models import ContentItem, ContentSyncRun, TmdbStatus
 from catalog.services import content_sync_run
-from catalog.services.sync import SYNC_LOCK_KEY
+from catalog.services.sync import SYNC_LOCK, content_sync_runs_reap
+from reclio.locks import lock_acquire, lock_owner, lock_release
 from sandbox.http import FakeReply
 from sandbox.tmdb import movie_details
 from tests.catalog.factories import ContentItemFactory
@@ -279,7 +279,7 @@ def test_missing_credentials_fail_the_run_with_a_clear_detail(catalog_settings):
 
 def test_a_second_sync_while_one_runs_is_skipped(tmdb):
     # given
-    cache.add(SYNC_LOCK_KEY, "someone-else", timeout=60)
+    lock_acquire(SYNC_LOCK, owner="someone-else", ttl_seconds=60)
 
     # when
     summary = content_sync_run()
@@ -288,12 +288,56 @@ def test_a_second_sync_while_one_runs_is_skipped(tmdb):
     assert summary.status == "skipped"
     assert tmdb.counts["total"] == 0
     assert ContentSyncRun.objects.get().status == "skipped"
-    cache.delete(SYNC_LOCK_KEY)
+    lock_release(SYNC_LOCK, owner="someone-else")
 
 
 def test_lock_is_released_after_a_run(tmdb):
     content_sync_run()
-    assert cache.get(SYNC_LOCK_KEY) is None
+    assert lock_owner(SYNC_LOCK) is None
+
+
+def test_a_redelivered_sync_takes_its_lock_over_and_reaps_its_killed_run(tmdb):
+    # given: the first delivery of task "sync-1" was killed mid-run: its run row reads "running"
+    # and its lock (owner = task id) is still held
+    killed = ContentSyncRun.objects.create(mode="full", started_at=timezone.now() - dt.timedelta(minutes=5))
+    lock_acquire(SYNC_LOCK, owner="sync-1", ttl_seconds=3600)
+
+    # when: the broker delivers the same task again
+    summary = content_sync_run(owner="sync-1")
+
+    # then: it ran (not "skipped"), and the killed run is marked failed with the reason
+    assert summary.status == "ok"
+    killed.refresh_from_db()
+    assert killed.status == "failed" and killed.detail.startswith("interrupted:") and killed.finished_at
+    assert lock_owner(SYNC_LOCK) is None
+
+
+def test_the_periodic_reaper_marks_a_run_dead_when_nobody_holds_the_lock():
+    # given: a run left "running" and no content sync holding the lock
+    dead = ContentSyncRun.objects.create(mode="incremental", started_at=timezone.now() - dt.timedelta(minutes=1))
+    # when
+    reaped = content_sync_runs_reap()
+    # then
+    dead.refresh_from_db()
+    assert reaped == 1 and dead.status == "failed" and "no content sync holds the lock" in dead.detail
+
+
+def test_the_periodic_reaper_leaves_a_live_run_alone_until_it_passes_the_hard_limit(settings):
+    # given: a run in flight that holds the lock
+    live = ContentSyncRun.objects.create(mode="incremental", started_at=timezone.now() - dt.timedelta(minutes=1))
+    lock_acquire(SYNC_LOCK, owner="sync-2", ttl_seconds=3600)
+    try:
+        # when / then: still running after a reap
+        assert content_sync_runs_reap() == 0
+        live.refresh_from_db()
+        assert live.status == "running"
+        # a run older than the hard limit cannot be alive, lock or not
+        ContentSyncRun.objects.filter(pk=live.pk).update(
+            started_at=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
+        )
+        assert content_sync_runs_reap() == 1
+    finally:
+        lock_release(SYNC_LOCK, owner="sync-2")
 
 
 def test_discover_follows_the_genres_viewers_asked_for(tmdb):
