@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from reclio import events
+from reclio.enqueue import enqueue_each_on_commit
 from reclio.http import UpstreamError, task_retry_countdown
 from reclio.queues import Queue
 
@@ -38,9 +39,8 @@ def token_refresh_sweep_task() -> int:
     from users.services import users_token_refresh_due
 
     user_ids = users_token_refresh_due(within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS))
-    for user_id in user_ids:
-        token_refresh_task.delay(user_id)
-    return len(user_ids)
+    # One failed send must not drop the rest; a token left out is still expiring at the next sweep.
+    return enqueue_each_on_commit(token_refresh_task.delay, user_ids, what="token_refresh")
 
 
 @shared_task(bind=True, name="users.token_refresh", queue=Queue.SYNC.value, max_retries=5)
