@@ -25,7 +25,7 @@ BUSY_RETRY_SECONDS = 30
     retry_jitter=True,
 )
 def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Recompute a user's ten rows and their Trakt lists. After each sync/training, or a new anchor.
+    """Recompute a user's ten rows and ask for their Trakt lists. After each sync/training, or a new anchor.
 
     Idempotent (same inputs, same rows); never runs twice at once for one user: a second run waits.
     """
@@ -44,3 +44,19 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
     finally:
         if acquired:
             cache.delete(lock)
+
+
+@events.declared_task(
+    events.FEEDS_USER_LISTS_WRITTEN,
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=5,
+    autoretry_for=(OperationalError, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_jitter=True,
+)
+def user_lists_written_task(user_id: str) -> bool:
+    """The users app wrote a viewer's Trakt lists: serve each written list, or its fallback. Idempotent."""
+    from feeds.services import user_feed_lists_apply
+
+    return user_feed_lists_apply(user_id=user_id)

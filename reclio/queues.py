@@ -17,6 +17,10 @@ class Queue(enum.Enum):
     RECSYS = "recsys"
     # Writes into Trakt lists: Trakt allows ~1 write/s per account, so this is a slow trickle.
     TRAKT_LISTS = "trakt_lists"
+    # Composing a viewer's ten rows (database reads, no Trakt writes): fast, but one per viewer after
+    # the nightly training, so it gets its own workers instead of delaying health checks on default
+    # or waiting behind the slow list writes.
+    FEEDS = "feeds"
     # Health checks and small admin jobs.
     DEFAULT = "default"
 

@@ -85,7 +85,7 @@ def test_unknown_user_gets_the_default_rows_and_one_refresh_is_queued(
 
     # then
     assert [feed["id"] for feed in feeds] == DEFAULT_IDS
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": stranger, "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": stranger, "last_watched": None}, "feeds")]
     assert world.hits == []
 
 
@@ -98,9 +98,7 @@ def test_a_new_last_watched_enqueues_one_refresh_for_a_burst_and_serves_the_prev
 
     # then
     assert responses == [prepared.feeds] * 3
-    assert sent_tasks == [
-        ("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": "movie:27205"}, "trakt_lists")
-    ]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": "movie:27205"}, "feeds")]
 
 
 @pytest.mark.parametrize(
