@@ -59,8 +59,10 @@ def test_a_request_is_pending_until_the_writer_task_runs_after_commit(
     trakt_user, trakt_account, fake_trakt, sent_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
     # given
-    queued: list[str] = []
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", queued.append)
+    queued: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        "users.tasks.user_lists_write_task.apply_async", lambda args, queue: queued.append((args[0], queue))
+    )
     # when
     with django_capture_on_commit_callbacks(execute=False) as hooks:
         states = user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603", "movie_604")])
@@ -70,7 +72,7 @@ def test_a_request_is_pending_until_the_writer_task_runs_after_commit(
     assert fake_trakt.requests == [] and queued == []
     for hook in hooks:
         hook()
-    assert queued == [str(trakt_user.pk)]
+    assert queued == [(str(trakt_user.pk), "trakt_lists_bulk")]  # no recent Trakt activity: the bulk path
     # when the task runs, the list is written and feeds is told
     result = _deliver(trakt_user.pk, hooks=django_capture_on_commit_callbacks)
     assert result.state == "SUCCESS"
@@ -83,7 +85,7 @@ def test_a_request_is_pending_until_the_writer_task_runs_after_commit(
 def test_an_unchanged_request_keeps_a_written_list_ok(
     trakt_user, trakt_account, fake_trakt, sent_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", lambda user_id: None)
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: None)
     user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     _deliver(trakt_user.pk, hooks=django_capture_on_commit_callbacks)
     # when the same titles are asked again, and then other ones
@@ -98,7 +100,7 @@ def test_a_trakt_5xx_is_retried_with_backoff_until_the_list_is_written(
     trakt_user, trakt_account, fake_trakt, sent_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
     # given a request, and Trakt failing the list creation twice (503; a POST is not retried in-process)
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", lambda user_id: None)
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: None)
     user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     fake_trakt.fail("POST", "/users/me/lists", 503, times=2)
     # when the task is delivered, and redelivered for each retry it asks for
@@ -120,7 +122,7 @@ def test_retries_are_bounded(
     trakt_user, trakt_account, fake_trakt, sent_tasks, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
     # given a Trakt that keeps failing, and a task on its last allowed retry
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", lambda user_id: None)
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: None)
     user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     fake_trakt.fail("POST", "/users/me/lists", 503, times=1)
     # when
@@ -135,7 +137,7 @@ def test_a_write_held_by_another_task_is_retried_and_a_redelivery_takes_its_own_
     trakt_user, trakt_account, fake_trakt, sent_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
     # given another task's write lock on this account
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", lambda user_id: None)
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: None)
     user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     assert lock_acquire(f"users:lists_write:{trakt_user.pk}", owner="task-1", ttl_seconds=900)
     # when a different task runs: it waits its turn (retry in 30 s), writing nothing
@@ -154,7 +156,7 @@ def test_a_request_arriving_during_a_write_keeps_the_list_pending(
     # given a write of [603] during which feeds asks for [604]
     from users.services import lists
 
-    monkeypatch.setattr("users.tasks.user_lists_write_task.delay", lambda user_id: None)
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: None)
     user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
     describe = lists._list_describe
 
@@ -173,3 +175,28 @@ def test_a_request_arriving_during_a_write_keeps_the_list_pending(
     state = user_managed_lists(user_id=trakt_user.pk)["recommended_movies"]
     assert (state.state, state.wanted_item_ids) == (ListState.OK, ("movie_604",))
     assert trakt_account.list_tmdb(ManagedList.objects.get().trakt_list_id) == [("movie", 604)]
+
+
+@pytest.mark.parametrize(
+    ("active_hours_ago", "queue"),
+    [(0.5, "trakt_lists"), (1.9, "trakt_lists"), (3, "trakt_lists_bulk"), (None, "trakt_lists_bulk")],
+)
+def test_a_viewer_who_just_watched_is_written_before_the_nightly_bulk(
+    trakt_user, monkeypatch, django_capture_on_commit_callbacks, active_hours_ago, queue
+):
+    # given a viewer whose newest Trakt activity (as their last sync saw it) is this old
+    import datetime as dt
+
+    from django.utils import timezone
+
+    trakt_user.last_trakt_activity_at = (
+        None if active_hours_ago is None else timezone.now() - dt.timedelta(hours=active_hours_ago)
+    )
+    trakt_user.save()
+    queued: list[str] = []
+    monkeypatch.setattr("users.tasks.user_lists_write_task.apply_async", lambda args, queue: queued.append(queue))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        user_lists_request(user_id=trakt_user.pk, lists=[_spec("movie_603")])
+    # then: the interactive queue has workers of its own, so this write never waits behind the bulk
+    assert queued == [queue]

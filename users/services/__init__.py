@@ -28,7 +28,7 @@ from users.services.connect import (
     trakt_device_wait,
     user_connect,
 )
-from users.services.lists import user_lists_request, user_lists_write, user_lists_write_enqueue
+from users.services.lists import user_lists_request, user_lists_write, user_lists_write_queue
 from users.services.sync import user_sync_failed_record, user_sync_run
 from users.services.tokens import (
     user_disconnect,
@@ -51,7 +51,7 @@ __all__ = [
     "user_lists_request",
     "user_lists_rewrite_request",
     "user_lists_write",
-    "user_lists_write_enqueue",
+    "user_lists_write_queue",
     "user_mark_needs_reauth",
     "user_sync_failed_record",
     "user_sync_run",

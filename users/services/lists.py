@@ -32,6 +32,7 @@ from reclio.enqueue import enqueue_each_on_commit
 from reclio.events import FEEDS_USER_LISTS_WRITTEN, send_on_commit
 from reclio.http import UpstreamError
 from reclio.locks import held, task_owner
+from reclio.queues import Queue
 from users.contracts import (
     ConnectionState,
     ListState,
@@ -54,6 +55,10 @@ LIMITS_MAX_AGE = dt.timedelta(hours=24)
 # left by a killed worker expires; a redelivery of the same task takes its own lock over.
 WRITE_LOCK_SECONDS = 15 * 60
 WRITE_BUSY = "another list write is running"
+# A viewer whose newest Trakt activity (as the last sync saw it) is this recent just watched or
+# rated something: their list write goes to the interactive queue, everyone else's to the bulk one.
+# Heavy viewers are synced hourly, so two hours covers the sync that saw the watch and its rewrite.
+INTERACTIVE_WINDOW = dt.timedelta(hours=2)
 # What a writer run saves on a list row; never ``wanted``/``wanted_at`` (a newer request's).
 _WRITTEN_FIELDS = ("trakt_list_id", "trakt_slug", "name", "description", "updated_at")
 # When /users/settings does not say (older accounts): the free plan's per-list limit (2026).
@@ -301,15 +306,27 @@ def user_lists_request(*, user_id: uuid.UUID | str, lists: Sequence[ManagedListS
     with transaction.atomic():
         _wanted_store(user=user, lists=lists)
         if user.connection_state == ConnectionState.CONNECTED:
-            user_lists_write_enqueue(user_ids=[str(user.pk)])
+            _write_enqueue(user=user)
     return user_managed_lists(user_id=user.pk)
 
 
-def user_lists_write_enqueue(*, user_ids: Sequence[str]) -> int:
-    """Queue ``users.user_lists_write`` for these viewers after commit (each send on its own)."""
+def user_lists_write_queue(*, user: User, now: dt.datetime | None = None) -> str:
+    """``trakt_lists`` for a viewer who was active on Trakt lately, ``trakt_lists_bulk`` otherwise."""
+    now = now or timezone.now()
+    recent = user.last_trakt_activity_at is not None and user.last_trakt_activity_at >= now - INTERACTIVE_WINDOW
+    return Queue.TRAKT_LISTS.value if recent else Queue.TRAKT_LISTS_BULK.value
+
+
+def _write_enqueue(*, user: User) -> None:
+    """Queue ``users.user_lists_write`` after commit on the viewer's queue (a retry stays on it)."""
     from users.tasks import user_lists_write_task
 
-    return enqueue_each_on_commit(user_lists_write_task.delay, list(user_ids), what="user_lists_write")
+    queue = user_lists_write_queue(user=user)
+    enqueue_each_on_commit(
+        lambda user_id: user_lists_write_task.apply_async(args=(user_id,), queue=queue),
+        [str(user.pk)],
+        what="user_lists_write",
+    )
 
 
 def user_lists_write(
