@@ -95,7 +95,9 @@ def _lists_problem(statuses: dict[str, ManagedListState], keys: set[str]) -> str
     failed = [
         f"{key}: {status.detail or status.state}"
         for key, status in sorted(statuses.items())
-        if key in keys and status.state in (ListState.ERROR, ListState.LIMIT_REACHED)
+        # Only failures: a full account ("limit_reached") is the viewer's plan, shown in the users admin,
+        # and must not count as a failed refresh in feeds_probe.
+        if key in keys and status.state == ListState.ERROR
     ]
     return "; ".join(failed)[:300]
 
