@@ -23,7 +23,7 @@ BUSY_RETRY_SECONDS = 30
     retry_jitter=True,
 )
 def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Recompute a user's ten rows and their Trakt lists. After each sync/training, or a new anchor.
+    """Recompute a user's ten rows and ask for their Trakt lists. After each sync/training, or a new anchor.
 
     Idempotent (same inputs, same rows); never runs twice at once for one user: a second run waits.
     The lock's owner is this task's id, so a redelivery (worker died) or a retry takes its own lock over.
@@ -46,3 +46,19 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
                 lock_release(lock, owner=owner)
             except Exception:
                 logger.warning("feeds_refresh_lock_release_failed user_id=%s", user_id, exc_info=True)
+
+
+@events.declared_task(
+    events.FEEDS_USER_LISTS_WRITTEN,
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=5,
+    autoretry_for=(OperationalError, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_jitter=True,
+)
+def user_lists_written_task(user_id: str) -> bool:
+    """The users app wrote a viewer's Trakt lists: serve each written list, or its fallback. Idempotent."""
+    from feeds.services import user_feed_lists_apply
+
+    return user_feed_lists_apply(user_id=user_id)

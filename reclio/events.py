@@ -52,13 +52,16 @@ class Event(TaskRef):
 RECSYS_CATALOG_CHANGED = Event("recsys.catalog_changed", Queue.RECSYS.value, args=("item_ids",))
 RECSYS_USER_INTERACTIONS_CHANGED = Event("recsys.user_interactions_changed", Queue.RECSYS.value, args=("user_id",))
 # Deduplicated: /feeds sends it on the request path for every new anchor, so a burst of identical
-# requests must enqueue one refresh (the refresh reads the latest picks when it runs).
+# requests must enqueue one refresh (the refresh reads the latest picks when it runs). Composing is
+# fast (no Trakt writes: those are users.user_lists_write on trakt_lists), so it has its own queue.
 FEEDS_USER_ROWS_REFRESH = Event(
     "feeds.user_rows_refresh",
-    Queue.TRAKT_LISTS.value,
+    Queue.FEEDS.value,
     args=("user_id", "last_watched"),
     dedupe_seconds_setting="FEEDS_REFRESH_LOCK_SECONDS",
 )
+# The users app's list writer finished a run: feeds serves each written list, or its fallback.
+FEEDS_USER_LISTS_WRITTEN = Event("feeds.user_lists_written", Queue.FEEDS.value, args=("user_id",))
 
 # --- beat-scheduled tasks (reclio/settings/celery.py) --------------------------------------------
 CATALOG_CONTENT_SYNC: TaskRef = TaskRef("catalog.content_sync", Queue.SYNC.value)

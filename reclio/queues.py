@@ -16,7 +16,15 @@ class Queue(enum.Enum):
     # Recommender push, training and per-user scoring: CPU-bound and long.
     RECSYS = "recsys"
     # Writes into Trakt lists: Trakt allows ~1 write/s per account, so this is a slow trickle.
+    # Viewers active on Trakt in the last hours (who just watched something) write here...
     TRAKT_LISTS = "trakt_lists"
+    # ...and everyone else here (the nightly rewrite of every viewer's lists after training), on
+    # workers of its own, so a viewer who just watched never waits behind the nightly bulk.
+    TRAKT_LISTS_BULK = "trakt_lists_bulk"
+    # Composing a viewer's ten rows (database reads, no Trakt writes): fast, but one per viewer after
+    # the nightly training, so it gets its own workers instead of delaying health checks on default
+    # or waiting behind the slow list writes.
+    FEEDS = "feeds"
     # Health checks and small admin jobs.
     DEFAULT = "default"
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from catalog.contracts import MEDIA_TYPES
 from catalog.selectors import item_ids_existing
+from reclio.enqueue import enqueue_each_on_commit
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
 from recsys.contracts import RecombeeDiagnosis, ScoredItem
 from recsys.engine.artifact import TrainedModel, model_save
@@ -217,9 +217,11 @@ def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int
     from recsys.tasks import users_recommendations_refresh_task
 
     chunks = [list(user_ids[i : i + chunk]) for i in range(0, len(user_ids), chunk)]
-    for ids in chunks:
-        transaction.on_commit(partial(users_recommendations_refresh_task.delay, user_ids=ids))
-    return len(chunks)
+    # A chunk whose send fails is logged and left out: those viewers keep yesterday's picks until
+    # the next training; the other chunks still go (reclio.enqueue).
+    return enqueue_each_on_commit(
+        lambda ids: users_recommendations_refresh_task.delay(user_ids=ids), chunks, what="users_recommendations_refresh"
+    )
 
 
 def recombee_diagnosis_run(*, write_test: bool = False) -> RecombeeDiagnosis:

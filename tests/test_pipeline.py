@@ -281,7 +281,7 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):
     names = router.names()
     assert names[:2] == ["recsys.catalog_changed", "recsys.user_interactions_changed"]
     assert names.count("feeds.user_rows_refresh") == 7  # the viewer and the six background users
-    assert ("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "trakt_lists") in router.sent
+    assert ("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "feeds") in router.sent
     picks = set(Recommendation.objects.filter(user_id=viewer.pk).values_list("item_id", flat=True))
     assert picks and not picks & history["watched"]
     assert "tv_-7" in picks  # the engine recommends the Netflix-only show; it must not reach Trakt below

@@ -96,6 +96,8 @@ class ManagedListState:
     last_written_at: dt.datetime | None
     state: str  # ListState value
     detail: str = ""
+    # The titles feeds last asked the list to hold (``user_lists_request``); "ok" means written with these.
+    wanted_item_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class ListWriteReport:
     writes: int = 0
     skipped_reason: str = ""  # non-empty when nothing was attempted (not connected, …)
     retryable: bool = False  # a transient Trakt failure left a list behind: run again later
+    retry_after: float | None = None  # Trakt's longest Retry-After among those failures, if it gave one
 
     @property
     def limit_reached(self) -> bool:

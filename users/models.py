@@ -159,6 +159,11 @@ class ManagedList(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     # Last time the writer confirmed the list holds exactly ``item_ids``: written, or read back unchanged.
     last_written_at = models.DateTimeField(null=True, blank=True)
+    # What feeds last asked this list to hold ({"name", "description", "item_ids"}) and when. The
+    # ``users.user_lists_write`` task writes this, whatever message woke it; a request that changes
+    # it sets ``state`` back to pending, and a write finishing after a newer request leaves it pending.
+    wanted = models.JSONField(null=True, blank=True)
+    wanted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -204,6 +204,7 @@ def user_managed_lists(*, user_id: uuid.UUID | str) -> dict[str, ManagedListStat
             last_written_at=row.last_written_at,
             state=row.state,
             detail=row.detail,
+            wanted_item_ids=tuple((row.wanted or {}).get("item_ids") or ()),
         )
         for row in ManagedList.objects.filter(user_id=parsed)
     }

@@ -10,9 +10,11 @@ from celery import shared_task
 from django.conf import settings
 
 from reclio import events
+from reclio.enqueue import enqueue_each
 from reclio.http import UpstreamError, task_retry_countdown
 from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
+from users.trakt.client import TraktAuthError
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,8 @@ def token_refresh_sweep_task() -> int:
     from users.services import users_token_refresh_due
 
     user_ids = users_token_refresh_due(within=dt.timedelta(hours=settings.TRAKT_TOKEN_REFRESH_WINDOW_HOURS))
-    for user_id in user_ids:
-        token_refresh_task.delay(user_id)
+    # One failed send must not drop the rest; a token left out is still expiring at the next sweep.
+    enqueue_each(token_refresh_task.delay, user_ids, what="token_refresh")
     return len(user_ids)
 
 
@@ -92,3 +94,50 @@ def user_sync_task(self: Any, user_id: str, full: bool = False) -> dict[str, Any
             countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
             raise self.retry(exc=exc, countdown=countdown) from exc
     return {"user_id": summary.user_id, "changed": summary.changed, "requests": summary.requests}
+
+
+# Transient Trakt failures (5xx, timeouts) are retried with backoff (1, 2, 4, 8, 16, 32 min) and then
+# left "error": the rows keep serving their TMDB fallback and the next refresh asks again.
+LISTS_WRITE_MAX_RETRIES = 6
+LISTS_WRITE_BUSY_RETRY_SECONDS = 30
+
+
+@shared_task(
+    bind=True,
+    name="users.user_lists_write",
+    queue=Queue.TRAKT_LISTS.value,
+    max_retries=LISTS_WRITE_MAX_RETRIES,
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+)
+def user_lists_write_task(self: Any, user_id: str) -> dict[str, Any]:
+    """Write one viewer's managed Trakt lists as last requested (after each rows refresh). Idempotent, diff-based."""
+    from users.services import user_lists_write
+    from users.services.lists import WRITE_BUSY
+
+    try:
+        report = user_lists_write(user_id=user_id, owner=task_owner(self))
+    except TraktAuthError as exc:  # refused even after a token refresh: the viewer is marked needs re-auth
+        logger.warning("user_lists_write_failed user_id=%s error=%s", user_id, exc)
+        return {"user_id": user_id, "error": str(exc)}
+    except UpstreamError as exc:  # before any list (account limits): same policy as a list's failure
+        if exc.permanent or self.request.retries >= self.max_retries:
+            logger.warning("user_lists_write_failed user_id=%s error=%s", user_id, exc)
+            return {"user_id": user_id, "error": str(exc)}
+        countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    if report.skipped_reason == WRITE_BUSY:
+        # The running write may predate this request; run once more after it (what is asked is stored).
+        raise self.retry(countdown=LISTS_WRITE_BUSY_RETRY_SECONDS)
+    if report.retryable:
+        if self.request.retries >= self.max_retries:
+            logger.warning("user_lists_write_gave_up user_id=%s retries=%s", user_id, self.request.retries)
+        else:
+            countdown = task_retry_countdown(retries=self.request.retries, retry_after=report.retry_after)
+            raise self.retry(countdown=countdown)
+    return {
+        "user_id": user_id,
+        "states": {result.key: result.state for result in report.lists},
+        "writes": report.writes,
+        "skipped_reason": report.skipped_reason,
+    }

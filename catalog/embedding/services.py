@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
@@ -22,6 +21,7 @@ from catalog.embedding.providers.base import EmbeddingProvider, ProviderError
 from catalog.embedding.selectors import items_needing_embedding
 from catalog.embedding.text import content_item_embedding_text, embedding_text_hash
 from catalog.models import ContentItem
+from reclio.enqueue import enqueue_each_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,13 @@ def item_embeddings_enqueue(*, item_ids: Sequence[str]) -> int:
 def _enqueue_chunks(item_ids: Sequence[str]) -> None:
     from catalog.embedding.tasks import item_embeddings_refresh_task
 
-    for chunk in _chunks(item_ids, _batch_size(None)):
-        transaction.on_commit(partial(item_embeddings_refresh_task.delay, item_ids=chunk))
+    # A chunk whose send fails stays stale, so the half-hourly stale sweep queues it again; the
+    # other chunks still go (reclio.enqueue).
+    enqueue_each_on_commit(
+        lambda chunk: item_embeddings_refresh_task.delay(item_ids=chunk),
+        _chunks(item_ids, _batch_size(None)),
+        what="item_embeddings_refresh",
+    )
 
 
 def catalog_embeddings_enqueue_stale(*, limit: int | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from catalog.services.fetch import (
 )
 from catalog.services.notify import items_reembed_enqueue
 from catalog.tmdb import TmdbNotConfigured
+from reclio.enqueue import enqueue_each_on_commit
 from reclio.http import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -164,9 +164,8 @@ def catalog_items_refresh_enqueue(*, item_ids: Sequence[str]) -> int:
     from catalog.tasks import item_refresh_task
 
     ids = list(ContentItem.objects.filter(item_id__in=item_ids, tmdb_id__gt=0).values_list("item_id", flat=True))
-    for item_id in ids:
-        transaction.on_commit(functools.partial(item_refresh_task.delay, item_id))
-    return len(ids)
+    # Each send on its own: one broker error must not drop the other titles' refreshes (reclio.enqueue).
+    return enqueue_each_on_commit(item_refresh_task.delay, ids, what="item_refresh")
 
 
 def content_sync_enqueue(*, full: bool = False) -> int:

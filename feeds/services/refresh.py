@@ -1,10 +1,15 @@
-"""Compose a user's ten rows, materialise four of them as Trakt lists, and store the document.
+"""Compose a user's ten rows, ask for four of them as Trakt lists, and store the document.
 
-Runs in the ``feeds.user_rows_refresh`` task (never on the request path). Order and semantics:
-docs/design/feeds.md. Every row is built in isolation: a failing source or a bug in one row
-leaves that row on its TMDB fallback and is recorded in ``PreparedFeeds.problems``; the other
-rows are unaffected. The document is only ever replaced whole, so a crash mid-way leaves the
-previous rows in place.
+Runs in the ``feeds.user_rows_refresh`` task on the fast ``feeds`` queue (never on the request
+path). Order and semantics: docs/design/feeds.md. Every row is built in isolation: a failing source
+or a bug in one row leaves that row on its TMDB fallback and is recorded in ``PreparedFeeds.problems``;
+the other rows are unaffected. The document is only ever replaced whole, so a crash mid-way leaves
+the previous rows in place.
+
+The lists themselves are written by the users app (``users.user_lists_write`` on ``trakt_lists``,
+retried with backoff). A list row serves its ``trakt_list`` feed only while the users app reports
+that list written with exactly these titles ("ok", fresh); while a write is pending or failed the
+row serves its TMDB fallback. When a write run ends, ``user_feed_lists_apply`` switches the rows.
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -42,20 +47,34 @@ LIST_DESCRIPTION = (
 )
 
 
-def _feed_for(plan: RowPlan, status: ManagedListState | None, *, fresh_after: datetime) -> dict[str, Any]:
-    """The trakt_list feed when the materialised list is ready and fresh, else the TMDB fallback."""
-    if plan.materialised and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
-        ready = status.state == ListState.OK and status.item_count > 0
+def _list_feed(plan: RowPlan) -> dict[str, Any] | None:
+    """What the row serves once its list is written (without the list id); None when not materialised."""
+    if not plan.materialised:
+        return None
+    return {"id": plan.feed_id, "title": plan.title, "media_type": plan.media_type, "blurb": plan.blurb}
+
+
+def _served(
+    *,
+    list_feed: dict[str, Any] | None,
+    items: list[str],
+    fallback: dict[str, Any],
+    status: ManagedListState | None,
+    fresh_after: datetime,
+) -> dict[str, Any]:
+    """The trakt_list feed when the list was written with exactly ``items`` and is fresh, else the TMDB fallback."""
+    if list_feed is not None and status is not None and status.trakt_list_id and status.trakt_list_id > 0:
+        ready = status.state == ListState.OK and status.item_count > 0 and status.wanted_item_ids == tuple(items)
         fresh = status.last_written_at is not None and status.last_written_at >= fresh_after
         if ready and fresh:
             return rows.trakt_feed(
-                feed_id=plan.feed_id,
-                title=plan.title,
-                media_type=plan.media_type,
+                feed_id=list_feed["id"],
+                title=list_feed["title"],
+                media_type=list_feed["media_type"],
                 list_id=status.trakt_list_id,
-                blurb=plan.blurb,
+                blurb=list_feed.get("blurb"),
             )
-    return plan.fallback
+    return fallback
 
 
 def _row_record(plan: RowPlan, feed: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +85,21 @@ def _row_record(plan: RowPlan, feed: dict[str, Any]) -> dict[str, Any]:
         "items": plan.items,
         "origins": plan.origins,
         "note": plan.note,
+        # Kept so user_feed_lists_apply can switch the row when its list is written, without recomposing.
+        "list_feed": _list_feed(plan),
+        "fallback": plan.fallback,
     }
+
+
+def _lists_problem(statuses: dict[str, ManagedListState], keys: set[str]) -> str:
+    failed = [
+        f"{key}: {status.detail or status.state}"
+        for key, status in sorted(statuses.items())
+        # Only failures: a full account ("limit_reached") is the viewer's plan, shown in the users admin,
+        # and must not count as a failed refresh in feeds_probe.
+        if key in keys and status.state == ListState.ERROR
+    ]
+    return "; ".join(failed)[:300]
 
 
 @dataclass
@@ -79,9 +112,9 @@ class ComposedRows:
 
 
 def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> None:
-    """Recompute the ten rows and materialise them into Trakt lists (contract: docs/design/contracts.md).
+    """Recompute the ten rows, ask for their Trakt lists and store the document (contract: docs/design/contracts.md).
 
-    Idempotent: the same inputs give the same document and the same list contents.
+    Idempotent: the same inputs give the same document and the same list requests.
     """
     started = time.monotonic()
     key = uuid.UUID(str(user_id))
@@ -111,10 +144,25 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
             },
         )
 
-    statuses = _lists_materialise(user_id=str(key), composed=composed, previous=previous, save=save)
     fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
-    feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in composed.plans]
-    save(feeds)
+    # One transaction: the list writer (queued by the request on commit) and its "written" event
+    # find this document and these requests together.
+    with transaction.atomic():
+        statuses = _lists_request(user_id=str(key), composed=composed)
+        problem = _lists_problem(statuses, {plan.key for plan in composed.plans if plan.materialised})
+        if problem:
+            composed.problems["lists_write"] = problem
+        feeds = [
+            _served(
+                list_feed=_list_feed(plan),
+                items=plan.items,
+                fallback=plan.fallback,
+                status=statuses.get(plan.key),
+                fresh_after=fresh_after,
+            )
+            for plan in composed.plans
+        ]
+        save(feeds)
     logger.info(
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
         key,
@@ -141,29 +189,61 @@ def _rows_composed(*, user_id: str, hint: tuple[str, int] | None) -> ComposedRow
     )
 
 
-def _lists_materialise(
-    *,
-    user_id: str,
-    composed: ComposedRows,
-    previous: PreparedFeeds | None,
-    save: Callable[[list[dict[str, Any]]], None],
-) -> dict[str, ManagedListState]:
-    """Write the materialised rows as Trakt lists; the lists' states by key ({} when none were written)."""
+def _lists_request(*, user_id: str, composed: ComposedRows) -> dict[str, ManagedListState]:
+    """Ask the users app for the materialised rows' lists; their states by key ({} when none are asked)."""
     materialised = [plan for plan in composed.plans if plan.materialised]
     if not materialised or not settings.FEEDS_WRITE_TRAKT_LISTS:
         return {}
-    # Phase 1: rows whose list is about to change serve their TMDB fallback while the (slow,
-    # ~1 write/s) Trakt writer runs, so Chillio never shows a list half-way between two meanings.
-    unchanged = _unchanged_trakt_feeds(previous, composed.plans)
-    if len(unchanged) < len(materialised):
-        save([unchanged.get(plan.key, plan.fallback) for plan in composed.plans])
     try:
-        users_services.user_lists_write(user_id=user_id, lists=[_list_spec(plan) for plan in materialised])
-        return dict(users_selectors.user_managed_lists(user_id=user_id))
+        return dict(users_services.user_lists_request(user_id=user_id, lists=[_list_spec(p) for p in materialised]))
     except Exception as exc:
-        logger.warning("feeds_lists_write_failed user_id=%s", user_id, exc_info=True)
+        logger.warning("feeds_lists_request_failed user_id=%s", user_id, exc_info=True)
         composed.problems["lists_write"] = f"{type(exc).__name__}: {exc}"[:300]
         return {}
+
+
+def user_feed_lists_apply(*, user_id: str) -> bool:
+    """The users app finished writing this viewer's lists: serve each list row from its list when the
+    list holds that row's titles, else its TMDB fallback. No recomposing. Returns whether the document changed.
+    """
+    key = uuid.UUID(str(user_id))
+    statuses = dict(users_selectors.user_managed_lists(user_id=str(key)))
+    fresh_after = timezone.now() - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
+    with transaction.atomic():
+        # Locked: a refresh saving a newer document meanwhile must not be overwritten with older rows.
+        prepared = PreparedFeeds.objects.select_for_update().filter(user_id=key).first()
+        if prepared is None or not isinstance(prepared.rows, list) or not isinstance(prepared.feeds, list):
+            return False
+        feeds, records, listed = list(prepared.feeds), list(prepared.rows), set()
+        for index, record in enumerate(records[: len(feeds)]):
+            list_feed, fallback = (
+                (record.get("list_feed"), record.get("fallback")) if isinstance(record, dict) else (None, None)
+            )
+            if not isinstance(list_feed, dict) or not isinstance(fallback, dict):
+                continue  # not a list row (or a document stored before lists were written apart)
+            listed.add(record.get("key"))
+            feed = _served(
+                list_feed=list_feed,
+                items=list(record.get("items") or []),
+                fallback=fallback,
+                status=statuses.get(str(record.get("key"))),
+                fresh_after=fresh_after,
+            )
+            if feed != feeds[index]:
+                feeds[index] = feed
+                records[index] = {**record, "feed_id": feed["id"], "source": feed["source"]}
+        problems = {k: v for k, v in (prepared.problems or {}).items() if k != "lists_write"}
+        problem = _lists_problem(statuses, {str(k) for k in listed})
+        if problem:
+            problems["lists_write"] = problem
+        if feeds == prepared.feeds and problems == (prepared.problems or {}):
+            return False
+        prepared.feeds, prepared.rows, prepared.problems = feeds, records, problems
+        prepared.save(update_fields=["feeds", "rows", "problems"])
+    logger.info(
+        "feeds_lists_applied user_id=%s trakt_rows=%s", key, sum(1 for f in feeds if f.get("source") == "trakt_list")
+    )
+    return True
 
 
 def _hinted_title_ensure(reads: Reads, *, hint: tuple[str, int] | None) -> None:
@@ -189,28 +269,6 @@ def _effective_hint(
         if now - previous.last_hint_at <= timedelta(hours=settings.FEEDS_HINT_TTL_HOURS):
             return previous.last_hint, previous.last_hint_at
     return None, None
-
-
-def _unchanged_trakt_feeds(previous: PreparedFeeds | None, plans: list[RowPlan]) -> dict[str, dict[str, Any]]:
-    """Previously served trakt_list rows whose id and titles are unchanged (their list stays valid)."""
-    if previous is None or not isinstance(previous.rows, list) or not isinstance(previous.feeds, list):
-        return {}
-    before = {
-        record.get("key"): (record, feed)
-        for record, feed in zip(previous.rows, previous.feeds, strict=False)
-        if isinstance(record, dict) and isinstance(feed, dict)
-    }
-    kept: dict[str, dict[str, Any]] = {}
-    for plan in plans:
-        record, feed = before.get(plan.key, ({}, {}))
-        if (
-            feed.get("source") == "trakt_list"
-            and feed.get("id") == plan.feed_id
-            and record.get("items") == plan.items
-            and rows.feed_is_valid(feed)
-        ):
-            kept[plan.key] = feed
-    return kept
 
 
 def _list_spec(plan: RowPlan) -> ManagedListSpec:

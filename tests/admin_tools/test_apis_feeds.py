@@ -47,9 +47,7 @@ def test_refresh_queues_one_task(admin_api_client, sent_tasks, django_capture_on
     # then
     assert response.status_code == 202
     assert response.json() == {"queued": True}
-    assert sent_tasks == [
-        ("feeds.user_rows_refresh", {"user_id": str(user_id), "last_watched": "show:1399"}, "trakt_lists")
-    ]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(user_id), "last_watched": "show:1399"}, "feeds")]
 
 
 def test_refresh_rejects_a_malformed_hint(admin_api_client):

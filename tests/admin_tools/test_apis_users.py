@@ -61,7 +61,7 @@ def test_lists_rewrite_asks_feeds(admin_api_client, viewer, sent_tasks, django_c
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_api_client.post(f"/admin/users/{viewer.pk}/lists/rewrite")
     assert response.status_code == 202
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "feeds")]
 
 
 def test_endpoints_need_the_admin_token(api_client, viewer):

@@ -28,7 +28,7 @@ from catalog.models import ContentItem
 from catalog.selectors import Neighbour
 from recsys.contracts import ScoredItem
 from tests.catalog.factories import ContentItemFactory
-from users.contracts import ListWriteReport, ListWriteResult, ManagedListSpec, ManagedListState
+from users.contracts import ManagedListSpec, ManagedListState
 from users.models import User
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +94,9 @@ class FakeWorld:
     list_state: str = "ok"
     list_written_at: datetime | None = None  # None → now (fresh)
     lists_error: Exception | None = None
-    writes: list[list[ManagedListSpec]] = field(default_factory=list)
+    writer_runs_at_once: bool = True
+    writes: list[list[ManagedListSpec]] = field(default_factory=list)  # every request, in order
+    written: dict[str, tuple[ManagedListSpec, str]] = field(default_factory=dict)  # key → (last asked, state)
     hits: list[str] = field(default_factory=list)
     ensured: list[tuple[str, int]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -128,32 +130,39 @@ class FakeWorld:
     def user_rating_get(self, *, user_id: Any, item_id: str) -> int | None:
         return self.ratings.get(item_id)
 
-    def user_lists_write(self, *, user_id: Any, lists: Any) -> ListWriteReport:
+    def user_lists_request(self, *, user_id: Any, lists: Any) -> dict[str, ManagedListState]:
+        """The users app's request. With ``writer_runs_at_once`` the list writer task is taken to have
+        finished already (state ``list_state``); otherwise a changed list is pending, as it really is
+        until the task runs (``lists_written()`` then plays the task's end)."""
         if self.lists_error is not None:
             raise self.lists_error
         assert all(isinstance(spec, ManagedListSpec) for spec in lists)
         self.writes.append(list(lists))
-        return ListWriteReport(
-            user_id=str(user_id),
-            lists=tuple(
-                ListWriteResult(key=spec.key, trakt_list_id=self.list_ids.get(spec.key), state=self.list_state)
-                for spec in lists
-            ),
-        )
+        for spec in lists:
+            if self.writer_runs_at_once:
+                self.written[spec.key] = (spec, self.list_state)
+            elif self.written.get(spec.key, (None, ""))[0] != spec:
+                self.written[spec.key] = (spec, "pending")
+        return self.user_managed_lists(user_id=user_id)
+
+    def lists_written(self) -> None:
+        """The list writer task finished: every requested list now holds what was asked."""
+        for key, (spec, _) in self.written.items():
+            self.written[key] = (spec, self.list_state)
 
     def user_managed_lists(self, *, user_id: Any) -> dict[str, ManagedListState]:
-        written = self.writes[-1] if self.writes else []
         at = self.list_written_at or timezone.now()
         return {
-            spec.key: ManagedListState(
-                key=spec.key,
+            key: ManagedListState(
+                key=key,
                 name=spec.name,
-                trakt_list_id=self.list_ids.get(spec.key),
+                trakt_list_id=self.list_ids.get(key),
                 item_count=len(spec.item_ids),
                 last_written_at=at,
-                state=self.list_state,
+                state=state,
+                wanted_item_ids=tuple(spec.item_ids),
             )
-            for spec in written
+            for key, (spec, state) in self.written.items()
         }
 
     def user_feed_hit_record(self, *, user_id: Any) -> None:
@@ -206,7 +215,7 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[FakeWorld]:
         "users.selectors.user_top_genre_ids": fake.user_top_genre_ids,
         "users.selectors.user_rating_get": fake.user_rating_get,
         "users.selectors.user_managed_lists": fake.user_managed_lists,
-        "users.services.user_lists_write": fake.user_lists_write,
+        "users.services.user_lists_request": fake.user_lists_request,
         "users.services.user_feed_hit_record": fake.user_feed_hit_record,
         "recsys.selectors.recommendations_for_user": fake.recommendations_for_user,
         "recsys.services.item_similar": fake.item_similar,

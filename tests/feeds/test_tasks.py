@@ -12,7 +12,7 @@ from tests.feeds.conftest import USER_ID
 
 def test_task_name_and_queue_are_the_contract():
     assert user_rows_refresh_task.name == "feeds.user_rows_refresh"
-    assert user_rows_refresh_task.queue == "trakt_lists"
+    assert user_rows_refresh_task.queue == "feeds"
 
 
 def test_task_calls_the_service_once_and_releases_its_lock():

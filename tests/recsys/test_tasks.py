@@ -191,3 +191,25 @@ def test_a_transient_backend_error_is_retried(monkeypatch):
     monkeypatch.setattr(tasks.catalog_changed_task, "retry", lambda *a, **k: (_ for _ in ()).throw(Retry("again")))
     with pytest.raises(Retry):
         tasks.catalog_changed_task(item_ids=["movie_1"])
+
+
+def test_a_failed_rescoring_chunk_send_does_not_drop_the_next_chunks(monkeypatch, django_capture_on_commit_callbacks):
+    # given three chunks of viewers and a broker that refuses the second
+    from kombu.exceptions import OperationalError
+
+    from recsys.services import users_recommendations_refresh_enqueue
+
+    attempts: list[list[str]] = []
+
+    def delay(*, user_ids):
+        attempts.append(user_ids)
+        if len(attempts) == 2:
+            raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.users_recommendations_refresh_task, "delay", delay)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        chunks = users_recommendations_refresh_enqueue(user_ids=["a", "b", "c"], chunk=1)
+    # then
+    assert chunks == 3
+    assert attempts == [["a"], ["b"], ["c"]]

@@ -81,7 +81,7 @@ def test_rewrite_lists_action_asks_feeds_by_task_name(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/staff/users/user/", {"action": "rewrite_lists_now", "_selected_action": [str(viewer.pk)]})
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": str(viewer.pk), "last_watched": None}, "feeds")]
 
 
 def test_sync_runs_are_listed_with_what_they_stored(admin_client, viewer):

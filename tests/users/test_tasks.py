@@ -105,3 +105,27 @@ def test_sync_task_retries_a_transient_failure_with_a_finite_countdown(trakt_use
     # then: a countdown Celery can schedule, inside the broker's visibility timeout
     countdown = retry.call_args.kwargs["countdown"]
     assert 0 < countdown <= MAX_RETRY_COUNTDOWN_SECONDS
+
+
+def test_token_refresh_sweep_sends_every_refresh_even_when_one_send_fails(monkeypatch):
+    # given three viewers whose tokens expire soon, and a broker that refuses the second send
+    import datetime as dt
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from tests.users.factories import UserFactory
+
+    users = UserFactory.create_batch(3, token_expires_at=timezone.now() + dt.timedelta(minutes=5))
+    attempts: list[str] = []
+
+    def delay(user_id):
+        attempts.append(user_id)
+        if len(attempts) == 2:
+            raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.token_refresh_task, "delay", delay)
+    # when
+    assert tasks.token_refresh_sweep_task() == 3
+    # then
+    assert sorted(attempts) == sorted(str(u.pk) for u in users)

@@ -7,7 +7,7 @@
 | sync     | ``user_sync_run``: last_activities → history / ratings / watchlist        |
 | interactions | storing what a sync fetched (views, states, pending titles)           |
 | cadence  | /feeds hit counters, adaptive buckets, the hourly due-user sweep          |
-| lists    | ``user_lists_write``: the diff-based Trakt list writer                     |
+| lists    | ``user_lists_request`` (feeds asks) and ``user_lists_write`` (the task writes) |
 | signups  | ``SIGNUPS`` (open / invite / closed) and invite codes                      |
 """
 
@@ -29,7 +29,7 @@ from users.services.connect import (
     trakt_device_wait,
     user_connect,
 )
-from users.services.lists import user_lists_write
+from users.services.lists import user_lists_request, user_lists_write, user_lists_write_queue
 from users.services.signups import SignupRefusedError, invites_revoke, signup_admit, signup_check
 from users.services.sync import user_sync_failed_record, user_sync_run
 from users.services.tokens import (
@@ -54,8 +54,10 @@ __all__ = [
     "user_connect",
     "user_disconnect",
     "user_feed_hit_record",
+    "user_lists_request",
     "user_lists_rewrite_request",
     "user_lists_write",
+    "user_lists_write_queue",
     "user_mark_needs_reauth",
     "user_sync_failed_record",
     "user_sync_run",

@@ -10,8 +10,11 @@ Buckets (defaults; every interval is a setting, see docs/design/trakt.md):
 | quiet    | everyone else                                                         | 24 h       |
 
 A poll is one cheap ``GET /sync/last_activities`` when nothing changed. The hourly sweep picks users
-whose ``next_sync_at`` has passed and moves ``next_sync_at`` forward *before* queueing, so a quiet
-user is not re-queued every hour even when a sync fails.
+whose ``next_sync_at`` falls before the half-way point to the next sweep (``SWEEP_TOLERANCE``) and
+moves ``next_sync_at`` forward from its own clock *before* queueing, so a quiet user is not re-queued
+every hour even when a sync fails; the sync keeps that slot (``user_sync_reschedule``), so a heavy
+viewer is polled by every sweep and a regular one by every sixth. A viewer whose sync message could
+not be sent is due again at once (``reclio.enqueue``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
@@ -29,6 +33,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
+from reclio.enqueue import enqueue_each_on_commit
 from users.contracts import ConnectionState, SyncBucket
 from users.models import User
 
@@ -39,6 +44,11 @@ HEAVY_WINDOW = dt.timedelta(hours=24)
 # Counters outlive a few missed sweeps; the last-hit timestamp outlives the regular window.
 HIT_COUNTER_TTL = 7 * 24 * 3600
 LAST_HIT_TTL = 8 * 24 * 3600
+# The sweep runs hourly (reclio/settings/celery.py, "hourly-user-sync-sweep"). A viewer due before
+# the next sweep's half-way point is synced by this one: the sweeps' own clocks drift by a few
+# seconds or minutes (beat, a busy queue), and "due at 10:05:03" must not wait for 11:05 because
+# this sweep's clock read 10:05:01. Rounding to the nearest sweep keeps each bucket's average period.
+SWEEP_TOLERANCE = dt.timedelta(minutes=30)
 # After a cache failure, /feeds stops recording hits in this process for this long.
 HIT_RECORDING_PAUSE_SECONDS = 30.0
 
@@ -226,30 +236,60 @@ def user_sync_schedule_next(*, user: User, now: dt.datetime) -> None:
     user.next_sync_at = now + bucket_interval(user.sync_bucket)
 
 
+def user_sync_reschedule(*, user: User, now: dt.datetime) -> None:
+    """After a sync (done or failed) at ``now``: re-bucket, and keep the slot the sweep already set.
+
+    The sweep that queued this sync moved ``next_sync_at`` to *its* clock + the interval. Setting
+    it again from the sync's own start (seconds or minutes later) would put the next poll just after
+    the next sweep, which then skips the viewer: every period would run one sweep late (heavy every
+    2 h, regular every 7 h). So a sooner slot that is still ahead stays; the sync only moves it
+    closer, when what it learned makes the viewer busier. A sync nobody scheduled (first sync, admin)
+    sets it from its own clock.
+    """
+    scheduled = user.next_sync_at
+    user_sync_schedule_next(user=user, now=now)
+    if scheduled is not None and now < scheduled < (user.next_sync_at or scheduled):
+        user.next_sync_at = scheduled
+
+
 def users_sync_due_enqueue(*, now: dt.datetime | None = None) -> list[str]:
-    """The hourly sweep: refresh hit statistics, pick due users, advance their schedule, queue syncs."""
+    """The hourly sweep: refresh hit statistics, pick due users, advance their schedule, queue syncs.
+
+    A viewer whose sync could not be queued (broker error) is made due again, so the next sweep
+    picks them up instead of waiting a whole period (a week for a dormant viewer).
+    """
     now = now or timezone.now()
     users_feed_hits_flush(now=now)
     with transaction.atomic():
         due = list(
             User.objects.select_for_update(skip_locked=True)
             .filter(connection_state=ConnectionState.CONNECTED)
-            .exclude(next_sync_at__gt=now)
+            .exclude(next_sync_at__gt=now + SWEEP_TOLERANCE)
             .order_by("next_sync_at")
         )
         for user in due:
             user_sync_schedule_next(user=user, now=now)
         User.objects.bulk_update(due, ["sync_bucket", "next_sync_at"], batch_size=500)
         ids = [str(user.pk) for user in due]
-        users_sync_enqueue(user_ids=ids)
+        _sync_tasks_enqueue(user_ids=ids, full=False, on_failed=partial(_due_again, now=now))
     logger.info("user_sync_sweep due=%s", len(ids))
     return ids
 
 
+def _due_again(user_ids: list[str], *, now: dt.datetime) -> None:
+    User.objects.filter(pk__in=user_ids).update(next_sync_at=now)
+
+
 def users_sync_enqueue(*, user_ids: list[str], full: bool = False) -> int:
     """Queue one sync task per user after commit (admin action, API, sweep)."""
+    return _sync_tasks_enqueue(user_ids=user_ids, full=full)
+
+
+def _sync_tasks_enqueue(
+    *, user_ids: list[str], full: bool, on_failed: Callable[[list[str]], None] | None = None
+) -> int:
     from users.tasks import user_sync_task
 
-    for user_id in user_ids:
-        transaction.on_commit(partial(user_sync_task.delay, user_id, full=full))
-    return len(user_ids)
+    return enqueue_each_on_commit(
+        lambda user_id: user_sync_task.delay(user_id, full=full), user_ids, what="user_sync", on_failed=on_failed
+    )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reclio import http
+from reclio.enqueue import enqueue_each_on_commit
 from reclio.exceptions import ApplicationError, ServiceUnavailableError
 from reclio.http import UpstreamError
 from users.contracts import ConnectionState
@@ -76,7 +77,9 @@ def user_connect(*, tokens: TokenSet, invite_code: str | None = None, by_operato
 
         from users.tasks import user_sync_task
 
-        transaction.on_commit(lambda: user_sync_task.delay(user_id))
+        # The tokens are stored: a broker error now must not turn the connection into an error
+        # page. next_sync_at is empty, so the next hourly sweep runs the first sync instead.
+        enqueue_each_on_commit(user_sync_task.delay, [user_id], what="user_sync_first")
     logger.info("trakt_connected user_id=%s trakt=%s", user.pk, account.slug)
     return user
 

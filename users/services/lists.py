@@ -7,6 +7,13 @@ add, a re-read and a reorder at most. Writes are paced at one per second per acc
 (``users.trakt.write_limiter``); 429 waits ``Retry-After`` (reclio.http); 420 records
 "Trakt account limit reached" on the list, which feeds reads to fall back to tmdb_query rows.
 It writes what it is given: feeds decides the titles.
+
+Asking and writing are apart (docs/design/feeds.md, "Refresh"): feeds composes rows on its fast
+queue and calls ``user_lists_request``, which stores what each list must hold and queues the
+``users.user_lists_write`` task (queue ``trakt_lists``) after commit. A list whose content changed
+is "pending" from that moment, so /feeds serves its TMDB fallback until the task has written it.
+The task writes whatever was asked last (a stale message writes the newest request), retries
+transient Trakt failures with backoff, and tells feeds when it is done (``FEEDS_USER_LISTS_WRITTEN``).
 """
 
 from __future__ import annotations
@@ -17,13 +24,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.contracts import item_id_parse
+from reclio.enqueue import enqueue_each_on_commit
+from reclio.events import FEEDS_USER_LISTS_WRITTEN, send_on_commit
 from reclio.http import UpstreamError
-from users.contracts import ConnectionState, ListState, ListWriteReport, ListWriteResult, ManagedListSpec
+from reclio.locks import held, task_owner
+from reclio.queues import Queue
+from users.contracts import (
+    ConnectionState,
+    ListState,
+    ListWriteReport,
+    ListWriteResult,
+    ManagedListSpec,
+    ManagedListState,
+)
 from users.models import ManagedList, User
+from users.selectors import user_managed_lists
 from users.services.tokens import with_user_session
 from users.trakt import client
 from users.trakt.client import TraktAccountLimitError, TraktAuthError, TraktSession
@@ -32,7 +51,16 @@ from users.trakt.types import ListItem, TraktList
 logger = logging.getLogger(__name__)
 
 LIMITS_MAX_AGE = dt.timedelta(hours=24)
+# One writer per account at a time. Outlives the task's hard time limit (users.tasks), so a lock
+# left by a killed worker expires; a redelivery of the same task takes its own lock over.
 WRITE_LOCK_SECONDS = 15 * 60
+WRITE_BUSY = "another list write is running"
+# A viewer whose newest Trakt activity (as the last sync saw it) is this recent just watched or
+# rated something: their list write goes to the interactive queue, everyone else's to the bulk one.
+# Heavy viewers are synced hourly, so two hours covers the sync that saw the watch and its rewrite.
+INTERACTIVE_WINDOW = dt.timedelta(hours=2)
+# What a writer run saves on a list row; never ``wanted``/``wanted_at`` (a newer request's).
+_WRITTEN_FIELDS = ("trakt_list_id", "trakt_slug", "name", "description", "updated_at")
 # When /users/settings does not say (older accounts): the free plan's per-list limit (2026).
 DEFAULT_LIST_ITEM_LIMIT = 250
 
@@ -209,11 +237,15 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     if order.ranks is not None:
         client.list_items_reorder(run.session, list_id=list_id, list_item_ids=order.ranks)
     row.item_ids = list(order.item_ids)
-    row.state, row.detail = ListState.OK, ""
     # Stamped on every successful run, writes or not: an unchanged list that was just verified is as
     # fresh as a rewritten one (feeds serves a list only while this is recent).
     row.last_written_at = timezone.now()
-    row.save()
+    # Never saves ``wanted``: a request that arrived during this run must survive it.
+    row.save(update_fields=[*_WRITTEN_FIELDS, "item_ids", "last_written_at"])
+    # "ok" only if nobody asked for other titles meanwhile; a newer request keeps the list pending
+    # (its own task message is queued and writes it next).
+    current = ManagedList.objects.filter(pk=row.pk, wanted_at=row.wanted_at).update(state=ListState.OK, detail="")
+    row.state, row.detail = (ListState.OK if current else ListState.PENDING), ""
     return ListWriteResult(
         key=row.key,
         trakt_list_id=row.trakt_list_id,
@@ -229,54 +261,142 @@ def _write_one(run: _Run, row: ManagedList, spec: ManagedListSpec) -> ListWriteR
     )
 
 
-def user_lists_write(*, user_id: uuid.UUID | str, lists: Sequence[ManagedListSpec]) -> ListWriteReport:
-    """Make each managed list hold exactly ``spec.item_ids`` in order. Idempotent, diff-based.
+def _wanted_of(spec: ManagedListSpec) -> dict[str, object]:
+    return {"name": spec.name, "description": spec.description, "item_ids": list(spec.item_ids)}
+
+
+def _spec_of(row: ManagedList) -> ManagedListSpec:
+    wanted = row.wanted or {}
+    return ManagedListSpec(
+        key=row.key,
+        name=str(wanted.get("name") or row.name),
+        description=str(wanted.get("description") or ""),
+        item_ids=tuple(wanted.get("item_ids") or ()),
+    )
+
+
+def _wanted_store(*, user: User, lists: Sequence[ManagedListSpec]) -> None:
+    """Remember what each list must hold; a list whose content changes is pending until written."""
+    now = timezone.now()
+    for spec in lists:
+        wanted = _wanted_of(spec)
+        row, created = ManagedList.objects.get_or_create(
+            user=user,
+            key=spec.key,
+            defaults={"name": spec.name, "description": spec.description, "wanted": wanted, "wanted_at": now},
+        )
+        if created or row.wanted == wanted:
+            continue
+        ManagedList.objects.filter(pk=row.pk).update(
+            wanted=wanted, wanted_at=now, state=ListState.PENDING, detail="", updated_at=now
+        )
+
+
+def user_lists_request(*, user_id: uuid.UUID | str, lists: Sequence[ManagedListSpec]) -> dict[str, ManagedListState]:
+    """Ask for these lists (feeds, after composing rows) and queue the writer after commit.
+
+    Returns every managed list's state after the request: a list whose titles, name or description
+    changed is "pending" (serve its fallback), an unchanged one keeps its state (a written list stays
+    "ok"). The writer task runs either way: for unchanged lists it verifies them with one read each and
+    keeps them fresh. Nothing is queued for a viewer who is not connected (their lists stay as they are).
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not lists:
+        return {}
+    with transaction.atomic():
+        _wanted_store(user=user, lists=lists)
+        if user.connection_state == ConnectionState.CONNECTED:
+            _write_enqueue(user=user)
+    return user_managed_lists(user_id=user.pk)
+
+
+def user_lists_write_queue(*, user: User, now: dt.datetime | None = None) -> str:
+    """``trakt_lists`` for a viewer who was active on Trakt lately, ``trakt_lists_bulk`` otherwise."""
+    now = now or timezone.now()
+    recent = user.last_trakt_activity_at is not None and user.last_trakt_activity_at >= now - INTERACTIVE_WINDOW
+    return Queue.TRAKT_LISTS.value if recent else Queue.TRAKT_LISTS_BULK.value
+
+
+def _write_enqueue(*, user: User) -> None:
+    """Queue ``users.user_lists_write`` after commit on the viewer's queue (a retry stays on it)."""
+    from users.tasks import user_lists_write_task
+
+    queue = user_lists_write_queue(user=user)
+    enqueue_each_on_commit(
+        lambda user_id: user_lists_write_task.apply_async(args=(user_id,), queue=queue),
+        [str(user.pk)],
+        what="user_lists_write",
+    )
+
+
+def user_lists_write(
+    *, user_id: uuid.UUID | str, lists: Sequence[ManagedListSpec] | None = None, owner: str | None = None
+) -> ListWriteReport:
+    """Make each managed list hold what was asked of it, in order. Idempotent, diff-based.
+
+    ``lists`` are first stored as the request (then only those are written); without them every
+    list with a stored request is written (the task's path). ``owner`` is the lock owner, the task id
+    (``reclio.locks``): a redelivery of the same task takes its own lock over.
 
     Transient failures (5xx, timeouts after retries) are recorded on the list as ``error`` and the
     report says ``retryable``; nothing else is half-done because every step is re-derived from
-    Trakt's current list on the next run.
+    Trakt's current list on the next run. When something was attempted, feeds is told
+    (``FEEDS_USER_LISTS_WRITTEN``) so it serves each written list, or its fallback.
     """
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return ListWriteReport(user_id=str(user_id), skipped_reason="unknown user")
+    if lists:
+        _wanted_store(user=user, lists=lists)
     if user.connection_state != ConnectionState.CONNECTED:
         return ListWriteReport(user_id=str(user.pk), skipped_reason=f"not connected ({user.connection_state})")
-    lock = f"users:lists_write:{user.pk}"
-    if not cache.add(lock, 1, timeout=WRITE_LOCK_SECONDS):
-        return ListWriteReport(user_id=str(user.pk), skipped_reason="another list write is running")
+    keys = [spec.key for spec in lists] if lists else None
+    with held(f"users:lists_write:{user.pk}", owner=owner or task_owner(None), ttl_seconds=WRITE_LOCK_SECONDS) as mine:
+        if not mine:
+            return ListWriteReport(user_id=str(user.pk), skipped_reason=WRITE_BUSY)
+        report = _lists_write_locked(user=user, keys=keys)
+    if report.lists:
+        send_on_commit(FEEDS_USER_LISTS_WRITTEN, user_id=str(user.pk))
+    return report
+
+
+def _lists_write_locked(*, user: User, keys: Sequence[str] | None) -> ListWriteReport:
     sessions: list[TraktSession] = []
     results: list[ListWriteResult] = []
     retryable = False
-    try:
+    retry_after: float | None = None
 
-        def work(session: TraktSession) -> None:
-            nonlocal retryable
-            run = _Run(session, user)
-            _limits_refresh(run)
-            results.clear()
-            for spec in lists:
-                row, _ = ManagedList.objects.get_or_create(
-                    user=user, key=spec.key, defaults={"name": spec.name, "description": spec.description}
-                )
-                try:
-                    results.append(_write_one(run, row, spec))
-                except TraktAuthError:
-                    raise
-                except TraktAccountLimitError as exc:
-                    results.append(_record_failure(row, ListState.LIMIT_REACHED, f"Trakt account limit reached: {exc}"))
-                except UpstreamError as exc:
-                    retryable = retryable or not exc.permanent
-                    results.append(_record_failure(row, ListState.ERROR, str(exc)))
+    def work(session: TraktSession) -> None:
+        nonlocal retryable, retry_after
+        run = _Run(session, user)
+        _limits_refresh(run)
+        results.clear()
+        rows = {row.key: row for row in ManagedList.objects.filter(user=user, wanted__isnull=False)}
+        for key in keys if keys is not None else sorted(rows):
+            row = rows.get(key)
+            if row is None:
+                continue
+            try:
+                results.append(_write_one(run, row, _spec_of(row)))
+            except TraktAuthError:
+                raise
+            except TraktAccountLimitError as exc:
+                results.append(_record_failure(row, ListState.LIMIT_REACHED, f"Trakt account limit reached: {exc}"))
+            except UpstreamError as exc:
+                if not exc.permanent:
+                    retryable = True
+                    if exc.retry_after is not None:
+                        retry_after = max(retry_after or 0.0, exc.retry_after)
+                results.append(_record_failure(row, ListState.ERROR, str(exc)))
 
-        with_user_session(user=user, work=work, sessions=sessions)
-    finally:
-        cache.delete(lock)
+    with_user_session(user=user, work=work, sessions=sessions)
     report = ListWriteReport(
         user_id=str(user.pk),
         lists=tuple(results),
         requests=sum(s.request_count for s in sessions),
         writes=sum(s.write_count for s in sessions),
         retryable=retryable,
+        retry_after=retry_after,
     )
     logger.info(
         "trakt_lists_written user_id=%s lists=%s requests=%s writes=%s states=%s",
@@ -291,6 +411,6 @@ def user_lists_write(*, user_id: uuid.UUID | str, lists: Sequence[ManagedListSpe
 
 def _record_failure(row: ManagedList, state: str, detail: str) -> ListWriteResult:
     row.state, row.detail = state, detail[:300]
-    row.save(update_fields=["state", "detail", "trakt_list_id", "trakt_slug", "name", "description", "updated_at"])
+    row.save(update_fields=["state", "detail", *_WRITTEN_FIELDS])
     logger.warning("trakt_list_write_failed user_id=%s key=%s state=%s detail=%s", row.user_id, row.key, state, detail)
     return ListWriteResult(key=row.key, trakt_list_id=row.trakt_list_id, state=state, detail=row.detail)

@@ -22,7 +22,7 @@ from catalog.services import catalog_items_ensure
 from reclio.events import RECSYS_USER_INTERACTIONS_CHANGED, send_on_commit
 from users.contracts import ConnectionState, InteractionKind, SyncCounts, SyncRunStatus, UserSyncSummary
 from users.models import Interaction, PendingInteraction, User, UserSyncRun
-from users.services.cadence import user_sync_schedule_next
+from users.services.cadence import user_sync_reschedule
 from users.services.interactions import Key, item_id_of, pending_promote, state_store, views_store
 from users.services.tokens import with_user_session
 from users.trakt import client
@@ -294,7 +294,7 @@ def _user_synced_mark(*, user: User, fetch: _Fetch, at: dt.datetime) -> None:
     if fetch.full_media_types == set(HISTORY_KINDS.values()):
         user.last_full_sync = at
     user.last_sync_error = ""
-    user_sync_schedule_next(user=user, now=at)
+    user_sync_reschedule(user=user, now=at)
     user.save(
         update_fields=[
             "last_activities",
@@ -316,6 +316,6 @@ def user_sync_failed_record(*, user_id: uuid.UUID | str, error: str) -> None:
         return
     now = timezone.now()
     user.last_sync_error = error[:300]
-    user_sync_schedule_next(user=user, now=now)
+    user_sync_reschedule(user=user, now=now)
     user.save(update_fields=["last_sync_error", "next_sync_at", "sync_bucket", "updated_at"])
     _sync_run_record(user=user, started=now, status=SyncRunStatus.FAILED, error=error)

@@ -207,7 +207,9 @@ def test_enqueue_stale_finds_every_stale_row(fake_provider, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         queued = catalog_embeddings_enqueue_stale()
 
-    assert (queued, len(callbacks)) == (5, 3)
+    # one commit hook sends the three chunks (reclio.enqueue), each its own task
+    assert (queued, len(callbacks)) == (5, 1)
+    assert [len(call) for call in fake_provider.calls] == [2, 2, 1]
     assert ContentItem.objects.filter(embedding__isnull=True).count() == 0
 
 
@@ -289,3 +291,26 @@ def test_a_row_the_provider_refuses_is_skipped_and_the_others_are_embedded(fake_
     assert (report.embedded, report.skipped) == (4, 1)
     assert report.errors == (f"{bad.item_id}: OpenAI rejected the input (HTTP 400): too long",)
     assert list(ContentItem.objects.filter(embedding__isnull=True).values_list("pk", flat=True)) == [bad.item_id]
+
+
+def test_a_failed_chunk_send_does_not_drop_the_next_chunks(
+    fake_provider, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given three chunks and a broker that refuses the second
+    from kombu.exceptions import OperationalError
+
+    settings.EMBEDDING_BATCH_SIZE = 1
+    items = ContentItemFactory.create_batch(3)
+    attempts: list[list[str]] = []
+
+    def delay(*, item_ids):
+        attempts.append(item_ids)
+        if len(attempts) == 2:
+            raise OperationalError("Connection refused")
+
+    monkeypatch.setattr("catalog.embedding.tasks.item_embeddings_refresh_task.delay", delay)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        item_embeddings_enqueue(item_ids=[i.item_id for i in items])
+    # then every chunk was tried; the refused one is still stale for the half-hourly sweep
+    assert attempts == [[i] for i in sorted(i.item_id for i in items)]

@@ -114,7 +114,7 @@ def test_a_connected_viewer_without_rows_gets_the_default_rows_and_one_refresh_i
 
     # then
     assert [feed["id"] for feed in feeds] == DEFAULT_IDS
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": None}, "feeds")]
     assert world.hits == []
 
 
@@ -203,9 +203,7 @@ def test_a_new_last_watched_enqueues_one_refresh_for_a_burst_and_serves_the_prev
 
     # then
     assert responses == [prepared.feeds] * 3
-    assert sent_tasks == [
-        ("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": "movie:27205"}, "trakt_lists")
-    ]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": USER_ID, "last_watched": "movie:27205"}, "feeds")]
 
 
 @pytest.mark.parametrize(

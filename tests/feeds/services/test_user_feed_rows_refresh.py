@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from feeds.models import PreparedFeeds
 from feeds.services import compose as compose_module
-from feeds.services import user_feed_rows_refresh
+from feeds.services import user_feed_lists_apply, user_feed_rows_refresh
 from feeds.services.anchors import anchor_choose
 from tests.feeds.conftest import DEFAULT_FEED_IDS, USER_ID, FakeWorld, assert_feeds_document, days_ago
 
@@ -379,26 +379,35 @@ def test_list_writing_can_be_turned_off(world, settings):
 
 
 def test_rows_whose_list_is_being_rewritten_serve_their_fallback_meanwhile(world):
-    # given: the first refresh wrote all four lists
+    # given: the first refresh's four lists were written
     viewer(world)
     user_feed_rows_refresh(user_id=USER_ID)
-    during: list[list[str]] = []
-    write = world.user_lists_write
-
-    def observing_write(*, user_id, lists):
-        during.append([f["source"] for f in stored().feeds[:4]])
-        return write(user_id=user_id, lists=lists)
-
+    world.writer_runs_at_once = False
     world.picks["movie"] = list(reversed(MOVIE_PICKS))  # new picks for movies only
-    from unittest import mock
 
-    with mock.patch("users.services.user_lists_write", observing_write):
-        # when
-        user_feed_rows_refresh(user_id=USER_ID)
+    # when the rows are recomposed: the changed list is pending in the users app
+    user_feed_rows_refresh(user_id=USER_ID)
 
-    # then: while the writer ran, only the changed list was off Trakt; afterwards all four are back
-    assert during == [["tmdb_query", "trakt_list", "trakt_list", "trakt_list"]]
+    # then only the changed list is off Trakt until its writer has run; then all four are back
+    assert [f["source"] for f in stored().feeds[:4]] == ["tmdb_query", "trakt_list", "trakt_list", "trakt_list"]
+    world.lists_written()
+    assert user_feed_lists_apply(user_id=USER_ID) is True
     assert [f["source"] for f in stored().feeds[:4]] == ["trakt_list"] * 4
+    assert stored().rows[0]["source"] == "trakt_list"
+    assert user_feed_lists_apply(user_id=USER_ID) is False  # nothing left to switch
+
+
+def test_a_failed_list_write_serves_the_fallback_and_is_reported(world):
+    # given: lists served from Trakt
+    viewer(world)
+    user_feed_rows_refresh(user_id=USER_ID)
+    # when a later write run leaves them in error (Trakt 5xx after the task's retries)
+    world.list_state = "error"
+    world.lists_written()
+    user_feed_lists_apply(user_id=USER_ID)
+    # then every list row serves its TMDB query, and the admin sees why
+    assert [f["source"] for f in stored().feeds[:4]] == ["tmdb_query"] * 4
+    assert "recommended_movies: error" in stored().problems["lists_write"]
 
 
 def test_refresh_is_idempotent(world):

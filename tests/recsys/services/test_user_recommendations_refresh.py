@@ -59,7 +59,7 @@ def test_refresh_stores_ranked_picks_per_media_type_without_seen_titles(
     assert [r.rank for r in Recommendation.objects.filter(user_id=user_id, media_type="movie")] == list(
         range(len(movies))
     )
-    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": user_id, "last_watched": None}, "trakt_lists")]
+    assert sent_tasks == [("feeds.user_rows_refresh", {"user_id": user_id, "last_watched": None}, "feeds")]
 
 
 def test_refresh_replaces_previous_picks_idempotently(fake_users, user_id, sent_tasks):

@@ -257,3 +257,36 @@ def test_recording_resumes_after_the_pause(monkeypatch):
     # then: one failed try, nothing during the pause, and both hits after it
     assert attempts == [str(user.pk)] * 3
     assert cadence.hit_recording_breaker.allows()
+
+
+# --- one broker error drops only its own message -------------------------------------------------
+def test_a_sync_the_broker_refused_is_due_again_and_the_others_still_go(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    # given three quiet users due now, and a broker that refuses the second send
+    from kombu.exceptions import OperationalError
+
+    now = timezone.now()
+    users = [UserFactory.create(next_sync_at=now - dt.timedelta(minutes=m)) for m in (30, 20, 10)]
+    attempts: list[str] = []
+
+    def delay(user_id, full=False):
+        attempts.append(user_id)
+        if len(attempts) == 2:
+            raise OperationalError("Connection refused")
+
+    monkeypatch.setattr("users.tasks.user_sync_task.delay", delay)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        users_sync_due_enqueue(now=now)
+    # then the third was still sent
+    assert attempts == [str(u.pk) for u in users]
+    first, refused, third = (User.objects.get(pk=u.pk) for u in users)
+    day_later = now + dt.timedelta(hours=23)
+    assert (first.next_sync_at or now) > day_later and (third.next_sync_at or now) > day_later
+    assert refused.next_sync_at == now
+    # and the next sweep (an hour later) picks up exactly the one whose message was lost
+    attempts.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        due = users_sync_due_enqueue(now=now + dt.timedelta(hours=1))
+    assert due == [str(refused.pk)] == attempts

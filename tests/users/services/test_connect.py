@@ -141,3 +141,30 @@ def test_connect_trakt_command_reports_denial(fake_trakt, trakt_account):
     fake_trakt.device_script("sean", [418])
     with pytest.raises(CommandError, match="denied"):
         call_command("connect_trakt")
+
+
+def test_a_broker_error_after_the_tokens_are_stored_still_connects_the_viewer(
+    client, fake_trakt, trakt_account, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a broker that refuses the first sync's message
+    from kombu.exceptions import OperationalError
+
+    from users.services import users_sync_due_enqueue
+
+    def refused(user_id, **kw):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr("users.tasks.user_sync_task.delay", refused)
+    state = _start(client)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/connect/trakt/callback", {"code": fake_trakt.authorize("sean"), "state": state})
+    # then the viewer is connected (no error page), and the next sweep runs their first sync
+    assert response.status_code == 302 and response["Location"] == "/connect/trakt/done"
+    user = User.objects.get()
+    assert user.connection_state == ConnectionState.CONNECTED and user.next_sync_at is None
+    queued: list[str] = []
+    monkeypatch.setattr("users.tasks.user_sync_task.delay", lambda user_id, **kw: queued.append(user_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        users_sync_due_enqueue()
+    assert queued == [str(user.pk)]
