@@ -1,8 +1,9 @@
 """Pushing the catalog and the viewers' interactions to Recombee, in batches, behind cursors.
 
 Reference: https://docs.recombee.com/api#batch (≤ 10,000 requests per call; HTTP 200 even when parts
-fail, so every part's ``code`` is checked), #set-item-values, #add-detail-view, #add-rating,
-#add-bookmark.
+fail, so every part's ``code`` is checked), #set-item-values, #delete-item, #add-detail-view,
+#add-rating, #add-bookmark, #delete-rating, #delete-bookmark, #list-user-ratings,
+#list-user-bookmarks. The whole flow: docs/design/recombee.md.
 
 Cursors live in ``recsys.EngineState`` and only move forward, one batch at a time, after Recombee
 confirmed that batch:
@@ -12,8 +13,11 @@ confirmed that batch:
 * a single row that Recombee refuses permanently (4xx) while its neighbours succeed is skipped,
   counted and reported (``recent_skips``) so one bad row cannot block the queue forever.
 
-Resending is harmless: SetItemValues overwrites and an interaction repeated with the same user,
-item and timestamp answers 409, which counts as done.
+The interaction cursor does not hold young rows back: ids below it that a page did not see (a
+transaction still open) are kept as holes and looked for on every run (``recombee_interactions_push``).
+
+Resending is harmless: SetItemValues overwrites, an interaction repeated with the same user, item
+and timestamp answers 409, and a delete of something already gone answers 404; both count as done.
 """
 
 from __future__ import annotations
