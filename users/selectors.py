@@ -70,11 +70,17 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
 
 
 # The columns _interaction_row takes, in order.
-_INTERACTION_ROW_COLUMNS = ("pk", "user_id", "item_id", "kind", "value", "occurred_at")
+_INTERACTION_ROW_COLUMNS = ("pk", "user_id", "item_id", "kind", "value", "occurred_at", "created_at")
 
 
 def _interaction_row(
-    pk: int, user_id: uuid.UUID, item_id: str, kind: str, value: int | None, occurred_at: dt.datetime
+    pk: int,
+    user_id: uuid.UUID,
+    item_id: str,
+    kind: str,
+    value: int | None,
+    occurred_at: dt.datetime,
+    created_at: dt.datetime,
 ) -> InteractionRow:
     return InteractionRow(
         id=pk,
@@ -83,6 +89,7 @@ def _interaction_row(
         kind=kind,
         value=value if kind != InteractionKind.VIEW else None,
         occurred_at=occurred_at,
+        created_at=created_at,
     )
 
 

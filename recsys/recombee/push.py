@@ -37,10 +37,16 @@ from catalog.selectors import items_active_by_ids, items_active_count_through, i
 from catalog.services import items_mark_recombee_synced
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
-from recsys.recombee.payloads import BatchResult, SubResult, batch_result_parse, stored_interactions_parse
+from recsys.recombee.payloads import (
+    BatchResult,
+    StoredInteraction,
+    SubResult,
+    batch_result_parse,
+    stored_interactions_parse,
+)
 from recsys.recombee.schema import item_values, recombee_schema_ensure
 from users import selectors as user_selectors
-from users.contracts import InteractionKind, InteractionRecord, InteractionRow
+from users.contracts import InteractionKind, InteractionRow
 
 if TYPE_CHECKING:
     from catalog.models import ContentItem
@@ -56,6 +62,8 @@ CATALOG_SETTLE = timedelta(seconds=60)
 # (recombee_interactions_push), at most this many ranges, each until its transaction must have ended.
 MAX_HOLES = 500
 HOLE_MARGIN = timedelta(minutes=15)
+# Our timestamp and the one Recombee reports for the same rating/bookmark differ by less than this.
+TIMESTAMP_TOLERANCE_SECONDS = 1.0
 RECENT_SKIPS_KEPT = 20
 
 
@@ -298,6 +306,22 @@ def _gaps(*, after: int, ids: Sequence[int]) -> list[tuple[int, int]]:
     return gaps
 
 
+def _gaps_still_open(*, after: int, rows: Sequence[InteractionRow]) -> list[tuple[int, int]]:
+    """The gaps of a page that an open transaction may still fill.
+
+    A missing id was allocated before the row just above it; when that row was stored longer ago
+    than any transaction lives, the id was rolled back or deleted, not pending. This keeps a first
+    push or a reset (every old deletion is a gap) from filling the holes with ids that never come.
+    """
+    stored = {int(row.id): row.created_at for row in rows}
+    oldest_open = timezone.now() - _holes_kept_for()
+    return [
+        (low, high)
+        for low, high in _gaps(after=after, ids=sorted(stored))
+        if (created := stored.get(high + 1)) is None or created >= oldest_open
+    ]
+
+
 def _holes_update(
     holes: list[list[Any]], *, seen: Sequence[int], new: Sequence[tuple[int, int]], now: str, expire_before: str
 ) -> list[list[Any]]:
@@ -416,7 +440,7 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
             _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
             logger.warning("recombee_interactions_push_failed cursor=%s error=%s", cursor, error)
             return report(error)
-        gaps = _gaps(after=cursor, ids=sorted(int(row.id) for row in rows))
+        gaps = _gaps_still_open(after=cursor, rows=rows)
         record(rows, gaps=gaps, accepted=batch_accepted, skips=skips, cursor=next_cursor, cursor_order=int)
         accepted, skipped, batches = accepted + batch_accepted, skipped + len(skips), batches + 1
         users |= done_users
@@ -424,10 +448,6 @@ def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = Non
 
 
 # --- removals --------------------------------------------------------------------------------
-
-
-def _epoch(moment: datetime) -> float:
-    return round(moment.timestamp(), 3)
 
 
 def recombee_user_removals_push(*, api: RecombeeApi, user_id: str) -> int:
@@ -449,32 +469,39 @@ def recombee_user_removals_push(*, api: RecombeeApi, user_id: str) -> int:
         if exc.status == 404:  # Recombee does not know the viewer: nothing to remove
             return 0
         raise
-    ratings: dict[tuple[str, float], float] = {}
-    bookmarks: dict[tuple[str, float], InteractionRecord] = {}
-    rating_rows: dict[tuple[str, float], InteractionRecord] = {}
+    ours: dict[str, list[tuple[str, float, float | None, datetime]]] = {}  # item → (kind, epoch, rating, at)
     for record in user_selectors.user_interactions(user_id=user_id):
-        key = (record.item_id, _epoch(record.occurred_at))
         if record.kind == InteractionKind.RATING and record.value is not None:
-            ratings[key], rating_rows[key] = rating_normalise(record.value), record
+            wanted: float | None = rating_normalise(record.value)
         elif record.kind == InteractionKind.DISLIKE:
-            ratings[key], rating_rows[key] = -1.0, record
+            wanted = -1.0
         elif record.kind == InteractionKind.WATCHLIST:
-            bookmarks[key] = record
+            wanted = None
+        else:
+            continue
+        kind = "bookmark" if record.kind == InteractionKind.WATCHLIST else "rating"
+        ours.setdefault(record.item_id, []).append((kind, record.occurred_at.timestamp(), wanted, record.occurred_at))
+
+    def ours_at(kind: str, stored: StoredInteraction) -> tuple[float | None, datetime] | None:
+        # Within a second: Recombee may keep timestamps at a coarser precision than we send them.
+        for our_kind, epoch, wanted, moment in ours.get(stored.item_id, []):
+            if our_kind == kind and abs(epoch - stored.timestamp) < TIMESTAMP_TOLERANCE_SECONDS:
+                return wanted, moment
+        return None
+
     requests: list[Any] = []
     labels: list[str] = []
     for stored in stored_ratings:
-        key = (stored.item_id, round(stored.timestamp, 3))
-        wanted = ratings.get(key)
-        if wanted is not None and stored.rating is not None and abs(wanted - stored.rating) < 1e-6:
+        match = ours_at("rating", stored)
+        if match is not None and stored.rating is not None and abs((match[0] or 0.0) - stored.rating) < 1e-6:
             continue
         requests.append(r.DeleteRating(user_id, stored.item_id, timestamp=stored.timestamp))
         labels.append(f"delete rating {stored.item_id}")
-        if wanted is not None:
-            moment = rating_rows[key].occurred_at
-            requests.append(r.AddRating(user_id, stored.item_id, wanted, timestamp=moment, cascade_create=True))
+        if match is not None and match[0] is not None:
+            requests.append(r.AddRating(user_id, stored.item_id, match[0], timestamp=match[1], cascade_create=True))
             labels.append(f"rating {stored.item_id}")
     for stored in stored_bookmarks:
-        if (stored.item_id, round(stored.timestamp, 3)) not in bookmarks:
+        if ours_at("bookmark", stored) is None:
             requests.append(r.DeleteBookmark(user_id, stored.item_id, timestamp=stored.timestamp))
             labels.append(f"delete bookmark {stored.item_id}")
     if not requests:

@@ -268,3 +268,33 @@ def test_gone_titles_are_deleted_by_the_periodic_push(fake, remote, movies):
     # then
     assert "movie_3" not in remote.items
     assert "movie_1" in remote.items
+
+
+@pytest.mark.parametrize(("stored_ago", "kept"), [(dt.timedelta(hours=3), False), (dt.timedelta(minutes=1), True)])
+def test_a_gap_below_a_row_stored_longer_ago_than_any_transaction_lives_is_no_hole(db, fake, remote, stored_ago, kept):
+    # given three rows, the middle one deleted before any push saw it
+    rows = [InteractionFactory.create() for _ in range(3)]
+    Interaction.objects.filter(pk=rows[1].pk).delete()
+    Interaction.objects.filter(pk=rows[2].pk).update(created_at=timezone.now() - stored_ago)
+
+    # when
+    recombee_interactions_push(api=recombee_api_build())
+
+    # then: an old gap is a deletion or a rollback (nothing to wait for); a young one may still commit
+    holes = push_state_get(key=INTERACTIONS_STATE_KEY).get("holes", [])
+    assert any(low <= rows[1].pk <= high for low, high, _ in holes) is kept
+
+
+def test_a_rating_recombee_reports_at_a_coarser_timestamp_is_kept(fake, remote, movies):
+    from recsys.recombee.push import recombee_user_removals_push
+
+    # given our rating at 20:00:00.400 and Recombee's copy of it at whole seconds
+    viewer = UserFactory.create()
+    at = RATED_AT + dt.timedelta(milliseconds=400)
+    InteractionFactory.create(user=viewer, item=movies[0], kind="rating", value=8, occurred_at=at)
+    remote.users.add(str(viewer.pk))
+    remote.interactions[("ratings", str(viewer.pk), "movie_1", int(RATED_AT.timestamp()))] = rating_normalise(8)
+
+    # when / then
+    assert recombee_user_removals_push(api=recombee_api_build(), user_id=str(viewer.pk)) == 0
+    assert len(remote.interactions_of("ratings")) == 1
