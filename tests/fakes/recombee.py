@@ -284,8 +284,7 @@ class FakeRecombee:
             if user_id not in db.users:
                 return self._error(404, f"user {user_id} not found")
         key = (kind, user_id, item_id, params.get("timestamp"))
-        moment = _epoch(params.get("timestamp"), default=self.clock())
-        if any(_epoch(ts, default=None) == moment for (k, u, i, ts) in db.interactions if (k, u, i) == key[:3]):
+        if any((*key[:3], form) in db.interactions for form in _forms(params.get("timestamp"))):
             return self._error(409, "an interaction with the same user, item and timestamp exists")
         db.items.setdefault(item_id, {})
         db.users.add(user_id)
@@ -385,6 +384,17 @@ def _epoch(timestamp: Any, *, default: float | None) -> float | None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return round(moment.timestamp(), 3)
+
+
+def _forms(timestamp: Any) -> set[Any]:
+    """The ways one instant can be sent (as given, Unix seconds, ISO 8601), for a constant-time 409 check."""
+    moment = _epoch(timestamp, default=None)
+    if moment is None:
+        return {timestamp}
+    forms: set[Any] = {timestamp, moment, dt.datetime.fromtimestamp(moment, tz=dt.UTC).isoformat()}
+    if moment == int(moment):
+        forms.add(int(moment))
+    return forms
 
 
 class FakeRecombeeServer(FakeHttpServer):
