@@ -217,8 +217,14 @@ def recommender_push_run() -> dict[str, int]:
     backend = get_recommender_backend()
     if not backend.supports_user_sync:
         return {"catalog": 0, "interactions": 0, "rescored": 0}
+    from recsys.backends.base import InteractionsPushFailed
+
     catalog = backend.push_catalog(item_ids=[])
-    pushed = backend.push_interactions()
+    try:
+        pushed = backend.push_interactions()
+    except InteractionsPushFailed as exc:
+        users_recommendations_refresh_enqueue(user_ids=list(exc.pushed.user_ids))
+        raise
     users_recommendations_refresh_enqueue(user_ids=list(pushed.user_ids))
     return {"catalog": catalog, "interactions": pushed.accepted, "rescored": len(pushed.user_ids)}
 

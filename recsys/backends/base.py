@@ -13,6 +13,15 @@ class RecommenderError(Exception):
         self.permanent = permanent
 
 
+class InteractionsPushFailed(RecommenderError):
+    """A push stopped at a failed batch; ``pushed`` is what the batches before it confirmed (those
+    viewers still get rescored: the next push will not carry their rows again)."""
+
+    def __init__(self, message: str, *, pushed: InteractionsPushed) -> None:
+        super().__init__(message, permanent=False)
+        self.pushed = pushed
+
+
 class RecommenderBackend:
     name = "base"
     # Capabilities callers branch on (never on the vendor's name).

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from catalog.contracts import MEDIA_TYPES
 from catalog.selectors import items_active_titles
-from recsys.backends.base import RecommenderBackend, RecommenderError
+from recsys.backends.base import InteractionsPushFailed, RecommenderBackend, RecommenderError
 from recsys.contracts import InteractionsPushed, ScoredItem
 from recsys.recombee.client import RecombeeApi, RecombeeCallError, RecombeeSetupError, recombee_api_build
 from recsys.recombee.payloads import recommendations_parse
@@ -204,8 +204,11 @@ class RecombeeBackend(RecommenderBackend):
         Raises ``RecommenderError`` when a batch failed (the confirmed batches before it stay recorded).
         """
         report = recombee_interactions_push(api=self.api())
-        self._raise_on_failure(report)
-        return InteractionsPushed(accepted=report.accepted, user_ids=tuple(sorted(report.user_ids)))
+        pushed = InteractionsPushed(accepted=report.accepted, user_ids=tuple(sorted(report.user_ids)))
+        if report.failed:
+            # Transient: the cursor stayed before the failed batch, so a later run resends it.
+            raise InteractionsPushFailed(f"Recombee interactions push failed: {report.error}", pushed=pushed)
+        return pushed
 
     def push_removals(self, *, user_id: str) -> int:
         """Delete the viewer's ratings and bookmarks Recombee holds and we do not."""

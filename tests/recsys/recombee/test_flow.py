@@ -298,3 +298,23 @@ def test_a_rating_recombee_reports_at_a_coarser_timestamp_is_kept(fake, remote, 
     # when / then
     assert recombee_user_removals_push(api=recombee_api_build(), user_id=str(viewer.pk)) == 0
     assert len(remote.interactions_of("ratings")) == 1
+
+
+def test_a_push_that_stops_at_a_failed_batch_still_rescores_whom_it_delivered(
+    fake, remote, movies, settings, sent_tasks, django_capture_on_commit_callbacks
+):
+    # given two viewers' rows in batches of one; Recombee answers 503 for the second
+    settings.RECOMBEE_BATCH_SIZE = 1
+    delivered, stuck = UserFactory.create(), UserFactory.create()
+    InteractionFactory.create(user=delivered, item=movies[0])
+    InteractionFactory.create(user=stuck, item=movies[1])
+    remote.sub_request_codes["movie_2"] = 503
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.recommender_push_task()
+
+    # then the run reports the failure, and the viewer whose row got through is rescored anyway
+    assert result.startswith("failed: ")
+    assert Recommendation.objects.filter(user_id=delivered.pk).exists()
+    assert not Recommendation.objects.filter(user_id=stuck.pk).exists()
