@@ -31,7 +31,7 @@ import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 settings.configure(
-    INSTALLED_APPS=["django.contrib.contenttypes", "catalog", "recsys"],
+    INSTALLED_APPS=["django.contrib.contenttypes", "catalog", "users", "recsys"],
     # Never connected: the benchmark stays off the database.
     DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "unused"}},
     CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},

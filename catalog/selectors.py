@@ -81,11 +81,12 @@ def items_active_titles(*, item_ids: Iterable[str], media_type: str | None = Non
 
 def items_changed_page(
     *, before: datetime, after: tuple[datetime, str] | None, limit: int
-) -> tuple[list[ContentItem], tuple[datetime, str] | None]:
+) -> tuple[list[ContentItem], list[str], tuple[datetime, str] | None]:
     """One keyset page of rows changed before ``before``, in ``(updated_at, item_id)`` order past ``after``.
 
-    Returns the page's active rows (vector, keywords and tagline not loaded) and the key of its last
-    row, gone rows included, so a cursor moves past them; ``None`` when the page is empty.
+    Returns the page's active rows (vector, keywords and tagline not loaded), the ids of its rows
+    gone from TMDB (a copy elsewhere must drop them), and the key of its last row, so a cursor moves
+    past both; ``None`` when the page is empty.
     """
     rows = _items_for_recommender().filter(updated_at__lt=before).order_by("updated_at", "item_id")
     if after is not None:
@@ -93,9 +94,11 @@ def items_changed_page(
         rows = rows.filter(Q(updated_at__gt=at) | Q(updated_at=at, item_id__gt=item_id))
     page = list(rows[:limit])
     if not page:
-        return [], None
+        return [], [], None
     last = page[-1]
-    return [item for item in page if item.tmdb_status == TmdbStatus.ACTIVE], (last.updated_at, last.item_id)
+    active = [item for item in page if item.tmdb_status == TmdbStatus.ACTIVE]
+    gone = [item.item_id for item in page if item.tmdb_status == TmdbStatus.GONE]
+    return active, gone, (last.updated_at, last.item_id)
 
 
 def items_active_count_through(*, key: tuple[datetime, str]) -> int:

@@ -17,6 +17,14 @@ class ScoredItem:
     source: str = ""  # which signal produced it: "cf", "content", "popularity", "recombee", …
 
 
+@dataclass(frozen=True)
+class InteractionsPushed:
+    """What one interactions push confirmed: how many rows, and whose (they are rescored next)."""
+
+    accepted: int = 0
+    user_ids: tuple[str, ...] = ()
+
+
 class RecombeeVerdict(models.TextChoices):
     """What the Recombee diagnosis concluded (meanings: recsys/recombee/diagnosis.py)."""
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from recsys.backends.base import RecommenderBackend
-from recsys.contracts import ScoredItem
+from recsys.contracts import InteractionsPushed, ScoredItem
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,10 @@ class UnavailableBackend(RecommenderBackend):
     def push_catalog(self, *, item_ids: Sequence[str]) -> int:
         return 0
 
-    def push_interactions(self, *, user_ids: Sequence[str] | None = None) -> int:
+    def push_interactions(self) -> InteractionsPushed:
+        return InteractionsPushed()
+
+    def push_removals(self, *, user_id: str) -> int:
         return 0
 
 

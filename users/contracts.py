@@ -75,6 +75,8 @@ class InteractionRow:
     kind: str
     value: int | None
     occurred_at: dt.datetime
+    # When it was stored (stamped before commit). None: unknown, treat as just now.
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

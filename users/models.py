@@ -82,8 +82,7 @@ class Interaction(models.Model):
     value = models.SmallIntegerField(null=True, blank=True)  # rating 1–10; views: episodes at that time
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=InteractionSource.choices, default=InteractionSource.TRAKT)
-    # When the row was stored (not when it happened): bulk readers that follow an id cursor wait until
-    # rows are older than any sync transaction could be, so a late commit of a lower id is not skipped.
+    # When the row was stored (not when it happened; stamped before commit, so it orders nothing).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.db.models import Q
 
@@ -78,11 +78,17 @@ def user_interactions(*, user_id: uuid.UUID | str) -> list[InteractionRecord]:
 
 
 # The columns _interaction_row takes, in order.
-_INTERACTION_ROW_COLUMNS = ("pk", "user_id", "item_id", "kind", "value", "occurred_at")
+_INTERACTION_ROW_COLUMNS = ("pk", "user_id", "item_id", "kind", "value", "occurred_at", "created_at")
 
 
 def _interaction_row(
-    pk: int, user_id: uuid.UUID, item_id: str, kind: str, value: int | None, occurred_at: dt.datetime
+    pk: int,
+    user_id: uuid.UUID,
+    item_id: str,
+    kind: str,
+    value: int | None,
+    occurred_at: dt.datetime,
+    created_at: dt.datetime,
 ) -> InteractionRow:
     return InteractionRow(
         id=pk,
@@ -91,21 +97,38 @@ def _interaction_row(
         kind=kind,
         value=value if kind != InteractionKind.VIEW else None,
         occurred_at=occurred_at,
+        created_at=created_at,
     )
 
 
-def interactions_since(*, after_id: int, limit: int, stored_before: dt.datetime | None = None) -> list[InteractionRow]:
+def interactions_since(*, after_id: int, limit: int) -> list[InteractionRow]:
     """Interactions of every user with id > ``after_id``, in id order, at most ``limit`` (bulk pushes).
 
-    ``stored_before`` leaves out rows stored more recently: ids are allocated at insert, so a sync
-    transaction still open can commit a lower id after a higher one was read. A reader that advances
-    a cursor passes "now minus a settle window" and picks the young rows up on its next run.
+    Ids are allocated at insert, not at commit: a sync transaction still open can commit a lower id
+    after a higher one was read. A reader that advances a cursor remembers the ids it did not see
+    below it and asks again with ``interactions_in_id_ranges`` (recsys.recombee.push does).
     """
-    rows = Interaction.objects.filter(pk__gt=after_id)
-    if stored_before is not None:
-        rows = rows.filter(created_at__lt=stored_before)
-    rows = rows.order_by("pk")[:limit]
+    rows = Interaction.objects.filter(pk__gt=after_id).order_by("pk")[:limit]
     return [_interaction_row(*row) for row in rows.values_list(*_INTERACTION_ROW_COLUMNS)]
+
+
+def interactions_in_id_ranges(
+    *, ranges: Sequence[tuple[int, int]], after_id: int = 0, limit: int
+) -> list[InteractionRow]:
+    """Interactions whose id lies in one of the inclusive ``ranges`` and is > ``after_id``, in id order."""
+    if not ranges:
+        return []
+    within = Q(pk__in=[])
+    for low, high in ranges:
+        within |= Q(pk__gte=low, pk__lte=high)
+    rows = Interaction.objects.filter(within, pk__gt=after_id).order_by("pk")[:limit]
+    return [_interaction_row(*row) for row in rows.values_list(*_INTERACTION_ROW_COLUMNS)]
+
+
+def user_ids_with_interactions() -> list[str]:
+    """Every viewer with at least one interaction (nightly rescoring when no training lists them)."""
+    user_ids = Interaction.objects.order_by("user_id").values_list("user_id", flat=True).distinct()
+    return [str(user_id) for user_id in user_ids]
 
 
 def interactions_all() -> Iterator[InteractionRow]:

@@ -82,8 +82,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "every-6h-token-refresh": _beat(events.USERS_TOKEN_REFRESH_SWEEP, crontab(minute="20", hour="*/6")),
     # https://crontab.guru/#30_4_*_*_*  (after the 03:00 content sync has refreshed the catalog)
     "daily-0430-recsys-train": _beat(events.RECSYS_ENGINE_TRAIN, crontab(minute="30", hour="4")),
-    # Recombee mode: push what the per-event pushes left behind (rows inside the 60 s settle window,
-    # a failed batch). A no-op with the local engine. https://crontab.guru/#*/10_*_*_*_*
+    # Recombee mode: push what the per-event pushes left behind (a failed batch, retries used up) and
+    # rescore the viewers it delivered. A no-op with the local engine. https://crontab.guru/#*/10_*_*_*_*
     "every-10m-recommender-push": _beat(events.RECSYS_RECOMMENDER_PUSH, crontab(minute="*/10")),
     # Safety net for embedding enqueues that never ran (Redis restart, a sync that crashed after
     # commit); one query when nothing is stale. https://crontab.guru/#*/30_*_*_*_*

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from recsys.contracts import ScoredItem
+from recsys.contracts import InteractionsPushed, ScoredItem
 
 
 class RecommenderError(Exception):
@@ -13,11 +13,21 @@ class RecommenderError(Exception):
         self.permanent = permanent
 
 
+class InteractionsPushFailed(RecommenderError):
+    """A push stopped at a failed batch; ``pushed`` is what the batches before it confirmed (those
+    viewers still get rescored: the next push will not carry their rows again)."""
+
+    def __init__(self, message: str, *, pushed: InteractionsPushed) -> None:
+        super().__init__(message, permanent=False)
+        self.pushed = pushed
+
+
 class RecommenderBackend:
     name = "base"
     # Capabilities callers branch on (never on the vendor's name).
     supports_user_sync = False  # needs catalog/interactions pushed to it (push_* do real work)
     supports_realtime_events = False
+    needs_training = False  # scores from a model we fit ourselves (the nightly job trains it first)
 
     @property
     def available(self) -> bool:
@@ -44,6 +54,16 @@ class RecommenderBackend:
         """Send catalog rows the backend needs; returns how many were accepted. No-op when not needed."""
         return 0
 
-    def push_interactions(self, *, user_ids: Sequence[str] | None = None) -> int:
-        """Send interactions new since the last successful push; returns how many were sent."""
+    def push_interactions(self) -> InteractionsPushed:
+        """Send every interaction the backend has not confirmed yet, whoever it belongs to.
+
+        Returns how many it confirmed and whose, so callers rescore those viewers: picks computed
+        before a viewer's history reached the backend are generic. A row committed before the call
+        is in the backend when it returns (nothing is held back). No-op when not needed.
+        """
+        return InteractionsPushed()
+
+    def push_removals(self, *, user_id: str) -> int:
+        """Drop from the backend's copy what the viewer no longer has (removed ratings, watchlist
+        entries, a replaced rating); returns how many were dropped. No-op when not needed."""
         return 0

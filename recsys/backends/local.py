@@ -26,6 +26,7 @@ class LocalBackend(RecommenderBackend):
     name = "local"
     supports_user_sync = False  # it reads our own tables; nothing to push
     supports_realtime_events = False
+    needs_training = True  # the nightly job fits it before rescoring
 
     def _model(self) -> TrainedModel | None:
         from recsys.selectors import engine_model_path

@@ -14,14 +14,15 @@ from django.conf import settings
 
 from catalog.contracts import MEDIA_TYPES
 from catalog.selectors import items_active_titles
-from recsys.backends.base import RecommenderBackend, RecommenderError
-from recsys.contracts import ScoredItem
+from recsys.backends.base import InteractionsPushFailed, RecommenderBackend, RecommenderError
+from recsys.contracts import InteractionsPushed, ScoredItem
 from recsys.recombee.client import RecombeeApi, RecombeeCallError, RecombeeSetupError, recombee_api_build
 from recsys.recombee.payloads import recommendations_parse
 from recsys.recombee.push import (
     PushReport,
     recombee_catalog_push,
     recombee_interactions_push,
+    recombee_user_removals_push,
 )
 from recsys.recombee.reachability import recombee_reachability_get, recombee_reachability_record
 from users import selectors as user_selectors
@@ -69,6 +70,7 @@ class RecombeeBackend(RecommenderBackend):
     name = "recombee"
     supports_user_sync = True
     supports_realtime_events = False
+    needs_training = False  # Recombee trains its own models from what we push
 
     def __init__(self) -> None:
         self._api: RecombeeApi | None = None
@@ -196,12 +198,18 @@ class RecombeeBackend(RecommenderBackend):
         self._raise_on_failure(report)
         return report.accepted
 
-    def push_interactions(self, *, user_ids: Sequence[str] | None = None) -> int:
-        """Send every interaction stored since the last confirmed push.
+    def push_interactions(self) -> InteractionsPushed:
+        """Send every interaction Recombee has not confirmed (one global cursor plus late rows).
 
-        The cursor is global (interaction ids), so ``user_ids`` cannot narrow it: their new rows are
-        sent together with everyone else's, which is what a per-user trigger needs.
+        Raises ``RecommenderError`` when a batch failed (the confirmed batches before it stay recorded).
         """
         report = recombee_interactions_push(api=self.api())
-        self._raise_on_failure(report)
-        return report.accepted
+        pushed = InteractionsPushed(accepted=report.accepted, user_ids=tuple(sorted(report.user_ids)))
+        if report.failed:
+            # Transient: the cursor stayed before the failed batch, so a later run resends it.
+            raise InteractionsPushFailed(f"Recombee interactions push failed: {report.error}", pushed=pushed)
+        return pushed
+
+    def push_removals(self, *, user_id: str) -> int:
+        """Delete the viewer's ratings and bookmarks Recombee holds and we do not."""
+        return recombee_user_removals_push(api=self.api(), user_id=str(user_id))

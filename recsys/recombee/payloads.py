@@ -86,3 +86,33 @@ def id_list_parse(payload: Any, *, what: str) -> tuple[str, ...]:
     if not isinstance(payload, list) or not all(isinstance(entry, str) for entry in payload):
         raise _malformed(what, payload)
     return tuple(payload)
+
+
+@dataclass(frozen=True)
+class StoredInteraction:
+    """One rating or bookmark Recombee holds for a user (ListUserRatings / ListUserBookmarks)."""
+
+    item_id: str
+    timestamp: float  # Unix seconds, as Recombee reports it
+    rating: float | None = None
+
+
+def stored_interactions_parse(payload: Any, *, what: str) -> tuple[StoredInteraction, ...]:
+    """``[{"itemId", "userId", "timestamp", "rating"?}, …]`` (https://docs.recombee.com/api#list-user-ratings)."""
+    if not isinstance(payload, list):
+        raise _malformed(what, payload)
+    stored = []
+    for entry in payload:
+        if not isinstance(entry, dict) or not isinstance(entry.get("itemId"), str):
+            raise _malformed(what, entry)
+        timestamp, rating = entry.get("timestamp"), entry.get("rating")
+        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
+            raise _malformed(f"{what} timestamp", entry)
+        if rating is not None and (isinstance(rating, bool) or not isinstance(rating, (int, float))):
+            raise _malformed(f"{what} rating", entry)
+        stored.append(
+            StoredInteraction(
+                item_id=entry["itemId"], timestamp=float(timestamp), rating=None if rating is None else float(rating)
+            )
+        )
+    return tuple(stored)

@@ -1,8 +1,9 @@
 """Pushing the catalog and the viewers' interactions to Recombee, in batches, behind cursors.
 
 Reference: https://docs.recombee.com/api#batch (≤ 10,000 requests per call; HTTP 200 even when parts
-fail, so every part's ``code`` is checked), #set-item-values, #add-detail-view, #add-rating,
-#add-bookmark.
+fail, so every part's ``code`` is checked), #set-item-values, #delete-item, #add-detail-view,
+#add-rating, #add-bookmark, #delete-rating, #delete-bookmark, #list-user-ratings,
+#list-user-bookmarks. The whole flow: docs/design/recombee.md.
 
 Cursors live in ``recsys.EngineState`` and only move forward, one batch at a time, after Recombee
 confirmed that batch:
@@ -12,8 +13,11 @@ confirmed that batch:
 * a single row that Recombee refuses permanently (4xx) while its neighbours succeed is skipped,
   counted and reported (``recent_skips``) so one bad row cannot block the queue forever.
 
-Resending is harmless: SetItemValues overwrites and an interaction repeated with the same user,
-item and timestamp answers 409, which counts as done.
+The interaction cursor does not hold young rows back: ids below it that a page did not see (a
+transaction still open) are kept as holes and looked for on every run (``recombee_interactions_push``).
+
+Resending is harmless: SetItemValues overwrites, an interaction repeated with the same user, item
+and timestamp answers 409, and a delete of something already gone answers 404; both count as done.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -32,7 +37,13 @@ from catalog.selectors import items_active_by_ids, items_active_count_through, i
 from catalog.services import items_mark_recombee_synced
 from recsys.models import EngineState
 from recsys.recombee.client import RecombeeApi, RecombeeCallError
-from recsys.recombee.payloads import BatchResult, batch_result_parse
+from recsys.recombee.payloads import (
+    BatchResult,
+    StoredInteraction,
+    SubResult,
+    batch_result_parse,
+    stored_interactions_parse,
+)
 from recsys.recombee.schema import item_values, recombee_schema_ensure
 from users import selectors as user_selectors
 from users.contracts import InteractionKind, InteractionRow
@@ -47,8 +58,12 @@ INTERACTIONS_STATE_KEY = "recombee.interactions_push"
 # Rows younger than this are left for the next sweep: a transaction that stamped updated_at a moment
 # ago may commit after a newer row we already read, and a cursor past it would skip it for good.
 CATALOG_SETTLE = timedelta(seconds=60)
-# Same reason for interactions: a user sync writes in one transaction (users.selectors.interactions_since).
-INTERACTIONS_SETTLE = timedelta(seconds=60)
+# Interactions are not held back: ids skipped below the cursor are remembered as holes instead
+# (recombee_interactions_push), at most this many ranges, each until its transaction must have ended.
+MAX_HOLES = 500
+HOLE_MARGIN = timedelta(minutes=15)
+# Our timestamp and the one Recombee reports for the same rating/bookmark differ by less than this.
+TIMESTAMP_TOLERANCE_SECONDS = 1.0
 RECENT_SKIPS_KEPT = 20
 
 
@@ -66,6 +81,7 @@ class PushReport:
     batches: int = 0
     error: str | None = None
     cursor: Any = None
+    user_ids: frozenset[str] = frozenset()  # viewers whose interactions Recombee confirmed
 
     @property
     def failed(self) -> bool:
@@ -100,6 +116,7 @@ def _state_record(
     skips: Sequence[str],
     cursor: Any = None,
     cursor_order: Callable[[Any], Any] | None = None,
+    holes: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
     error: str | None = None,
 ) -> None:
     """Fold one batch's outcome into the state row. The cursor never moves backwards (two pushes
@@ -124,6 +141,8 @@ def _state_record(
                 old = value.get("cursor")
                 if old is None or cursor_order(cursor) > cursor_order(old):
                     value["cursor"] = cursor
+            if holes is not None:
+                value["holes"] = holes(value.get("holes", []))
         state.value = value
         state.save()
 
@@ -134,6 +153,7 @@ def batch_send(*, api: RecombeeApi, requests: list[Any], labels: list[str]) -> t
         result = batch_result_parse(api.send(api.requests.Batch(requests)), expected=len(requests))
     except RecombeeCallError as exc:
         return None, str(exc)
+    result = _gone_is_done(result, requests)
     failures = result.failures
     retryable = [sub for _, sub in failures if sub.retryable]
     if retryable:
@@ -142,6 +162,17 @@ def batch_send(*, api: RecombeeApi, requests: list[Any], labels: list[str]) -> t
         first = failures[0][1]
         return result, f"every request of the batch was refused (first: {labels[0]}: HTTP {first.code} {first.message})"
     return result, None
+
+
+def _gone_is_done(result: BatchResult, requests: list[Any]) -> BatchResult:
+    """A delete answering 404 found nothing to delete: what it wanted is true, so it counts as done
+    (https://docs.recombee.com/api#delete-item, #delete-rating: 404 when the item, user or
+    interaction does not exist)."""
+    results = tuple(
+        SubResult(code=200, message=sub.message) if sub.code == 404 and request.method == "delete" else sub
+        for sub, request in zip(result.results, requests, strict=True)
+    )
+    return BatchResult(results=results)
 
 
 def _skips(result: BatchResult, labels: list[str]) -> list[str]:
@@ -171,8 +202,11 @@ def recombee_catalog_push(
 
 
 def _mark_synced(result: BatchResult, labels: Sequence[str]) -> None:
-    """Flag the rows Recombee accepted (catalog owns the column; admin filters on it)."""
-    items_mark_recombee_synced(item_ids=[label for label, sub in zip(labels, result.results, strict=True) if sub.done])
+    """Flag the rows Recombee accepted (catalog owns the column; admin filters on it).
+
+    ``labels`` name the SetItemValues requests, which come first in the batch (deletes follow)."""
+    accepted = [label for label, sub in zip(labels, result.results[: len(labels)], strict=True) if sub.done]
+    items_mark_recombee_synced(item_ids=accepted)
 
 
 def _catalog_push_ids(*, api: RecombeeApi, item_ids: Sequence[str], batch_size: int) -> PushReport:
@@ -204,21 +238,25 @@ def _catalog_push_pending(*, api: RecombeeApi, batch_size: int) -> PushReport:
     settled_before = timezone.now() - CATALOG_SETTLE
     cursor = push_state_get(key=CATALOG_STATE_KEY).get("cursor")
     while True:
-        # Titles TMDB no longer knows are not sent (never recommended); the cursor still passes them.
-        items, last_key = items_changed_page(before=settled_before, after=_cursor_key(cursor), limit=batch_size)
+        # Titles TMDB no longer knows are deleted from Recombee, so it stops recommending them (and
+        # stops spending recommendation slots we would drop); a title that comes back is set again.
+        items, gone, last_key = items_changed_page(before=settled_before, after=_cursor_key(cursor), limit=batch_size)
         if last_key is None:
             return PushReport("catalog", sent, accepted, skipped, batches, cursor=cursor)
         next_cursor = {"updated_at": last_key[0].isoformat(), "item_id": last_key[1]}
         batch_accepted, skips = 0, []
-        if items:
+        if items or gone:
             labels = [item.item_id for item in items]
-            result, error = batch_send(api=api, requests=[item_request(api, item) for item in items], labels=labels)
-            sent += len(items)
+            requests = [item_request(api, item) for item in items]
+            requests += [api.requests.DeleteItem(item_id) for item_id in gone]
+            all_labels = labels + [f"delete {item_id}" for item_id in gone]
+            result, error = batch_send(api=api, requests=requests, labels=all_labels)
+            sent += len(requests)
             if error is not None or result is None:  # result is None only with an error
                 _state_record(key=CATALOG_STATE_KEY, accepted=0, skips=(), error=error)
                 logger.warning("recombee_catalog_push_failed cursor=%s error=%s", cursor, error)
                 return PushReport("catalog", sent, accepted, skipped, batches, error, cursor)
-            batch_accepted, skips = result.done_count, _skips(result, labels)
+            batch_accepted, skips = result.done_count, _skips(result, all_labels)
             _mark_synced(result, labels)
         _state_record(
             key=CATALOG_STATE_KEY,
@@ -252,44 +290,233 @@ def interaction_request(api: RecombeeApi, row: InteractionRow) -> Any | None:
     return None
 
 
+def _holes_kept_for() -> timedelta:
+    # A transaction holding an unseen id ends (commit or rollback) before its task's hard time limit
+    # kills the worker and its connection; past that the id will never appear.
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + HOLE_MARGIN
+
+
+def _gaps(*, after: int, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """The id ranges in ``(after, max(ids)]`` that ``ids`` (sorted) does not hold."""
+    gaps, expected = [], after + 1
+    for row_id in ids:
+        if row_id > expected:
+            gaps.append((expected, row_id - 1))
+        expected = max(expected, row_id + 1)
+    return gaps
+
+
+def _gaps_still_open(*, after: int, rows: Sequence[InteractionRow]) -> list[tuple[int, int]]:
+    """The gaps of a page that an open transaction may still fill.
+
+    A missing id was allocated before the row just above it; when that row was stored longer ago
+    than any transaction lives, the id was rolled back or deleted, not pending. This keeps a first
+    push or a reset (every old deletion is a gap) from filling the holes with ids that never come.
+    """
+    stored = {int(row.id): row.created_at for row in rows}
+    oldest_open = timezone.now() - _holes_kept_for()
+    return [
+        (low, high)
+        for low, high in _gaps(after=after, ids=sorted(stored))
+        if (created := stored.get(high + 1)) is None or created >= oldest_open
+    ]
+
+
+def _holes_update(
+    holes: list[list[Any]], *, seen: Sequence[int], new: Sequence[tuple[int, int]], now: str, expire_before: str
+) -> list[list[Any]]:
+    """Holes ``[low, high, noticed_at]`` minus the ids ``seen``, plus ``new`` gaps, expired ones dropped.
+
+    Two pushes racing may both add a gap the other filled: the id is sent twice, which is harmless.
+    """
+    seen_sorted = sorted(set(seen))
+    kept: list[list[Any]] = []
+    for low, high, noticed in [*holes, *([low, high, now] for low, high in new)]:
+        if noticed < expire_before:
+            continue
+        inside = [row_id for row_id in seen_sorted if low <= row_id <= high]
+        kept += [[a, b, noticed] for a, b in _gaps(after=low - 1, ids=[*inside, high + 1]) if a <= b]
+    kept.sort()
+    merged: list[list[Any]] = []
+    for hole in kept:
+        if merged and hole[0] <= merged[-1][1] + 1:
+            # Overlapping or touching: keep the later notice so the union lives long enough.
+            merged[-1] = [merged[-1][0], max(merged[-1][1], hole[1]), max(merged[-1][2], hole[2])]
+        else:
+            merged.append(hole)
+    while len(merged) > MAX_HOLES:
+        # Too fragmented: bridge the narrowest gap between two holes. Ids in it were sent already and
+        # are sent again when found, which is harmless.
+        index = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+        left, right = merged[index], merged.pop(index + 1)
+        merged[index] = [left[0], right[1], max(left[2], right[2])]
+    return merged
+
+
+def _interactions_batch_send(
+    *, api: RecombeeApi, rows: list[InteractionRow]
+) -> tuple[int, int, list[str], set[str], str | None]:
+    """Send one page of rows: (sent, accepted, skips, users whose rows Recombee holds now, error)."""
+    requests, labels, users, skips = [], [], [], []
+    for row in rows:
+        request = interaction_request(api, row)
+        label = f"{row.kind} #{row.id} {row.item_id}"
+        if request is None:
+            skips.append(f"{label}: kind not sent to Recombee")
+        else:
+            requests.append(request)
+            labels.append(label)
+            users.append(str(row.user_id))
+    if not requests:
+        return 0, 0, skips, set(), None
+    result, error = batch_send(api=api, requests=requests, labels=labels)
+    if error is not None or result is None:  # result is None only with an error
+        return len(requests), 0, [], set(), error or "no answer"
+    done_users = {user for user, sub in zip(users, result.results, strict=True) if sub.done}
+    return len(requests), result.done_count, skips + _skips(result, labels), done_users, None
+
+
 def recombee_interactions_push(*, api: RecombeeApi, batch_size: int | None = None) -> PushReport:
-    """Push every interaction stored since the cursor (views, ratings, watchlist), batch by batch."""
+    """Push every interaction Recombee has not confirmed yet (views, ratings, watchlist), batch by batch.
+
+    The cursor is the highest id confirmed. Ids are allocated at insert, not at commit, so an id
+    below the cursor may still be in an open transaction: every page remembers the ids it skipped
+    (``holes``) and each run looks for them first, until their transaction must have ended. No row is
+    held back, so a row is sent on the first run after its commit. ``user_ids`` in the report names
+    the viewers whose rows Recombee confirmed (they are rescored next).
+    """
     batch_size = batch_size or settings.RECOMBEE_BATCH_SIZE
     sent = accepted = skipped = batches = 0
-    cursor = int(push_state_get(key=INTERACTIONS_STATE_KEY).get("cursor") or 0)
-    while True:
-        rows = user_selectors.interactions_since(
-            after_id=cursor, limit=batch_size, stored_before=timezone.now() - INTERACTIONS_SETTLE
-        )
-        if not rows:
-            return PushReport("interactions", sent, accepted, skipped, batches, cursor=cursor)
-        next_cursor = max(int(row.id) for row in rows)
-        requests, labels, unknown = [], [], []
-        for row in rows:
-            request = interaction_request(api, row)
-            label = f"{row.kind} #{row.id} {row.item_id}"
-            if request is None:
-                unknown.append(f"{label}: kind not sent to Recombee")
-            else:
-                requests.append(request)
-                labels.append(label)
-        batch_accepted, skips = 0, list(unknown)
-        if requests:
-            result, error = batch_send(api=api, requests=requests, labels=labels)
-            sent += len(requests)
-            if error is not None or result is None:  # result is None only with an error
-                _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
-                logger.warning("recombee_interactions_push_failed cursor=%s error=%s", cursor, error)
-                return PushReport("interactions", sent, accepted, skipped, batches, error, cursor)
-            batch_accepted = result.done_count
-            skips += _skips(result, labels)
+    users: set[str] = set()
+    state = push_state_get(key=INTERACTIONS_STATE_KEY)
+    cursor = int(state.get("cursor") or 0)
+
+    def report(error: str | None = None) -> PushReport:
+        return PushReport("interactions", sent, accepted, skipped, batches, error, cursor, frozenset(users))
+
+    def record(rows: list[InteractionRow], *, gaps: Sequence[tuple[int, int]] = (), **fields: Any) -> None:
+        now = timezone.now()
         _state_record(
-            key=INTERACTIONS_STATE_KEY, accepted=batch_accepted, skips=skips, cursor=next_cursor, cursor_order=int
+            key=INTERACTIONS_STATE_KEY,
+            holes=partial(
+                _holes_update,
+                seen=[int(row.id) for row in rows],
+                new=gaps,
+                now=now.isoformat(),
+                expire_before=(now - _holes_kept_for()).isoformat(),
+            ),
+            **fields,
         )
-        accepted += batch_accepted
-        skipped += len(skips)
-        batches += 1
+
+    # 1. Rows that committed late, below the cursor.
+    holes = [(int(low), int(high)) for low, high, _ in state.get("holes", [])]
+    after = 0
+    while holes:
+        rows = user_selectors.interactions_in_id_ranges(ranges=holes, after_id=after, limit=batch_size)
+        if not rows:
+            break
+        batch_sent, batch_accepted, skips, done_users, error = _interactions_batch_send(api=api, rows=rows)
+        sent += batch_sent
+        if error is not None:
+            _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
+            logger.warning("recombee_interactions_push_failed holes=%s error=%s", len(holes), error)
+            return report(error)
+        record(rows, accepted=batch_accepted, skips=skips)
+        accepted, skipped, batches = accepted + batch_accepted, skipped + len(skips), batches + 1
+        users |= done_users
+        after = max(int(row.id) for row in rows)
+    if sent:
+        logger.info("recombee_interactions_late_rows sent=%s holes=%s", sent, len(holes))
+
+    # 2. Rows past the cursor.
+    while True:
+        rows = user_selectors.interactions_since(after_id=cursor, limit=batch_size)
+        if not rows:
+            return report()
+        next_cursor = max(int(row.id) for row in rows)
+        batch_sent, batch_accepted, skips, done_users, error = _interactions_batch_send(api=api, rows=rows)
+        sent += batch_sent
+        if error is not None:
+            _state_record(key=INTERACTIONS_STATE_KEY, accepted=0, skips=(), error=error)
+            logger.warning("recombee_interactions_push_failed cursor=%s error=%s", cursor, error)
+            return report(error)
+        gaps = _gaps_still_open(after=cursor, rows=rows)
+        record(rows, gaps=gaps, accepted=batch_accepted, skips=skips, cursor=next_cursor, cursor_order=int)
+        accepted, skipped, batches = accepted + batch_accepted, skipped + len(skips), batches + 1
+        users |= done_users
         cursor = next_cursor
+
+
+# --- removals --------------------------------------------------------------------------------
+
+
+def recombee_user_removals_push(*, api: RecombeeApi, user_id: str) -> int:
+    """Delete from Recombee the viewer's ratings and bookmarks we no longer hold; returns how many.
+
+    Our history deletes what the viewer removed on Trakt (a rating, a watchlist entry) and replaces a
+    changed rating by a new row, so Recombee ends up holding more than we do. Its lists are read
+    first and ours second: a row we store in between is either in both or only in ours, never
+    deleted by mistake. Deletes name the exact timestamp Recombee reported; a 404 (already gone)
+    counts as done. A rating whose value differs at the same timestamp is deleted and added again
+    (a batch runs its requests in order, https://docs.recombee.com/api#batch).
+    Reference: https://docs.recombee.com/api#list-user-ratings, #delete-rating, #delete-bookmark.
+    """
+    r = api.requests
+    try:
+        stored_ratings = stored_interactions_parse(api.send(r.ListUserRatings(user_id)), what="user ratings")
+        stored_bookmarks = stored_interactions_parse(api.send(r.ListUserBookmarks(user_id)), what="user bookmarks")
+    except RecombeeCallError as exc:
+        if exc.status == 404:  # Recombee does not know the viewer: nothing to remove
+            return 0
+        raise
+    ours: dict[str, list[tuple[str, float, float | None, datetime]]] = {}  # item → (kind, epoch, rating, at)
+    for record in user_selectors.user_interactions(user_id=user_id):
+        if record.kind == InteractionKind.RATING and record.value is not None:
+            wanted: float | None = rating_normalise(record.value)
+        elif record.kind == InteractionKind.DISLIKE:
+            wanted = -1.0
+        elif record.kind == InteractionKind.WATCHLIST:
+            wanted = None
+        else:
+            continue
+        kind = "bookmark" if record.kind == InteractionKind.WATCHLIST else "rating"
+        ours.setdefault(record.item_id, []).append((kind, record.occurred_at.timestamp(), wanted, record.occurred_at))
+
+    def ours_at(kind: str, stored: StoredInteraction) -> tuple[float | None, datetime] | None:
+        # Within a second: Recombee may keep timestamps at a coarser precision than we send them.
+        for our_kind, epoch, wanted, moment in ours.get(stored.item_id, []):
+            if our_kind == kind and abs(epoch - stored.timestamp) < TIMESTAMP_TOLERANCE_SECONDS:
+                return wanted, moment
+        return None
+
+    requests: list[Any] = []
+    labels: list[str] = []
+    for stored in stored_ratings:
+        match = ours_at("rating", stored)
+        if match is not None and stored.rating is not None and abs((match[0] or 0.0) - stored.rating) < 1e-6:
+            continue
+        requests.append(r.DeleteRating(user_id, stored.item_id, timestamp=stored.timestamp))
+        labels.append(f"delete rating {stored.item_id}")
+        if match is not None and match[0] is not None:
+            requests.append(r.AddRating(user_id, stored.item_id, match[0], timestamp=match[1], cascade_create=True))
+            labels.append(f"rating {stored.item_id}")
+    for stored in stored_bookmarks:
+        if ours_at("bookmark", stored) is None:
+            requests.append(r.DeleteBookmark(user_id, stored.item_id, timestamp=stored.timestamp))
+            labels.append(f"delete bookmark {stored.item_id}")
+    if not requests:
+        return 0
+    result, error = batch_send(api=api, requests=requests, labels=labels)
+    if error is not None or result is None:  # result is None only with an error
+        raise RecombeeCallError(f"Recombee removals for user {user_id} failed: {error}")
+    skips = _skips(result, labels)
+    if skips:
+        logger.warning("recombee_removals_refused user_id=%s skips=%s", user_id, skips[:5])
+    deleted = sum(
+        1 for label, sub in zip(labels, result.results, strict=True) if label.startswith("delete") and sub.done
+    )
+    logger.info("recombee_removals_pushed user_id=%s deleted=%s", user_id, deleted)
+    return deleted
 
 
 # --- one entry point for the scheduled job --------------------------------------------------

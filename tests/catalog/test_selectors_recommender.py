@@ -87,7 +87,7 @@ def test_items_active_titles(media_type, expected):
     assert titles == expected
 
 
-def test_items_changed_page_walks_the_keyset_and_passes_gone_rows():
+def test_items_changed_page_walks_the_keyset_and_reports_gone_rows():
     # given four rows, two sharing a timestamp; one gone; one too recent
     now = timezone.now()
     t1, t2 = now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)
@@ -100,14 +100,14 @@ def test_items_changed_page_walks_the_keyset_and_passes_gone_rows():
     before = now - dt.timedelta(minutes=1)
 
     # when
-    first, first_key = items_changed_page(before=before, after=None, limit=2)
-    second, second_key = items_changed_page(before=before, after=first_key, limit=2)
-    third, third_key = items_changed_page(before=before, after=second_key, limit=2)
+    first, first_gone, first_key = items_changed_page(before=before, after=None, limit=2)
+    second, second_gone, second_key = items_changed_page(before=before, after=first_key, limit=2)
+    third, third_gone, third_key = items_changed_page(before=before, after=second_key, limit=2)
 
     # then
-    assert ([i.item_id for i in first], first_key) == (["movie_1"], (t2, "movie_2"))
-    assert ([i.item_id for i in second], second_key) == (["movie_3"], (t2, "movie_3"))
-    assert (third, third_key) == ([], None)
+    assert ([i.item_id for i in first], first_gone, first_key) == (["movie_1"], ["movie_2"], (t2, "movie_2"))
+    assert ([i.item_id for i in second], second_gone, second_key) == (["movie_3"], [], (t2, "movie_3"))
+    assert (third, third_gone, third_key) == ([], [], None)
 
 
 def test_items_active_count_through_counts_active_rows_up_to_the_key():

@@ -4,8 +4,10 @@ It checks what the real service checks (HMAC-SHA1 signature over path + query wi
 ``hmac_timestamp``, https://docs.recombee.com/authentication), keeps one database per region host,
 and answers with the documented status codes: 201/409 for AddItemProperty and AddItem, 400 for an
 unknown property or a rating outside [-1, 1], 404 for missing items/users without cascadeCreate,
-409 for a repeated interaction (same user, item, timestamp), and a Batch that is HTTP 200 with one
-``{"code", "json"}`` per request.
+409 for a repeated interaction (same user, item, timestamp, compared as Unix seconds whichever form
+was sent), deletes of interactions (one timestamp, or all of a user-item pair) and items (their
+interactions go with them) answering 404 when there is nothing to delete, the per-user interaction
+lists with Unix timestamps, and a Batch that is HTTP 200 with one ``{"code", "json"}`` per request.
 
 Scripting knobs play every failure the diagnosis and the pushes must survive:
 
@@ -25,6 +27,7 @@ real HTTP server on 127.0.0.1 (``FakeRecombeeServer``) for RECOMBEE_BASE_URI=htt
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import re
@@ -221,6 +224,11 @@ class FakeRecombee:
             return self._item(db, method, unquote(match.group(1)), params)
         if method == "POST" and path in ("/detailviews/", "/ratings/", "/bookmarks/"):
             return self._interaction(db, path.strip("/"), params)
+        if method == "DELETE" and path in ("/detailviews/", "/ratings/", "/bookmarks/"):
+            return self._interaction_delete(db, path.strip("/"), params)
+        match = re.fullmatch(r"/users/([^/]+)/(detailviews|ratings|bookmarks)/", path)
+        if match and method == "GET":
+            return self._user_interactions(db, unquote(match.group(1)), match.group(2))
         match = re.fullmatch(r"/recomms/users/([^/]+)/items/", path)
         if match and method == "POST":
             return self._recommend_to_user(db, unquote(match.group(1)), params)
@@ -248,6 +256,9 @@ class FakeRecombee:
         if method == "DELETE":
             if db.items.pop(item_id, None) is None:
                 return self._error(404, f"item {item_id} not found")
+            # Deleting an item deletes its interactions too (https://docs.recombee.com/api#delete-item).
+            for key in [key for key in db.interactions if key[2] == item_id]:
+                del db.interactions[key]
             return 200, "ok"
         # POST = SetItemValues
         cascade = bool(params.pop("!cascadeCreate", False))
@@ -273,12 +284,48 @@ class FakeRecombee:
             if user_id not in db.users:
                 return self._error(404, f"user {user_id} not found")
         key = (kind, user_id, item_id, params.get("timestamp"))
-        if key in db.interactions:
+        if any((*key[:3], form) in db.interactions for form in _forms(params.get("timestamp"))):
             return self._error(409, "an interaction with the same user, item and timestamp exists")
         db.items.setdefault(item_id, {})
         db.users.add(user_id)
         db.interactions[key] = params.get("rating")
         return 200, "ok"
+
+    def _interaction_delete(self, db: FakeDatabase, kind: str, params: dict[str, Any]) -> tuple[int, Any]:
+        """DeleteDetailView / DeleteRating / DeleteBookmark: the one at ``timestamp``, or all of the pair
+        without it; 404 when the user, the item or such an interaction does not exist."""
+        user_id, item_id = params.get("userId"), params.get("itemId")
+        if not user_id or not item_id:
+            return self._error(400, "userId and itemId are required")
+        if user_id not in db.users:
+            return self._error(404, f"user {user_id} not found")
+        if item_id not in db.items:
+            return self._error(404, f"item {item_id} not found")
+        wanted = params.get("timestamp")
+        moment = None if wanted is None else _epoch(wanted, default=None)
+        doomed = [
+            key
+            for key in db.interactions
+            if key[:3] == (kind, user_id, item_id) and (moment is None or _epoch(key[3], default=None) == moment)
+        ]
+        if not doomed:
+            return self._error(404, f"no {kind} of {item_id} by {user_id} at {wanted}")
+        for key in doomed:
+            del db.interactions[key]
+        return 200, "ok"
+
+    def _user_interactions(self, db: FakeDatabase, user_id: str, kind: str) -> tuple[int, Any]:
+        """ListUserDetailViews / ListUserRatings / ListUserBookmarks: Unix timestamps, ratings with value."""
+        if user_id not in db.users:
+            return self._error(404, f"user {user_id} not found")
+        listed = []
+        for (k, user, item, ts), value in db.interactions.items():
+            if k == kind and user == user_id:
+                entry: dict[str, Any] = {"itemId": item, "userId": user, "timestamp": _epoch(ts, default=None)}
+                if kind == "ratings":
+                    entry["rating"] = value
+                listed.append(entry)
+        return 200, sorted(listed, key=lambda entry: (entry["timestamp"] or 0, entry["itemId"]))
 
     @staticmethod
     def _filter(db: FakeDatabase, reql: str | None) -> set[str]:
@@ -322,6 +369,32 @@ class FakeRecombee:
         together = Counter(item for (_, user, item, _) in db.interactions if user in viewers and item != item_id)
         ranked = sorted(allowed, key=lambda item: (-together[item], item))
         return self._response(ranked[:count])
+
+
+def _epoch(timestamp: Any, *, default: float | None) -> float | None:
+    """Recombee takes a timestamp as Unix seconds or ISO 8601 and stores seconds (ms precision)."""
+    if timestamp is None:
+        return None if default is None else round(default, 3)
+    if isinstance(timestamp, (int, float)):
+        return round(float(timestamp), 3)
+    try:
+        return round(float(timestamp), 3)
+    except ValueError:
+        moment = dt.datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return round(moment.timestamp(), 3)
+
+
+def _forms(timestamp: Any) -> set[Any]:
+    """The ways one instant can be sent (as given, Unix seconds, ISO 8601), for a constant-time 409 check."""
+    moment = _epoch(timestamp, default=None)
+    if moment is None:
+        return {timestamp}
+    forms: set[Any] = {timestamp, moment, dt.datetime.fromtimestamp(moment, tz=dt.UTC).isoformat()}
+    if moment == int(moment):
+        forms.add(int(moment))
+    return forms
 
 
 class FakeRecombeeServer(FakeHttpServer):

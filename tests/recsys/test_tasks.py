@@ -142,9 +142,11 @@ class _PushingBackend:
             raise self.error
         return 3
 
-    def push_interactions(self, *, user_ids=None):
+    def push_interactions(self):
+        from recsys.contracts import InteractionsPushed
+
         self.calls.append("interactions")
-        return 7
+        return InteractionsPushed(accepted=7, user_ids=())
 
 
 def test_periodic_push_sends_what_changed_since_the_cursors(monkeypatch):
@@ -152,13 +154,13 @@ def test_periodic_push_sends_what_changed_since_the_cursors(monkeypatch):
     backend = _PushingBackend()
     monkeypatch.setattr("recsys.services.get_recommender_backend", lambda: backend)
     # when / then: an empty id list means "everything since the cursor"
-    assert tasks.recommender_push_task() == {"catalog": 3, "interactions": 7}
+    assert tasks.recommender_push_task() == {"catalog": 3, "interactions": 7, "rescored": 0}
     assert backend.calls == ["catalog:0", "interactions"]
     assert lock_owner(tasks.PUSH_LOCK) is None  # the lock was released
 
 
 def test_periodic_push_is_a_no_op_for_the_local_engine():
-    assert tasks.recommender_push_task() == {"catalog": 0, "interactions": 0}
+    assert tasks.recommender_push_task() == {"catalog": 0, "interactions": 0, "rescored": 0}
 
 
 def test_periodic_push_is_a_singleton(monkeypatch):

@@ -98,21 +98,19 @@ def test_managed_lists_state_is_empty_for_new_users(history):
     assert user_managed_lists(user_id="junk") == {}
 
 
-def test_interactions_since_leaves_out_rows_stored_within_the_settle_window(db):
-    import datetime as dt
-
-    from django.utils import timezone
-
+def test_interactions_since_and_in_id_ranges_read_by_id(db):
     from tests.users.factories import InteractionFactory
-    from users.selectors import interactions_since
+    from users.selectors import interactions_in_id_ranges, interactions_since
 
-    # given one row stored an hour ago and one just now
-    old = InteractionFactory.create(created_at=timezone.now() - dt.timedelta(hours=1))
-    young = InteractionFactory.create()
-    # when / then: everything without a bound; only the settled row with one
-    assert [row.id for row in interactions_since(after_id=0, limit=10)] == [old.pk, young.pk]
-    settled = interactions_since(after_id=0, limit=10, stored_before=timezone.now() - dt.timedelta(minutes=1))
-    assert [row.id for row in settled] == [old.pk]
+    # given four rows
+    rows = [InteractionFactory.create() for _ in range(4)]
+    ids = [row.pk for row in rows]
+    # when / then: after a cursor; inside ranges (past a paging id, bounded)
+    assert [row.id for row in interactions_since(after_id=ids[1], limit=10)] == ids[2:]
+    ranges = [(ids[0], ids[0]), (ids[2], ids[3])]
+    assert [row.id for row in interactions_in_id_ranges(ranges=ranges, limit=10)] == [ids[0], ids[2], ids[3]]
+    assert [row.id for row in interactions_in_id_ranges(ranges=ranges, after_id=ids[0], limit=1)] == [ids[2]]
+    assert interactions_in_id_ranges(ranges=[], limit=10) == []
 
 
 def test_interactions_all_streams_every_users_rows_with_views_valueless(db):

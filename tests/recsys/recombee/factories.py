@@ -18,6 +18,7 @@ class InteractionRowStub:
     kind: str
     value: float | None
     occurred_at: dt.datetime
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -239,14 +239,14 @@ def test_push_interactions_sends_new_rows(fake, remote, monkeypatch):
     row = InteractionRowStub(1, uuid.UUID(USER), "movie_1", "rating", 8, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     monkeypatch.setattr(
         "users.selectors.interactions_since",
-        lambda *, after_id, limit, stored_before=None: [row] if after_id < 1 else [],
+        lambda *, after_id, limit: [row] if after_id < 1 else [],
         raising=False,
     )
 
     # when
-    sent = RecombeeBackend().push_interactions(user_ids=[USER])
+    pushed = RecombeeBackend().push_interactions()
 
     # then
-    assert sent == 1
+    assert (pushed.accepted, pushed.user_ids) == (1, (USER,))
     ((user, item, timestamp, rating),) = remote.interactions_of("ratings")
     assert (user, item, timestamp, round(rating, 4)) == (USER, "movie_1", "2026-01-01T00:00:00+00:00", 0.5556)

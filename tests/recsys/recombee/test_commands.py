@@ -27,7 +27,7 @@ def one_of_each(monkeypatch):
     row = InteractionRowStub(1, uuid.uuid4(), item.item_id, "view", None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     monkeypatch.setattr(
         "users.selectors.interactions_since",
-        lambda *, after_id, limit, stored_before=None: [row] if after_id < row.id else [],
+        lambda *, after_id, limit: [row] if after_id < row.id else [],
         raising=False,
     )
     return item

@@ -184,18 +184,30 @@ def test_single_refused_row_is_skipped_reported_and_passed(fake, remote):
     assert synced == {items[0].item_id: True, items[1].item_id: False, items[2].item_id: True}
 
 
-def test_titles_gone_from_tmdb_are_not_sent_but_passed(fake, remote):
-    # given
-    items = _settled_items(2)
-    ContentItem.objects.filter(item_id=items[1].item_id).update(tmdb_status=TmdbStatus.GONE)
+def test_titles_gone_from_tmdb_are_deleted_from_recombee(fake, remote):
+    # given three titles Recombee holds, with a view of the second; then TMDB drops two of them
+    items = _settled_items(3)
+    api = recombee_api_build()
+    recombee_catalog_push(api=api)
+    remote.users.add("viewer")
+    remote.interactions[("detailviews", "viewer", items[1].item_id, WATCHED_AT.isoformat())] = None
+    del remote.items[items[2].item_id]  # already gone there: the delete answers 404
+    ContentItem.objects.filter(item_id__in=[items[1].item_id, items[2].item_id]).update(
+        tmdb_status=TmdbStatus.GONE, updated_at=timezone.now() - dt.timedelta(minutes=30)
+    )
 
     # when
-    report = recombee_catalog_push(api=recombee_api_build())
+    report = recombee_catalog_push(api=api)
 
-    # then
-    assert report.sent == 1
+    # then: deleted (its interactions with it); the 404 counts as done; the cursor passed both
+    assert (report.sent, report.accepted, report.skipped, report.failed) == (2, 2, 0, False)
     assert list(remote.items) == [items[0].item_id]
-    assert push_state_get(key=CATALOG_STATE_KEY)["cursor"]["item_id"] == items[1].item_id
+    assert remote.interactions == {}
+    assert [(call.method, call.status) for call in fake.calls if call.in_batch][-2:] == [
+        ("DELETE", 200),
+        ("DELETE", 404),
+    ]
+    assert push_state_get(key=CATALOG_STATE_KEY)["cursor"]["item_id"] == items[2].item_id
 
 
 def test_explicit_ids_are_pushed_without_touching_the_cursor(fake, remote):
@@ -219,7 +231,7 @@ def interaction_rows(monkeypatch):
     """Stands in for users.selectors.interactions_since over a fixed table."""
     rows: list[InteractionRowStub] = []
 
-    def interactions_since(*, after_id: int, limit: int, stored_before=None) -> list[InteractionRowStub]:
+    def interactions_since(*, after_id: int, limit: int) -> list[InteractionRowStub]:
         return [row for row in sorted(rows, key=lambda r: r.id) if row.id > after_id][:limit]
 
     monkeypatch.setattr("users.selectors.interactions_since", interactions_since, raising=False)
