@@ -65,10 +65,19 @@ def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:
 
 
 @pytest.fixture(autouse=True)
-def _feed_hit_breaker_closed():
-    """The hit-recording circuit breaker is per process: a test that trips it must not pause others."""
-    from users.services.cadence import hit_recording_breaker
+def _per_process_state_fresh():
+    """The hit buffer, the /feeds database guard and document copies are per process: a test that
+    fills or trips them must not change what the next one sees."""
+    from feeds import documents
+    from feeds.selectors import database_guard
+    from users.services.cadence import hit_buffer
 
-    hit_recording_breaker.reset()
+    def reset() -> None:
+        hit_buffer.reset()
+        database_guard.reset()
+        documents.local_copies.clear()
+        documents.copies_reset()
+
+    reset()
     yield
-    hit_recording_breaker.reset()
+    reset()
