@@ -77,4 +77,8 @@ class FeedsApi(PlainApiView):
         except Exception:  # the selector never raises; this guards the view itself
             logger.exception("feeds_default_served reason=view_error")
             body = DEFAULT_BODY
-        return HttpResponse(body, content_type="application/json")
+        response = HttpResponse(body, content_type="application/json")
+        # Set here because CommonMiddleware, which would, is skipped on this path; without it gunicorn
+        # falls back to chunked encoding.
+        response.headers["Content-Length"] = str(len(body))
+        return response

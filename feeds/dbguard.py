@@ -71,12 +71,13 @@ class DatabaseGuard:
         try:
             yield
         except Exception as exc:
-            self._trip(type(exc).__name__)
+            self._trip(f"{type(exc).__name__}: {exc}".replace("\n", " ")[:200])
             raise
         finally:
             with self._lock:
                 self._reads.pop(ident, None)
-        self.log.recovered()
+        if time.monotonic() >= self._closed_until:  # a read begun before a trip does not end it
+            self.log.recovered()
 
     def socket_known(self, fd: int | None) -> None:
         """The connection's socket for the read in progress on this thread (so it can be cut)."""

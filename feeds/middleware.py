@@ -73,6 +73,6 @@ class FeedsFastPathMiddleware:
         redirect = self.security.process_request(request)
         if redirect is not None:
             return redirect
-        response = self.view(request)
+        response: HttpResponse = self.view(request)
         response = self.security.process_response(request, response)
         return self.xframe.process_response(request, response)

@@ -156,10 +156,10 @@ def _body(request: FeedRequest) -> bytes:
             feed_refresh_enqueue(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
         return documents.DEFAULT_BODY
 
-    user_key, body, last_hint = row
+    user_key, body, last_hint, username = row
     _served_copy.recovered()
     _served_default.recovered()
-    documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=request.username)
+    documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=username)
     if request.last_watched and request.last_watched != last_hint:
         feed_refresh_enqueue(user_id=user_key, last_watched=request.last_watched, reason="new_anchor")
     _hit_record(user_id=user_key)
@@ -195,13 +195,13 @@ def _prepared_row_sql(column: str) -> str:
     order = " ORDER BY computed_at DESC" if column == "trakt_username" else ""
     # ``feeds`` travels only for rows without a ready body (written before it existed, or by hand).
     return (
-        f"SELECT user_id, body, CASE WHEN octet_length(body) = 0 THEN feeds END, last_hint "  # noqa: S608
+        f"SELECT user_id, body, CASE WHEN octet_length(body) = 0 THEN feeds END, last_hint, trakt_username "  # noqa: S608
         f"FROM {table} WHERE {column} = %s{order} LIMIT 1"
     )
 
 
-def _prepared_row_read(request: FeedRequest) -> tuple[str, bytes, str] | None:
-    """One indexed read of the user's prepared document: (user id, ready-to-send body, last hint).
+def _prepared_row_read(request: FeedRequest) -> tuple[str, bytes, str, str] | None:
+    """One indexed read of the user's prepared document: (user id, ready-to-send body, last hint, username).
 
     Raw SQL on purpose: this is the only query of the hottest endpoint, and compiling the equivalent
     queryset costs more CPU than the query itself (profiled: ~0.6 ms of ~2 ms per request).
@@ -213,19 +213,19 @@ def _prepared_row_read(request: FeedRequest) -> tuple[str, bytes, str] | None:
         # Skip Django's per-request ``SELECT 1`` (CONN_HEALTH_CHECKS) on this path only: a broken
         # connection fails this one read instead, which serves a copy, and Django closes it at the
         # end of the request. Elsewhere the check stays (docs/perf/feeds.md).
-        connection.health_check_done = True
+        connection.health_check_done = True  # type: ignore[attr-defined]  # set in BaseDatabaseWrapper.__init__
     with connection.cursor() as cursor:
         database_guard.socket_known(_socket_of(connection))
         cursor.execute(_prepared_row_sql(column), [value])
         row = cursor.fetchone()
     if row is None:
         return None
-    user_key, body, stored, last_hint = row
+    user_key, body, stored, last_hint, username = row
     body = bytes(body) if body else b""
     if not body:
         # Django's psycopg setup hands jsonb over as text; JSONField would json.loads it the same way.
         body = documents.document_body(json.loads(stored) if isinstance(stored, str) else stored, user_id=user_key)
-    return str(user_key), body, last_hint or ""
+    return str(user_key), body, last_hint or "", username or ""
 
 
 def _socket_of(wrapper: Any) -> int | None:

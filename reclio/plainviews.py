@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.views import View
 from rest_framework.views import APIView
 
@@ -21,6 +22,6 @@ class PlainApiView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Django's View.dispatch: the method's handler, or 405 (APIView.dispatch is skipped on purpose).
-        return View.dispatch(self, request, *args, **kwargs)  # type: ignore[arg-type]
+        return View.dispatch(self, request, *args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import migrations, models
 
 
-def bodies_fill(apps, schema_editor):  # type: ignore[no-untyped-def]
+def bodies_fill(apps, schema_editor):
     from feeds.documents import document_body
 
     prepared = apps.get_model("feeds", "PreparedFeeds")
