@@ -81,3 +81,17 @@ def _per_process_state_fresh():
     reset()
     yield
     reset()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _views_imported():
+    """Import every view module (the URLconf) before any test patches a selector.
+
+    A view module that does ``from catalog.selectors import items_by_ids`` binds whatever the name is
+    at import time; if the first request that resolves a URL happens inside a test that patched it
+    (tests/feeds' ``world``), the fake would stay bound for the rest of the session. /feeds no longer
+    resolves URLs (feeds.middleware.FeedsFastPathMiddleware), so load them once, here, unpatched.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
