@@ -7,10 +7,12 @@ timeout fires either. Measured (issue 12): request threads simply waited, p99 10
 - refuses the database to every /feeds request for ``FEEDS_DATABASE_RETRY_SECONDS`` after a read
   failed, or after one was seen waiting longer than ``FEEDS_DATABASE_WAIT_MS`` (those requests are
   answered from the copies in feeds/documents.py, in microseconds); then one request tries again;
-- cuts a read that is already waiting past the limit: the request that notices it shuts the stuck
-  connection's socket down, so the waiting thread gets an error at once (and serves a copy) instead
-  of waiting out the freeze. The shutdown happens under the guard's lock while the reader is still
-  registered, so the descriptor cannot have been closed and reused meanwhile.
+- cuts a read that is already waiting past the limit: the next request, or a watchdog thread (for
+  when every request thread is stuck), shuts the stuck connection's socket down, so the waiting
+  thread gets an error at once (and serves a copy) instead of waiting out the freeze. The shutdown
+  happens under the guard's lock while the reader is still registered, so the descriptor cannot have
+  been closed and reused meanwhile. A read still connecting has no socket yet: it waits for the
+  connect timeout, but trips the guard all the same.
 
 Per process, shared by the request threads of one gunicorn worker.
 """
@@ -42,6 +44,7 @@ class DatabaseGuard:
         self._lock = threading.Lock()
         self._closed_until = 0.0
         self._reads: dict[int, tuple[float, int | None]] = {}  # thread id -> (started, socket fd)
+        self._watchdog_pid = 0
 
     def _trip(self, reason: str) -> None:
         self._closed_until = time.monotonic() + self.retry_seconds
@@ -49,11 +52,14 @@ class DatabaseGuard:
 
     def check(self) -> None:
         """Raise ``DatabaseUnavailable`` when this request must not wait for the database."""
-        now = time.monotonic()
-        if now < self._closed_until:
+        if time.monotonic() < self._closed_until:
             raise DatabaseUnavailable
-        if not self._reads:
-            return
+        if self._reads and self._stuck_cut():
+            raise DatabaseUnavailable
+
+    def _stuck_cut(self) -> int:
+        """Cut every read waiting past the limit and trip the guard; returns how many were cut."""
+        now = time.monotonic()
         with self._lock:
             stuck = [(ident, fd) for ident, (started, fd) in self._reads.items() if now - started > self.wait_seconds]
             for ident, fd in stuck:
@@ -61,11 +67,33 @@ class DatabaseGuard:
                 self._reads[ident] = (now, None)  # cut once
         if stuck:
             self._trip(f"slow reads_cut={len(stuck)}")
-            raise DatabaseUnavailable
+        return len(stuck)
+
+    def _watchdog_ensure(self) -> None:
+        # Once every request thread of a worker waits on a frozen server, no request is left to notice:
+        # a daemon thread per process looks every quarter of the limit. Started lazily, and again in
+        # a forked child (threads do not survive fork).
+        if self._watchdog_pid == os.getpid():
+            return
+        with self._lock:
+            if self._watchdog_pid == os.getpid():
+                return
+            self._watchdog_pid = os.getpid()
+        threading.Thread(target=self._watch, name="feeds-database-guard", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.wait_seconds / 4)
+            if self._reads:
+                try:
+                    self._stuck_cut()
+                except Exception:  # the watchdog must outlive anything odd
+                    logger.exception("feeds_database_guard_watch_failed")
 
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Around one read: registers it (so others can see it stuck) and trips the guard if it fails."""
+        self._watchdog_ensure()
         ident = threading.get_ident()
         self._reads[ident] = (time.monotonic(), None)
         try:

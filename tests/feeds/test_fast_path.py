@@ -53,9 +53,14 @@ def test_feeds_skips_the_per_request_connection_check_other_paths_keep_it(client
     connection = connections["default"]  # the wrapper itself: monkeypatch restores its attributes
     calls: list[int] = []
     monkeypatch.setattr(connection, "health_check_enabled", True)
-    monkeypatch.setattr(connection, "is_usable", lambda: calls.append(1) or True)
+
+    def is_usable() -> bool:
+        calls.append(1)
+        return True
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
     connection.ensure_connection()
-    connection.health_check_done = False
+    connection.health_check_done = False  # type: ignore[attr-defined]  # set in BaseDatabaseWrapper.__init__
 
     # when
     assert_feeds_document(client.get("/feeds", {"user_id": USER_ID}).json())
@@ -65,7 +70,7 @@ def test_feeds_skips_the_per_request_connection_check_other_paths_keep_it(client
 
     # while /health (any other database user) still checks its connection first
     liveness_reset()
-    connection.health_check_done = False
+    connection.health_check_done = False  # type: ignore[attr-defined]  # set in BaseDatabaseWrapper.__init__
     client.get("/health")
     assert calls == [1]
     liveness_reset()

@@ -164,7 +164,7 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
         selectors,
         "_prepared_row_sql",
         lambda column: (
-            f"SELECT user_id, body, NULL, last_hint, trakt_username FROM {table}, pg_sleep(30) "  # noqa: S608
+            f"SELECT user_id, body, NULL, last_hint, trakt_username FROM {table}, pg_sleep(4) "  # noqa: S608
             f"WHERE {column} = %s LIMIT 1"
         ),
     )
@@ -188,9 +188,9 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     answered_in = time.monotonic() - started
     reader.join(timeout=10)
 
-    # then: it was answered from the copy at once, and the stuck read was cut instead of waiting 30 s
+    # then: it was answered from the copy at once, and the stuck read was cut instead of waiting 4 s
     assert body == bytes(prepared.body)
     assert answered_in < 0.1
     assert not reader.is_alive()
     assert stuck["body"] == bytes(prepared.body)
-    assert float(stuck["seconds"]) < 3  # type: ignore[arg-type]
+    assert float(stuck["seconds"]) < 2.5  # type: ignore[arg-type]
