@@ -6,7 +6,8 @@ timeout fires either. Measured (issue 12): request threads simply waited, p99 10
 
 - refuses the database to every /feeds request for ``FEEDS_DATABASE_RETRY_SECONDS`` after a read
   failed, or after one was seen waiting longer than ``FEEDS_DATABASE_WAIT_MS`` (those requests are
-  answered from the copies in feeds/documents.py, in microseconds); then one request tries again;
+  answered from the copies in feeds/documents.py, in microseconds); then one read at a time tries
+  again until one succeeds;
 - cuts a read that is already waiting past the limit: the next request, or a watchdog thread (for
   when every request thread is stuck), shuts the stuck connection's socket down, so the waiting
   thread gets an error at once (and serves a copy) instead of waiting out the freeze. The shutdown
@@ -45,8 +46,10 @@ class DatabaseGuard:
         self._closed_until = 0.0
         self._reads: dict[int, tuple[float, int | None]] = {}  # thread id -> (started, socket fd)
         self._watchdog_pid = 0
+        self._suspect = False  # tripped and not yet proven back: one probing read at a time
 
     def _trip(self, reason: str) -> None:
+        self._suspect = True
         self._closed_until = time.monotonic() + self.retry_seconds
         self.log.failure(reason)
 
@@ -54,7 +57,9 @@ class DatabaseGuard:
         """Raise ``DatabaseUnavailable`` when this request must not wait for the database."""
         if time.monotonic() < self._closed_until:
             raise DatabaseUnavailable
-        if self._reads and self._stuck_cut():
+        if self._reads and (self._suspect or self._stuck_cut()):
+            # After a trip, one read at a time probes the database until one succeeds: a server still
+            # frozen then holds one thread (a connect has no socket to cut), not all of them.
             raise DatabaseUnavailable
 
     def _stuck_cut(self) -> int:
@@ -105,6 +110,7 @@ class DatabaseGuard:
             with self._lock:
                 self._reads.pop(ident, None)
         if time.monotonic() >= self._closed_until:  # a read begun before a trip does not end it
+            self._suspect = False
             self.log.recovered()
 
     def socket_known(self, fd: int | None) -> None:
@@ -117,6 +123,7 @@ class DatabaseGuard:
     def reset(self) -> None:
         with self._lock:
             self._closed_until = 0.0
+            self._suspect = False
             self._reads.clear()
 
 

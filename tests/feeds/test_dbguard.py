@@ -43,3 +43,26 @@ def test_the_watchdog_cuts_a_stuck_read_when_every_request_thread_is_waiting():
     finally:
         ours.close()
         frozen_server.close()
+
+
+def test_after_a_trip_one_read_at_a_time_probes_until_one_succeeds(monkeypatch):
+    # given: a tripped guard whose retry window has passed
+    clock = [1000.0]
+    monkeypatch.setattr("feeds.dbguard.time.monotonic", lambda: clock[0])
+    guard = DatabaseGuard(wait_seconds=60, retry_seconds=5, log=ThrottledLog(logging.getLogger("t"), "db"))
+    with pytest.raises(OSError), guard.reading():
+        raise OSError("server closed the connection")
+    clock[0] += 6
+
+    # when: one probe is in flight
+    guard._reads[1] = (clock[0], None)
+
+    # then: a second request does not join it; once a probe succeeds, reads run concurrently again
+    with pytest.raises(DatabaseUnavailable):
+        guard.check()
+    del guard._reads[1]
+    guard.check()
+    with guard.reading():
+        pass
+    guard._reads[1] = (clock[0], None)
+    guard.check()
