@@ -66,3 +66,4 @@ def test_after_a_trip_one_read_at_a_time_probes_until_one_succeeds(monkeypatch):
         pass
     guard._reads[1] = (clock[0], None)
     guard.check()
+    guard.reset()  # nothing left for its watchdog thread to find after the test
