@@ -9,6 +9,7 @@ from admin_tools import apis, apis_catalog, apis_embeddings, apis_feeds, apis_re
 app_name = "admin_api"
 
 urlpatterns = [
+    path("health", apis.AdminHealthApi.as_view(), name="health"),
     path("status", apis.AdminStatusApi.as_view(), name="status"),
     path("recombee/diagnose", apis_recombee.RecombeeDiagnoseApi.as_view(), name="recombee-diagnose"),
     path("users/<str:user_id>", apis_users.AdminUserStatusApi.as_view(), name="user-status"),

@@ -58,6 +58,14 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="skip gunicorn's access log (production writes one; default: log to the data dir)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="OUT",
+        help="run gunicorn under `py-spy record --subprocesses --gil` (requirements-dev.txt; samples only "
+        "threads holding the GIL, i.e. Python CPU, not I/O waits) and write OUT "
+        "(.svg flame graph, .txt collapsed stacks); the CPU figure counts gunicorn only, not py-spy",
+    )
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second (default 100)")
     parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -89,6 +97,7 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
 
     from catalog.models import ContentItem
     from feeds import rows
+    from feeds.documents import document_body
     from feeds.models import PreparedFeeds
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -188,6 +197,7 @@ def seed(*, users: int, titles: int, rng: random.Random) -> None:
                     user_id=user_id,
                     trakt_username=f"bench{n}",
                     feeds=feeds,
+                    body=document_body(feeds),  # as feeds.user_rows_refresh stores it
                     rows=explain,
                     anchors={"movie": f"movie_{movie_anchor}", "tv": f"tv_{show_anchor}"},
                     last_hint=f"movie:{movie_anchor}",
@@ -358,9 +368,13 @@ def report(outcome: dict[str, Any], *, rate: float, duration: float) -> bool:
         print(f"errors by kind   : {kinds}")
     print(f"connections used : {outcome['connections']} (stale keep-alive retries: {outcome['stale_retries']})")
     served = int(outcome["sent_total"])  # warm-up included: CPU was measured over it
+    if outcome.get("logged"):
+        # Requests the server actually answered (access-log lines): on a starved machine some sent
+        # requests time out at the client and are never served, which would flatter ms/request.
+        served = int(outcome["logged"])
     cpu = float(outcome["server_cpu"])
     print(
-        f"server CPU       : {cpu:.1f} s for {served} requests (incl. warm-up) "
+        f"server CPU       : {cpu:.1f} s for {served} requests served (incl. warm-up) "
         f"= {cpu * 1000 / max(served, 1):.2f} ms/request (~{served / max(cpu, 1e-9):.0f} req/s per core)"
     )
     # The machine may be shared: other processes' CPU use shows up in the tail, so say how busy it was.
@@ -370,19 +384,35 @@ def report(outcome: dict[str, Any], *, rate: float, duration: float) -> bool:
     return passed
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """User+system CPU of gunicorn's master and workers (from /proc): a load-independent cost figure."""
+def _processes() -> dict[int, tuple[int, float]]:
+    """pid -> (ppid, user+system CPU seconds) of every process, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == master_pid or ppid == master_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+        table[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)  # utime, stime
+    return table
+
+
+def server_pids(root_pid: int) -> list[int]:
+    """``root_pid`` and every descendant (gunicorn master and workers; under --profile, py-spy too)."""
+    table = _processes()
+    pids, frontier = [root_pid], [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        pids += children
+        frontier += children
+    return pids
+
+
+def server_cpu_seconds(root_pid: int) -> float:
+    """User+system CPU of gunicorn's master and workers (from /proc): a load-independent cost figure."""
+    table = _processes()
+    return sum(table[pid][1] for pid in server_pids(root_pid) if pid in table)
 
 
 def free_port() -> int:
@@ -441,12 +471,24 @@ def main() -> int:
         access_log = Path(args.data_dir) / "gunicorn-access.log"
         access_log.unlink(missing_ok=True)
         command += ["--access-logfile", str(access_log)]
+    if args.profile:
+        # py-spy starts gunicorn as its child (no ptrace attach rights needed) and samples every worker.
+        py_spy = str(Path(sys.executable).with_name("py-spy"))
+        if not Path(py_spy).exists():
+            py_spy = "py-spy"
+        fmt = "raw" if args.profile.endswith(".txt") else "flamegraph"
+        command = [
+            py_spy, "record", "--subprocesses", "--nonblocking", "--gil", "--rate", str(args.profile_rate),
+            "--format", fmt, "--output", args.profile, "--", *command,
+        ]  # fmt: skip
     print("starting:", " ".join(command[1:]))
     server = subprocess.Popen(command, cwd=REPO, env=env)
     try:
         wait_ready(port, server)
+        # Under --profile, gunicorn's master is py-spy's child: count gunicorn only, not the sampler.
+        gunicorn_pid = next(iter(server_pids(server.pid)[1:2]), server.pid) if args.profile else server.pid
         load_before = os.getloadavg()[0]
-        cpu_before = server_cpu_seconds(server.pid)
+        cpu_before = server_cpu_seconds(gunicorn_pid)
         print(f"load: {args.warmup:.0f} s warm-up + {args.duration:.0f} s at {args.rate:.0f} req/s …")
         outcome = asyncio.run(
             run_load(
@@ -462,10 +504,15 @@ def main() -> int:
         outcome.update(
             load_before=load_before,
             load_after=os.getloadavg()[0],
-            server_cpu=server_cpu_seconds(server.pid) - cpu_before,
+            server_cpu=server_cpu_seconds(gunicorn_pid) - cpu_before,
         )
+        if not args.no_access_log:
+            with open(access_log, "rb") as log:
+                outcome["logged"] = sum(1 for line in log if b"/feeds" in line)
     finally:
-        server.send_signal(signal.SIGTERM)
+        # Stop gunicorn itself (under --profile it is py-spy's child: py-spy then writes its output).
+        master = next(iter(server_pids(server.pid)[1:2]), server.pid) if args.profile else server.pid
+        os.kill(master, signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -15,6 +15,10 @@ class PreparedFeeds(models.Model):
     trakt_username = models.CharField(max_length=100, blank=True, db_index=True)
     # The ten ChillLink Feed objects, in order, exactly as /feeds serves them.
     feeds = models.JSONField(default=list)
+    # The same document as ready-to-send JSON bytes ({"feeds": [...]}, validated when written):
+    # /feeds sends them as they are, without parsing or re-serialising (feeds/documents.py). Empty on
+    # rows written before it existed or by hand: /feeds then builds the body from ``feeds``.
+    body = models.BinaryField(default=b"", blank=True, editable=False)
     # Per row: key, feed id, source, the titles chosen (item ids), where they came from, fallback reason.
     rows = models.JSONField(default=list)
     # The "Because You Watched" anchors used: {"movie": "movie_157336", "tv": "tv_1399"} (null = none).

@@ -19,13 +19,24 @@ from django.conf import settings
 from django.db import connection
 
 from catalog import selectors as catalog_selectors
-from feeds import rows
+from feeds import documents, rows
 from feeds.contracts import hint_parse
+from feeds.dbguard import DatabaseGuard
 from feeds.models import PreparedFeeds
 from feeds.services import feed_refresh_request
+from reclio.throttled_log import ThrottledLog
 from users import services as users_services
 
 logger = logging.getLogger(__name__)
+
+# One WARNING when /feeds starts answering without the database, then one a minute with a count.
+database_guard = DatabaseGuard(
+    wait_seconds=settings.FEEDS_DATABASE_WAIT_MS / 1000,
+    retry_seconds=settings.FEEDS_DATABASE_RETRY_SECONDS,
+    log=ThrottledLog(logger, "feeds_database_unavailable"),
+)
+_served_copy = ThrottledLog(logger, "feeds_served_copy")
+_served_default = ThrottledLog(logger, "feeds_served_default_without_database")
 
 MANIFEST_ID = "reclio"
 PROTOCOL_VERSION = "1.0.0"  # the ChillLink protocol version, not Reclio's
@@ -103,45 +114,76 @@ def feed_request_parse(params: Any) -> FeedRequest:
 def feed_document_for_user(
     *, user_id: Any, last_watched: str | None = None, username: str | None = None
 ) -> dict[str, Any]:
-    """The ChillLink document for one request (contract: docs/design/contracts.md); never raises.
+    """The ChillLink document for one request, parsed (admin, tests); never raises. See ``feed_body``."""
+    try:
+        raw = {"user_id": user_id, "username": username, "last_watched": last_watched}
+        request = feed_request_parse({name: str(value) for name, value in raw.items() if value is not None})
+    except Exception:  # Chillio cannot show an error: serve fallbacks, log why
+        logger.exception("feeds_default_served reason=unexpected_error")
+        return feed_default_document()
+    document: dict[str, Any] = json.loads(feed_body(request))
+    return document
 
+
+def feed_body(request: FeedRequest) -> bytes:
+    """The /feeds response body for one request (contract: docs/design/contracts.md); never raises.
+
+    The hot path: one primary-key read of ready-to-send bytes (no parsing, no serialising), or, when
+    the database fails or is slow, the viewer's copy (feeds/documents.py, feeds/dbguard.py).
     Side effects, both cheap and unable to fail the response, and only for a ``user_id`` (the
     credential in the addon URL): a new valid ``last_watched`` (or a connected viewer without
     prepared rows) asks for one deduplicated, per-viewer rate-limited refresh, and the users app
     records the hit. The ``username`` fallback (off unless ``FEEDS_USERNAME_FALLBACK``) only reads.
     """
     try:
-        raw = {"user_id": user_id, "username": username, "last_watched": last_watched}
-        request = feed_request_parse({name: str(value) for name, value in raw.items() if value is not None})
-        return _document(request)
+        return _body(request)
     except Exception:  # Chillio cannot show an error: serve fallbacks, log why
         logger.exception("feeds_default_served reason=unexpected_error")
-        return feed_default_document()
+        return documents.DEFAULT_BODY
 
 
-def _document(request: FeedRequest) -> dict[str, Any]:
+def _body(request: FeedRequest) -> bytes:
     if request.user_id is None and (request.username is None or not settings.FEEDS_USERNAME_FALLBACK):
-        return feed_default_document()
+        return documents.DEFAULT_BODY
     try:
-        row = _prepared_row_read(request)
-    except Exception as exc:  # noqa: BLE001 - database down, tables missing, …
-        logger.warning("feeds_default_served reason=database_error error=%s", type(exc).__name__)
-        return feed_default_document()
+        database_guard.check()
+        with database_guard.reading():
+            row = _prepared_row_read(request)
+    except Exception as exc:  # noqa: BLE001 - database down, frozen, tables missing, …
+        return _copy_body(request, error=exc)
+    if row is None:
+        if request.user_id is not None:
+            # Rows are normally prepared after each recommender run; a viewer Chillio asks about before
+            # that gets fallbacks now and personal rows on a later call. A random id queues nothing.
+            feed_refresh_request(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
+        return documents.DEFAULT_BODY
+
+    user_key, body, last_hint, username = row
+    _served_copy.recovered()
+    _served_default.recovered()
+    documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=username)
     if request.user_id is None:
         # The username fallback: a Trakt username is public, so whoever knows it may at most read.
-        return {"feeds": _sanitised(row[1], user_id=row[0])} if row is not None else feed_default_document()
-    if row is None:
-        # Rows are normally prepared after each recommender run; a viewer Chillio asks about before
-        # that gets fallbacks now and personal rows on a later call. A random id queues nothing.
-        feed_refresh_request(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
-        return feed_default_document()
-
-    user_key, stored, last_hint = row
-    feeds = _sanitised(stored, user_id=user_key)
+        return body
     if request.last_watched and request.last_watched != last_hint:
         feed_refresh_request(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
     _hit_record(user_id=str(user_key))
-    return {"feeds": feeds}
+    return body
+
+
+def _copy_body(request: FeedRequest, *, error: Exception) -> bytes:
+    """The viewer's copy while the database is unavailable; the fallback rows when there is none."""
+    user_key = str(request.user_id) if request.user_id is not None else None
+    if user_key is None and request.username is not None:
+        user_key = documents.local_copies.user_for(request.username)
+    copy = documents.copy_get(user_id=user_key) if user_key else None
+    if copy is None:
+        _served_default.failure(type(error).__name__)
+        return documents.DEFAULT_BODY
+    _served_copy.failure(type(error).__name__)
+    if request.user_id is not None:  # the username fallback never counts hits
+        _hit_record(user_id=str(user_key))
+    return copy.body
 
 
 def _hit_record(*, user_id: str) -> None:
@@ -157,11 +199,15 @@ def _prepared_row_sql(column: str) -> str:
     table = connection.ops.quote_name(PreparedFeeds._meta.db_table)
     # A username can outlive a reconnect (a new user row, same Trakt account): the newest rows win.
     order = " ORDER BY computed_at DESC" if column == "trakt_username" else ""
-    return f"SELECT user_id, feeds, last_hint FROM {table} WHERE {column} = %s{order} LIMIT 1"  # noqa: S608
+    # ``feeds`` travels only for rows without a ready body (written before it existed, or by hand).
+    return (
+        f"SELECT user_id, body, CASE WHEN octet_length(body) = 0 THEN feeds END, last_hint, trakt_username "  # noqa: S608
+        f"FROM {table} WHERE {column} = %s{order} LIMIT 1"
+    )
 
 
-def _prepared_row_read(request: FeedRequest) -> tuple[Any, Any, str] | None:
-    """One indexed read of the user's prepared document.
+def _prepared_row_read(request: FeedRequest) -> tuple[str, bytes, str, str] | None:
+    """One indexed read of the user's prepared document: (user id, ready-to-send body, last hint, username).
 
     Raw SQL on purpose: this is the only query of the hottest endpoint, and compiling the equivalent
     queryset costs more CPU than the query itself (profiled: ~0.6 ms of ~2 ms per request).
@@ -169,31 +215,30 @@ def _prepared_row_read(request: FeedRequest) -> tuple[Any, Any, str] | None:
     column, value = (
         ("user_id", request.user_id) if request.user_id is not None else ("trakt_username", request.username)
     )
+    if connection.connection is not None:
+        # Skip Django's per-request ``SELECT 1`` (CONN_HEALTH_CHECKS) on this path only: a broken
+        # connection fails this one read instead, which serves a copy, and Django closes it at the
+        # end of the request. Elsewhere the check stays (docs/perf/feeds.md).
+        connection.health_check_done = True  # type: ignore[attr-defined]  # set in BaseDatabaseWrapper.__init__
     with connection.cursor() as cursor:
+        database_guard.socket_known(_socket_of(connection))
         cursor.execute(_prepared_row_sql(column), [value])
         row = cursor.fetchone()
     if row is None:
         return None
-    user_key, stored, last_hint = row
-    # Django's psycopg setup hands jsonb over as text; JSONField would json.loads it the same way.
-    return user_key, (json.loads(stored) if isinstance(stored, str) else stored), last_hint or ""
+    user_key, body, stored, last_hint, username = row
+    body = bytes(body) if body else b""
+    if not body:
+        # Django's psycopg setup hands jsonb over as text; JSONField would json.loads it the same way.
+        body = documents.document_body(json.loads(stored) if isinstance(stored, str) else stored, user_id=user_key)
+    return str(user_key), body, last_hint or "", username or ""
 
 
-def _sanitised(stored: Any, *, user_id: Any) -> list[dict[str, Any]]:
-    """The stored rows, with any corrupt or missing row replaced by that position's fallback."""
-    defaults = _default_feeds()
-    if not isinstance(stored, list):
-        stored = []
-    feeds: list[dict[str, Any]] = []
-    ids: set[str] = set()
-    for index, default in enumerate(defaults):
-        feed = stored[index] if index < len(stored) else None
-        if not rows.feed_is_valid(feed) or feed["id"] in ids:
-            logger.warning("feeds_row_replaced user_id=%s row=%s", user_id, rows.ROW_KEYS[index])
-            feed = _feed_copy(default)
-        ids.add(feed["id"])
-        feeds.append(feed)
-    return feeds
+def _socket_of(wrapper: Any) -> int | None:
+    try:
+        return int(wrapper.connection.fileno())
+    except Exception:  # noqa: BLE001 - no socket to cut: the guard still sees the read as stuck
+        return None
 
 
 def prepared_feeds_get(*, user_id: str) -> PreparedFeeds | None:

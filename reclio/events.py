@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from reclio.queues import Queue
+from reclio.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +113,18 @@ def _dedupe_key(event: Event, kwargs: dict[str, Any]) -> str:
     return "events:sent:" + ":".join([event.name, *("-" if kwargs[a] is None else str(kwargs[a]) for a in event.args)])
 
 
+# Redis down: every /feeds request with a new hint would fail here. Count them, log once a minute.
+_sends_skipped = ThrottledLog(logger, "event_sends_skipped_cache_unavailable")
+
+
 def _first_in_window(event: Event, kwargs: dict[str, Any]) -> bool:
     try:
-        return bool(cache.add(_dedupe_key(event, kwargs), 1, getattr(settings, str(event.dedupe_seconds_setting))))
-    except Exception:  # noqa: BLE001 - Redis down: skip; whatever the event would refresh stays as it is
-        logger.info("event_send_skipped name=%s reason=cache_unavailable", event.name)
+        first = bool(cache.add(_dedupe_key(event, kwargs), 1, getattr(settings, str(event.dedupe_seconds_setting))))
+    except Exception as exc:  # noqa: BLE001 - Redis down: skip; whatever the event would refresh stays as it is
+        _sends_skipped.failure(f"{event.name} {type(exc).__name__}")
         return False
+    _sends_skipped.recovered()
+    return first
 
 
 def _publish(event: Event, kwargs: dict[str, Any]) -> None:

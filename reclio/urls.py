@@ -4,7 +4,7 @@
 |---------------------|-----------------------------------------------------------------|
 | /manifest, /feeds   | ChillLink endpoints called by Chillio (feeds app)                |
 | /connect/trakt      | connect a viewer's Trakt account (OAuth redirect flow; users app) |
-| /health             | liveness JSON (200 when the database answers, else 503)          |
+| /health             | liveness JSON, cheap and cached (deep checks: /admin/health)     |
 | /admin/<operation>  | operator API, X-Admin-Token header (admin_tools app)             |
 | /admin/             | redirects browsers to the Django admin site                      |
 | /staff/             | the Django admin site (catalog rows, users, beat schedules…)      |

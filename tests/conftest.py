@@ -65,10 +65,33 @@ def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:
 
 
 @pytest.fixture(autouse=True)
-def _feed_hit_breaker_closed():
-    """The hit-recording circuit breaker is per process: a test that trips it must not pause others."""
-    from users.services.cadence import hit_recording_breaker
+def _per_process_state_fresh():
+    """The hit buffer, the /feeds database guard and document copies are per process: a test that
+    fills or trips them must not change what the next one sees."""
+    from feeds import documents
+    from feeds.selectors import database_guard
+    from users.services.cadence import hit_buffer
 
-    hit_recording_breaker.reset()
+    def reset() -> None:
+        hit_buffer.reset()
+        database_guard.reset()
+        documents.local_copies.clear()
+        documents.copies_reset()
+
+    reset()
     yield
-    hit_recording_breaker.reset()
+    reset()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _views_imported():
+    """Import every view module (the URLconf) before any test patches a selector.
+
+    A view module that does ``from catalog.selectors import items_by_ids`` binds whatever the name is
+    at import time; if the first request that resolves a URL happens inside a test that patched it
+    (tests/feeds' ``world``), the fake would stay bound for the rest of the session. /feeds no longer
+    resolves URLs (feeds.middleware.FeedsFastPathMiddleware), so load them once, here, unpatched.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point

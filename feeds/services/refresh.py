@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from catalog import services as catalog_services
 from catalog.contracts import item_id_make
 from feeds import rows
 from feeds.contracts import hint_parse
+from feeds.documents import copy_store, document_body
 from feeds.models import PreparedFeeds
 from feeds.services.candidates import picks_gather
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
@@ -129,11 +131,13 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     composed = _rows_composed(user_id=str(key), hint=hint_parse(hint_text))
 
     def save(feeds: list[dict[str, Any]]) -> None:
+        body = document_body(feeds, user_id=key)
         PreparedFeeds.objects.update_or_create(
             user_id=key,
             defaults={
                 "trakt_username": (user.trakt_username or "").lower()[:100],
                 "feeds": feeds,
+                "body": body,
                 "rows": [_row_record(plan, feed) for plan, feed in zip(composed.plans, feeds, strict=True)],
                 "anchors": composed.anchors,
                 "last_hint": hint_text or "",
@@ -143,6 +147,8 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
                 "duration_ms": int((time.monotonic() - started) * 1000),
             },
         )
+        # The copy /feeds serves while the database is away (feeds/documents.py), once this is visible.
+        transaction.on_commit(partial(copy_store, user_id=str(key), body=body, last_hint=hint_text or ""))
 
     fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
     # One transaction: the list writer (queued by the request on commit) and its "written" event

@@ -75,6 +75,9 @@ MIDDLEWARE = [
     # Outermost: whatever fails below it (a view, a middleware, the database), /feeds still answers
     # with a valid ChillLink document, because Chillio cannot show an error.
     "feeds.middleware.FeedsNeverFailMiddleware",
+    # /feeds skips the rest of the chain (sessions, CSRF, auth, messages: none apply to it) and URL
+    # resolving; it still gets the host check and the security headers (see the class).
+    "feeds.middleware.FeedsFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

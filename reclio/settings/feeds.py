@@ -1,7 +1,7 @@
 """Feeds: the ten ChillLink rows (row size, cold start, list freshness, refresh dedupe).
 
-Every variable is listed in docs/design/feeds.md. The /feeds request path reads none of these
-except the hint and lock windows; composition runs in the ``feeds.user_rows_refresh`` task.
+Every variable is listed in docs/design/feeds.md. The /feeds request path reads only the hint and
+lock windows and the outage settings at the end; composition runs in the ``feeds.user_rows_refresh`` task.
 """
 
 from __future__ import annotations
@@ -32,3 +32,12 @@ FEEDS_USERNAME_FALLBACK = env_bool("FEEDS_USERNAME_FALLBACK", False)
 FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)
 # Short, honest one-line reasons on rows ("Because you rated Heat 9/10").
 FEEDS_BLURBS = env_bool("FEEDS_BLURBS", True)
+# /feeds keeps this many viewers' documents in each web process, to serve them while the database is
+# down or slow (with a shared copy in Redis). About 3 KB each.
+FEEDS_LOCAL_COPIES = env_int("FEEDS_LOCAL_COPIES", 10_000, minimum=0)
+# /feeds stops waiting for the database after this long: the request (and, for
+# FEEDS_DATABASE_RETRY_SECONDS, every /feeds request of the process) is answered from the copies.
+FEEDS_DATABASE_WAIT_MS = env_int("FEEDS_DATABASE_WAIT_MS", 500, minimum=10)
+# After a database error or a wait past FEEDS_DATABASE_WAIT_MS, /feeds serves copies without asking
+# the database for this long; then one request tries it again.
+FEEDS_DATABASE_RETRY_SECONDS = env_int("FEEDS_DATABASE_RETRY_SECONDS", 5, minimum=1)

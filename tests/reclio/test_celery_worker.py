@@ -79,7 +79,7 @@ def test_a_task_sent_to_each_queue_is_executed_by_the_worker(real_worker, queue)
 
 
 @pytest.mark.django_db
-def test_health_sees_the_worker_on_every_queue(real_worker, api_client):
-    body = api_client.get("/health").json()
+def test_health_sees_the_worker_on_every_queue(real_worker, admin_api_client):
+    body = admin_api_client.get("/admin/health").json()
     workers = body["checks"]["workers"]
     assert any(name.startswith("test-worker-") for name in workers["facts"]["workers"])

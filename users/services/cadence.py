@@ -19,9 +19,11 @@ not be sent is due again at once (``reclio.enqueue``).
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reclio.enqueue import enqueue_each_on_commit
+from reclio.throttled_log import ThrottledLog
 from users.contracts import ConnectionState, SyncBucket
 from users.models import User
 
@@ -49,7 +52,11 @@ LAST_HIT_TTL = 8 * 24 * 3600
 # seconds or minutes (beat, a busy queue), and "due at 10:05:03" must not wait for 11:05 because
 # this sweep's clock read 10:05:01. Rounding to the nearest sweep keeps each bucket's average period.
 SWEEP_TOLERANCE = dt.timedelta(minutes=30)
-# After a cache failure, /feeds stops recording hits in this process for this long.
+# /feeds requests add to an in-process buffer; it goes to the cache in one pipeline at most this often.
+HIT_BUFFER_SECONDS = 2.0
+# Distinct viewers one buffer holds between writes; more are counted as dropped (a runaway client).
+HIT_BUFFER_MAX_USERS = 50_000
+# After a cache failure, this process drops (and counts) its hits for this long instead of retrying.
 HIT_RECORDING_PAUSE_SECONDS = 30.0
 
 
@@ -61,88 +68,119 @@ def _last_hit_key(user_id: str) -> str:
     return f"users:feed_hit_at:{user_id}"
 
 
-class _HitRecordingBreaker:
-    """An in-process circuit breaker for hit recording: after a cache failure, skip for a while.
+class _HitBuffer:
+    """/feeds hits counted in process memory and written to the cache in batches.
 
-    With Redis down every cache call waits up to the connect timeout (``socket_connect_timeout`` in
-    settings.CACHES); without the breaker each /feeds request would pay it. Open for
-    ``pause_seconds`` after a failure, then the next hit tries again (one probe, no half-open state
-    to manage: a failed probe simply re-opens it). Per process, lock-free: racing threads at worst
-    both try once.
+    Counting a hit costs a dict update under a lock; every ``HIT_BUFFER_SECONDS`` the request that
+    finds the buffer due writes it in one pipeline (one round trip for all the viewers of the period,
+    instead of one per request). A cache failure drops that batch, pauses writing for
+    ``HIT_RECORDING_PAUSE_SECONDS`` (so a frozen Redis costs one request its socket timeout per pause,
+    not every request), and is logged once per minute with how many hits were dropped. The counts
+    only steer the sync cadence: losing some is harmless, slowing /feeds is not. Hits still buffered
+    when the process exits are written by an ``atexit`` hook (gunicorn workers exit normally).
     """
 
-    def __init__(self, *, pause_seconds: float) -> None:
-        self.pause_seconds = pause_seconds
-        self._open_until = 0.0
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hits: dict[str, list[float]] = {}  # user id -> [count, last hit unix time]
+        self._due = 0.0
+        self._paused_until = 0.0
+        self.dropped = ThrottledLog(logger, "feed_hits_dropped")
 
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
+    def add(self, user_id: str, at: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._hits.get(user_id)
+            if entry is not None:
+                entry[0] += 1
+                entry[1] = at
+            elif len(self._hits) < HIT_BUFFER_MAX_USERS:
+                self._hits[user_id] = [1, at]
+            else:
+                entry = None
+                self.dropped.failure("buffer_full")
+            due = now >= self._due
+            if due:
+                self._due = now + HIT_BUFFER_SECONDS
+        if due:
+            self.flush()
 
-    def trip(self) -> None:
-        self._open_until = time.monotonic() + self.pause_seconds
+    def flush(self) -> int:
+        """Write what is buffered; returns how many viewers' hits were written. Never raises."""
+        with self._lock:
+            batch, self._hits = self._hits, {}
+        if not batch:
+            return 0
+        if time.monotonic() < self._paused_until:
+            self.dropped.failure(f"paused hits={sum(int(c) for c, _ in batch.values())}")
+            return 0
+        try:
+            _hits_write(batch)
+        except Exception as exc:  # noqa: BLE001 - statistics must never break /feeds
+            self._paused_until = time.monotonic() + HIT_RECORDING_PAUSE_SECONDS
+            self.dropped.failure(f"{type(exc).__name__} hits={sum(int(c) for c, _ in batch.values())}")
+            return 0
+        self.dropped.recovered()
+        return len(batch)
 
     def reset(self) -> None:
-        self._open_until = 0.0
+        with self._lock:
+            self._hits, self._due, self._paused_until = {}, 0.0, 0.0
 
 
-hit_recording_breaker = _HitRecordingBreaker(pause_seconds=HIT_RECORDING_PAUSE_SECONDS)
+hit_buffer = _HitBuffer()
+atexit.register(hit_buffer.flush)
 
 
 def user_feed_hit_record(*, user_id: uuid.UUID | str) -> None:
-    """Count one /feeds request: one cache round trip, never raises, never touches the database.
+    """Count one /feeds request in process memory: no I/O on the request path, never raises.
 
-    A cache failure pauses recording for ``HIT_RECORDING_PAUSE_SECONDS`` in this process (the
-    counts only steer the sync cadence; losing some is harmless, slowing /feeds is not).
+    The buffer reaches the cache every ``HIT_BUFFER_SECONDS`` (``_HitBuffer``), where
+    ``users_feed_hits_flush`` folds it into each user's statistics.
     """
     try:
         key = str(uuid.UUID(str(user_id)))
     except ValueError:
         return
-    if not hit_recording_breaker.allows():
-        return
-    try:
-        _hit_write(user_id=key, at=time.time())
-    except Exception as exc:  # noqa: BLE001 - statistics must never break /feeds
-        hit_recording_breaker.trip()
-        logger.warning(
-            "feed_hit_record_failed user_id=%s error=%s paused_seconds=%s",
-            key,
-            type(exc).__name__,
-            hit_recording_breaker.pause_seconds,
-        )
+    hit_buffer.add(key, time.time())
 
 
-def _hit_write(*, user_id: str, at: float) -> None:
-    """Create-if-missing and bump the hit counter, and stamp the last hit: what the flush reads."""
+def _hits_write(batch: dict[str, list[float]]) -> None:
+    """Create-if-missing and bump each hit counter, and stamp the last hit: what the flush reads."""
     backend = caches[DEFAULT_CACHE_ALIAS]
-    hits_key, last_key = _hits_key(user_id), _last_hit_key(user_id)
     if isinstance(backend, RedisCache):
         # Django's RedisCache has no pipeline API, and add + incr + set through it cost four round
-        # trips (its incr() checks EXISTS first). One MULTI/EXEC pipeline sends the same commands
-        # at once: SET NX EX (= cache.add), INCR, SET EX, with Django's own key prefixing and value
+        # trips per viewer (its incr() checks EXISTS first). One MULTI/EXEC pipeline sends them all at
+        # once: SET NX EX (= cache.add), INCRBY, SET EX, with Django's own key prefixing and value
         # serializer, so cache.get_many()/decr() in users_feed_hits_flush read them unchanged.
         # Reference: https://redis.io/docs/latest/develop/interact/transactions/ ,
         # https://redis-py.readthedocs.io/en/stable/advanced_features.html#pipelines
-        full_hits = backend.make_and_validate_key(hits_key)
-        full_last = backend.make_and_validate_key(last_key)
         client = backend._cache  # RedisCacheClient: the documented get_client() hook
         # RedisCacheClient.__init__ sets _serializer; django-stubs leave it out.
         serializer = client._serializer  # type: ignore[attr-defined]
-        pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
-        pipe.set(full_hits, serializer.dumps(0), ex=HIT_COUNTER_TTL, nx=True)
-        pipe.incr(full_hits)
-        pipe.set(full_last, serializer.dumps(at), ex=LAST_HIT_TTL)
-        pipe.execute()
+        pipe = None
+        for user_id, (count, at) in batch.items():
+            full_hits = backend.make_and_validate_key(_hits_key(user_id))
+            full_last = backend.make_and_validate_key(_last_hit_key(user_id))
+            if pipe is None:
+                pipe = client.get_client(full_hits, write=True).pipeline(transaction=True)
+            pipe.set(full_hits, serializer.dumps(0), ex=HIT_COUNTER_TTL, nx=True)
+            pipe.incrby(full_hits, int(count))
+            pipe.set(full_last, serializer.dumps(at), ex=LAST_HIT_TTL)
+        if pipe is not None:
+            pipe.execute()
         return
     # Any other cache (locmem in tests, a custom backend): the plain API, same keys and values.
-    backend.add(hits_key, 0, timeout=HIT_COUNTER_TTL)
-    backend.incr(hits_key)
-    backend.set(last_key, at, timeout=LAST_HIT_TTL)
+    for user_id, (count, at) in batch.items():
+        backend.add(_hits_key(user_id), 0, timeout=HIT_COUNTER_TTL)
+        backend.incr(_hits_key(user_id), int(count))
+        backend.set(_last_hit_key(user_id), at, timeout=LAST_HIT_TTL)
 
 
 def users_feed_hits_flush(*, now: dt.datetime | None = None) -> int:
     """Fold the cache counters into each user's decayed hits-per-day (24 h half-life). Returns users touched."""
     now = now or timezone.now()
+    hit_buffer.flush()  # this process's own buffered hits first (tests; the worker's buffer is empty)
     users = list(
         User.objects.filter(connection_state=ConnectionState.CONNECTED).only(
             "pk",

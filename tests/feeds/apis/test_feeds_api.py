@@ -363,7 +363,7 @@ def test_repeated_and_excessive_parameters_are_ignored(client, prepared, setting
 
 
 def test_a_bug_in_the_selector_is_caught_by_the_view(client, prepared):
-    with mock.patch("feeds.apis.feed_document_for_user", side_effect=TypeError("bug")):
+    with mock.patch("feeds.apis.feed_body", side_effect=TypeError("bug")):
         feeds = get_feeds(client, user_id=USER_ID)
 
     assert [feed["id"] for feed in feeds] == DEFAULT_IDS

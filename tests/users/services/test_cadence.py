@@ -160,12 +160,16 @@ def redis_cache(settings):
         client.delete(key)
 
 
-def test_a_hit_is_one_redis_round_trip_and_the_flush_reads_it(redis_cache, monkeypatch):
-    # given a warm connection (connecting sends CLIENT SETINFO commands of its own)
+def test_hits_are_buffered_and_written_in_one_round_trip_per_period(redis_cache, monkeypatch):
+    # given a warm connection (connecting sends CLIENT SETINFO commands of its own) and a still clock
     import redis.connection
 
-    user = UserFactory.create()
-    user_feed_hit_record(user_id=user.pk)
+    from users.services import cadence
+
+    clock = [1000.0]
+    monkeypatch.setattr(cadence.time, "monotonic", lambda: clock[0])
+    user, other = UserFactory.create(), UserFactory.create()
+    user_feed_hit_record(user_id=user.pk)  # the first hit of a process writes at once
     sends: list[bytes] = []
     original = redis.connection.AbstractConnection.send_packed_command
 
@@ -174,38 +178,46 @@ def test_a_hit_is_one_redis_round_trip_and_the_flush_reads_it(redis_cache, monke
         return original(self, command, check_health)
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
-    # when
+    # when: a burst within the period, then one hit after it
+    for _ in range(5):
+        user_feed_hit_record(user_id=user.pk)
+    user_feed_hit_record(user_id=other.pk)
+    assert sends == []
+    clock[0] += cadence.HIT_BUFFER_SECONDS
     user_feed_hit_record(user_id=user.pk)
-    user_feed_hit_record(user_id=user.pk)
-    # then: one write per hit, each carrying the whole MULTI … EXEC
-    assert len(sends) == 2
-    assert all(b"MULTI" in b"".join(bytes(part) for part in (s if isinstance(s, list) else [s])) for s in sends)
+    # then: one write for the whole period, carrying the whole MULTI … EXEC
+    assert len(sends) == 1
+    assert b"MULTI" in b"".join(bytes(part) for part in (sends[0] if isinstance(sends[0], list) else [sends[0]]))
     # and the stored values are what Django's cache API (the hourly flush) expects
-    assert redis_cache.get(f"users:feed_hits:{user.pk}") == 3
+    assert redis_cache.get(f"users:feed_hits:{user.pk}") == 7
+    assert redis_cache.get(f"users:feed_hits:{other.pk}") == 1
     monkeypatch.undo()
-    assert users_feed_hits_flush(now=NOW) == 1
+    assert users_feed_hits_flush(now=NOW) == 2
     user.refresh_from_db()
-    assert user.feed_hits_total == 3
+    assert user.feed_hits_total == 7
     assert user.last_feed_hit_at is not None
     assert redis_cache.get(f"users:feed_hits:{user.pk}") == 0
 
 
 def test_the_counter_keeps_its_first_expiry(redis_cache):
     # given
+    from users.services.cadence import hit_buffer
+
     user = UserFactory.create()
     user_feed_hit_record(user_id=user.pk)
     client = redis_cache._cache.get_client(write=True)
     full = redis_cache.make_and_validate_key(f"users:feed_hits:{user.pk}")
     client.expire(full, 100)
-    # when another hit arrives
+    # when another hit arrives and is written
     user_feed_hit_record(user_id=user.pk)
+    hit_buffer.flush()
     # then the counter was bumped without resetting its TTL (SET NX EX, like cache.add)
     assert 0 < client.ttl(full) <= 100
     assert redis_cache.get(f"users:feed_hits:{user.pk}") == 2
 
 
-def test_with_redis_down_a_hit_never_raises_and_pauses_recording(settings, monkeypatch):
-    # given a cache whose Redis socket does not exist (connection refused at once)
+def test_with_redis_down_hits_never_raise_are_counted_and_logged_once(settings, monkeypatch, caplog):
+    # given a cache whose Redis socket does not exist (connection refused at once), and a still clock
     from users.services import cadence
 
     settings.CACHES = {
@@ -215,48 +227,55 @@ def test_with_redis_down_a_hit_never_raises_and_pauses_recording(settings, monke
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    attempts: list[str] = []
-    real_write = cadence._hit_write
+    clock = [1000.0]
+    monkeypatch.setattr(cadence.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("reclio.throttled_log.time.monotonic", lambda: clock[0])
+    attempts: list[int] = []
+    real_write = cadence._hits_write
 
-    def counting(**kw):
-        attempts.append(kw["user_id"])
-        real_write(**kw)
+    def counting(batch):
+        attempts.append(sum(int(count) for count, _ in batch.values()))
+        real_write(batch)
 
-    monkeypatch.setattr(cadence, "_hit_write", counting)
+    monkeypatch.setattr(cadence, "_hits_write", counting)
     user_id = "0b8f7d1e-3a54-4d38-9e8a-5d0c2c0b6a11"
-    # when
+    # when: many requests over several buffer periods, all inside the pause
     for _ in range(5):
-        user_feed_hit_record(user_id=user_id)
-    # then only the first request tried Redis
-    assert attempts == [user_id]
-    assert not cadence.hit_recording_breaker.allows()
+        for _ in range(20):
+            user_feed_hit_record(user_id=user_id)
+        clock[0] += cadence.HIT_BUFFER_SECONDS
+    # then only the first write tried Redis, and the outage was logged once, not per request
+    assert attempts == [1]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("feed_hits_dropped_started reason=ConnectionError hits=1")
 
 
 def test_recording_resumes_after_the_pause(monkeypatch):
-    # given a breaker tripped by a failing cache write
+    # given a write that failed
     from users.services import cadence
 
     clock = [1000.0]
     monkeypatch.setattr(cadence.time, "monotonic", lambda: clock[0])
-    attempts: list[str] = []
+    attempts: list[int] = []
 
-    def failing(**kw):
-        attempts.append(kw["user_id"])
+    def failing(batch):
+        attempts.append(sum(int(count) for count, _ in batch.values()))
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(cadence, "_hit_write", failing)
+    monkeypatch.setattr(cadence, "_hits_write", failing)
     user = UserFactory.create()
     user_feed_hit_record(user_id=user.pk)
     # when: still inside the pause, then just after it
     clock[0] += cadence.HIT_RECORDING_PAUSE_SECONDS - 1
     user_feed_hit_record(user_id=user.pk)
-    monkeypatch.setattr(cadence, "_hit_write", lambda **kw: attempts.append(kw["user_id"]))
+    monkeypatch.setattr(cadence, "_hits_write", lambda batch: attempts.append(sum(int(c) for c, _ in batch.values())))
     clock[0] += 2
     user_feed_hit_record(user_id=user.pk)
     user_feed_hit_record(user_id=user.pk)
-    # then: one failed try, nothing during the pause, and both hits after it
-    assert attempts == [str(user.pk)] * 3
-    assert cadence.hit_recording_breaker.allows()
+    cadence.hit_buffer.flush()
+    # then: one failed try, the hit of the pause dropped, and both hits after it written
+    assert attempts == [1, 1, 1]
 
 
 # --- one broker error drops only its own message -------------------------------------------------

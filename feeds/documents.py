@@ -1,0 +1,187 @@
+"""The /feeds document as ready-to-send bytes, and its copies outside the database.
+
+``document_body`` turns stored rows into the exact bytes /feeds sends (any corrupt or missing row
+replaced by that position's fallback), once, when the rows are written; the hot path then sends them
+without parsing or re-serialising.
+
+Two copies keep a viewer's personal rows available when the database is not (issue 12):
+- ``local_copies``: an in-process LRU of the bodies this gunicorn worker served from the database,
+  refreshed on every read (a bytes comparison), read when the database fails or is slow;
+- the Redis copy (``feeds:copy:<user_id>``), shared by every worker and host: written when rows are
+  stored, and for rows this process read from the database that Redis may not hold yet (bodies
+  written before the copy existed), in one batch every ``COPY_FLUSH_SECONDS`` rather than per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from feeds import rows
+from reclio.throttled_log import ThrottledLog
+
+logger = logging.getLogger(__name__)
+
+COPY_KEY_PREFIX = "feeds:copy:"
+# Rows are rewritten at least nightly; a copy older than this is for a viewer long gone.
+COPY_TTL_SECONDS = 30 * 24 * 3600
+COPY_FLUSH_SECONDS = 2.0
+# After a Redis failure, the hot path leaves Redis alone in this process for this long.
+COPY_PAUSE_SECONDS = 10.0
+
+
+def document_body(stored: Any, *, user_id: Any = None) -> bytes:
+    """The /feeds response body for stored rows: ten valid rows, compact JSON, UTF-8."""
+    defaults = rows.default_feeds()
+    if not isinstance(stored, list):
+        stored = []
+    feeds: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for index, default in enumerate(defaults):
+        feed = stored[index] if index < len(stored) else None
+        if not rows.feed_is_valid(feed) or feed["id"] in ids:
+            logger.warning("feeds_row_replaced user_id=%s row=%s", user_id, rows.ROW_KEYS[index])
+            feed = default
+        ids.add(feed["id"])
+        feeds.append(feed)
+    return json.dumps({"feeds": feeds}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# The default document, serialised once at import: serving it needs no code that could fail later.
+DEFAULT_BODY = document_body(rows.default_feeds())
+
+
+@dataclass(frozen=True)
+class Copy:
+    body: bytes
+    last_hint: str
+
+
+class LocalCopies:
+    """A bounded, thread-safe LRU of ``user_id -> Copy`` (plus Trakt username -> user_id)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._copies: OrderedDict[str, Copy] = OrderedDict()
+        self._usernames: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> Copy | None:
+        with self._lock:
+            copy = self._copies.get(user_id)
+            if copy is not None:
+                self._copies.move_to_end(user_id)
+            return copy
+
+    def user_for(self, username: str) -> str | None:
+        return self._usernames.get(username)
+
+    def put(self, user_id: str, copy: Copy, *, username: str | None = None) -> bool:
+        """Keep ``copy``; True when it differs from what was kept (new or changed rows)."""
+        with self._lock:
+            previous = self._copies.get(user_id)
+            self._copies[user_id] = copy
+            self._copies.move_to_end(user_id)
+            if len(self._copies) > self.capacity:
+                self._copies.popitem(last=False)
+            if username:
+                self._usernames[username] = user_id
+                if len(self._usernames) > self.capacity:
+                    self._usernames.popitem(last=False)
+        return previous != copy
+
+    def clear(self) -> None:
+        with self._lock:
+            self._copies.clear()
+            self._usernames.clear()
+
+
+local_copies = LocalCopies(settings.FEEDS_LOCAL_COPIES)
+_redis_log = ThrottledLog(logger, "feeds_copy_redis_unavailable")
+_pending: dict[str, Copy] = {}  # copies to write to Redis at the next flush
+_pending_lock = threading.Lock()
+_state = {"flush_due": 0.0, "paused_until": 0.0}
+
+
+def _redis_allowed() -> bool:
+    return time.monotonic() >= _state["paused_until"]
+
+
+def _redis_failed(reason: str) -> None:
+    _state["paused_until"] = time.monotonic() + COPY_PAUSE_SECONDS
+    _redis_log.failure(reason)
+
+
+def copy_remember(*, user_id: str, body: bytes, last_hint: str, username: str | None = None) -> None:
+    """Keep the body /feeds just read from the database; cheap (no I/O unless a batch is due)."""
+    copy = Copy(body=body, last_hint=last_hint)
+    if local_copies.put(user_id, copy, username=username):
+        with _pending_lock:
+            if len(_pending) < local_copies.capacity:
+                _pending[user_id] = copy
+    if time.monotonic() >= _state["flush_due"]:
+        copies_flush()
+
+
+def copies_flush() -> int:
+    """Write the pending copies to Redis in one batch; returns how many were written. Never raises."""
+    _state["flush_due"] = time.monotonic() + COPY_FLUSH_SECONDS
+    with _pending_lock:
+        if not _pending:
+            return 0
+        batch = dict(_pending)
+        _pending.clear()
+    if not _redis_allowed():
+        _redis_log.failure(f"paused dropped={len(batch)}")
+        return 0
+    try:
+        cache.set_many(
+            {COPY_KEY_PREFIX + user_id: (copy.body, copy.last_hint) for user_id, copy in batch.items()},
+            timeout=COPY_TTL_SECONDS,
+        )
+    except Exception as exc:  # noqa: BLE001 - a missing copy only matters during a database outage
+        _redis_failed(f"{type(exc).__name__} dropped={len(batch)}")
+        return 0
+    _redis_log.recovered()
+    return len(batch)
+
+
+def copy_store(*, user_id: str, body: bytes, last_hint: str) -> None:
+    """Write one viewer's copy to Redis now (the refresh task, after storing new rows). Never raises."""
+    local_copies.put(user_id, Copy(body=body, last_hint=last_hint))
+    try:
+        cache.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the next /feeds read of these rows writes it again
+        logger.warning("feeds_copy_store_failed user_id=%s error=%s", user_id, type(exc).__name__)
+
+
+def copy_get(*, user_id: str) -> Copy | None:
+    """The second copy of a viewer's document, for when the database fails: this process's, else Redis's."""
+    copy = local_copies.get(user_id)
+    if copy is not None or not _redis_allowed():
+        return copy
+    try:
+        stored = cache.get(COPY_KEY_PREFIX + user_id)
+    except Exception as exc:  # noqa: BLE001 - Redis down too: the caller serves the fallback rows
+        _redis_failed(type(exc).__name__)
+        return None
+    if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], bytes)):
+        return None
+    copy = Copy(body=stored[0], last_hint=str(stored[1]))
+    local_copies.put(user_id, copy)
+    return copy
+
+
+def copies_reset() -> None:
+    """Forget pending copies and any Redis pause (tests)."""
+    with _pending_lock:
+        _pending.clear()
+    _state["flush_due"] = _state["paused_until"] = 0.0

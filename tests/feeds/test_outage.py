@@ -1,0 +1,198 @@
+"""/feeds through a database outage: known viewers keep their personal rows, in milliseconds (issue 12).
+
+The copies (feeds/documents.py) and the guard (feeds/dbguard.py) are per process; tests/conftest.py
+resets them around every test.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connections
+from django.test import Client
+
+from feeds import documents, rows, selectors
+from feeds.documents import document_body
+from feeds.models import PreparedFeeds
+from tests.feeds.conftest import USER_ID, assert_feeds_document
+from tests.feeds.factories import PreparedFeedsFactory
+
+DEFAULT_IDS = [feed["id"] for feed in rows.default_feeds()]
+DATABASE_DOWN = OperationalError("could not connect to server: Connection refused")
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def prepared(world) -> PreparedFeeds:
+    feeds = PreparedFeedsFactory.build().feeds
+    return PreparedFeedsFactory.create(
+        user_id=uuid.UUID(USER_ID), trakt_username="viewer", feeds=feeds, body=document_body(feeds)
+    )
+
+
+def get_feeds(client: Client, **params: str) -> list[dict]:
+    response = client.get("/feeds", params)
+    assert response.status_code == 200
+    return assert_feeds_document(response.json())
+
+
+@pytest.mark.django_db
+def test_the_stored_body_is_sent_as_it_is(client, prepared):
+    # given: a body that differs from a re-serialisation of ``feeds`` only in its spacing
+    spaced = json.dumps({"feeds": prepared.feeds}, indent=1).encode()
+    PreparedFeeds.objects.filter(user_id=USER_ID).update(body=spaced)
+
+    # when
+    response = client.get("/feeds", {"user_id": USER_ID})
+
+    # then: the very bytes, not parsed and rendered again
+    assert response.content == spaced
+
+
+@pytest.mark.django_db
+def test_a_known_viewer_keeps_personal_rows_when_the_database_fails(client, prepared, world, settings):
+    # given: the viewer was served once while the database answered (and an operator turned the
+    # read-only username fallback on)
+    settings.FEEDS_USERNAME_FALLBACK = True
+    assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+
+    # when: the database is gone
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+        feeds = get_feeds(client, user_id=USER_ID)
+        by_username = get_feeds(client, username="Viewer")
+
+    # then: personal rows, not the fallbacks, and the hit still counts (never for the username fallback)
+    assert feeds == by_username == prepared.feeds
+    assert world.hits == [USER_ID] * 2
+
+
+@pytest.mark.django_db
+def test_the_redis_copy_serves_a_viewer_this_process_never_saw(client, prepared, world):
+    # given: the refresh task stored the copy; this process has not served the viewer
+    documents.copy_store(user_id=USER_ID, body=bytes(prepared.body), last_hint="")
+    documents.local_copies.clear()
+
+    # when
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+        feeds = get_feeds(client, user_id=USER_ID)
+
+    # then
+    assert feeds == prepared.feeds
+
+
+@pytest.mark.django_db
+def test_rows_read_from_the_database_are_copied_to_redis_in_a_batch(client, prepared, world):
+    # given: rows written before copies existed (no Redis copy yet)
+    from django.core.cache import cache
+
+    assert cache.get(documents.COPY_KEY_PREFIX + USER_ID) is None
+
+    # when: served, then the batch is due
+    get_feeds(client, user_id=USER_ID)
+    documents.copies_flush()
+
+    # then
+    assert cache.get(documents.COPY_KEY_PREFIX + USER_ID) == (bytes(prepared.body), "")
+
+
+@pytest.mark.django_db
+def test_an_unknown_viewer_gets_the_fallback_rows_during_an_outage(client, world):
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+        feeds = get_feeds(client, user_id=str(uuid.uuid4()))
+
+    assert [feed["id"] for feed in feeds] == DEFAULT_IDS
+
+
+@pytest.mark.django_db
+def test_after_a_failure_the_database_is_left_alone_for_a_while(
+    client, prepared, world, monkeypatch, django_assert_num_queries
+):
+    # given: a moving clock, a served viewer, then one failed read
+    clock = [1000.0]
+    monkeypatch.setattr("feeds.dbguard.time.monotonic", lambda: clock[0])
+    get_feeds(client, user_id=USER_ID)
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+        get_feeds(client, user_id=USER_ID)
+
+    # when / then: within the retry window no request waits for the database
+    with django_assert_num_queries(0):
+        for _ in range(10):
+            assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+    # and after it, one request asks it again
+    clock[0] += selectors.database_guard.retry_seconds + 0.1
+    with django_assert_num_queries(1):
+        assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+
+
+@pytest.mark.django_db
+def test_an_outage_is_logged_once_with_a_count_not_per_request(client, prepared, world, caplog, monkeypatch):
+    # given: a served viewer and a still clock
+    monkeypatch.setattr("reclio.throttled_log.time.monotonic", lambda: 1000.0)
+    get_feeds(client, user_id=USER_ID)
+    caplog.set_level(logging.INFO)
+
+    # when: the database is down for 200 requests
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+        for _ in range(200):
+            get_feeds(client, user_id=USER_ID)
+
+    # then: one line that it started (per log), none per request
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "feeds_database_unavailable_started reason=OperationalError: could not connect to server: Connection refused",
+        "feeds_served_copy_started reason=OperationalError",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepared, world, monkeypatch):
+    # given: a viewer served once, then a database that stops answering (pg_sleep stands in for a
+    # SIGSTOPped server: the read waits on its socket and no timeout of ours fires)
+    monkeypatch.setattr(selectors.database_guard, "wait_seconds", 0.2)
+    request = selectors.feed_request_parse({"user_id": USER_ID})
+    assert selectors.feed_body(request) == bytes(prepared.body)
+    table = PreparedFeeds._meta.db_table
+    monkeypatch.setattr(
+        selectors,
+        "_prepared_row_sql",
+        lambda column: (
+            f"SELECT user_id, body, NULL, last_hint, trakt_username FROM {table}, pg_sleep(4) "  # noqa: S608
+            f"WHERE {column} = %s LIMIT 1"
+        ),
+    )
+    stuck: dict[str, object] = {}
+
+    def frozen_read() -> None:
+        started = time.monotonic()
+        try:
+            stuck["body"] = selectors.feed_body(request)
+        finally:
+            stuck["seconds"] = time.monotonic() - started
+            connections.close_all()
+
+    reader = threading.Thread(target=frozen_read)
+    reader.start()
+    time.sleep(0.5)  # past the guard's limit
+
+    # when: the next request arrives
+    started = time.monotonic()
+    body = selectors.feed_body(request)
+    answered_in = time.monotonic() - started
+    reader.join(timeout=10)
+
+    # then: it was answered from the copy at once, and the stuck read was cut instead of waiting 4 s
+    assert body == bytes(prepared.body)
+    assert answered_in < 0.1
+    assert not reader.is_alive()
+    assert stuck["body"] == bytes(prepared.body)
+    assert float(stuck["seconds"]) < 2.5  # type: ignore[arg-type]
