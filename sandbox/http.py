@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
@@ -135,7 +135,8 @@ class FakeHttpServer:
 
     def inject_from_json(self, body: Any) -> tuple[int, dict[str, Any]]:
         """The drills' control endpoint: ``{"path_prefix", "status", "method"?, "headers"?, "times"?,
-        "delay"?}`` → the next ``times`` matching requests get that answer (e.g. a 429 storm)."""
+        "delay"?}`` → the next ``times`` matching requests get that answer (e.g. a 429 storm);
+        ``status`` 0 answers normally after ``delay`` seconds (a slow upstream)."""
         try:
             reply = FakeReply(
                 int(body["status"]),
@@ -176,6 +177,8 @@ class FakeHttpServer:
 
     def _serve(self, request: Recorded) -> FakeReply:
         reply = self._injected(request) or self.respond(request)
+        if reply.status == 0:  # an injected slowdown: the fake's own answer, late
+            reply = replace(self.respond(request), delay=reply.delay)
         request.status = reply.status
         if self._loggable(request):
             with self._log_lock:
