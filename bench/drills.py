@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,20 @@ class Result:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+
+def result_dict(result: Result) -> dict[str, Any]:
+    return {
+        "drill": result.drill,
+        "passed": result.passed,
+        "expectation": result.expectation,
+        "lost": result.lost,
+        "recovery_s": result.recovery_s,
+        "during": None if result.during is None else vars(result.during),
+        "notes": result.notes,
+        "seconds": round(result.seconds, 1),
+        "depends_on": result.depends_on,
+    }
 
 
 def table(results: list[Result]) -> str:
@@ -422,20 +437,24 @@ def post(url: str, body: dict[str, Any] | None = None) -> Any:
 
 # --- database and Redis drills (both stacks) -------------------------------------------------------
 def _under_load(
-    stack: Stack, result: Result, *, rate: float, fault: Callable[[], float], after: float, warmup: float = 3.0
+    stack: Stack, result: Result, *, rate: float, fault: Callable[[], float], after: float, warmup: float = 5.0
 ) -> tuple[Load, float, float]:
     """Run ``fault`` (returns when the fault is over, giving how long it lasted) under load."""
     with Load(port=stack.web_port, rate=rate, user_ids=stack.user_ids) as load:
         time.sleep(warmup)
-        before = window(load.samples, time.monotonic() - warmup + 1, time.monotonic())
-        result.note(f"before the fault: p99 {before.p99_ms:.1f} ms, {before.errors} errors (n={before.requests})")
         fault_start = time.monotonic()
         fault()
         fault_end = time.monotonic()
         time.sleep(after)
         observed_until = time.monotonic()
     load.wait_answered(observed_until)
+    # The first second warms gunicorn's threads up; the rest of the warm-up is the baseline.
+    before = window(load.samples, fault_start - warmup + 1, fault_start)
+    result.note(f"before the fault: p99 {before.p99_ms:.1f} ms, {before.errors} errors (n={before.requests})")
     result.during = window(load.samples, fault_start, fault_end)
+    kinds = Counter(s.error for s in load.samples if s.error and fault_start <= s.due)
+    if kinds:
+        result.note(f"errors from the fault on, by kind: {dict(kinds)}")
     result.recovery_s = recovered_after(load.samples, fault_end, observed_until)
     return load, fault_start, fault_end
 
@@ -921,6 +940,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job-deadline", type=float, default=180.0, help="seconds a worker drill waits for its job")
     parser.add_argument("--setup-deadline", type=float, default=420.0)
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a fresh temporary folder")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here (tests read it)")
     return parser.parse_args(argv)
 
 
@@ -952,6 +972,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
     print()
     print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps([result_dict(r) for r in results], indent=2))
     print(f"\n{sum(r.passed for r in results)}/{len(results)} drills passed; {time.monotonic() - started:.0f} s in all")
     return 0 if all(r.passed for r in results) else 1
 
