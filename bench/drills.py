@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -257,6 +258,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.user_ids: list[str] = []
         self.usernames: dict[str, str] = {}  # user id → sandbox username
+        self.trakt_url = self.tmdb_url = self.tmdb_control = ""  # the sandbox (full stack only)
         self._exit = contextlib.ExitStack()
 
     # processes
@@ -383,9 +385,9 @@ def full_stack(*, data_dir: Path, viewers: int, titles: int, deadline: float) ->
     demo_feeds_wait(base_url=f"http://127.0.0.1:{stack.web_port}", viewers=connected, deadline=until)
     stack.user_ids = [viewer.user_id for viewer in connected]
     stack.usernames = {viewer.user_id: viewer.username for viewer in connected}
-    stack.trakt_url = demo_settings.DEMO_TRAKT_URL  # type: ignore[attr-defined]
-    stack.tmdb_url = demo_settings.DEMO_TMDB_URL  # type: ignore[attr-defined]
-    stack.tmdb_control = f"http://127.0.0.1:{tmdb_port}/__fake"  # type: ignore[attr-defined]
+    stack.trakt_url = demo_settings.DEMO_TRAKT_URL
+    stack.tmdb_url = demo_settings.DEMO_TMDB_URL
+    stack.tmdb_control = f"http://127.0.0.1:{tmdb_port}/__fake"
     return stack
 
 
@@ -438,9 +440,9 @@ def post(url: str, body: dict[str, Any] | None = None) -> Any:
 
 # --- database and Redis drills (both stacks) -------------------------------------------------------
 def _under_load(
-    stack: Stack, result: Result, *, rate: float, fault: Callable[[], float], after: float, warmup: float = 5.0
+    stack: Stack, result: Result, *, rate: float, fault: Callable[[], None], after: float, warmup: float = 5.0
 ) -> tuple[Load, float, float]:
-    """Run ``fault`` (returns when the fault is over, giving how long it lasted) under load."""
+    """Run ``fault`` (it returns when the fault is over) under load, then watch ``after`` seconds more."""
     with Load(port=stack.web_port, rate=rate, user_ids=stack.user_ids) as load:
         time.sleep(warmup)
         fault_start = time.monotonic()
@@ -598,11 +600,11 @@ def _runs_after(run_id: int) -> list[tuple[int, str]]:
 
 
 def _slow_tmdb(stack: Stack, *, delay: float, times: int) -> None:
-    post(f"{stack.tmdb_control}/inject", {"path_prefix": "/3/", "status": 0, "delay": delay, "times": times})  # type: ignore[attr-defined]
+    post(f"{stack.tmdb_control}/inject", {"path_prefix": "/3/", "status": 0, "delay": delay, "times": times})
 
 
 def _clear_tmdb(stack: Stack) -> None:
-    post(f"{stack.tmdb_control}/inject/clear")  # type: ignore[attr-defined]
+    post(f"{stack.tmdb_control}/inject/clear")
 
 
 def _content_sync_outcome(result: Result, *, before: int, fault_at: float, seconds: float) -> None:
@@ -724,8 +726,8 @@ def drill_kill_mid_list_write(stack: Stack, args: argparse.Namespace) -> Result:
     user_id = stack.user_ids[0]
     username = stack.usernames[user_id]
     base = f"http://127.0.0.1:{stack.web_port}"
-    trakt = stack.trakt_url  # type: ignore[attr-defined]
-    view = chillio_view(base_url=base, user_id=user_id, username=username, trakt_url=trakt, tmdb_url=stack.tmdb_url)  # type: ignore[attr-defined]
+    trakt = stack.trakt_url
+    view = chillio_view(base_url=base, user_id=user_id, username=username, trakt_url=trakt, tmdb_url=stack.tmdb_url)
     picked = next((t for row in view.personal_rows for t in row.titles), None)
     if picked is None:
         result.note("the viewer has no personal titles to watch")
@@ -740,7 +742,7 @@ def drill_kill_mid_list_write(stack: Stack, args: argparse.Namespace) -> Result:
     sigkill_tree(stack.worker_children("trakt_lists"))
 
     def settled() -> bool:
-        now = chillio_view(base_url=base, user_id=user_id, username=username, trakt_url=trakt, tmdb_url=stack.tmdb_url)  # type: ignore[attr-defined]
+        now = chillio_view(base_url=base, user_id=user_id, username=username, trakt_url=trakt, tmdb_url=stack.tmdb_url)
         shown = any(
             (t.media_type, t.tmdb_id) == (picked.media_type, picked.tmdb_id)
             for r in now.personal_rows
@@ -800,7 +802,7 @@ def drill_tmdb_429(stack: Stack, args: argparse.Namespace) -> Result:
     post(
         f"{stack.tmdb_control}/inject",
         {"path_prefix": "/3/", "status": 429, "headers": {"Retry-After": "1"}, "times": 150},
-    )  # type: ignore[attr-defined]
+    )
     try:
         with Load(port=stack.web_port, rate=20, user_ids=stack.user_ids) as load:
             fault_at = time.monotonic()
@@ -832,8 +834,8 @@ def drill_trakt_429(stack: Stack, args: argparse.Namespace) -> Result:
         "viewers stay connected with personal rows",
         depends_on="capped Retry-After (done)",
     )
-    trakt = stack.trakt_url  # type: ignore[attr-defined]
-    before = {u: db(lambda u=u: _synced(u)) for u in stack.user_ids}
+    trakt = stack.trakt_url
+    before = {u: db(functools.partial(_synced, u)) for u in stack.user_ids}
     post(
         f"{trakt}/_sandbox/inject",
         {"path_prefix": "/sync/", "method": "GET", "status": 429, "headers": {"Retry-After": "2"}, "times": 60},
@@ -844,7 +846,7 @@ def drill_trakt_429(stack: Stack, args: argparse.Namespace) -> Result:
             for user_id in stack.user_ids:
                 send("users.user_sync", "sync", user_id=user_id)
             done = poll(
-                lambda: all(db(lambda u=u: _synced(u)) != before[u] for u in stack.user_ids),
+                lambda: all(db(functools.partial(_synced, u)) != before[u] for u in stack.user_ids),
                 seconds=args.job_deadline,
                 every=1.0,
             )
@@ -853,7 +855,7 @@ def drill_trakt_429(stack: Stack, args: argparse.Namespace) -> Result:
         result.during = window(load.samples, fault_at, end)
     finally:
         post(f"{trakt}/_sandbox/inject/clear")
-    after = {u: db(lambda u=u: _synced(u)) for u in stack.user_ids}
+    after = {u: db(functools.partial(_synced, u)) for u in stack.user_ids}
     result.note(
         f"viewer state after: {[a[0] for a in after.values()]}, errors: {[a[2] for a in after.values() if a[2]]}"
     )
@@ -878,7 +880,7 @@ def drill_trakt_revoked(stack: Stack, args: argparse.Namespace) -> Result:
         result.note("needs two viewers (--viewers 2)")
         return result
     victim, other = stack.user_ids[-1], stack.user_ids[0]
-    trakt = stack.trakt_url  # type: ignore[attr-defined]
+    trakt = stack.trakt_url
     post(f"{trakt}/_sandbox/accounts/{stack.usernames[victim]}/revoke")
     with Load(port=stack.web_port, rate=20, user_ids=[victim, other]) as load:
         fault_at = time.monotonic()

@@ -67,7 +67,9 @@ def _query(pg: dict) -> int:
     with psycopg.connect(
         host=pg["HOST"], port=pg["PORT"] or None, user="postgres", dbname="postgres", connect_timeout=2
     ) as conn:
-        return conn.execute("SELECT 1").fetchone()[0]
+        row = conn.execute("SELECT 1").fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 def _recovered_within(probe, seconds: float, log: Path) -> float:
