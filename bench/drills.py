@@ -830,6 +830,10 @@ def _synced(user_id: str) -> Any:
     return (user.connection_state, user.updated_at, user.last_sync_error)
 
 
+def _synced_cleanly(now: Any, before: Any) -> bool:
+    return bool(now[1] != before[1] and not now[2])
+
+
 def drill_trakt_429(stack: Stack, args: argparse.Namespace) -> Result:
     result = Result(
         "trakt_429_storm",
@@ -849,7 +853,8 @@ def drill_trakt_429(stack: Stack, args: argparse.Namespace) -> Result:
             for user_id in stack.user_ids:
                 send("users.user_sync", "sync", user_id=user_id)
             done = poll(
-                lambda: all(db(functools.partial(_synced, u)) != before[u] for u in stack.user_ids),
+                # Synced since, and the last sync did not end on the 429s (a retry that got through).
+                lambda: all(_synced_cleanly(db(functools.partial(_synced, u)), before[u]) for u in stack.user_ids),
                 seconds=args.job_deadline,
                 every=1.0,
             )
@@ -904,18 +909,19 @@ def drill_trakt_revoked(stack: Stack, args: argparse.Namespace) -> Result:
 
 
 DRILLS: dict[str, tuple[Callable[[Stack, argparse.Namespace], Result], bool]] = {
-    # name: (drill, runs on the web-only stack too)
-    "pg_freeze": (drill_pg_freeze, True),
-    "pg_kill": (drill_pg_kill, True),
-    "redis_kill": (drill_redis_kill, True),
-    "sigkill_mid_content_sync": (drill_kill_mid_content_sync, False),
-    "sigkill_mid_list_write": (drill_kill_mid_list_write, False),
-    "sigkill_mid_training": (drill_kill_mid_training, False),
-    "sigterm_mid_task": (drill_sigterm_mid_task, False),
-    "poison_message": (drill_poison, False),
+    # name: (drill, runs on the web-only stack too). In this order, the drills that leave nothing
+    # behind come first: a worker drill that fails may leave a stale lock that a later drill meets.
     "tmdb_429_storm": (drill_tmdb_429, False),
     "trakt_429_storm": (drill_trakt_429, False),
     "trakt_token_revoked": (drill_trakt_revoked, False),
+    "pg_freeze": (drill_pg_freeze, True),
+    "pg_kill": (drill_pg_kill, True),
+    "redis_kill": (drill_redis_kill, True),
+    "sigkill_mid_list_write": (drill_kill_mid_list_write, False),
+    "sigkill_mid_training": (drill_kill_mid_training, False),
+    "poison_message": (drill_poison, False),
+    "sigkill_mid_content_sync": (drill_kill_mid_content_sync, False),
+    "sigterm_mid_task": (drill_sigterm_mid_task, False),
 }
 
 
@@ -960,10 +966,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, (drill, web) in DRILLS.items():
             print(f"{name:<26} {'web+full' if web else 'full'}  {(drill.__doc__ or '').strip()}")
         return 0
-    names = [n for n in args.only.split(",") if n] or [n for n, (_, web) in DRILLS.items() if web or not args.web_only]
-    unknown = sorted(set(names) - set(DRILLS))
+    asked = [n for n in args.only.split(",") if n]
+    unknown = sorted(set(asked) - set(DRILLS))
     if unknown:
         raise SystemExit(f"unknown drills: {unknown}; see --list")
+    names = [n for n, (_, web) in DRILLS.items() if ((n in asked) if asked else (web or not args.web_only))]
     if args.web_only and any(not DRILLS[n][1] for n in names):
         raise SystemExit("the worker drills need the full stack (drop --web-only)")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="reclio-drills-"))
