@@ -742,7 +742,9 @@ def drill_kill_mid_list_write(stack: Stack, args: argparse.Namespace) -> Result:
         result.note("no list write started")
         return result
     fault_at = time.monotonic()
+    log_mark = len(stack.log_text("worker-trakt_lists"))
     sigkill_tree(stack.worker_children("trakt_lists"))
+    writes_at_kill = sandbox_writes(trakt_url=trakt, username=username)
 
     def settled() -> bool:
         now = chillio_view(base_url=base, user_id=user_id, username=username, trakt_url=trakt, tmdb_url=stack.tmdb_url)
@@ -757,8 +759,14 @@ def drill_kill_mid_list_write(stack: Stack, args: argparse.Namespace) -> Result:
     done = poll(settled, seconds=args.job_deadline, every=3.0)
     if done:
         result.recovery_s = time.monotonic() - fault_at
+    lost_worker = poll(lambda: "WorkerLostError" in stack.log_text("worker-trakt_lists")[log_mark:], seconds=5)
+    result.note(
+        f"Trakt writes: {writes} before, {writes_at_kill} at the kill, "
+        f"{sandbox_writes(trakt_url=trakt, username=username)} after; "
+        f"the kill {'interrupted a task' if lost_worker else 'found the worker idle (inconclusive)'}"
+    )
     result.lost = "nothing" if done else "the list write (lists stale)"
-    result.passed = bool(done)
+    result.passed = bool(done) and bool(lost_worker)
     return result
 
 
