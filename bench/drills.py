@@ -593,10 +593,15 @@ def _latest_sync_id() -> int:
     return ContentSyncRun.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def _runs_after(run_id: int) -> list[tuple[int, str]]:
+def _runs_after(run_id: int) -> list[tuple[int, str, str]]:
     from catalog.models import ContentSyncRun
 
-    return list(ContentSyncRun.objects.filter(id__gt=run_id).order_by("id").values_list("id", "status"))
+    return [
+        (pk, status, detail[:160])
+        for pk, status, detail in ContentSyncRun.objects.filter(id__gt=run_id)
+        .order_by("id")
+        .values_list("id", "status", "detail")
+    ]
 
 
 def _slow_tmdb(stack: Stack, *, delay: float, times: int) -> None:
@@ -608,12 +613,20 @@ def _clear_tmdb(stack: Stack) -> None:
 
 
 def _content_sync_outcome(result: Result, *, before: int, fault_at: float, seconds: float) -> None:
-    done = poll(
-        lambda: any(status in ("ok", "partial") for _, status in db(lambda: _runs_after(before))),
+    def finished() -> bool:
+        runs = db(lambda: _runs_after(before))
+        # Succeeded, or every run since has ended (failed/skipped: no use waiting for the deadline).
+        return any(run[1] in ("ok", "partial") for run in runs) or bool(
+            runs and all(run[1] != "running" for run in runs)
+        )
+
+    poll(
+        finished,
         seconds=seconds,
         every=1.0,
     )
     runs = db(lambda: _runs_after(before))
+    done = any(run[1] in ("ok", "partial") for run in runs)
     stuck = [run for run in runs if run[1] == "running"]
     result.note(f"content sync runs since the fault: {runs}")
     if done:
@@ -633,7 +646,7 @@ def drill_kill_mid_content_sync(stack: Stack, args: argparse.Namespace) -> Resul
     _slow_tmdb(stack, delay=0.2, times=400)  # a sync of seconds, not milliseconds: something to interrupt
     try:
         send("catalog.content_sync", "sync", full=True)
-        if not poll(lambda: any(s == "running" for _, s in db(lambda: _runs_after(before))), seconds=60, every=0.2):
+        if not poll(lambda: any(run[1] == "running" for run in db(lambda: _runs_after(before))), seconds=60, every=0.2):
             result.note("the content sync never started")
             return result
         time.sleep(1.0)
@@ -656,7 +669,7 @@ def drill_sigterm_mid_task(stack: Stack, args: argparse.Namespace) -> Result:
     _slow_tmdb(stack, delay=0.3, times=600)  # longer than the grace period
     try:
         send("catalog.content_sync", "sync", full=True)
-        if not poll(lambda: any(s == "running" for _, s in db(lambda: _runs_after(before))), seconds=60, every=0.2):
+        if not poll(lambda: any(run[1] == "running" for run in db(lambda: _runs_after(before))), seconds=60, every=0.2):
             result.note("the content sync never started")
             return result
         time.sleep(1.0)
