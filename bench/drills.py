@@ -799,7 +799,7 @@ def drill_poison(stack: Stack, args: argparse.Namespace) -> Result:
     ran = poll(lambda: all((stack.marks / "canary" / c).exists() for c in canaries), seconds=args.job_deadline)
     if ran:
         result.recovery_s = time.monotonic() - fault_at
-    time.sleep(10)  # does it keep coming back?
+    time.sleep(30)  # does it keep coming back? (each redelivery takes a few seconds)
     marks = stack.marks / "poison" / key
     deliveries = len(marks.read_text().splitlines()) if marks.exists() else 0
     canaries_run = sum((stack.marks / "canary" / c).exists() for c in canaries)
