@@ -49,11 +49,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The repository (Django apps) and bench/ itself (feeds_load, as the other bench scripts import theirs).
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for _path in (REPO, REPO / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from bench.feeds_load import Pool, free_port, percentile, valid_document  # noqa: E402
+from feeds_load import Pool, free_port, percentile, valid_document  # noqa: E402
 
 P99_BUDGET_MS = 50.0
 REQUEST_TIMEOUT = 2.0
@@ -327,7 +329,7 @@ class Stack:
 
 def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
     """gunicorn (the production web command) over ``users`` viewers' prepared rows."""
-    from bench.feeds_load import seed, user_ids
+    from feeds_load import seed, user_ids
 
     stack = Stack(data_dir=data_dir, settings_module="reclio.settings.base")
     seed(users=users, titles=titles, rng=random.Random(7))

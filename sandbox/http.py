@@ -20,7 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-
 # The fakes' own control routes (sandbox Trakt, fake TMDB): never answered by an injected failure.
 CONTROL_PREFIXES = ("/_sandbox/", "/__fake/")
 
