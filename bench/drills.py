@@ -994,8 +994,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
-        for name, (drill, web) in DRILLS.items():
-            print(f"{name:<26} {'web+full' if web else 'full'}  {(drill.__doc__ or '').strip()}")
+        for name, (_, web) in DRILLS.items():
+            print(f"{name:<26} {'web+full' if web else 'full'}")
         return 0
     asked = [n for n in args.only.split(",") if n]
     unknown = sorted(set(asked) - set(DRILLS))
