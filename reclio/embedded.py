@@ -188,6 +188,12 @@ def _pid_alive(pid: int | None) -> bool:
         return False
 
 
+def _pid_exists(pid: int) -> bool:
+    import psutil
+
+    return bool(psutil.pid_exists(pid))
+
+
 def _pidfile_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
@@ -212,12 +218,18 @@ def postgres_restart(*, data_dir: Path) -> None:
 
     Raises while the old server's children still hold its shared memory; the caller retries."""
     server = _postgres_server(data_dir=data_dir)
+    pid_file = data_dir / "pg" / "postmaster.pid"
     with server._lock:  # pgserver's own inter-process lock: no two processes start it at once
+        old = _pidfile_pid(pid_file)
+        if old and not _pid_alive(old) and _pid_exists(old):
+            # A killed postmaster its parent (init) has not reaped: pgserver takes the zombie for a
+            # live server and PostgreSQL refuses to start over its pid file, possibly for good.
+            # Removing the file is safe: PostgreSQL's shared-memory interlock (keyed by the data
+            # dir, not the pid file) still refuses to start while any old backend is attached.
+            pid_file.unlink(missing_ok=True)
         server.ensure_postgres_running()
     if postgres_pid(data_dir=data_dir) is None:
-        # pgserver takes a killed postmaster that its parent (init) has not reaped yet for a live
-        # one, and PostgreSQL refuses to start over its pid file until it is reaped.
-        raise RuntimeError("the old postmaster is not reaped yet")
+        raise RuntimeError("PostgreSQL did not come up")
 
 
 def redis_restart(*, data_dir: Path) -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +26,10 @@ DRILLS = ("pg_freeze", "pg_kill", "redis_kill")
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    folder = tmp_path_factory.mktemp("drills")
+def results() -> Iterator[dict[str, dict]]:
+    # Not pytest's tmp_path: other pytest runs on the machine prune old basetemp folders, which would
+    # delete the data dir under the running servers.
+    folder = Path(tempfile.mkdtemp(prefix="reclio-drills-ci-"))
     out = folder / "results.json"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     run = subprocess.run(
@@ -52,7 +57,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     if not out.exists():
         pytest.fail(f"the drills did not finish:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}")
     print(run.stdout[-5000:])  # noqa: T201 - the drill table, for the CI log
-    return {item["drill"]: item for item in json.loads(out.read_text())}
+    results = {item["drill"]: item for item in json.loads(out.read_text())}
+    # The supervisor's lines (restarts of the embedded servers), for a failure message.
+    supervisor = [line for line in (run.stdout + run.stderr).splitlines() if "reclio.embedded" in line]
+    for item in results.values():
+        item["supervisor_log"] = supervisor[-12:]
+    yield results
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("drill", DRILLS)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +44,10 @@ print("RESTARTS " + json.dumps(supervisor.restarts), flush=True)
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[dict, subprocess.Popen[str], Path]]:
+def stack() -> Iterator[tuple[dict, subprocess.Popen[str], Path]]:
+    # Not pytest's tmp_path: other pytest runs on the machine prune old basetemp folders, which would
+    # delete the data dir under the running servers.
+    tmp_path = Path(tempfile.mkdtemp(prefix="reclio-supervision-"))
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     process = subprocess.Popen(
@@ -61,6 +66,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[dict, subprocess.Popen[str], Path]]:
     finally:
         if process.poll() is None:
             process.communicate(timeout=60)  # closes stdin: the child stops supervising, then its servers
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def _query(pg: dict) -> int:
