@@ -5,6 +5,10 @@ beat, tests, management commands) calls these functions at settings import. The 
 the server under the data directory; the others reuse it. Both servers are reference-counted by
 process id and stop when the last process that uses them exits, so nothing is left running after
 Ctrl-C or after a test run.
+
+``EmbeddedSupervisor`` (run by ``manage.py serve`` and the demo) polls both servers and restarts a
+dead one on the same data directory and socket; Django's connection health checks and redis-py's
+reconnects bring web and worker processes back without a restart of their own.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import json
 import logging
 import os
 import subprocess
+import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +34,19 @@ logger = logging.getLogger(__name__)
 _MAX_SOCKET_PATH = 100
 
 
-def postgres_start(*, data_dir: Path) -> dict[str, str]:
-    """Start or reuse the embedded PostgreSQL 16 and return Django connection parameters."""
+def _postgres_server(*, data_dir: Path) -> Any:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
-    info = server.get_postmaster_info()
+        # One handle per process and data dir (pgserver caches it): starts the server if needed.
+        return pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+
+
+def postgres_start(*, data_dir: Path) -> dict[str, str]:
+    """Start or reuse the embedded PostgreSQL 16 and return Django connection parameters."""
+    info = _postgres_server(data_dir=data_dir).get_postmaster_info()
     return {
         "NAME": "postgres",
         "USER": "postgres",
@@ -163,3 +173,130 @@ def _redis_release(*, registry: _PidRegistry, socket_path: Path, owner: int) -> 
             return
         with contextlib.suppress(redis.RedisError):
             redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2).shutdown(save=True)
+
+
+# --- supervision -----------------------------------------------------------------------------------
+def _pid_alive(pid: int | None) -> bool:
+    """A live, non-zombie process (a killed daemon whose parent never reaps it stays a zombie)."""
+    import psutil
+
+    if not pid:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _pid_exists(pid: int) -> bool:
+    import psutil
+
+    return bool(psutil.pid_exists(pid))
+
+
+def _pidfile_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def postgres_pid(*, data_dir: Path) -> int | None:
+    """The postmaster's pid while it runs (frozen counts as running), else None."""
+    pid = _pidfile_pid(data_dir / "pg" / "postmaster.pid")
+    return pid if _pid_alive(pid) else None
+
+
+def redis_pid(*, data_dir: Path) -> int | None:
+    """The embedded Redis server's pid while it runs (frozen counts as running), else None."""
+    pid = _pidfile_pid(data_dir / "redis" / "redis.pid")
+    return pid if _pid_alive(pid) else None
+
+
+def postgres_restart(*, data_dir: Path) -> None:
+    """Start the embedded PostgreSQL again on the same data dir and socket (crash recovery runs).
+
+    Raises while the old server's children still hold its shared memory; the caller retries."""
+    server = _postgres_server(data_dir=data_dir)
+    pid_file = data_dir / "pg" / "postmaster.pid"
+    with server._lock:  # pgserver's own inter-process lock: no two processes start it at once
+        old = _pidfile_pid(pid_file)
+        if old and not _pid_alive(old) and _pid_exists(old):
+            # A killed postmaster its parent (init) has not reaped: pgserver takes the zombie for a
+            # live server and PostgreSQL refuses to start over its pid file, possibly for good.
+            # Removing the file is safe: PostgreSQL's shared-memory interlock (keyed by the data
+            # dir, not the pid file) still refuses to start while any old backend is attached.
+            pid_file.unlink(missing_ok=True)
+        server.ensure_postgres_running()
+    if postgres_pid(data_dir=data_dir) is None:
+        raise RuntimeError("PostgreSQL did not come up")
+
+
+def redis_restart(*, data_dir: Path) -> None:
+    """Start the embedded Redis again on the same socket; it reloads its append-only file."""
+    redis_dir = data_dir / "redis"
+    registry = _PidRegistry(redis_dir / "handles.json")
+    with registry.locked():
+        if redis_pid(data_dir=data_dir) is None:
+            _redis_spawn(redis_dir=redis_dir, socket_path=_redis_socket_path(redis_dir))
+
+
+class EmbeddedSupervisor(threading.Thread):
+    """Polls the embedded servers and restarts a dead one; logs each outage once, with a count.
+
+    A frozen server (SIGSTOP, a full disk) is alive as far as this knows: restarting it would run two
+    servers on one data dir. Only a process that is gone is restarted.
+    """
+
+    def __init__(self, *, data_dir: Path, database: bool, redis: bool, every: float = 1.0) -> None:
+        super().__init__(name="embedded-supervisor", daemon=True)
+        self.data_dir = data_dir
+        self.every = every
+        self._stop_event = threading.Event()
+        self._servers: dict[str, tuple[Any, Any]] = {}
+        if database:
+            self._servers["postgres"] = (postgres_pid, postgres_restart)
+        if redis:
+            self._servers["redis"] = (redis_pid, redis_restart)
+        self._down_since: dict[str, float] = {}
+        self._attempts: dict[str, int] = {}
+        self.restarts: dict[str, int] = dict.fromkeys(self._servers, 0)
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every):
+            self.check()
+
+    def stop(self) -> None:
+        """Before the embedded servers are stopped on purpose (last process exiting)."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=30)
+
+    def check(self) -> None:
+        for name, (pid_of, restart) in self._servers.items():
+            if pid_of(data_dir=self.data_dir) is not None:
+                continue
+            # A server that is starting rewrites its pid file: look again before calling it dead.
+            time.sleep(0.3)
+            if pid_of(data_dir=self.data_dir) is not None:
+                continue
+            now = time.monotonic()
+            if name not in self._down_since:
+                self._down_since[name] = now
+                self._attempts[name] = 0
+                logger.warning("embedded_%s_down data_dir=%s restarting", name, self.data_dir)
+            self._attempts[name] += 1
+            try:
+                restart(data_dir=self.data_dir)
+            except Exception as exc:  # noqa: BLE001 - any failure: try again on the next poll
+                # Once a minute, not once a poll: the first line said it is down.
+                if self._attempts[name] == 1 or self._attempts[name] % max(1, round(60 / self.every)) == 0:
+                    logger.warning("embedded_%s_restart_failed attempts=%d error=%s", name, self._attempts[name], exc)
+                continue
+            self.restarts[name] += 1
+            logger.warning(
+                "embedded_%s_restarted down_for=%.1fs attempts=%d",
+                name,
+                now - self._down_since.pop(name) + (time.monotonic() - now),
+                self._attempts.pop(name),
+            )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from reclio.embedded import EmbeddedSupervisor
 from reclio.queues import ALL_QUEUES
 from reclio.secret_files import secret_file_replace
 
@@ -89,3 +91,22 @@ def service_process_commands(
         )
     commands["beat"] = f"{python} -m celery -A reclio beat --loglevel INFO"
     return commands
+
+
+@contextlib.contextmanager
+def embedded_servers_supervised(*, every: float = 1.0) -> Iterator[EmbeddedSupervisor | None]:
+    """While the block runs (honcho's loop), restart the embedded PostgreSQL/Redis when they die.
+
+    Stopped before the block's process exits, so the deliberate stop of the servers by the last
+    process that uses them is not mistaken for a crash."""
+    if not (settings.EMBEDDED_DATABASE or settings.EMBEDDED_REDIS):
+        yield None
+        return
+    supervisor = EmbeddedSupervisor(
+        data_dir=settings.DATA_DIR, database=settings.EMBEDDED_DATABASE, redis=settings.EMBEDDED_REDIS, every=every
+    )
+    supervisor.start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()

@@ -15,10 +15,13 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+# The fakes' own control routes (sandbox Trakt, fake TMDB): never answered by an injected failure.
+CONTROL_PREFIXES = ("/_sandbox/", "/__fake/")
 
 
 @dataclass(frozen=True)
@@ -129,11 +132,34 @@ class FakeHttpServer:
         with self._log_lock:
             self._failures.append(_Failure((method or "").upper(), path_prefix, reply, times))
 
+    def inject_from_json(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """The drills' control endpoint: ``{"path_prefix", "status", "method"?, "headers"?, "times"?,
+        "delay"?}`` → the next ``times`` matching requests get that answer (e.g. a 429 storm);
+        ``status`` 0 answers normally after ``delay`` seconds (a slow upstream)."""
+        try:
+            reply = FakeReply(
+                int(body["status"]),
+                body.get("body", {"error": "injected"}),
+                {str(k): str(v) for k, v in (body.get("headers") or {}).items()},
+                delay=float(body.get("delay", 0.0)),
+            )
+            times = int(body.get("times", 1))
+            self.inject(body.get("method"), str(body["path_prefix"]), reply, times=times)
+        except (KeyError, TypeError, ValueError):
+            return 422, {"error": "path_prefix and status expected; method, headers, times, delay optional"}
+        return 201, {"injected": times, "path_prefix": body["path_prefix"], "status": reply.status}
+
+    def injections_clear(self) -> None:
+        with self._log_lock:
+            self._failures.clear()
+
     def reset_log(self) -> None:
         with self._log_lock:
             self.requests.clear()
 
     def _injected(self, request: Recorded) -> FakeReply | None:
+        if request.path.startswith(CONTROL_PREFIXES):  # a drill's storm must not lock the drill out
+            return None
         with self._log_lock:
             for failure in self._failures:
                 if (
@@ -150,6 +176,8 @@ class FakeHttpServer:
 
     def _serve(self, request: Recorded) -> FakeReply:
         reply = self._injected(request) or self.respond(request)
+        if reply.status == 0:  # an injected slowdown: the fake's own answer, late
+            reply = replace(self.respond(request), delay=reply.delay)
         request.status = reply.status
         if self._loggable(request):
             with self._log_lock:

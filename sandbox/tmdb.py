@@ -452,6 +452,12 @@ class FakeTmdbServer(FakeHttpServer):
         return f"{self.url}/3"
 
     def _respond(self, request: Recorded) -> FakeReply:
+        if request.method == "POST" and request.path == "/__fake/inject":  # drills: e.g. a 429 storm
+            status, body = self.inject_from_json(request.body or {})
+            return FakeReply(status, body)
+        if request.method == "POST" and request.path == "/__fake/inject/clear":
+            self.injections_clear()
+            return FakeReply(200, {"ok": True})
         if request.path.startswith("/__fake/"):
             return self.fake.control(request.method, request.path[len("/__fake/") :], request.body)
         if request.method != "GET":

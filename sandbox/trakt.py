@@ -511,9 +511,18 @@ class FakeTrakt(FakeHttpServer):
         ``POST device/approve|deny {user_code, username}``; ``GET accounts``; ``POST accounts {username}``;
         ``POST accounts/<u>/watch {media_type, tmdb_id, watched_at?}``;
         ``POST accounts/<u>/rate {media_type, tmdb_id, rating}``; ``GET accounts/<u>/lists`` (items
-        in rank order); ``GET accounts/<u>/writes`` (POST/PUT/DELETE calls the account made).
+        in rank order); ``GET accounts/<u>/writes`` (POST/PUT/DELETE calls the account made);
+        ``POST accounts/<u>/revoke`` (the viewer revokes Reclio's access at trakt.tv: every token of
+        the account stops working); ``POST inject`` (see ``FakeHttpServer.inject_from_json``: the
+        next N matching requests get e.g. a 429) and ``POST inject/clear``.
         ``media_type`` is ``movie`` or ``tv`` (``show`` also accepted)."""
         parts = [p for p in route.split("/") if p]
+        if method == "POST" and parts == ["inject"]:
+            status, answer = self.inject_from_json(body)
+            return status, answer, {}
+        if method == "POST" and parts == ["inject", "clear"]:
+            self.injections_clear()
+            return 200, {"ok": True}, {}
         if method == "POST" and parts[:1] == ["device"] and parts[1:] in (["approve"], ["deny"]):
             return self._device_approve(
                 str(body.get("user_code", "")), str(body.get("username", "")), deny=parts[1] == "deny"
@@ -551,6 +560,9 @@ class FakeTrakt(FakeHttpServer):
                 return 422, {"error": "media_type (movie|tv), tmdb_id and rating/watched_at expected"}, {}
             if method == "GET" and parts[2] == "lists":
                 return 200, [self._list_dump(account, list_id) for list_id in account.lists], {}
+            if method == "POST" and parts[2] == "revoke":
+                self.revoke(account.slug)
+                return 200, {"username": account.slug, "revoked": True}, {}
             if method == "GET" and parts[2] == "writes":
                 writes = [r for r in self.writes() if r.tag == account.slug]
                 return 200, {"username": account.slug, "writes": len(writes)}, {}

@@ -13,7 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from reclio import embedded
-from reclio.env import env_bool, env_list, env_secret, env_str
+from reclio.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 # Runtime values shared with the concern modules; re-exported here as Django settings.
 from reclio.settings.runtime import (  # noqa: F401
@@ -107,12 +107,36 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# Every wait on the database is bounded, embedded or not: a database that is down, frozen or
+# behind a lock must cost a request thread seconds, not forever. Web processes (reclio/wsgi.py
+# marks them) serve millisecond reads, so their statements and lock waits give up quickly and the
+# view degrades; workers run content syncs and training, so theirs are generous but still bounded.
+# The limits travel as libpq startup options (PgBouncer in transaction mode refuses those: set
+# both statement timeouts to 0 there and configure them on the server).
+WEB_PROCESS = env_str("RECLIO_PROCESS_ROLE", "") == "web"
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3, minimum=2)  # libpq rounds 1 up to 2
+DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 3.0)
+DB_WORKER_STATEMENT_TIMEOUT = env_float("DB_WORKER_STATEMENT_TIMEOUT", 1800.0)
+
+
+def _db_timeouts() -> dict[str, Any]:
+    statement = DB_STATEMENT_TIMEOUT if WEB_PROCESS else DB_WORKER_STATEMENT_TIMEOUT
+    options: dict[str, Any] = {"connect_timeout": DB_CONNECT_TIMEOUT}
+    if statement > 0:
+        # A lock wait is the usual way a healthy database stalls a statement; it gets a third of
+        # the statement budget (at most a minute) so the error names the lock, not the clock.
+        lock = min(statement / 3, 60.0)
+        options["options"] = f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)}"
+    return options
+
+
 DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             **embedded.postgres_start(data_dir=DATA_DIR),
+            "OPTIONS": _db_timeouts(),
         }
     }
 else:
@@ -121,9 +145,12 @@ else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must be a PostgreSQL URL (postgres://…); got engine {_db.get('ENGINE')!r}"
         )
-    # Fail fast when the database host is unreachable instead of hanging request threads for the
-    # OS TCP timeout (/feeds then answers from its fallback document); the URL's own options win.
-    _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # The URL's own options win: ours go first, and PostgreSQL applies the last `-c` of a name.
+    _url_options = _db.setdefault("OPTIONS", {})
+    _timeouts = _db_timeouts()
+    _url_options.setdefault("connect_timeout", _timeouts["connect_timeout"])
+    if "options" in _timeouts:
+        _url_options["options"] = f"{_timeouts['options']} {_url_options.get('options', '')}".strip()
     DATABASES = {"default": _db}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

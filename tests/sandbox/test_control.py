@@ -99,3 +99,23 @@ def test_serve_runs_both_servers_until_sigterm(tmp_path: Path):
         proc.kill()
     assert detail["title"] == "The Matrix"
     assert [a["username"] for a in accounts] == ["sean", "ana"]
+
+
+def test_drill_controls_inject_a_429_storm_and_revoke_a_viewer(sandbox):
+    tmdb, trakt = sandbox
+    access, _ = trakt.issue_tokens("sean")
+    storm = {"path_prefix": "/3/movie", "status": 429, "headers": {"Retry-After": "1"}, "times": 2}
+
+    injected = requests.post(f"{tmdb.url}/__fake/inject", json=storm, timeout=5)
+    statuses = [
+        requests.get(f"{tmdb.base_url}/movie/603", params={"api_key": SANDBOX_TMDB_API_KEY}, timeout=5).status_code
+        for _ in range(3)
+    ]
+    bad = requests.post(f"{trakt.url}/_sandbox/inject", json={"status": 429}, timeout=5)
+    revoked = requests.post(f"{trakt.url}/_sandbox/accounts/sean/revoke", timeout=5)
+
+    assert injected.status_code == 201
+    assert statuses == [429, 429, 200]
+    assert bad.status_code == 422
+    assert revoked.status_code == 200
+    assert trakt.access_tokens.get(access) is None

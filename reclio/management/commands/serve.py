@@ -1,7 +1,8 @@
 """Run the whole service on one machine: migrate, then web + one worker for every queue + beat.
 
 Logs of the three processes are interleaved with a prefix; Ctrl-C (or SIGTERM) stops all of them,
-and the embedded PostgreSQL/Redis stop once the last process that uses them has exited.
+and the embedded PostgreSQL/Redis stop once the last process that uses them has exited. While they
+run, this process restarts the embedded PostgreSQL/Redis if either dies.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reclio.services import (
     DEMO_ADMIN_FILE,
     beat_schedule_mirror,
     demo_admin_ensure,
+    embedded_servers_supervised,
     service_process_commands,
     superuser_exists,
 )
@@ -64,5 +66,7 @@ class Command(BaseCommand):
             host=host, port=port, concurrency=concurrency, debug=settings.DEBUG
         ).items():
             manager.add_process(name, command, cwd=str(settings.BASE_DIR))
-        manager.loop()
+        # The embedded PostgreSQL/Redis are restarted if they die while the processes run.
+        with embedded_servers_supervised():
+            manager.loop()
         sys.exit(manager.returncode)

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from honcho.manager import Manager
 
-from reclio.services import beat_schedule_mirror, demo_admin_ensure
+from reclio.services import beat_schedule_mirror, demo_admin_ensure, embedded_servers_supervised
 from sandbox.demo import (
     demo_banner,
     demo_feeds_wait,
@@ -86,7 +86,8 @@ class Command(BaseCommand):
                 say(f"seeding failed: {exc!r} (the processes keep running; see their logs above)")
 
         threading.Thread(target=seed, name="demo-seed", daemon=True).start()
-        manager.loop()
+        with embedded_servers_supervised():
+            manager.loop()
         sys.exit(manager.returncode)
 
 
