@@ -101,6 +101,9 @@ def test_engine_state_records_the_training_run(fake_users, user_id):
     state = EngineState.objects.get(key="local_engine").value
     assert state["version"] == summary.version
     assert state["users"] == 1 and state["items"] == 13 and state["interactions"] == 1
+    # one viewer is far too thin to tune on: the shipped defaults are kept, and the record says so
+    assert state["tuning"]["status"].startswith("defaults")
+    assert state["tuning"]["weights"]["w_cf"] == 1.0
 
 
 def test_recommendations_for_user_with_a_malformed_id_is_empty():
