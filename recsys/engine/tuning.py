@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -220,11 +221,11 @@ def engine_tune(
     started = time.monotonic()
     deadline = started + budget_seconds
 
-    def done(status: str, config: EngineConfig = base, **extra: object) -> TuningResult:
+    def done(status: str, config: EngineConfig = base, **extra: Any) -> TuningResult:
         weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold")}
         return TuningResult(
             config=config, status=status, seconds=round(time.monotonic() - started, 3), weights=weights, **extra
-        )  # type: ignore[arg-type]
+        )
 
     if budget_seconds <= 0:
         return done("defaults: no tuning budget")
@@ -275,7 +276,8 @@ def engine_tune(
             (size for size in wins if cuts[size].ndcg(warm_vec) >= cuts[size].ndcg(cold_vec)),
             max(wins, default=base.cold_threshold) + 1,
         )
-    config = replace(base, **params, cold_threshold=int(threshold))
+    tuned: dict[str, Any] = {**params, "cold_threshold": int(threshold)}
+    config = replace(base, **tuned)
     return done(
         status,
         config,

@@ -188,5 +188,7 @@ def test_a_title_nobody_watched_borrows_collaborative_signal_from_its_content_ne
     ids = np.array([f"movie_{i}" for i in range(N_ITEMS)])
     path = model_save(TrainedModel("t", ids, np.full(N_ITEMS, "movie"), ids, engine), directory=tmp_path)
     loaded = model_load(path).engine
-    H = loaded.history_row(items=np.array([0]), kinds=np.array([Kind.VIEW]), values=np.array([np.nan]), times=np.array([0.0]))
+    H = loaded.history_row(
+        items=np.array([0]), kinds=np.array([Kind.VIEW]), values=np.array([np.nan]), times=np.array([0.0])
+    )
     assert np.allclose(loaded.signals_for_rows(H, np.array([0.0]))["cf"][0][[4, 9]], cf[[4, 9]], atol=1e-2)

@@ -27,7 +27,8 @@ def _world(n_users: int = 60, seed: int = 3) -> tuple[Interactions, ItemSide]:
             items.append(int(item))
             times.append(float(user * 100 + position))
     n = len(users)
-    data = Interactions(n_users, N_ITEMS, users, items, np.full(n, Kind.VIEW), np.full(n, np.nan), times)
+    kinds, values = np.full(n, Kind.VIEW), np.full(n, np.nan)
+    data = Interactions(n_users, N_ITEMS, np.array(users), np.array(items), kinds, values, np.array(times))
     vectors = rng.normal(size=(N_ITEMS, 8)).astype(np.float32)  # content that says nothing useful
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return data, ItemSide(vectors=vectors)
@@ -64,7 +65,7 @@ def test_search_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch):
     evaluated_after_deadline = []
     original = tuning._Slate.ndcg
 
-    def spy(self, weights):  # type: ignore[no-untyped-def]
+    def spy(self, weights):
         now = float(next(clock))
         evaluated_after_deadline.append(now > 12)
         return original(self, weights)
@@ -82,23 +83,25 @@ def test_never_chooses_a_blend_that_loses_to_popularity(monkeypatch: pytest.Monk
     # reachable blend loses to popularity, so popularity alone must be chosen.
     monkeypatch.setattr(tuning, "WARM_SEARCH", {"w_content": (0.5, 1.0)})
     monkeypatch.setattr(tuning, "COLD_SEARCH", {"cw_content": (0.5, 1.0)})
-    base = EngineConfig(
-        w_cf=0.0, w_content=1.0, w_popularity=0.0, w_quality=0.0, cw_content=1.0, cw_popularity=0.0
-    )
+    base = EngineConfig(w_cf=0.0, w_content=1.0, w_popularity=0.0, w_quality=0.0, cw_content=1.0, cw_popularity=0.0)
     data, items = _world()
     result = engine_tune(data=data, items=items, base=base, budget_seconds=60)
     assert result.status.startswith("popularity")
-    assert result.validation_ndcg is not None and result.popularity_ndcg is not None
-    assert result.validation_ndcg >= result.popularity_ndcg > result.default_ndcg  # type: ignore[operator]
+    chosen, popularity, default = result.validation_ndcg, result.popularity_ndcg, result.default_ndcg
+    assert chosen is not None and popularity is not None and default is not None
+    assert chosen >= popularity > default
     assert result.config.w_popularity == 1.0 and result.config.w_content == 0.0
-    assert result.cold_validation_ndcg >= result.cold_popularity_ndcg  # type: ignore[operator]
+    cold, cold_popularity = result.cold_validation_ndcg, result.cold_popularity_ndcg
+    assert cold is not None and cold_popularity is not None and cold >= cold_popularity
 
 
 def test_tuned_blend_is_at_least_as_good_as_defaults_and_popularity():
     data, items = _world()
     result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=60)
     assert result.validation_users == 60
-    assert result.validation_ndcg >= max(result.default_ndcg, result.popularity_ndcg)  # type: ignore[type-var]
+    chosen, popularity, default = result.validation_ndcg, result.popularity_ndcg, result.default_ndcg
+    assert chosen is not None and popularity is not None and default is not None
+    assert chosen >= max(default, popularity)
     state = result.as_state()
     assert state["weights"]["w_cf"] == result.config.w_cf
     assert "config" not in state
