@@ -73,6 +73,14 @@ class EngineConfig:
     # ``neighbour_cf_weight`` since a borrowed score is weaker evidence than an own one.
     neighbour_cf_k: int = 20
     neighbour_cf_weight: float = 0.5
+    # Added to the row's weights for titles without any interaction (item cold start): collaborative
+    # and content scores say less about them, so the catalog's popularity and quality may carry more.
+    # 0 = blend them like any title; the evaluation tunes these on its new-titles validation slice.
+    nw_cf: float = 0.0
+    nw_content: float = 0.0
+    nw_trend: float = 0.0
+    nw_popularity: float = 0.0
+    nw_quality: float = 0.0
     # MMR trade-off λ (0 = pure relevance): the largest λ that cost ≤ 1 % validation NDCG@10.
     diversity: float = 0.2
     diversity_depth: int = 20
@@ -302,11 +310,21 @@ class HybridEngine:
 
     def weighted(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> dict[str, np.ndarray]:
         weights = self.signal_weights(history_sizes)
-        return {
-            name: weights[name] * _zscore(np.asarray(raw[name], dtype=np.float64))
-            for name in SIGNALS
-            if weights[name].any()
-        }
+        cfg = self.config
+        # Titles nobody has interacted with get the new-title weights on top (item cold start); not on
+        # a solo instance, where nearly every title is "unseen" and the solo weights say how to rank.
+        new = (self.counts <= 0) & (not getattr(self, "solo", False))
+        out = {}
+        for name in SIGNALS:
+            extra = getattr(cfg, f"nw_{name}") if new.any() else 0.0
+            if not weights[name].any() and not extra:
+                continue
+            z = _zscore(np.asarray(raw[name], dtype=np.float64))
+            part = weights[name] * z
+            if extra:
+                part[:, new] += extra * z[:, new]
+            out[name] = part
+        return out
 
     def blend(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> np.ndarray:
         """Weighted sum of per-user z-normalised signals (users × items)."""

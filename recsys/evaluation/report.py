@@ -23,6 +23,7 @@ from recsys.evaluation.protocol import (
 )
 from recsys.evaluation.runner import (
     ENGINE_COLD_SEARCH,
+    ENGINE_NEW_SEARCH,
     GRIDS,
     MODELS,
     Context,
@@ -138,8 +139,10 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         row.extra.setdefault("slices", {})["community"] = _slice_metrics(split, rankings, ctx)
         if request.robustness and not solo:
             new_titles = split_new_titles(split)
+            new_params = _new_title_params(model, params, validation, ctx, request)
+            row.extra["new_params"] = new_params
             row.extra["slices"]["new titles"] = _slice_metrics(
-                new_titles, rankings_for(model, new_titles, params, ctx, solo=False), ctx
+                new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
             )
         if model == "engine":
             engine_rankings = rankings
@@ -196,7 +199,10 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
             params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
         slices = row.extra.setdefault("slices", {})
         slices["time"] = _slice_metrics(time_split, rankings_for(model, time_split, params, ctx, solo=False), ctx)
-        slices["time new"] = _slice_metrics(new_titles, rankings_for(model, new_titles, params, ctx, solo=False), ctx)
+        new_params = _new_title_params(model, params, validation, ctx, request)
+        slices["time new"] = _slice_metrics(
+            new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+        )
         if request.cold:
             if model == "engine":
                 cold_params, _, _ = tune_engine(
@@ -214,6 +220,21 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
             slices["time cold"] = _slice_metrics(cold, rankings_for(model, cold, cold_params, ctx, solo=False), ctx)
         row.extra["time_params"] = params
         logger.info("evaluated time slices model=%s", model)
+
+
+def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
+    """The engine's new-title weights, tuned on the new titles of the validation split (carved from train)."""
+    if model != "engine":
+        return params  # the baselines have no knob for unseen titles
+    tuned, _, _ = tune_engine(
+        split_new_titles(validation),
+        ctx,
+        solo=False,
+        rounds=request.tune_rounds,
+        start=params,
+        search=ENGINE_NEW_SEARCH,
+    )
+    return tuned
 
 
 SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new")

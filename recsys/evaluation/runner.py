@@ -279,6 +279,16 @@ ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
 }
 
 
+# The new-titles slice tunes only the extra weights of titles nobody has interacted with.
+ENGINE_NEW_SEARCH: dict[str, tuple[float, ...]] = {
+    "nw_popularity": (0.0, 0.3, 1.0, 2.0, 4.0),
+    "nw_quality": (0.0, 0.15, 0.5, 1.0),
+    "nw_content": (0.0, 0.4, 1.0),
+    "nw_cf": (0.0, 0.5, 1.0),
+    "neighbour_cf_weight": (0.0, 0.5, 1.0),
+}
+
+
 def tune_engine(
     validation: Split,
     ctx: Context,

@@ -165,7 +165,7 @@ def test_new_titles_slice_holds_the_new_titles_out_of_train_and_ranks_only_them(
     split = split_new_titles(split_temporal(ratings), fraction=0.2)
     item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
     user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
-    assert list(np.flatnonzero(split.candidates)) == [item20]
+    assert split.candidates is not None and list(np.flatnonzero(split.candidates)) == [item20]
     assert item20 not in split.train.items
     # User 1 rated it 5.0 (their last rating); user 2 has 3 ratings, too few to have train rows.
     assert list(split.eval_users) == [user1]
