@@ -102,6 +102,7 @@ def test_engine_leads_on_a_slice_of_movielens(shared_data_dir, tmp_path):
             content="none",
             cold=False,
             tune_rounds=1,
+            robustness=False,  # the main lead only: the slices have their own tests
         )
     )
     # then
