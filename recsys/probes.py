@@ -31,7 +31,8 @@ def local_engine_probe() -> ProbeResult:
         return result(False, f"cannot read engine state: {type(exc).__name__}")
     if not state.get("path"):
         return result(False, "never trained: the nightly job or `manage.py train_engine` trains it")
-    facts = {k: state.get(k) for k in ("version", "trained_at", "users", "items", "interactions", "seconds")}
+    # "tuning": the weights this instance chose for itself and their validation score (issue 16).
+    facts = {k: state.get(k) for k in ("version", "trained_at", "users", "items", "interactions", "seconds", "tuning")}
     if not Path(state["path"]).exists():
         return result(False, f"model file missing: {state['path']}", facts)
     age_hours = (timezone.now() - datetime.fromisoformat(state["trained_at"])).total_seconds() / 3600

@@ -21,6 +21,7 @@ from recsys.contracts import RecombeeDiagnosis, ScoredItem
 from recsys.engine.artifact import TrainedModel, model_save
 from recsys.engine.dataset import dataset_build
 from recsys.engine.model import EngineConfig, HybridEngine
+from recsys.engine.tuning import engine_tune
 from recsys.models import EngineState, Recommendation
 from recsys.registry import get_recommender_backend
 from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, engine_state_get
@@ -50,7 +51,10 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
     started = time.perf_counter()
     config = config or EngineConfig(max_cf_items=settings.RECSYS_MAX_CF_ITEMS)
     dataset = dataset_build(catalog=catalog_rows_for_engine(), records=_all_interactions())
-    engine = HybridEngine(config).fit(dataset.interactions, dataset.items)
+    tuning = engine_tune(
+        data=dataset.interactions, items=dataset.items, base=config, budget_seconds=settings.RECSYS_TUNE_SECONDS
+    )
+    engine = HybridEngine(tuning.config).fit(dataset.interactions, dataset.items)
     version = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = model_save(
         TrainedModel(version, dataset.item_ids, dataset.media_types, dataset.titles, engine),
@@ -78,6 +82,7 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
                 "interactions": summary.interactions,
                 "cf_items": summary.cf_items,
                 "seconds": summary.seconds,
+                "tuning": tuning.as_state(),
             }
         },
     )

@@ -1,7 +1,8 @@
 """Local recommender engine: where the trained model lives, how much it keeps, when it retrains.
 
-The engine's blend weights are not settings: they are measured with ``manage.py evaluate`` and
-live in ``recsys.engine.model.EngineConfig`` (see docs/design/recommender.md).
+The engine's blend weights are not settings: each training re-tunes them on the instance's own data
+(``recsys.engine.tuning``) starting from ``recsys.engine.model.EngineConfig``'s defaults, which were
+measured with ``manage.py evaluate`` (see docs/design/recommender.md).
 """
 
 from __future__ import annotations
@@ -20,3 +21,6 @@ RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
 RECSYS_MAX_CF_ITEMS = env_int("RECSYS_MAX_CF_ITEMS", 12_000, minimum=0)
 # Expected retraining interval (beat trains daily); the health probe warns past twice this.
 RECSYS_RETRAIN_HOURS = env_int("RECSYS_RETRAIN_HOURS", 24, minimum=1)
+# Seconds each training may spend tuning blend weights and the cold-profile threshold on a
+# validation split of its own data (one extra fit + a search); 0 keeps the shipped defaults.
+RECSYS_TUNE_SECONDS = env_int("RECSYS_TUNE_SECONDS", 120, minimum=0)

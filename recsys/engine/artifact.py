@@ -54,6 +54,9 @@ def model_save(model: TrainedModel, *, directory: Path) -> Path:
         times=times,
         items_by_time=items_by_time,
         solo=np.array(bool(getattr(engine, "solo", False))),
+        neighbour_items=engine.neighbour_items,
+        neighbour_index=engine.neighbour_index,
+        neighbour_weights=engine.neighbour_weights,
     )
     tmp.replace(path)  # atomic: a reader never sees a half-written file
     for old in sorted(directory.glob("engine-*.npz"))[:-2]:
@@ -82,6 +85,10 @@ def model_load(path: Path) -> TrainedModel:
             times=data["times"],
             items_by_time=data["items_by_time"],
             solo=bool(data["solo"]),
+            # Artefacts written before item cold start have no neighbour table: they score as before.
+            neighbours=(data["neighbour_items"], data["neighbour_index"], data["neighbour_weights"])
+            if "neighbour_items" in data
+            else None,
         )
         version = path.stem.removeprefix("engine-")
         return TrainedModel(version, data["item_ids"], data["media_types"], data["titles"], engine)

@@ -68,6 +68,19 @@ class EngineConfig:
     sw_popularity: float = 0.3
     sw_quality: float = 0.3
     solo_half_life_interactions: float = 10.0
+    # Item cold start: a title outside the EASE set (fewer than two viewers, or past the cap) gets a
+    # collaborative score borrowed from its nearest content neighbours inside it (0 = off), scaled by
+    # ``neighbour_cf_weight`` since a borrowed score is weaker evidence than an own one.
+    neighbour_cf_k: int = 20
+    neighbour_cf_weight: float = 0.5
+    # Added to the row's weights for titles without any interaction (item cold start): collaborative
+    # and content scores say less about them, so the catalog's popularity and quality may carry more.
+    # 0 = blend them like any title; the evaluation tunes these on its new-titles validation slice.
+    nw_cf: float = 0.0
+    nw_content: float = 0.0
+    nw_trend: float = 0.0
+    nw_popularity: float = 0.0
+    nw_quality: float = 0.0
     # MMR trade-off λ (0 = pure relevance): the largest λ that cost ≤ 1 % validation NDCG@10.
     diversity: float = 0.2
     diversity_depth: int = 20
@@ -137,6 +150,7 @@ class HybridEngine:
         times: np.ndarray,
         items_by_time: np.ndarray,
         solo: bool = False,
+        neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> HybridEngine:
         """A scoring-only engine rebuilt from a saved artefact (no per-user training data)."""
         engine = cls(config)
@@ -148,6 +162,7 @@ class HybridEngine:
         engine.items = items
         engine._times_sorted = np.asarray(times, dtype=np.float64)
         engine._items_by_time = np.asarray(items_by_time, dtype=np.int64)
+        engine.neighbour_items, engine.neighbour_index, engine.neighbour_weights = neighbours or _no_neighbours()
         return engine
 
     def fit(self, data: Interactions, items: ItemSide | None = None) -> HybridEngine:
@@ -179,11 +194,36 @@ class HybridEngine:
         if len(active) > cfg.max_cf_items:
             active = np.sort(active[np.argsort(-self.counts[active], kind="stable")[: cfg.max_cf_items]])
         self.cf_active = active
+        self.neighbour_items, self.neighbour_index, self.neighbour_weights = _no_neighbours()
         if len(active) == 0 or X.shape[0] < 2:
             self.cf_B = np.zeros((0, 0), dtype=np.float32)
             return
         Xa = X[:, active]
         self.cf_B = ease_weights((Xa.T @ Xa).toarray().astype(np.float32), cfg.ease_lambda)
+        self._fit_neighbours()
+
+    def _fit_neighbours(self) -> None:
+        """For each title outside the EASE set, its ``neighbour_cf_k`` closest EASE titles by content."""
+        self.neighbour_items, self.neighbour_index, self.neighbour_weights = _no_neighbours()
+        vectors, k = self.items.vectors, self.config.neighbour_cf_k
+        if vectors is None or not len(vectors) or k <= 0 or len(self.cf_active) <= k:
+            return
+        outside = np.ones(self.n_items, dtype=bool)
+        outside[self.cf_active] = False
+        outside &= np.abs(vectors).sum(axis=1) > 0
+        cold = np.flatnonzero(outside)
+        if not len(cold):
+            return
+        active_vectors = vectors[self.cf_active]
+        index = np.zeros((len(cold), k), dtype=np.int32)
+        weights = np.zeros((len(cold), k), dtype=np.float32)
+        for lo in range(0, len(cold), 1024):
+            sims = vectors[cold[lo : lo + 1024]] @ active_vectors.T
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            top_sims = np.maximum(np.take_along_axis(sims, top, axis=1), 0.0)
+            index[lo : lo + len(top)] = top
+            weights[lo : lo + len(top)] = top_sims / np.maximum(top_sims.sum(axis=1, keepdims=True), 1e-9)
+        self.neighbour_items, self.neighbour_index, self.neighbour_weights = cold, index, weights
 
     def _history_weights(self) -> sparse.csr_matrix:
         self.user_last_time = np.full(self.data.n_users, -np.inf)
@@ -214,7 +254,11 @@ class HybridEngine:
         out: dict[str, np.ndarray] = {}
         cf = np.zeros((H.shape[0], self.n_items), dtype=np.float32)
         if self.cf_B.size:
-            cf[:, self.cf_active] = H[:, self.cf_active].astype(np.float32) @ self.cf_B
+            active_cf = H[:, self.cf_active].astype(np.float32) @ self.cf_B
+            cf[:, self.cf_active] = active_cf
+            if len(self.neighbour_items):
+                borrowed = (active_cf[:, self.neighbour_index] * self.neighbour_weights).sum(axis=2)
+                cf[:, self.neighbour_items] = self.config.neighbour_cf_weight * borrowed
         out["cf"] = cf
         vectors = self.items.vectors
         if vectors is not None and len(vectors):
@@ -266,11 +310,21 @@ class HybridEngine:
 
     def weighted(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> dict[str, np.ndarray]:
         weights = self.signal_weights(history_sizes)
-        return {
-            name: weights[name] * _zscore(np.asarray(raw[name], dtype=np.float64))
-            for name in SIGNALS
-            if weights[name].any()
-        }
+        cfg = self.config
+        # Titles nobody has interacted with get the new-title weights on top (item cold start); not on
+        # a solo instance, where nearly every title is "unseen" and the solo weights say how to rank.
+        new = (self.counts <= 0) & (not getattr(self, "solo", False))
+        out = {}
+        for name in SIGNALS:
+            extra = getattr(cfg, f"nw_{name}") if new.any() else 0.0
+            if not weights[name].any() and not extra:
+                continue
+            z = _zscore(np.asarray(raw[name], dtype=np.float64))
+            part = weights[name] * z
+            if extra:
+                part[:, new] += extra * z[:, new]
+            out[name] = part
+        return out
 
     def blend(self, raw: dict[str, np.ndarray], history_sizes: np.ndarray) -> np.ndarray:
         """Weighted sum of per-user z-normalised signals (users × items)."""
@@ -371,6 +425,10 @@ class HybridEngine:
     def _ratings_of(self, user: int) -> dict[int, float]:
         mask = (self.data.users == user) & (self.data.kinds == Kind.RATING)
         return {int(i): float(v) for i, v in zip(self.data.items[mask], self.data.values[mask], strict=True)}
+
+
+def _no_neighbours() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros((0, 0), np.int32), np.zeros((0, 0), np.float32)
 
 
 def ease_weights(gram: np.ndarray, lam: float) -> np.ndarray:

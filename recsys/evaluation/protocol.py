@@ -11,6 +11,15 @@ Protocol (fixed, so numbers compare across tools):
 - candidates are all items of the ratings file minus the user's train items;
 - NDCG@10 with binary gains, Recall@20 = hits / |positives|, catalog coverage of the top-10 lists;
 - cold slice: every user's train history cut to its first 3 ratings, same test positives.
+
+Robustness slices (issue 16), reported besides the table above:
+- time split: one global cutoff at the ``1 - TIME_TEST_FRACTION`` quantile of all timestamps; train =
+  every rating before it, test positives = ratings >= 4.0 after it, for users with at least
+  ``MIN_RATINGS`` train ratings (the viewers a live instance already knows);
+- new titles: the titles first rated in the last ``TIME_TEST_FRACTION`` of the timeline are removed
+  from train entirely (no interaction at all); positives = a user's ratings >= 4.0 of them, candidates
+  = the new titles only ("of this shelf of new films, which ones does this viewer get?"). Built on the
+  per-user split (every user) and on the time split.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ COLD_HISTORY = 3
 NDCG_K = 10
 RECALL_K = 20
 COVERAGE_K = 10
+TIME_TEST_FRACTION = 0.2
 
 
 def round_half_up(value: float) -> int:
@@ -114,11 +124,18 @@ class Split:
     train: Ratings
     test_positives: dict[int, np.ndarray]  # user → item indexes (held out, rating >= 4.0)
     eval_users: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    candidates: np.ndarray | None = None  # items that may be ranked (bool mask); None = every item
 
     def cold(self, history: int = COLD_HISTORY) -> Split:
         """Same positives, every user's train history cut to its first ``history`` ratings."""
         keep = _first_per_user(self.train, history)
-        return Split(self.ratings, self.train.subset(keep), self.test_positives, self.eval_users)
+        return Split(self.ratings, self.train.subset(keep), self.test_positives, self.eval_users, self.candidates)
+
+    def restrict(self, users: np.ndarray) -> Split:
+        """The same split evaluated on ``users`` only."""
+        users = np.asarray(users, dtype=np.int64)
+        positives = {int(u): self.test_positives[int(u)] for u in users}
+        return Split(self.ratings, self.train, positives, users, self.candidates)
 
 
 def _order(ratings: Ratings) -> np.ndarray:
@@ -159,6 +176,55 @@ def split_temporal(ratings: Ratings, *, min_ratings: int = MIN_RATINGS) -> Split
         positives[int(user)] = np.unique(ratings.items[rows])
     eval_users = np.array(sorted(positives), dtype=np.int64)
     return Split(ratings, ratings.subset(is_train), positives, eval_users)
+
+
+def time_cutoff(ratings: Ratings, fraction: float = TIME_TEST_FRACTION) -> float:
+    """The timestamp that leaves the last ``fraction`` of all ratings to the test side."""
+    times = np.sort(ratings.times)
+    return float(times[min(len(times) - 1, math.floor((1.0 - fraction) * len(times)))])
+
+
+def split_by_time(ratings: Ratings, *, fraction: float = TIME_TEST_FRACTION, min_train: int = MIN_RATINGS) -> Split:
+    """Train on everything before one global cutoff; test the known users on what they rated after it."""
+    cutoff = time_cutoff(ratings, fraction)
+    is_train = ratings.times < cutoff
+    train_counts = np.bincount(ratings.users[is_train], minlength=ratings.n_users)
+    test_rows = np.flatnonzero(
+        ~is_train & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
+    )
+    positives: dict[int, np.ndarray] = {}
+    order = np.argsort(ratings.users[test_rows], kind="stable")
+    test_rows = test_rows[order]
+    users = ratings.users[test_rows]
+    for user in np.unique(users):
+        lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
+        positives[int(user)] = np.unique(ratings.items[test_rows[lo:hi]])
+    return Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64))
+
+
+def split_new_titles(split: Split, *, fraction: float = TIME_TEST_FRACTION, min_train: int = MIN_RATINGS) -> Split:
+    """Item cold start: the titles first rated in the last ``fraction`` of the timeline, held out entirely.
+
+    Train = ``split``'s train rows of every other title (so a new title has no interaction at all);
+    positives = each user's ratings >= 4.0 of new titles (the viewers who go on to rate them well),
+    for users with at least ``min_train`` train rows left; candidates = the new titles only.
+    """
+    ratings = split.ratings
+    first = np.full(ratings.n_items, np.inf)
+    np.minimum.at(first, ratings.items, ratings.times)
+    new = first >= time_cutoff(ratings, fraction)
+    train = split.train.subset(~new[split.train.items])
+    train_counts = np.bincount(train.users, minlength=ratings.n_users)
+    rows = np.flatnonzero(
+        new[ratings.items] & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
+    )
+    rows = rows[np.argsort(ratings.users[rows], kind="stable")]
+    users = ratings.users[rows]
+    positives: dict[int, np.ndarray] = {}
+    for user in np.unique(users):
+        lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
+        positives[int(user)] = np.unique(ratings.items[rows[lo:hi]])
+    return Split(ratings, train, positives, np.array(sorted(positives), dtype=np.int64), new)
 
 
 def ndcg_at_k(ranked: Iterable[int], positives: Iterable[int], k: int = NDCG_K) -> float:

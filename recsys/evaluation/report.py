@@ -11,9 +11,19 @@ from pathlib import Path
 import numpy as np
 
 from recsys.evaluation import content as content_mod
-from recsys.evaluation.protocol import Split, evaluate_rankings, ratings_load, split_temporal
+from recsys.evaluation.protocol import (
+    Metrics,
+    Ratings,
+    Split,
+    evaluate_rankings,
+    ratings_load,
+    split_by_time,
+    split_new_titles,
+    split_temporal,
+)
 from recsys.evaluation.runner import (
     ENGINE_COLD_SEARCH,
+    ENGINE_NEW_SEARCH,
     GRIDS,
     MODELS,
     Context,
@@ -40,13 +50,14 @@ class EvaluationRequest:
     max_users: int | None = None  # evaluate a deterministic subset (CI); None = every user
     cold: bool = True
     tune_rounds: int = 2
+    robustness: bool = True  # community mode: every slice on both user halves and on the time split
 
 
 def _subset_users(split: Split, max_users: int | None) -> Split:
     if max_users is None or len(split.eval_users) <= max_users:
         return split
     keep = np.sort(np.random.default_rng(11).choice(split.eval_users, size=max_users, replace=False))
-    return Split(split.ratings, split.train, {int(u): split.test_positives[int(u)] for u in keep}, keep)
+    return split.restrict(keep)
 
 
 def context_build(request: EvaluationRequest, item_ids: np.ndarray) -> Context:
@@ -62,6 +73,14 @@ def context_build(request: EvaluationRequest, item_ids: np.ndarray) -> Context:
             encoder=lambda texts: content_mod.minilm_encoder()(texts),
         )
     return Context.from_meta(meta, vectors)
+
+
+# The time split re-tunes every model on its own validation split; ALS gets the grid's corners and
+# centre only (its full 27-point grid triples the run for a split of a few dozen users).
+TIME_ALS_GRID = [
+    {"factors": f, "regularization": r, "alpha": a}
+    for f, r, a in ((32, 1.0, 1.0), (32, 0.1, 5.0), (64, 0.1, 1.0), (64, 1.0, 5.0), (128, 0.01, 20.0), (128, 1.0, 1.0))
+]
 
 
 def _grid(model: str, solo: bool) -> list[dict]:
@@ -116,14 +135,148 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             cold_rankings = rankings_for(model, cold_test, cold_params, ctx, solo=solo)
             row.cold = evaluate_rankings(cold_test, cold_rankings)
             row.extra["cold_params"] = cold_params
+            row.extra.setdefault("slices", {})["cold"] = _slice_metrics(cold_test, cold_rankings, ctx)
+        row.extra.setdefault("slices", {})["community"] = _slice_metrics(split, rankings, ctx)
+        if request.robustness and not solo:
+            new_titles = split_new_titles(split)
+            new_params = _new_title_params(model, params, validation, ctx, request)
+            row.extra["new_params"] = new_params
+            row.extra["slices"]["new titles"] = _slice_metrics(
+                new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+            )
         if model == "engine":
             engine_rankings = rankings
         logger.info("evaluated model=%s ndcg=%.4f", model, test.ndcg)
         rows.append(row)
+    if request.robustness and not solo:
+        _time_slices(request, ratings, rows, ctx)
     _write_outputs(request, rows, split)
     if request.dump_recs:
         recs_dump(path=request.dump_recs, rankings=engine_rankings, split=split)
     return rows
+
+
+@dataclass(frozen=True)
+class SliceMetrics:
+    """One slice of one model: NDCG@10 overall and on each disjoint half of that slice's users."""
+
+    users: int
+    ndcg: float
+    half_a: float
+    half_b: float
+    coverage: float
+    ild: float | None
+
+
+def _slice_metrics(split: Split, rankings: dict[int, np.ndarray], ctx: Context) -> SliceMetrics:
+    metrics: Metrics = evaluate_rankings(split, rankings, vectors=ctx.vectors)
+    half_a, half_b = user_halves(split.eval_users)
+    return SliceMetrics(
+        users=metrics.users,
+        ndcg=metrics.ndcg,
+        half_a=evaluate_rankings(split, rankings, half_a).ndcg,
+        half_b=evaluate_rankings(split, rankings, half_b).ndcg,
+        coverage=metrics.coverage,
+        ild=metrics.ild,
+    )
+
+
+def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
+    """The time split (train before one cutoff, test after), its cold slice and the new-titles slice.
+
+    Every model is re-tuned on a validation split carved the same way from the time split's train
+    rows; its new-titles slice reuses those parameters (no title of it exists in train or validation).
+    """
+    time_split = _subset_users(split_by_time(ratings), request.max_users)
+    validation = _subset_users(split_by_time(time_split.train), request.max_users)
+    new_titles = split_new_titles(time_split)
+    for row in rows:
+        model = row.model
+        if model == "engine":
+            params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
+        else:
+            grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
+            params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
+        slices = row.extra.setdefault("slices", {})
+        slices["time"] = _slice_metrics(time_split, rankings_for(model, time_split, params, ctx, solo=False), ctx)
+        new_params = _new_title_params(model, params, validation, ctx, request)
+        slices["time new"] = _slice_metrics(
+            new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+        )
+        if request.cold:
+            if model == "engine":
+                cold_params, _, _ = tune_engine(
+                    validation.cold(),
+                    ctx,
+                    solo=False,
+                    rounds=request.tune_rounds,
+                    start=params,
+                    search=ENGINE_COLD_SEARCH,
+                )
+            else:
+                grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
+                cold_params, _, _ = tune(model, validation.cold(), ctx, solo=False, grid=grid)
+            cold = time_split.cold()
+            slices["time cold"] = _slice_metrics(cold, rankings_for(model, cold, cold_params, ctx, solo=False), ctx)
+        row.extra["time_params"] = params
+        logger.info("evaluated time slices model=%s", model)
+
+
+def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
+    """The engine's new-title weights, tuned on the new titles of the validation split (carved from train)."""
+    if model != "engine":
+        return params  # the baselines have no knob for unseen titles
+    tuned, _, _ = tune_engine(
+        split_new_titles(validation),
+        ctx,
+        solo=False,
+        rounds=request.tune_rounds,
+        start=params,
+        search=ENGINE_NEW_SEARCH,
+    )
+    return tuned
+
+
+SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new")
+
+
+def robustness_text(rows: list[Row]) -> str:
+    """NDCG@10 of every model on every slice, overall and per user half, with the engine's ratio to the best."""
+    if not rows or "slices" not in rows[0].extra:
+        return ""
+    engine = next((row for row in rows if row.model == "engine"), None)
+    baselines = [row for row in rows if row.model != "engine"]
+    names = [row.model for row in rows]
+    header = f"{'slice':<11} {'part':<4} {'users':>5} " + " ".join(f"{n:>10}" for n in names) + "  engine/best"
+    lines = ["robustness: NDCG@10 per slice (A/B = disjoint user halves of that slice)", header, "-" * len(header)]
+    for name in SLICE_ORDER:
+        if name not in rows[0].extra["slices"]:
+            continue
+        for part in ("all", "A", "B"):
+            attr = {"all": "ndcg", "A": "half_a", "B": "half_b"}[part]
+            values = [getattr(row.extra["slices"][name], attr) for row in rows]
+            users = rows[0].extra["slices"][name].users
+            ratio = "-"
+            if engine and baselines:
+                best = max(getattr(row.extra["slices"][name], attr) for row in baselines)
+                mine = getattr(engine.extra["slices"][name], attr)
+                ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
+            lines.append(
+                f"{name:<11} {part:<4} {users if part == 'all' else '':>5} "
+                + " ".join(f"{v:>10.4f}" for v in values)
+                + f"  {ratio:>11}"
+            )
+    lines.append("diversity: Cov@10 / ILD@10")
+    for name in ("community", "time"):
+        if name not in rows[0].extra["slices"]:
+            continue
+        cells = []
+        for row in rows:
+            metrics = row.extra["slices"][name]
+            ild = f"{metrics.ild:.3f}" if metrics.ild is not None else "-"
+            cells.append(f"{row.model} {metrics.coverage:.3f}/{ild}")
+        lines.append(f"{name:<11} " + "  ".join(cells))
+    return "\n".join(lines)
 
 
 def recs_dump(*, path: Path, rankings: dict[int, np.ndarray], split: Split) -> None:
@@ -180,7 +333,9 @@ def table_text(rows: list[Row], *, mode: str) -> str:
 
 def _write_outputs(request: EvaluationRequest, rows: list[Row], split: Split) -> None:
     out = request.results_dir
-    (out / f"results-{request.mode}.txt").write_text(table_text(rows, mode=request.mode) + "\n")
+    (out / f"results-{request.mode}.txt").write_text(
+        table_text(rows, mode=request.mode) + "\n\n" + robustness_text(rows) + "\n"
+    )
     with (out / f"results-{request.mode}.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(

@@ -102,7 +102,7 @@ def _score_ease(train: Ratings, users: np.ndarray, params: dict, ctx: Context) -
     return baselines.ease_scores(X[users], active, B, ctx.n_items)
 
 
-_FIT_KEYS = ("ease_lambda", "max_cf_items", "dislike_at")
+_FIT_KEYS = ("ease_lambda", "max_cf_items", "dislike_at", "neighbour_cf_k")
 _HISTORY_KEYS = (
     "half_life_interactions",
     "solo_half_life_interactions",
@@ -137,7 +137,7 @@ def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context)
         engine.config = config
         engine.history_weights = engine._history_weights()
     engine.config = config
-    raw_key = (*history_key, config.trend_tau_days, users.tobytes())
+    raw_key = (*history_key, config.trend_tau_days, config.neighbour_cf_weight, users.tobytes())
     raw = engine.raw_cache.get(raw_key)  # type: ignore[attr-defined]
     if raw is None:
         raw = {}
@@ -196,12 +196,15 @@ def rankings_for(
     """Top-k per evaluated user; ``solo`` fits one model per user on that user's rows alone."""
     seen = split.train.matrix()
     users = split.eval_users
+    if not len(users):  # a robustness slice can be empty on a small file
+        return {}
     if not solo:
         if model == "popularity":
-            scores = _score_popularity(split.train, users, params, ctx)
+            # New titles have no interactions: the only popularity they have is the catalog's.
+            scores = _score_popularity(split.train, users, params, ctx, solo=split.candidates is not None)
         else:
             scores = SCORERS[model](split.train, users, params, ctx)
-        top = _top(model, np.asarray(scores), seen, users, params, ctx, k)
+        top = _top(model, _allowed(split, scores), seen, users, params, ctx, k)
         return {int(u): top[i] for i, u in enumerate(users)}
     rankings: dict[int, np.ndarray] = {}
     for user in users:
@@ -211,8 +214,19 @@ def rankings_for(
             scores = _score_popularity(own, one, params, ctx, solo=True)
         else:
             scores = SCORERS[model](own, one, params, ctx)
-        rankings[int(user)] = _top(model, np.asarray(scores), seen, one, params, ctx, k)[0]
+        rankings[int(user)] = _top(model, _allowed(split, scores), seen, one, params, ctx, k)[0]
     return rankings
+
+
+def _allowed(split: Split, scores: np.ndarray) -> np.ndarray:
+    """Non-candidate items pushed below every candidate (the new-titles slice ranks its shelf only).
+
+    Finite on purpose: MMR normalises scores by their range, which an -inf would turn into NaN.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if split.candidates is None:
+        return scores
+    return np.where(split.candidates, scores, -1e9)
 
 
 def evaluate_model(model: str, split: Split, params: dict, ctx: Context, *, solo: bool) -> Metrics:
@@ -246,6 +260,7 @@ ENGINE_SEARCH: dict[str, tuple[float, ...]] = {
     "ease_lambda": (100.0, 250.0, 500.0, 1000.0),
     "rating_slope": (0.0, 0.3, 0.6),
     "trend_tau_days": (7.0, 30.0, 60.0, 180.0),
+    "neighbour_cf_weight": (0.0, 0.25, 0.5, 1.0),
 }
 # Solo mode (one user per model) tunes the solo profile only.
 ENGINE_SOLO_SEARCH: dict[str, tuple[float, ...]] = {
@@ -261,6 +276,16 @@ ENGINE_COLD_SEARCH: dict[str, tuple[float, ...]] = {
     "cw_trend": (0.0, 0.2, 0.5),
     "cw_popularity": (0.1, 0.3, 0.6, 1.0),
     "cw_quality": (0.0, 0.05, 0.15, 0.3),
+}
+
+
+# The new-titles slice tunes only the extra weights of titles nobody has interacted with.
+ENGINE_NEW_SEARCH: dict[str, tuple[float, ...]] = {
+    "nw_popularity": (0.0, 0.3, 1.0, 2.0, 4.0),
+    "nw_quality": (0.0, 0.15, 0.5, 1.0),
+    "nw_content": (0.0, 0.4, 1.0),
+    "nw_cf": (0.0, 0.5, 1.0),
+    "neighbour_cf_weight": (0.0, 0.5, 1.0),
 }
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recsys.evaluation.report import EvaluationRequest, evaluation_run, table_text
+from recsys.evaluation.report import EvaluationRequest, evaluation_run, robustness_text, table_text
 
 
 class Command(BaseCommand):
@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--content", choices=("minilm", "none"), default="minilm")
         parser.add_argument("--max-users", type=int, help="evaluate a fixed random subset of users (quick runs)")
         parser.add_argument("--no-cold", action="store_true", help="skip the cold slice")
+        parser.add_argument(
+            "--no-robustness", action="store_true", help="skip the time split and new-titles slices (community mode)"
+        )
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         for key in ("ratings", "movies", "links", *()):
@@ -51,7 +54,10 @@ class Command(BaseCommand):
             content=options["content"],
             max_users=options["max_users"],
             cold=not options["no_cold"],
+            robustness=not options["no_robustness"],
         )
         rows = evaluation_run(request)
         self.stdout.write(table_text(rows, mode=request.mode))
+        if robustness := robustness_text(rows):
+            self.stdout.write(robustness)
         self.stdout.write(f"results written to {request.results_dir.resolve()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -167,3 +168,44 @@ def test_a_model_trained_on_a_handful_of_users_uses_the_solo_profile():
     assert solo.solo and not community.solo
     assert solo.recommend(user=0, count=1)[0].item == 5
     assert community.recommend(user=0, count=1)[0].item in SCIFI
+
+
+def test_a_title_nobody_watched_borrows_collaborative_signal_from_its_content_neighbours(tmp_path):
+    # given: viewers who watch sci-fi 0 also watch sci-fi 1-3; sci-fi 4 is new (no viewer at all) but
+    # its vector sits with the sci-fi titles
+    rows = [(user, item, Kind.VIEW, float("nan")) for user in range(4) for item in (0, 1, 2, 3)]
+    rows += [(user, item, Kind.VIEW, float("nan")) for user in range(4, 8) for item in (5, 6, 7, 8)]
+    rows += [(8, 0, Kind.VIEW, float("nan"))]
+    config = EngineConfig(neighbour_cf_k=2, neighbour_cf_weight=1.0)
+    engine = HybridEngine(config).fit(_interactions(rows, 9), ItemSide(vectors=_vectors()))
+    # when
+    cf = engine.signals(np.array([8]))["cf"][0]
+    # then: the new sci-fi title scores like its neighbours, far above the new romance title 9
+    assert 4 in engine.neighbour_items and 9 in engine.neighbour_items
+    assert cf[4] > 0 and cf[4] > cf[9]
+    # and the saved model scores it the same way
+    from recsys.engine.artifact import TrainedModel, model_load, model_save
+
+    ids = np.array([f"movie_{i}" for i in range(N_ITEMS)])
+    path = model_save(TrainedModel("t", ids, np.full(N_ITEMS, "movie"), ids, engine), directory=tmp_path)
+    loaded = model_load(path).engine
+    H = loaded.history_row(
+        items=np.array([0]), kinds=np.array([Kind.VIEW]), values=np.array([np.nan]), times=np.array([0.0])
+    )
+    assert np.allclose(loaded.signals_for_rows(H, np.array([0.0]))["cf"][0][[4, 9]], cf[[4, 9]], atol=1e-2)
+
+
+def test_new_title_weights_lift_only_titles_nobody_interacted_with():
+    # given: two viewers watched sci-fi 0-3 and romance 5-8; titles 4 and 9 are unseen; 9 is the best rated
+    rows = [(user, item, Kind.VIEW, float("nan")) for user in range(2) for item in (0, 1, 2, 3, 5, 6, 7, 8)]
+    rows += [(2, 0, Kind.VIEW, float("nan"))]
+    quality = np.array([0, 0, 0, 0, 1, 9, 9, 9, 9, 5], dtype=float)
+    side = ItemSide(vectors=_vectors(), quality=quality)
+    plain = EngineConfig(solo_max_users=0, w_cf=0.0, w_content=1.0, w_popularity=0.0, w_quality=0.0)
+    lifted = replace(plain, nw_quality=5.0)
+    # when
+    before = HybridEngine(plain).fit(_interactions(rows, 3), side).recommend(user=2, count=1)
+    after = HybridEngine(lifted).fit(_interactions(rows, 3), side).recommend(user=2, count=1)
+    # then: content alone picks a seen sci-fi title; the new-title quality weight lifts unseen 9 (not romance 5-8)
+    assert before[0].item in (1, 2, 3, 4)
+    assert after[0].item == 9

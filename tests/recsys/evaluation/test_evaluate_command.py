@@ -57,6 +57,8 @@ def test_evaluate_writes_table_plot_and_dump(tmp_path, capsys):
     out = capsys.readouterr().out
     for model in ("popularity", "itemknn", "als", "ease", "engine"):
         assert model in out
+    for slice_name in ("community", "cold", "new titles", "time", "time cold", "time new"):
+        assert f"\n{slice_name:<11} all" in out
     assert (results / "results-community.png").stat().st_size > 10_000
     rows = list(csv.DictReader((results / "results-community.csv").open()))
     assert [row["model"] for row in rows] == ["popularity", "itemknn", "als", "ease", "engine"]
@@ -100,6 +102,7 @@ def test_engine_leads_on_a_slice_of_movielens(shared_data_dir, tmp_path):
             content="none",
             cold=False,
             tune_rounds=1,
+            robustness=False,  # the main lead only: the slices have their own tests
         )
     )
     # then

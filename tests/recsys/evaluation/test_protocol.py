@@ -13,7 +13,10 @@ from recsys.evaluation.protocol import (
     ratings_from_rows,
     recall_at_k,
     round_half_up,
+    split_by_time,
+    split_new_titles,
     split_temporal,
+    time_cutoff,
 )
 
 
@@ -125,3 +128,45 @@ def test_evaluate_rankings_averages_users_and_counts_coverage_of_the_top_10():
     assert metrics.recall == pytest.approx(0.5)
     assert metrics.coverage == pytest.approx(3 / 8)  # {15, 16, 17} of 8 movies
     assert metrics.users == 2
+
+
+def _timeline():
+    # Ten ratings over time 1-10; the cutoff for a 0.2 test fraction is the 9th timestamp (9).
+    # user 1: 6 ratings before the cutoff, then a 5.0 of item 20 (new: first rated at 9) and a 2.0 of 10.
+    # user 2: 2 ratings before the cutoff (too few to be evaluated), then a 5.0 of item 20 at 10.
+    rows = [
+        Rating(1, 10, 4.0, 1),
+        Rating(1, 11, 4.0, 2),
+        Rating(1, 12, 4.0, 3),
+        Rating(1, 13, 4.0, 4),
+        Rating(1, 14, 4.0, 5),
+        Rating(1, 15, 4.0, 6),
+        Rating(2, 10, 4.0, 7),
+        Rating(2, 11, 4.0, 8),
+        Rating(1, 20, 5.0, 9),
+        Rating(2, 20, 5.0, 10),
+    ]
+    return ratings_from_rows(rows)
+
+
+def test_time_split_trains_before_one_cutoff_and_tests_known_users_after_it():
+    ratings = _timeline()
+    assert time_cutoff(ratings, 0.2) == 9
+    split = split_by_time(ratings, fraction=0.2)
+    assert (split.train.times < 9).all() and len(split.train.users) == 8
+    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
+    item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
+    assert list(split.eval_users) == [user1]  # user 2 has only 2 train ratings
+    assert list(split.test_positives[user1]) == [item20]
+
+
+def test_new_titles_slice_holds_the_new_titles_out_of_train_and_ranks_only_them():
+    ratings = _timeline()
+    split = split_new_titles(split_temporal(ratings), fraction=0.2)
+    item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
+    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
+    assert split.candidates is not None and list(np.flatnonzero(split.candidates)) == [item20]
+    assert item20 not in split.train.items
+    # User 1 rated it 5.0 (their last rating); user 2 has 3 ratings, too few to have train rows.
+    assert list(split.eval_users) == [user1]
+    assert list(split.test_positives[user1]) == [item20]

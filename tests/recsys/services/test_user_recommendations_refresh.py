@@ -101,6 +101,9 @@ def test_engine_state_records_the_training_run(fake_users, user_id):
     state = EngineState.objects.get(key="local_engine").value
     assert state["version"] == summary.version
     assert state["users"] == 1 and state["items"] == 13 and state["interactions"] == 1
+    # one viewer is far too thin to tune on: the shipped defaults are kept, and the record says so
+    assert state["tuning"]["status"].startswith("defaults")
+    assert state["tuning"]["weights"]["w_cf"] == 1.0
 
 
 def test_recommendations_for_user_with_a_malformed_id_is_empty():
@@ -114,3 +117,22 @@ def test_training_an_empty_instance_works_and_scores_nothing(fake_users, user_id
     # then
     assert (summary.users, summary.items, summary.interactions) == (0, 0, 0)
     assert user_recommendations_refresh(user_id=user_id) == 0
+
+
+def test_training_on_enough_viewers_tunes_itself_and_records_the_choice(fake_users, settings):
+    # given: 24 viewers, each with 6 crime titles watched in order (enough to carve a validation split)
+    settings.RECSYS_TUNE_SECONDS = 60
+    heat, crime, _, _ = _catalog()
+    titles = [heat, *crime]
+    for n in range(24):
+        viewer = str(uuid.uuid4())
+        for item in titles[n % 2 :][:6]:
+            fake_users.add(viewer, item.item_id)
+    # when
+    engine_train()
+    # then: the search ran on this instance's own viewers and never fell below popularity alone
+    tuning = EngineState.objects.get(key="local_engine").value["tuning"]
+    assert tuning["validation_users"] == 24
+    assert tuning["status"].startswith(("tuned", "popularity"))
+    assert tuning["validation_ndcg"] >= tuning["popularity_ndcg"]
+    assert set(tuning["weights"]) >= {"w_cf", "cw_popularity", "cold_threshold"}

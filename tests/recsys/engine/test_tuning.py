@@ -1,0 +1,107 @@
+"""Self-tuning at training time: it stays inside its budget, keeps defaults on thin data, and never
+picks a blend that loses to popularity on its own validation split."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from recsys.engine import tuning
+from recsys.engine.model import EngineConfig, Interactions, ItemSide, Kind
+from recsys.engine.tuning import engine_tune, validation_split
+
+N_ITEMS = 60
+POPULAR = np.arange(8)  # items 0-7: what everybody ends up watching
+
+
+def _world(n_users: int = 60, seed: int = 3) -> tuple[Interactions, ItemSide]:
+    """Each viewer watches 8 random niche titles, then 4 of the popular ones (the latest: held out)."""
+    rng = np.random.default_rng(seed)
+    users, items, times = [], [], []
+    for user in range(n_users):
+        history = [*rng.choice(np.arange(8, N_ITEMS), size=8, replace=False), *rng.choice(POPULAR, 4, replace=False)]
+        for position, item in enumerate(history):
+            users.append(user)
+            items.append(int(item))
+            times.append(float(user * 100 + position))
+    n = len(users)
+    kinds, values = np.full(n, Kind.VIEW), np.full(n, np.nan)
+    data = Interactions(n_users, N_ITEMS, np.array(users), np.array(items), kinds, values, np.array(times))
+    vectors = rng.normal(size=(N_ITEMS, 8)).astype(np.float32)  # content that says nothing useful
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return data, ItemSide(vectors=vectors)
+
+
+def test_validation_split_holds_out_each_viewers_latest_fifth():
+    data, _ = _world(n_users=3)
+    train, positives = validation_split(data, rng=np.random.default_rng(0))
+    assert len(train.users) == 3 * 12 - 3 * 2  # round_half_up(0.2 · 12) = 2 held out per viewer
+    for user in range(3):
+        latest = data.items[data.users == user][-2:]
+        assert sorted(positives[user]) == sorted(latest)
+        assert not np.isin(latest, train.items[train.users == user]).any()
+
+
+def test_thin_data_keeps_the_defaults():
+    data, items = _world(n_users=10)
+    result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=30)
+    assert result.status.startswith("defaults")
+    assert result.config == EngineConfig()
+
+
+def test_zero_budget_keeps_the_defaults():
+    data, items = _world()
+    result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=0)
+    assert result.status == "defaults: no tuning budget"
+    assert result.config == EngineConfig()
+
+
+def test_search_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch):
+    # A clock that moves one second per reading: a 12 s budget allows a handful of readings only.
+    clock = itertools.count()
+    monkeypatch.setattr(tuning.time, "monotonic", lambda: float(next(clock)))
+    evaluated_after_deadline = []
+    original = tuning._Slate.ndcg
+
+    def spy(self, weights):
+        now = float(next(clock))
+        evaluated_after_deadline.append(now > 12)
+        return original(self, weights)
+
+    monkeypatch.setattr(tuning._Slate, "ndcg", spy)
+    data, items = _world()
+    result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=12)
+    assert result.trials < 10
+    # Only the bookkeeping right after the search (default/popularity/threshold scores) may follow it.
+    assert sum(evaluated_after_deadline) <= 4
+
+
+def test_never_chooses_a_blend_that_loses_to_popularity(monkeypatch: pytest.MonkeyPatch):
+    # Start from content alone (random vectors: useless) and search nothing but content weights: every
+    # reachable blend loses to popularity, so popularity alone must be chosen.
+    monkeypatch.setattr(tuning, "WARM_SEARCH", {"w_content": (0.5, 1.0)})
+    monkeypatch.setattr(tuning, "COLD_SEARCH", {"cw_content": (0.5, 1.0)})
+    base = EngineConfig(w_cf=0.0, w_content=1.0, w_popularity=0.0, w_quality=0.0, cw_content=1.0, cw_popularity=0.0)
+    data, items = _world()
+    result = engine_tune(data=data, items=items, base=base, budget_seconds=60)
+    assert result.status.startswith("popularity")
+    chosen, popularity, default = result.validation_ndcg, result.popularity_ndcg, result.default_ndcg
+    assert chosen is not None and popularity is not None and default is not None
+    assert chosen >= popularity > default
+    assert result.config.w_popularity == 1.0 and result.config.w_content == 0.0
+    cold, cold_popularity = result.cold_validation_ndcg, result.cold_popularity_ndcg
+    assert cold is not None and cold_popularity is not None and cold >= cold_popularity
+
+
+def test_tuned_blend_is_at_least_as_good_as_defaults_and_popularity():
+    data, items = _world()
+    result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=60)
+    assert result.validation_users == 60
+    chosen, popularity, default = result.validation_ndcg, result.popularity_ndcg, result.default_ndcg
+    assert chosen is not None and popularity is not None and default is not None
+    assert chosen >= max(default, popularity)
+    state = result.as_state()
+    assert state["weights"]["w_cf"] == result.config.w_cf
+    assert "config" not in state
