@@ -183,6 +183,15 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     return [-neg for _, neg in ranked[:limit]]
 
 
+def user_views_since(*, user_id: uuid.UUID | str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The viewer's watches (item id, when) after ``since``, oldest first (the feeds hit rate reads them)."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return []
+    rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.VIEW, occurred_at__gt=since)
+    return list(rows.order_by("occurred_at").values_list("item_id", "occurred_at"))
+
+
 def user_managed_lists(*, user_id: uuid.UUID | str) -> dict[str, ManagedListState]:
     parsed = _uuid(user_id)
     if parsed is None:

@@ -28,6 +28,7 @@ from feeds.contracts import hint_parse
 from feeds.models import PreparedFeeds
 from feeds.services.candidates import picks_gather
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
+from feeds.services.hits import served_titles_update
 from feeds.services.reads import Reads
 from feeds.services.viewer import viewer_read
 from users import selectors as users_selectors
@@ -115,6 +116,11 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
     feeds = [_feed_for(plan, statuses.get(plan.key), fresh_after=fresh_after) for plan in composed.plans]
     save(feeds)
+    served_titles_update(
+        user_id=str(key),
+        row_records=[_row_record(plan, feed) for plan, feed in zip(composed.plans, feeds, strict=True)],
+        now=timezone.now(),
+    )
     logger.info(
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
         key,

@@ -24,3 +24,9 @@ FEEDS_REFRESH_LOCK_SECONDS = env_int("FEEDS_REFRESH_LOCK_SECONDS", 60, minimum=1
 FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)
 # Short, honest one-line reasons on rows ("Because you rated Heat 9/10").
 FEEDS_BLURBS = env_bool("FEEDS_BLURBS", True)
+# Hit rate (served → watched): a watch counts as a hit when the title was served in one of the
+# viewer's Reclio-picked rows at most this many days before it.
+FEEDS_HIT_WINDOW_DAYS = env_int("FEEDS_HIT_WINDOW_DAYS", 14, minimum=1)
+# What is kept per viewer for it: titles served within this many days, at most this many per row.
+FEEDS_HIT_KEEP_DAYS = env_int("FEEDS_HIT_KEEP_DAYS", 90, minimum=1)
+FEEDS_HIT_MAX_PER_ROW = env_int("FEEDS_HIT_MAX_PER_ROW", 500, minimum=10)
