@@ -277,7 +277,7 @@ def hit_rate_summary(*, days: int = 30, now: Any = None) -> dict[str, Any]:
             "rate_top10": _rate(row["hits_top10"], row["served_top10"]),
         }
 
-    per_row = [described(row) for row in recent.values("row_key").annotate(**counts).order_by("row_key")]
+    per_row = [described(dict(row)) for row in recent.values("row_key").annotate(**counts).order_by("row_key")]
     total = described(recent.aggregate(**counts))
     weeks = [
         {"week": row["week"].date().isoformat(), **described({k: v for k, v in row.items() if k != "week"})}

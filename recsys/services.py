@@ -212,6 +212,14 @@ def recommender_push_run() -> dict[str, int]:
     return {"catalog": backend.push_catalog(item_ids=[]), "interactions": backend.push_interactions()}
 
 
+def engine_train_enqueue() -> int:
+    """Queue one training run on the recsys queue after commit (admin, Operations page; beat sends the same task)."""
+    from recsys.tasks import engine_train_task
+
+    transaction.on_commit(lambda: engine_train_task.delay())
+    return 1
+
+
 def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:
     """Fan out rescoring in chunks on the recsys queue (after commit); returns the number of chunks."""
     from recsys.tasks import users_recommendations_refresh_task
