@@ -133,3 +133,22 @@ def catalog_overview() -> dict[str, object]:
         .order_by("-rows")
     ]
     return {"total": sum(row["rows"] for row in sizes), "sizes": sizes, "embeddings": coverage}
+
+
+def embedding_provider_selftest() -> tuple[bool, str]:
+    """Embed one string with the configured provider (``GET /admin/selftest``): (ok, what happened).
+
+    The ``none`` provider passes by saying so: it makes no vectors on purpose.
+    """
+    from catalog.embedding import registry
+
+    provider = registry.get_embedding_provider()
+    if not provider.produces_vectors:
+        return True, f"{provider.name}: embeddings are off (no vectors by design)"
+    try:
+        batch = provider.embed(["Reclio self-test: a heist thriller in Los Angeles."])
+    except Exception as exc:  # noqa: BLE001 - the self-test reports, never raises
+        return False, f"{provider.name}: {type(exc).__name__}: {exc}"[:300]
+    if len(batch) != 1:
+        return False, f"{provider.name}: returned {len(batch)} vectors for 1 text"
+    return True, f"{provider.name} ({provider.model}): one vector of {len(batch.vectors[0])} dimensions"

@@ -290,3 +290,20 @@ def hit_rate_summary(*, days: int = 30, now: Any = None) -> dict[str, Any]:
         "rows": per_row,
         "weeks": weeks,
     }
+
+
+def feed_document_selftest() -> tuple[bool, str]:
+    """Build /feeds for the viewer whose rows were prepared last, exactly as the endpoint reads them, but
+    without the request's side effects (no hit recorded, no refresh queued): (ok, what happened)."""
+    latest = PreparedFeeds.objects.order_by("-computed_at").values_list("user_id", flat=True).first()
+    if latest is None:
+        document = feed_default_document()
+        ok = len(document["feeds"]) == 10
+        return ok, "no viewer has prepared rows yet; the default document " + ("builds" if ok else "is invalid")
+    row = _prepared_row_read(FeedRequest(user_id=latest, username=None, last_watched=None))
+    if row is None:
+        return False, f"rows of {latest} vanished while reading"
+    feeds = _sanitised(row[1], user_id=latest)
+    stored = row[1] if isinstance(row[1], list) else []
+    kept = sum(1 for index, feed in enumerate(feeds) if index < len(stored) and stored[index] == feed)
+    return len(feeds) == 10 and kept == 10, f"viewer {latest}: {kept} of 10 stored rows served as stored"

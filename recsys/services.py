@@ -23,7 +23,12 @@ from recsys.engine.dataset import dataset_build
 from recsys.engine.model import EngineConfig, HybridEngine
 from recsys.models import EngineState, Recommendation
 from recsys.registry import get_recommender_backend
-from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, engine_state_get
+from recsys.selectors import (
+    LOCAL_ENGINE_STATE_KEY,
+    catalog_rows_for_engine,
+    engine_state_get,
+    recommendations_for_user,
+)
 from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
@@ -121,6 +126,30 @@ def user_recommendations_refresh(*, user_id: str) -> int:
     # feeds (a higher app) rebuilds the rows from the new picks; lower apps never import it.
     send_on_commit(FEEDS_USER_ROWS_REFRESH, user_id=str(user_id), last_watched=None)
     return stored
+
+
+def user_recommendations_preview(*, user_id: str, count: int) -> tuple[bool, dict[str, list[ScoredItem]]]:
+    """Score one viewer now without storing anything (``GET /admin/engine/preview``): (live, picks by media type).
+
+    With the backend unavailable (no trained model, Recombee down) the stored picks are shown instead
+    and ``live`` is False.
+    """
+    backend = get_recommender_backend()
+    if not backend.available:
+        return False, {
+            media_type: recommendations_for_user(user_id=user_id, media_type=media_type, limit=count)
+            for media_type in MEDIA_TYPES
+        }
+    seen = _seen_item_ids(user_id)
+    picks = {
+        media_type: [
+            item
+            for item in backend.recommend_for_user(user_id=user_id, media_type=media_type, count=count, exclude=seen)
+            if item.item_id not in seen
+        ][:count]
+        for media_type in MEDIA_TYPES
+    }
+    return True, picks
 
 
 def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:

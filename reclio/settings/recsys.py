@@ -20,3 +20,8 @@ RECSYS_PICKS_PER_TYPE = env_int("RECSYS_PICKS_PER_TYPE", 50, minimum=1)
 RECSYS_MAX_CF_ITEMS = env_int("RECSYS_MAX_CF_ITEMS", 12_000, minimum=0)
 # Expected retraining interval (beat trains daily); the health probe warns past twice this.
 RECSYS_RETRAIN_HOURS = env_int("RECSYS_RETRAIN_HOURS", 24, minimum=1)
+# Where ``manage.py evaluate`` writes its tables (its --results default) and GET /admin/eval reads the
+# newest one; relative paths are under the checkout.
+RECSYS_EVAL_RESULTS_DIR = (
+    Path(__file__).resolve().parents[2] / env_str("RECSYS_EVAL_RESULTS_DIR", "results")
+).resolve()
