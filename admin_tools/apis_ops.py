@@ -41,7 +41,7 @@ class EnginePreviewApi(AdminApiView):
         item_id = serializers.CharField()
         score = serializers.FloatField()
         reason = serializers.CharField(allow_blank=True)
-        source = serializers.CharField(allow_blank=True)
+        source = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a declared field, not Field.source
 
     @extend_schema_serializer(component_name="AdminEnginePreview")
     class OutputSerializer(serializers.Serializer):

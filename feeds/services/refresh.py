@@ -38,6 +38,12 @@ from users.contracts import ListState, ManagedListSpec, ManagedListState
 logger = logging.getLogger(__name__)
 
 LIST_NAME_PREFIX = "Reclio • "
+# The names viewers already have from the product they migrate from, so the writer adopts that list
+# (users.services.lists matches by name) instead of creating a second one.
+LIST_NAMES = {
+    "recommended_movies": f"{LIST_NAME_PREFIX}Recommended Movies",
+    "recommended_shows": f"{LIST_NAME_PREFIX}Recommended Shows",
+}
 LIST_DESCRIPTION = (
     "Picked for you by Reclio from your Trakt history and refreshed automatically; manual edits are overwritten."
 )
@@ -222,7 +228,7 @@ def _unchanged_trakt_feeds(previous: PreparedFeeds | None, plans: list[RowPlan])
 def _list_spec(plan: RowPlan) -> ManagedListSpec:
     return ManagedListSpec(
         key=plan.key,
-        name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
+        name=(LIST_NAMES.get(plan.key) or f"{LIST_NAME_PREFIX}{plan.title}")[:100],
         description=(plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}") or LIST_DESCRIPTION,
         item_ids=tuple(plan.items),
     )

@@ -41,7 +41,7 @@ def test_refused_with_a_wrong_token(method, path, api_client):
 
 def test_sync_user_alias_queues_a_sync(admin_api_client, published, django_capture_on_commit_callbacks):
     # given
-    user = UserFactory()
+    user = UserFactory.create()
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -58,8 +58,8 @@ def test_sync_user_alias_answers_404_for_an_unknown_viewer(admin_api_client):
 
 def test_engine_preview_falls_back_to_stored_picks_without_a_model(admin_api_client):
     # given
-    user = UserFactory()
-    item = ContentItemFactory()
+    user = UserFactory.create()
+    item = ContentItemFactory.create()
     Recommendation.objects.create(
         user_id=user.pk, media_type="movie", rank=1, item=item, score=0.9, reason="because", source="cf"
     )
@@ -73,7 +73,7 @@ def test_engine_preview_falls_back_to_stored_picks_without_a_model(admin_api_cli
 
 
 def test_engine_preview_validates_count(admin_api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     assert admin_api_client.get(f"/admin/engine/preview/{user.pk}?count=0").status_code == 400
 
 
@@ -168,7 +168,7 @@ def test_selftest_reports_a_queue_nobody_answers(admin_api_client, monkeypatch):
 @pytest.mark.parametrize("path", ["/admin/similar/603?media_type=movie", "/admin/similar/movie_603"])
 def test_similar_accepts_a_bare_tmdb_id(path, admin_api_client):
     # given
-    ContentItemFactory(media_type="movie", tmdb_id=603, title="The Matrix")
+    ContentItemFactory.create(media_type="movie", tmdb_id=603, title="The Matrix")
 
     # when
     response = admin_api_client.get(path)

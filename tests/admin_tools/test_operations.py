@@ -84,8 +84,8 @@ def test_the_page_renders_with_data(operator):
         degraded=["workers", "recombee"],
     )  # fmt: skip
     ContentItemFactory.create_batch(3)
-    viewer = UserFactory(trakt_username="alice")
-    InteractionFactory(user=viewer, item=ContentItemFactory(item_id="movie_7", tmdb_id=7))
+    viewer = UserFactory.create(trakt_username="alice")
+    InteractionFactory.create(user=viewer, item=ContentItemFactory.create(item_id="movie_7", tmdb_id=7))
     UserSyncRun.objects.create(user=viewer, started_at=now, finished_at=now, status=SyncRunStatus.FAILED, error="boom")
     ManagedList.objects.create(user=viewer, key="recommended_movies", name="x", state=ListState.LIMIT_REACHED)
     EngineState.objects.create(key="local_engine", value={"version": "v1", "trained_at": now.isoformat(), "users": 1})
@@ -120,8 +120,8 @@ def test_every_button_queues_its_task_on_its_queue(
     action, expected, operator, published, django_capture_on_commit_callbacks, fake_provider
 ):
     # given
-    viewer = UserFactory(trakt_username="bob")
-    ContentItemFactory()
+    viewer = UserFactory.create(trakt_username="bob")
+    ContentItemFactory.create()
 
     # when
     with django_capture_on_commit_callbacks(execute=True):

@@ -22,7 +22,9 @@ def served_row(key: str, items: list[str], source: str = "trakt_list") -> dict:
 
 
 def watch(user, item_id: str, at: dt.datetime) -> None:
-    InteractionFactory(user=user, item=ContentItemFactory(item_id=item_id), kind=InteractionKind.VIEW, occurred_at=at)
+    InteractionFactory.create(
+        user=user, item=ContentItemFactory.create(item_id=item_id), kind=InteractionKind.VIEW, occurred_at=at
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,7 +38,7 @@ def watch(user, item_id: str, at: dt.datetime) -> None:
 def test_a_watch_after_serving_within_the_window_is_a_hit(settings, watched_at, hit):
     # given
     settings.FEEDS_HIT_WINDOW_DAYS = 14
-    user = UserFactory()
+    user = UserFactory.create()
     items = [f"movie_{n}" for n in range(1, 13)]
     served_titles_record(user_id=str(user.pk), row_records=[served_row("recommended_movies", items)], at=T0)
     watch(user, "movie_3", watched_at)
@@ -53,7 +55,7 @@ def test_a_watch_after_serving_within_the_window_is_a_hit(settings, watched_at, 
 
 def test_tmdb_query_rows_are_not_recorded():
     # given
-    user = UserFactory()
+    user = UserFactory.create()
 
     # when
     recorded = served_titles_record(
@@ -67,7 +69,7 @@ def test_tmdb_query_rows_are_not_recorded():
 
 def test_serving_again_keeps_first_serving_and_best_position():
     # given
-    user = UserFactory()
+    user = UserFactory.create()
     served_titles_record(user_id=str(user.pk), row_records=[served_row("recommended_movies", ["a", "b"])], at=T0)
 
     # when
@@ -82,7 +84,7 @@ def test_serving_again_keeps_first_serving_and_best_position():
 def test_the_summary_counts_hits_per_row_and_in_the_first_ten(settings):
     # given
     settings.FEEDS_HIT_WINDOW_DAYS = 14
-    user = UserFactory()
+    user = UserFactory.create()
     items = [f"movie_{n}" for n in range(1, 21)]
     served_titles_record(user_id=str(user.pk), row_records=[served_row("recommended_movies", items)], at=T0)
     watch(user, "movie_2", T0 + dt.timedelta(days=1))
@@ -112,7 +114,7 @@ def test_prune_keeps_what_is_recent_and_caps_each_row(settings):
     # given
     settings.FEEDS_HIT_KEEP_DAYS = 30
     settings.FEEDS_HIT_MAX_PER_ROW = 10
-    user = UserFactory()
+    user = UserFactory.create()
     served_titles_record(user_id=str(user.pk), row_records=[served_row("r", ["old"])], at=T0)
     later = T0 + dt.timedelta(days=40)
     served_titles_record(user_id=str(user.pk), row_records=[served_row("r", [f"m{n}" for n in range(12)])], at=later)
@@ -131,4 +133,4 @@ def test_the_refresh_bookkeeping_never_raises(monkeypatch):
     monkeypatch.setattr("feeds.services.hits.served_hits_record", lambda **kw: 1 / 0)
 
     # when / then
-    served_titles_update(user_id=str(UserFactory().pk), row_records=[], now=timezone.now())
+    served_titles_update(user_id=str(UserFactory.create().pk), row_records=[], now=timezone.now())
