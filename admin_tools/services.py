@@ -8,11 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from admin_tools.models import HealthSnapshot
 from admin_tools.probes import LIVENESS_PROBES, database_probe, redis_probe, scheduled_probes
 from reclio.health import ProbeResult, probe_guarded
+from reclio.http import OutgoingSession
 from reclio.queues import ALL_QUEUES
 
 logger = logging.getLogger(__name__)
@@ -57,9 +60,59 @@ def health_check_run(*, probes: Mapping[str, Callable[[], ProbeResult]] | None =
     if newly_degraded:
         details = "; ".join(f"{name}: {report.result(name).detail}" for name in newly_degraded)  # type: ignore[union-attr]
         logger.warning("health_degraded checks=%s details=%s", ",".join(newly_degraded), details)
+        alert_send(
+            event="health_degraded",
+            checks=[report.result(name).as_dict() for name in newly_degraded],  # type: ignore[union-attr]
+        )
     if recovered:
         logger.info("health_recovered checks=%s", ",".join(recovered))
+        alert_send(event="health_recovered", checks=[{"name": name, "ok": True} for name in recovered])
     return snapshot
+
+
+class AlertWebhookSession(OutgoingSession):
+    service = "alert_webhook"
+    # A repeated alert is better than a lost one: POSTs are retried (a bounded number of times).
+    retry_unsafe_methods = True
+
+
+ALERT_WEBHOOK_RETRIES = 3
+ALERT_WEBHOOK_TIMEOUT_SECONDS = 5.0
+
+
+def alert_send(*, event: str, checks: list[dict[str, Any]]) -> bool:
+    """POST the same news the health check logs to ``ALERT_WEBHOOK_URL`` (when set); True when delivered.
+
+    JSON body: ``{"event", "text", "checks": [{"name", "ok", "detail", …}], "install", "at"}``; ``text``
+    is a one-line summary, so chat webhooks (Slack, Discord via /slack, Mattermost) show it as is.
+    Never raises: an unreachable webhook is logged and the health check goes on.
+    """
+    url = settings.ALERT_WEBHOOK_URL
+    if not url:
+        return False
+    names = ", ".join(str(check.get("name")) for check in checks)
+    if event == "health_degraded":
+        text = "Reclio degraded: " + "; ".join(f"{check.get('name')}: {check.get('detail')}" for check in checks)
+    else:
+        text = f"Reclio recovered: {names}"
+    payload = {
+        "event": event,
+        "text": text[:1000],
+        "checks": checks,
+        "install": settings.BASE_URL,
+        "at": timezone.now().isoformat(),
+    }
+    session = AlertWebhookSession(timeout=ALERT_WEBHOOK_TIMEOUT_SECONDS, max_retries=ALERT_WEBHOOK_RETRIES)
+    try:
+        response = session.post(url, json=payload)
+    except Exception as exc:  # noqa: BLE001 - UpstreamError after the retries, or anything else
+        logger.warning("alert_webhook_failed event=%s error=%s", event, exc)
+        return False
+    if response.status_code >= 300:
+        logger.warning("alert_webhook_failed event=%s status=%s", event, response.status_code)
+        return False
+    logger.info("alert_webhook_sent event=%s checks=%s", event, names)
+    return True
 
 
 def health_check_enqueue() -> int:
