@@ -34,7 +34,7 @@ def test_a_degradation_and_its_recovery_are_posted_once_each(settings, no_sleep)
     health_check_run(probes=_probes(database=True, redis=True))
 
     # then
-    bodies = [json.loads(call.request.body) for call in responses.calls]
+    bodies = [json.loads(call.request.body or b"") for call in responses.calls]
     assert [(b["event"], [c["name"] for c in b["checks"]]) for b in bodies] == [
         ("health_degraded", ["redis"]),
         ("health_recovered", ["redis"]),
