@@ -86,7 +86,12 @@ def served_hits_record(*, user_id: str, now: dt.datetime) -> int:
     for row in open_titles:
         # Served before the watch (a title watched first and served later is no hit) and not too long before.
         first = next(
-            (w for w in watches.get(row.item_id, []) if row.first_served_at < w <= row.last_served_at + window), None
+            (
+                w
+                for w in watches.get(row.item_id, [])
+                if row.first_served_at < w <= min(now, row.last_served_at + window)
+            ),
+            None,
         )
         if first is not None:
             row.watched_at = first
