@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from admin_tools.liveness import liveness_get
 from admin_tools.selectors import health_snapshot_list
 from admin_tools.services import health_report_build
+from feeds.selectors import hit_rate_summary
 from reclio.permissions import HasAdminToken
 from reclio.plainviews import PlainApiView
 
@@ -91,6 +92,7 @@ class AdminStatusApi(AdminApiView):
                 "vendors_configured": serializers.DictField(),
                 "health": serializers.DictField(),
                 "history": serializers.ListField(),
+                "hit_rate": serializers.DictField(),
             },
         )
     )
@@ -116,5 +118,7 @@ class AdminStatusApi(AdminApiView):
                 },
                 "health": {"ok": report.ok, "checks": {r.name: r.as_dict() for r in report.results}},
                 "history": history,
+                # Served → watched over the last 30 days (feeds.services.hits): the online quality metric.
+                "hit_rate": hit_rate_summary(days=30),
             }
         )

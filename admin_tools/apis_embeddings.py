@@ -1,14 +1,18 @@
-"""GET /admin/similar/<item_id>: a title and its embedding neighbours (catalog sanity check)."""
+"""GET /admin/similar/<item_id>: a title and its embedding neighbours (catalog sanity check).
+
+``<item_id>`` is ours (``movie_603``) or a bare TMDB id with ``?media_type=movie|tv``.
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from admin_tools.apis import AdminApiView
-from catalog.contracts import MediaType
+from catalog.contracts import MediaType, item_id_make
 from catalog.selectors import item_neighbours, items_by_ids, similarity_dimension
 from reclio.exceptions import NotFoundError
 
@@ -44,6 +48,11 @@ class AdminSimilarItemsApi(AdminApiView):
     )
     def get(self, request: Request, item_id: str) -> Response:
         params = self.input_validated(self.InputSerializer, request.query_params)
+        if item_id.isdigit():
+            # A bare TMDB id (/admin/similar/603?media_type=movie): TMDB numbers movies and shows apart.
+            if "media_type" not in params:
+                raise ValidationError({"media_type": ["required with a bare TMDB id: movie or tv"]})
+            item_id = item_id_make(media_type=params["media_type"], tmdb_id=int(item_id))
         seed = items_by_ids(item_ids=[item_id]).get(item_id)
         if seed is None:
             raise NotFoundError(f"no catalog item {item_id!r}")

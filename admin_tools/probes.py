@@ -69,7 +69,11 @@ def workers_probe() -> ProbeResult:
         return ProbeResult("workers", False, f"cannot reach workers: {type(exc).__name__}", _elapsed_ms(started))
     consumed = {queue["name"] for queues in replies.values() for queue in queues}
     missing = sorted(set(ALL_QUEUES) - consumed)
-    facts = {"workers": sorted(replies), "queues_without_worker": missing}
+    consumers = {
+        name: sorted(w for w, qs in replies.items() if any(q["name"] == name for q in qs)) for name in ALL_QUEUES
+    }
+    # consumers: the Operations page shows workers seen per queue from the stored snapshot.
+    facts = {"workers": sorted(replies), "queues_without_worker": missing, "consumers": consumers}
     if not replies:
         return ProbeResult("workers", False, "no Celery worker answered", _elapsed_ms(started), facts)
     if missing:

@@ -116,3 +116,42 @@ def item_genre_ids(*, item_ids: Iterable[str]) -> dict[str, list[int]]:
         return {}
     rows = ContentItem.objects.filter(item_id__in=ids).values_list("item_id", "genre_ids")
     return {item_id: list(genre_ids or []) for item_id, genre_ids in rows}
+
+
+def catalog_overview() -> dict[str, object]:
+    """Catalog size by media type and status, and embedding coverage by model and dimension (Operations page)."""
+    from django.db.models import Count
+
+    sizes = [
+        {"media_type": row["media_type"], "tmdb_status": row["tmdb_status"], "rows": row["rows"]}
+        for row in ContentItem.objects.values("media_type", "tmdb_status")
+        .annotate(rows=Count("item_id"))
+        .order_by("media_type", "tmdb_status")
+    ]
+    coverage = [
+        {"model": row["embedding_model"] or "(none)", "dimension": row["embedding_dim"], "rows": row["rows"]}
+        for row in ContentItem.objects.filter(tmdb_status=TmdbStatus.ACTIVE)
+        .values("embedding_model", "embedding_dim")
+        .annotate(rows=Count("item_id"))
+        .order_by("-rows")
+    ]
+    return {"total": sum(row["rows"] for row in sizes), "sizes": sizes, "embeddings": coverage}
+
+
+def embedding_provider_selftest() -> tuple[bool, str]:
+    """Embed one string with the configured provider (``GET /admin/selftest``): (ok, what happened).
+
+    The ``none`` provider passes by saying so: it makes no vectors on purpose.
+    """
+    from catalog.embedding import registry
+
+    provider = registry.get_embedding_provider()
+    if not provider.produces_vectors:
+        return True, f"{provider.name}: embeddings are off (no vectors by design)"
+    try:
+        batch = provider.embed(["Reclio self-test: a heist thriller in Los Angeles."])
+    except Exception as exc:  # noqa: BLE001 - the self-test reports, never raises
+        return False, f"{provider.name}: {type(exc).__name__}: {exc}"[:300]
+    if len(batch) != 1:
+        return False, f"{provider.name}: returned {len(batch)} vectors for 1 text"
+    return True, f"{provider.name} ({provider.model}): one vector of {len(batch.vectors[0])} dimensions"

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from feeds.models import PreparedFeeds
+from feeds.models import PreparedFeeds, ServedTitle
 from feeds.selectors import feed_rows_view
 from feeds.services import feed_refresh_enqueue_many
 from reclio.staff import StaffActionsMixin
@@ -85,3 +85,33 @@ class PreparedFeedsAdmin(StaffActionsMixin, admin.ModelAdmin):
         )
         level = messages.SUCCESS if count else messages.WARNING
         self.message_user(request, f"Queued a refresh for {count} user(s).", level=level)
+
+
+class HitFilter(admin.SimpleListFilter):
+    title = "watched"
+    parameter_name = "hit"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "hit (watched after serving)"), ("no", "not watched")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(watched_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ServedTitle)
+class ServedTitleAdmin(admin.ModelAdmin):
+    """What Reclio served in its own rows and whether it was watched (the hit rate's raw rows); read-only."""
+
+    list_display = ("user_id", "row_key", "item_id", "position", "first_served_at", "last_served_at", "watched_at")
+    list_filter = ("row_key", HitFilter)
+    search_fields = ("item_id",)
+    date_hierarchy = "first_served_at"
+    ordering = ("-last_served_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

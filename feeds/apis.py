@@ -66,7 +66,11 @@ class FeedsApi(PlainApiView):
         summary="ChillLink feeds: ten rows, always 200",
         parameters=[
             OpenApiParameter("user_id", str, description="Reclio user UUID (from the addon URL)"),
-            OpenApiParameter("username", str, description="Trakt username, used when user_id is absent"),
+            OpenApiParameter(
+                "username",
+                str,
+                description="Trakt username: read-only rows when user_id is absent and FEEDS_USERNAME_FALLBACK is on",
+            ),
             OpenApiParameter("session_id", str, description="opaque Chillio client id (ignored)"),
             OpenApiParameter("last_watched", str, description="movie:<tmdb_id> or show:<tmdb_id>"),
         ],

@@ -38,3 +38,35 @@ class PreparedFeeds(models.Model):
 
     def __str__(self) -> str:
         return f"feeds of {self.user_id}"
+
+
+class ServedTitle(models.Model):
+    """A title Reclio chose and served in one of a viewer's rows, and whether the viewer then watched it.
+
+    Only rows whose titles we picked count (a ``trakt_list`` row we materialised); a ``tmdb_query``
+    row's titles are TMDB's, chosen by Chillio. One row per (viewer, row, title), bounded by
+    ``FEEDS_HIT_KEEP_DAYS`` and ``FEEDS_HIT_MAX_PER_ROW``. This is the online quality metric:
+    served → watched within ``FEEDS_HIT_WINDOW_DAYS`` (feeds.services.hits).
+    """
+
+    user_id = models.UUIDField()
+    row_key = models.CharField(max_length=32)
+    item_id = models.CharField(max_length=32)
+    # Best (lowest, 1-based) position the title held: Chillio shows about the first ten.
+    position = models.PositiveSmallIntegerField()
+    first_served_at = models.DateTimeField()
+    last_served_at = models.DateTimeField()
+    # The first watch after it was served (within the window); null = not (yet) a hit.
+    watched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "row_key", "item_id"], name="feeds_served_title_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["user_id", "last_served_at"], name="feeds_served_user_time"),
+            models.Index(fields=["first_served_at"], name="feeds_served_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.row_key} {self.item_id}"

@@ -137,9 +137,13 @@ def because_watched_title(*, anchor_title: str) -> str:
 
 
 def because_watched_fallback_feed(*, media_type: str, tmdb_id: int, anchor_title: str) -> dict[str, Any]:
-    """Blend not materialised: TMDB's own recommendations for the anchor."""
+    """Blend not materialised: TMDB's own recommendations for the anchor.
+
+    Its id differs from the list's (same anchor, other titles): Chillio caches per feed id, and would
+    otherwise keep showing the list's titles under the query, or the reverse.
+    """
     return tmdb_feed(
-        feed_id=because_watched_feed_id(media_type=media_type, tmdb_id=tmdb_id),
+        feed_id=f"{because_watched_feed_id(media_type=media_type, tmdb_id=tmdb_id)}_recommendations",
         title=because_watched_title(anchor_title=anchor_title),
         media_type=media_type,
         path=f"/{media_type}/{tmdb_id}/recommendations",

@@ -290,3 +290,71 @@ def feed_rows_view(*, prepared: PreparedFeeds, limit: int = 10) -> list[RowView]
             )
         )
     return views
+
+
+def _rate(hits: int, served: int) -> float | None:
+    return round(hits / served, 4) if served else None
+
+
+def hit_rate_summary(*, days: int = 30, now: Any = None) -> dict[str, Any]:
+    """Served → watched over the titles first served in the last ``days`` days: per row, top 10, by week.
+
+    A title served in the last ``FEEDS_HIT_WINDOW_DAYS`` may still become a hit, so the newest week
+    reads low until its window has passed.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncWeek
+    from django.utils import timezone
+
+    from feeds.models import ServedTitle
+
+    now = now or timezone.now()
+    recent = ServedTitle.objects.filter(first_served_at__gte=now - timedelta(days=days))
+    counts = {
+        "served": Count("pk"),
+        "hits": Count("pk", filter=Q(watched_at__isnull=False)),
+        "served_top10": Count("pk", filter=Q(position__lte=10)),
+        "hits_top10": Count("pk", filter=Q(position__lte=10, watched_at__isnull=False)),
+    }
+
+    def described(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **row,
+            "rate": _rate(row["hits"], row["served"]),
+            "rate_top10": _rate(row["hits_top10"], row["served_top10"]),
+        }
+
+    per_row = [described(dict(row)) for row in recent.values("row_key").annotate(**counts).order_by("row_key")]
+    total = described(recent.aggregate(**counts))
+    weeks = [
+        {"week": row["week"].date().isoformat(), **described({k: v for k, v in row.items() if k != "week"})}
+        for row in recent.annotate(week=TruncWeek("first_served_at")).values("week").annotate(**counts).order_by("week")
+    ]
+    return {
+        "window_days": settings.FEEDS_HIT_WINDOW_DAYS,
+        "days": days,
+        "total": total,
+        "rows": per_row,
+        "weeks": weeks,
+    }
+
+
+def feed_document_selftest() -> tuple[bool, str]:
+    """Build /feeds for the viewer whose rows were prepared last, exactly as the endpoint reads them, but
+    without the request's side effects (no hit recorded, no refresh queued): (ok, what happened)."""
+    latest = PreparedFeeds.objects.order_by("-computed_at").values_list("user_id", flat=True).first()
+    if latest is None:
+        document = feed_default_document()
+        ok = len(document["feeds"]) == 10
+        return ok, "no viewer has prepared rows yet; the default document " + ("builds" if ok else "is invalid")
+    row = _prepared_row_read(FeedRequest(user_id=latest, username=None, last_watched=None))
+    if row is None:
+        return False, f"rows of {latest} vanished while reading"
+    feeds = json.loads(row[1]).get("feeds") or []  # the very bytes /feeds would send
+    stored = PreparedFeeds.objects.filter(user_id=latest).values_list("feeds", flat=True).first()
+    stored = stored if isinstance(stored, list) else []
+    kept = sum(1 for index, feed in enumerate(feeds) if index < len(stored) and stored[index] == feed)
+    return len(feeds) == 10 and kept == 10, f"viewer {latest}: {kept} of 10 stored rows served as stored"

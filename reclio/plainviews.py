@@ -25,3 +25,11 @@ class PlainApiView(APIView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Django's View.dispatch: the method's handler, or 405 (APIView.dispatch is skipped on purpose).
         return View.dispatch(self, request, *args, **kwargs)
+
+    # Django's own, too: DRF's would return an unrendered ``Response`` (OPTIONS) or raise for its
+    # exception handler (405), neither of which runs here.
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return View.options(self, request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return View.http_method_not_allowed(self, request, *args, **kwargs)

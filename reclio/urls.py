@@ -8,6 +8,7 @@
 | /admin/<operation>  | operator API, X-Admin-Token header (admin_tools app)             |
 | /admin/             | redirects browsers to the Django admin site                      |
 | /staff/             | the Django admin site (catalog rows, users, beat schedules…)      |
+| /staff/operations/  | the Operations page: health, queues, syncs, engine, hit rate     |
 | /api/schema/, /api/docs/ | OpenAPI schema and Swagger UI (drf-spectacular)              |
 
 The Django admin is mounted at /staff/ rather than /admin/ because its URLs are
@@ -27,6 +28,8 @@ handler404 = "reclio.exceptions.page_not_found"
 
 admin.site.site_header = "Reclio administration"
 admin.site.site_title = "Reclio admin"
+# The admin index links the Operations page (admin_tools/templates/admin/reclio_index.html).
+admin.site.index_template = "admin/reclio_index.html"
 
 urlpatterns = [
     path("", include("admin_tools.health_urls")),
@@ -35,6 +38,8 @@ urlpatterns = [
     path("", include("feeds.urls")),
     path("admin/", RedirectView.as_view(url="/staff/", permanent=False), name="admin-redirect"),
     path("admin/", include("admin_tools.urls")),
+    # Before the admin site's own catch-all; admin_view makes it staff-only like every admin page.
+    path("staff/operations/", include("admin_tools.operations_urls")),
     path("staff/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

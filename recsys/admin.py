@@ -55,7 +55,7 @@ class EngineStateAdmin(StaffActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Train the local engine now", permissions=("run_engine",))
     def train_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from recsys.tasks import engine_train_task
+        from recsys.services import engine_train_enqueue
 
-        transaction.on_commit(lambda: engine_train_task.delay())
+        engine_train_enqueue()  # the same path as the Operations page's "Train the engine"
         self.message_user(request, "Queued a training run on the recsys queue.", messages.SUCCESS)

@@ -54,3 +54,32 @@ def catalog_rows_for_engine() -> list[CatalogRow]:
         )
         for item in items_recommendable()
     ]
+
+
+def evaluation_latest() -> dict[str, Any]:
+    """The newest offline evaluation table ``manage.py evaluate`` wrote (``results-<mode>.csv`` in
+    ``RECSYS_EVAL_RESULTS_DIR``), and what the trained engine records about its own tuning, if anything."""
+    import csv
+    import datetime as dt
+
+    from django.conf import settings
+
+    directory = settings.RECSYS_EVAL_RESULTS_DIR
+    tables = sorted(directory.glob("results-*.csv"), key=lambda p: p.stat().st_mtime, reverse=True)
+    state = engine_state_get()
+    # Whatever the training stored beside the model about its weights (keys vary by engine version).
+    engine = {
+        key: state[key] for key in ("version", "trained_at", "weights", "tuned", "params", "tuning") if key in state
+    }
+    if not tables:
+        return {"mode": None, "path": None, "modified_at": None, "rows": [], "engine": engine}
+    latest = tables[0]
+    with latest.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        "mode": latest.stem.removeprefix("results-"),
+        "path": str(latest),
+        "modified_at": dt.datetime.fromtimestamp(latest.stat().st_mtime, tz=dt.UTC),
+        "rows": rows,
+        "engine": engine,
+    }

@@ -24,7 +24,12 @@ from recsys.engine.model import EngineConfig, HybridEngine
 from recsys.engine.tuning import engine_tune
 from recsys.models import EngineState, Recommendation
 from recsys.registry import get_recommender_backend
-from recsys.selectors import LOCAL_ENGINE_STATE_KEY, catalog_rows_for_engine, engine_state_get
+from recsys.selectors import (
+    LOCAL_ENGINE_STATE_KEY,
+    catalog_rows_for_engine,
+    engine_state_get,
+    recommendations_for_user,
+)
 from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
@@ -126,6 +131,30 @@ def user_recommendations_refresh(*, user_id: str) -> int:
     # feeds (a higher app) rebuilds the rows from the new picks; lower apps never import it.
     send_on_commit(FEEDS_USER_ROWS_REFRESH, user_id=str(user_id), last_watched=None)
     return stored
+
+
+def user_recommendations_preview(*, user_id: str, count: int) -> tuple[bool, dict[str, list[ScoredItem]]]:
+    """Score one viewer now without storing anything (``GET /admin/engine/preview``): (live, picks by media type).
+
+    With the backend unavailable (no trained model, Recombee down) the stored picks are shown instead
+    and ``live`` is False.
+    """
+    backend = get_recommender_backend()
+    if not backend.available:
+        return False, {
+            media_type: recommendations_for_user(user_id=user_id, media_type=media_type, limit=count)
+            for media_type in MEDIA_TYPES
+        }
+    seen = _seen_item_ids(user_id)
+    picks = {
+        media_type: [
+            item
+            for item in backend.recommend_for_user(user_id=user_id, media_type=media_type, count=count, exclude=seen)
+            if item.item_id not in seen
+        ][:count]
+        for media_type in MEDIA_TYPES
+    }
+    return True, picks
 
 
 def _picks_store(*, user_id: str, picks: dict[str, list[ScoredItem]]) -> int:
@@ -244,6 +273,14 @@ def recommender_nightly_run() -> TrainSummary:
     return TrainSummary(
         version="", users=len(user_ids), items=0, interactions=0, cf_items=0, seconds=0.0, user_ids=user_ids
     )
+
+
+def engine_train_enqueue() -> int:
+    """Queue one training run on the recsys queue after commit (admin, Operations page; beat sends the same task)."""
+    from recsys.tasks import engine_train_task
+
+    transaction.on_commit(lambda: engine_train_task.delay())
+    return 1
 
 
 def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:

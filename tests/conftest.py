@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,21 @@ def _views_imported():
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
+@pytest.fixture
+def published(monkeypatch, sent_tasks) -> list[tuple[str, dict[str, Any], str | None]]:
+    """Every task published, by ``.delay``/``.apply_async`` or by name, as (name, kwargs, queue); none runs.
+
+    The queue is the one the message would go to: the send's own ``queue=`` or the task's declared one.
+    """
+    from celery.app.task import Task
+
+    def apply_async(self: Any, args: Any = None, kwargs: dict[str, Any] | None = None, **options: Any) -> None:
+        with warnings.catch_warnings():  # Task.queue is deprecated for routing, but it is what we declare
+            warnings.simplefilter("ignore")
+            queue = options.get("queue") or getattr(self, "queue", None)
+        sent_tasks.append((self.name, dict(kwargs or {}), queue))
+
+    monkeypatch.setattr(Task, "apply_async", apply_async)
+    return sent_tasks

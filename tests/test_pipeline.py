@@ -307,8 +307,8 @@ def test_catalog_to_feeds_end_to_end(world, router, api_client, tmp_path):
     assert len(document["feeds"]) == 10
     managed = {row.key: row.trakt_list_id for row in ManagedList.objects.filter(user=viewer)}
     for key, name in (
-        ("recommended_movies", "Reclio • Recommended Movies for You"),
-        ("recommended_shows", "Reclio • Recommended Shows for You"),
+        ("recommended_movies", "Reclio • Recommended Movies"),
+        ("recommended_shows", "Reclio • Recommended Shows"),
     ):
         assert feeds[key]["source"] == "trakt_list"
         assert feeds[key]["source_metadata"] == {"id": lists[name]} == {"id": managed[key]}

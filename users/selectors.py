@@ -52,6 +52,11 @@ def user_is_connected(*, user_id: uuid.UUID | str | None) -> bool:
     return User.objects.filter(pk=parsed, connection_state=ConnectionState.CONNECTED).exists()
 
 
+def user_by_trakt_username(*, username: str) -> User | None:
+    """The viewer with this Trakt username (case-insensitive; the Operations page's viewer field)."""
+    return User.objects.filter(trakt_username__iexact=username.strip()).order_by("-created_at").first()
+
+
 def user_seen_item_ids(*, user_id: uuid.UUID | str) -> set[str]:
     """Watched or rated titles: never recommend these."""
     parsed = _uuid(user_id)
@@ -214,6 +219,15 @@ def user_top_genre_ids(*, user_id: uuid.UUID | str, media_type: str, limit: int 
     return [-neg for _, neg in ranked[:limit]]
 
 
+def user_views_since(*, user_id: uuid.UUID | str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The viewer's watches (item id, when) after ``since``, oldest first (the feeds hit rate reads them)."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return []
+    rows = Interaction.objects.filter(user_id=parsed, kind=InteractionKind.VIEW, occurred_at__gt=since)
+    return list(rows.order_by("occurred_at").values_list("item_id", "occurred_at"))
+
+
 def user_managed_lists(*, user_id: uuid.UUID | str) -> dict[str, ManagedListState]:
     parsed = _uuid(user_id)
     if parsed is None:
@@ -247,3 +261,54 @@ def user_interaction_counts(*, user_id: uuid.UUID | str) -> dict[str, int]:
         counts[row["kind"]] = row["n"]
     counts["pending"] = PendingInteraction.objects.filter(user_id=parsed).count()
     return counts
+
+
+def user_ids_connected() -> list[str]:
+    """Every connected viewer's id (the Operations page's "rescore everyone")."""
+    from users.contracts import ConnectionState
+
+    return [
+        str(pk) for pk in User.objects.filter(connection_state=ConnectionState.CONNECTED).values_list("pk", flat=True)
+    ]
+
+
+def users_overview(*, since: dt.datetime, recent: int = 10) -> dict[str, object]:
+    """Viewers by connection state, Trakt syncs since ``since`` (ok / failed), the latest runs, and
+    the managed lists by state with the viewers whose Trakt account is full (Operations page)."""
+    from django.db.models import Count
+
+    from users.contracts import ListState, SyncRunStatus
+    from users.models import UserSyncRun
+
+    runs = UserSyncRun.objects.filter(started_at__gte=since)
+    run_counts = {row["status"]: row["n"] for row in runs.values("status").annotate(n=Count("pk")).order_by()}
+    latest = [
+        {
+            "user_id": str(run.user_id),
+            "viewer": str(run.user),
+            "started_at": run.started_at,
+            "status": run.status,
+            "changed": run.changed,
+            "requests": run.requests,
+            "error": run.error,
+        }
+        for run in UserSyncRun.objects.select_related("user").order_by("-started_at")[:recent]
+    ]
+    limit_reached = [
+        {"user_id": str(row.user_id), "viewer": str(row.user), "list": row.key, "detail": row.detail}
+        for row in ManagedList.objects.select_related("user")
+        .filter(state=ListState.LIMIT_REACHED)
+        .order_by("user_id")[:50]
+    ]
+    return {
+        "viewers": {
+            row["connection_state"]: row["n"]
+            for row in User.objects.values("connection_state").annotate(n=Count("pk")).order_by()
+        },
+        "syncs": {"ok": run_counts.get(SyncRunStatus.OK, 0), "failed": run_counts.get(SyncRunStatus.FAILED, 0)},
+        "latest_syncs": latest,
+        "lists": {
+            row["state"]: row["n"] for row in ManagedList.objects.values("state").annotate(n=Count("pk")).order_by()
+        },
+        "limit_reached": limit_reached,
+    }

@@ -16,6 +16,7 @@ from catalog.services.items import (
     catalog_items_reembed,
     catalog_items_refresh,
     catalog_items_refresh_enqueue,
+    catalog_reembed_all,
     content_sync_enqueue,
     items_mark_recombee_synced,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "catalog_items_reembed",
     "catalog_items_refresh",
     "catalog_items_refresh_enqueue",
+    "catalog_reembed_all",
     "catalog_tmdb_jsonl_import",
     "content_items_upsert",
     "content_sync_enqueue",

@@ -159,6 +159,20 @@ def catalog_items_reembed(*, item_ids: Sequence[str]) -> int:
         return items_reembed_enqueue(item_ids=ids)
 
 
+def catalog_reembed_all() -> int:
+    """Full re-embed (Operations page): mark every row stale, then queue the stale sweep's first batch.
+
+    The stale mark is the request (dirty-flag pattern): what does not fit in this batch is picked up
+    by the every-30-minute stale sweep. Returns how many rows were queued now.
+    """
+    from catalog.embedding.services import catalog_embeddings_enqueue_stale
+    from catalog.embedding.tasks import STALE_SWEEP_LIMIT
+
+    with transaction.atomic():
+        ContentItem.objects.exclude(embedding_source_hash="").update(embedding_source_hash="")
+        return catalog_embeddings_enqueue_stale(limit=STALE_SWEEP_LIMIT)
+
+
 def catalog_items_refresh_enqueue(*, item_ids: Sequence[str]) -> int:
     """One ``catalog.item_refresh`` task per id, after commit; returns how many were queued."""
     from catalog.tasks import item_refresh_task

@@ -35,6 +35,7 @@ from feeds.documents import copy_store, document_body
 from feeds.models import PreparedFeeds
 from feeds.services.candidates import picks_gather
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
+from feeds.services.hits import served_titles_update
 from feeds.services.reads import Reads
 from feeds.services.viewer import viewer_read
 from users import selectors as users_selectors
@@ -44,6 +45,12 @@ from users.contracts import ListState, ManagedListSpec, ManagedListState
 logger = logging.getLogger(__name__)
 
 LIST_NAME_PREFIX = "Reclio • "
+# The names viewers already have from the product they migrate from, so the writer adopts that list
+# (users.services.lists matches by name) instead of creating a second one.
+LIST_NAMES = {
+    "recommended_movies": f"{LIST_NAME_PREFIX}Recommended Movies",
+    "recommended_shows": f"{LIST_NAME_PREFIX}Recommended Shows",
+}
 LIST_DESCRIPTION = (
     "Picked for you by Reclio from your Trakt history and refreshed automatically; manual edits are overwritten."
 )
@@ -169,6 +176,12 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
             for plan in composed.plans
         ]
         save(feeds)
+    # Hit rate: what this refresh serves in Reclio-picked rows (never fails the refresh).
+    served_titles_update(
+        user_id=str(key),
+        row_records=[_row_record(plan, feed) for plan, feed in zip(composed.plans, feeds, strict=True)],
+        now=timezone.now(),
+    )
     logger.info(
         "feeds_refreshed user_id=%s trakt_rows=%s problems=%s duration_ms=%s",
         key,
@@ -244,8 +257,13 @@ def user_feed_lists_apply(*, user_id: str) -> bool:
             problems["lists_write"] = problem
         if feeds == prepared.feeds and problems == (prepared.problems or {}):
             return False
-        prepared.feeds, prepared.rows, prepared.problems = feeds, records, problems
-        prepared.save(update_fields=["feeds", "rows", "problems"])
+        # /feeds sends ``body`` as it is, and its copies while the database is away: all move together.
+        body = document_body(feeds, user_id=key)
+        prepared.feeds, prepared.rows, prepared.problems, prepared.body = feeds, records, problems, body
+        prepared.save(update_fields=["feeds", "rows", "problems", "body"])
+        transaction.on_commit(partial(copy_store, user_id=str(key), body=body, last_hint=prepared.last_hint or ""))
+    # Hit rate: rows that now serve their written list start counting what they show.
+    served_titles_update(user_id=str(key), row_records=records, now=timezone.now())
     logger.info(
         "feeds_lists_applied user_id=%s trakt_rows=%s", key, sum(1 for f in feeds if f.get("source") == "trakt_list")
     )
@@ -280,7 +298,7 @@ def _effective_hint(
 def _list_spec(plan: RowPlan) -> ManagedListSpec:
     return ManagedListSpec(
         key=plan.key,
-        name=f"{LIST_NAME_PREFIX}{plan.title}"[:100],
+        name=(LIST_NAMES.get(plan.key) or f"{LIST_NAME_PREFIX}{plan.title}")[:100],
         description=(plan.blurb and f"{plan.blurb}. {LIST_DESCRIPTION}") or LIST_DESCRIPTION,
         item_ids=tuple(plan.items),
     )

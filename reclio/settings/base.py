@@ -50,6 +50,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Operator API (X-Admin-Token). Unset → the /admin/... endpoints answer 503.
 ADMIN_TOKEN = env_secret("ADMIN_TOKEN")
+# Optional: health degradations and recoveries are also POSTed here as JSON (a Slack/Discord/ntfy
+# compatible webhook, or any endpoint). A secret (webhook URLs carry their token): may come from _FILE.
+ALERT_WEBHOOK_URL = env_secret("ALERT_WEBHOOK_URL")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

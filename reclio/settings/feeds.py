@@ -41,3 +41,9 @@ FEEDS_DATABASE_WAIT_MS = env_int("FEEDS_DATABASE_WAIT_MS", 500, minimum=10)
 # After a database error or a wait past FEEDS_DATABASE_WAIT_MS, /feeds serves copies without asking
 # the database for this long; then one request tries it again.
 FEEDS_DATABASE_RETRY_SECONDS = env_int("FEEDS_DATABASE_RETRY_SECONDS", 5, minimum=1)
+# Hit rate (served → watched): a watch counts as a hit when the title was served in one of the
+# viewer's Reclio-picked rows at most this many days before it.
+FEEDS_HIT_WINDOW_DAYS = env_int("FEEDS_HIT_WINDOW_DAYS", 14, minimum=1)
+# What is kept per viewer for it: titles served within this many days, at most this many per row.
+FEEDS_HIT_KEEP_DAYS = env_int("FEEDS_HIT_KEEP_DAYS", 90, minimum=1)
+FEEDS_HIT_MAX_PER_ROW = env_int("FEEDS_HIT_MAX_PER_ROW", 500, minimum=10)

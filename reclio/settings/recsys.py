@@ -24,3 +24,8 @@ RECSYS_RETRAIN_HOURS = env_int("RECSYS_RETRAIN_HOURS", 24, minimum=1)
 # Seconds each training may spend tuning blend weights and the cold-profile threshold on a
 # validation split of its own data (one extra fit + a search); 0 keeps the shipped defaults.
 RECSYS_TUNE_SECONDS = env_int("RECSYS_TUNE_SECONDS", 120, minimum=0)
+# Where ``manage.py evaluate`` writes its tables (its --results default) and GET /admin/eval reads the
+# newest one; relative paths are under the checkout.
+RECSYS_EVAL_RESULTS_DIR = (
+    Path(__file__).resolve().parents[2] / env_str("RECSYS_EVAL_RESULTS_DIR", "results")
+).resolve()

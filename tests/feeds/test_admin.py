@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from tests.feeds.factories import PreparedFeedsFactory
 
@@ -86,3 +87,18 @@ def test_the_change_page_shows_what_chillio_would_show(admin_client):
     assert "The Matrix <small>[recommender]</small> · The Matrix Reloaded <small>[vectors]</small>" in body
     assert "Picked from what you watch" in body
     assert "TMDB query <code>/trending/tv/week</code>" in body
+
+
+def test_served_titles_changelist_loads_with_its_filters(admin_client):
+    from feeds.models import ServedTitle
+
+    ServedTitle.objects.create(
+        user_id=uuid.uuid4(),
+        row_key="recommended_movies",
+        item_id="movie_1",
+        position=1,
+        first_served_at=timezone.now(),
+        last_served_at=timezone.now(),
+    )
+    for query in ("", "?hit=yes", "?hit=no", "?q=movie_1"):
+        assert admin_client.get(f"/staff/feeds/servedtitle/{query}").status_code == 200

@@ -82,12 +82,12 @@ def test_tmdb_rows_carry_exact_path_and_parameters(feed, path, parameters):
         (rows.recommended_fallback_feed(media_type="movie", genre_ids=[]), "popular_movies", "Popular Movies"),
         (
             rows.because_watched_fallback_feed(media_type="movie", tmdb_id=157336, anchor_title="Interstellar"),
-            "because_watched_movie_tmdb_157336",
+            "because_watched_movie_tmdb_157336_recommendations",
             "Because You Watched Interstellar",
         ),
         (
             rows.because_watched_fallback_feed(media_type="tv", tmdb_id=1399, anchor_title="Game of Thrones"),
-            "because_watched_show_tmdb_1399",
+            "because_watched_show_tmdb_1399_recommendations",
             "Because You Watched Game of Thrones",
         ),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from recsys.evaluation.report import EvaluationRequest, evaluation_run, robustness_text, table_text
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--mode", choices=("community", "solo"), default="community")
         parser.add_argument("--dump-recs", type=Path, help="write userId,movieId,rank for the engine's top 20")
-        parser.add_argument("--results", type=Path, default=Path("results"), help="folder for table, plot and caches")
+        parser.add_argument(
+            "--results", type=Path, default=settings.RECSYS_EVAL_RESULTS_DIR, help="folder for table, plot and caches"
+        )
         parser.add_argument("--content", choices=("minilm", "none"), default="minilm")
         parser.add_argument("--max-users", type=int, help="evaluate a fixed random subset of users (quick runs)")
         parser.add_argument("--no-cold", action="store_true", help="skip the cold slice")

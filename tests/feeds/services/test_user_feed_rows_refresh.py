@@ -82,8 +82,8 @@ def test_refresh_materialises_four_rows_and_serves_them_as_trakt_lists(world):
     ]
     [written] = world.writes
     assert [(spec.key, spec.name, len(spec.item_ids)) for spec in written] == [
-        ("recommended_movies", "Reclio • Recommended Movies for You", 10),
-        ("recommended_shows", "Reclio • Recommended Shows for You", 10),
+        ("recommended_movies", "Reclio • Recommended Movies", 10),
+        ("recommended_shows", "Reclio • Recommended Shows", 10),
         ("because_watched_movie", "Reclio • Because You Watched Interstellar", 10),
         ("because_watched_show", "Reclio • Because You Watched Game of Thrones", 10),
     ]
@@ -238,8 +238,11 @@ def test_rows_fall_back_to_tmdb_queries_when_lists_are_not_ready_and_fresh(world
             "recommended_shows_genres_10765",
             {"path": "/discover/tv", "parameters": "with_genres=10765&sort_by=popularity.desc&vote_count.gte=50"},
         ),
-        ("because_watched_movie_tmdb_157336", {"path": "/movie/157336/recommendations", "parameters": ""}),
-        ("because_watched_show_tmdb_1399", {"path": "/tv/1399/recommendations", "parameters": ""}),
+        (
+            "because_watched_movie_tmdb_157336_recommendations",
+            {"path": "/movie/157336/recommendations", "parameters": ""},
+        ),
+        ("because_watched_show_tmdb_1399_recommendations", {"path": "/tv/1399/recommendations", "parameters": ""}),
     ], reason
 
 
@@ -491,7 +494,7 @@ def test_a_row_with_too_few_titles_serves_its_fallback(world):
     assert [f["id"] for f in prepared.feeds[:3]] == [
         "recommended_movies_genres_878-80",
         "recommended_shows",
-        "because_watched_movie_tmdb_157336",
+        "because_watched_movie_tmdb_157336_recommendations",  # not the list's id: other titles
     ]
     assert prepared.feeds[2]["source_metadata"] == {"path": "/movie/157336/recommendations", "parameters": ""}
     assert [spec.key for spec in world.writes[0]] == ["recommended_shows"]  # no show anchor either
