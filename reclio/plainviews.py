@@ -28,8 +28,8 @@ class PlainApiView(APIView):
 
     # Django's own, too: DRF's would return an unrendered ``Response`` (OPTIONS) or raise for its
     # exception handler (405), neither of which runs here.
-    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return View.options(self, request, *args, **kwargs)
 
-    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return View.http_method_not_allowed(self, request, *args, **kwargs)
