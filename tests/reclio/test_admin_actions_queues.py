@@ -31,13 +31,13 @@ CASES: list[tuple[str, str, str | None, Callable[[], Any], tuple[str, str]]] = [
     ("sync now", "/staff/users/user/", "sync_now", UserFactory.create, ("users.user_sync", "sync")),
     ("full sync now", "/staff/users/user/", "full_sync_now", UserFactory.create, ("users.user_sync", "sync")),
     ("rewrite lists now", "/staff/users/user/", "rewrite_lists_now", UserFactory.create,
-     ("feeds.user_rows_refresh", "trakt_lists")),
+     ("feeds.user_rows_refresh", "feeds")),
     ("rescore", "/staff/recsys/recommendation/", "rescore_users", RecommendationFactory.create,
      ("recsys.users_recommendations_refresh", "recsys")),
     ("train now", "/staff/recsys/enginestate/", "train_now", lambda: EngineState.objects.create(key="k", value={}),
      ("recsys.engine_train", "recsys")),
     ("recompute rows", "/staff/feeds/preparedfeeds/", "refresh_rows", PreparedFeedsFactory.create,
-     ("feeds.user_rows_refresh", "trakt_lists")),
+     ("feeds.user_rows_refresh", "feeds")),
 ]  # fmt: skip
 
 
