@@ -192,12 +192,33 @@ def test_429_on_a_write_waits_retry_after(trakt_user, fake_trakt, waits):
 
 
 def test_writes_are_paced_one_per_second_per_account(trakt_user, fake_trakt, waits, monkeypatch):
-    # given a frozen clock (waits are recorded, not slept)
-    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.25)
+    # given a clock that moves only by the waits (recorded, not slept)
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.25 + sum(waits))
     # when three writes happen
     user_lists_write(user_id=trakt_user.pk, lists=[_spec("tv_1", "movie_2")])
     # then each write took the next free one-second slot
-    assert waits == [0.75, 1.75, 2.75]
+    assert waits == [0.75, 1.0, 1.0]
+
+
+def test_a_write_that_woke_late_pushes_the_next_one_back(settings, monkeypatch):
+    from users.trakt import write_limiter
+
+    # given a clock moved by sleeps, and a first sleep that overshoots by 0.3 s (a busy machine)
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = 1.0
+    clock = {"now": 1000.5}
+    overshoot = [0.3]
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds + (overshoot.pop() if overshoot else 0.0)
+
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: clock["now"])
+    monkeypatch.setattr("users.trakt.write_limiter.http.sleep", sleep)
+    # when one account writes twice
+    write_limiter.account_write_wait(account="late")
+    first = clock["now"]
+    write_limiter.account_write_wait(account="late")
+    # then the second write goes a full interval after the first really went (not at its slot, 0.7 s later)
+    assert clock["now"] - first == pytest.approx(1.0)
 
 
 def test_a_5xx_on_a_write_marks_the_list_retryable(trakt_user, fake_trakt):
