@@ -6,10 +6,13 @@ free slot that has not started yet with an atomic ``cache.add`` (Redis ``SET NX`
 starts. Two writes of one account therefore start at least one interval apart whichever process
 makes them, and no process ever busy-waits on the cache.
 
-Slots alone are not enough: a writer that wakes late in its slot (a busy machine, a thread waiting
-for the GIL) and a next writer that wakes on time are less than an interval apart, and Trakt answers
-429 (bench/fanout.py measured about one per viewer with 48 threads). So the time each write was let
-through is remembered per account too, and a write also waits until an interval after it.
+Slots alone are not enough: Trakt counts when a request reaches it, not when we let it go. A write
+that is slow on its way (a busy machine, a thread waiting for the GIL, a slow answer) and a next one
+that goes on time at its slot arrive less than an interval apart, and Trakt answers 429
+(bench/fanout.py measured more than one per viewer with 16 threads). So ``account_write_done``
+records when each write's answer came back, and the next write of the account also waits until an
+interval after that: Trakt handled the previous write before it answered, and handles the next after
+it is sent, so they are an interval apart at Trakt too.
 """
 
 from __future__ import annotations
@@ -44,18 +47,25 @@ def account_write_wait(*, account: str) -> float:
             wait = max(0.0, slot * interval - now)
             if wait:
                 http.sleep(wait)
-            return wait + _after_last_write(account=account, interval=interval, timeout=timeout)
+            return wait + _after_last_write(account=account, interval=interval)
     raise WriteSlotUnavailable(f"no Trakt write slot free for {account!r} in the next {MAX_SLOTS_AHEAD} slots")
 
 
-def _after_last_write(*, account: str, interval: float, timeout: int) -> float:
-    """Wait until an interval after the account's previous write was let through; record this one."""
-    key = f"users:trakt_write_last:{account}"
-    last = cache.get(key)
-    extra = 0.0
-    if last is not None:
-        extra = max(0.0, float(last) + interval - time.time())
-        if extra:
-            http.sleep(extra)
-    cache.set(key, time.time(), timeout=timeout)
+def _after_last_write(*, account: str, interval: float) -> float:
+    """Wait until an interval after the account's previous write was answered."""
+    last = cache.get(_last_key(account))
+    extra = max(0.0, float(last) + interval - time.time()) if last is not None else 0.0
+    if extra:
+        http.sleep(extra)
     return extra
+
+
+def account_write_done(*, account: str) -> None:
+    """The account's write was answered (or failed): its next write waits an interval from now."""
+    interval = settings.TRAKT_WRITE_INTERVAL_SECONDS
+    if interval > 0:
+        cache.set(_last_key(account), time.time(), timeout=int(interval * MAX_SLOTS_AHEAD) + 60)
+
+
+def _last_key(account: str) -> str:
+    return f"users:trakt_write_last:{account}"

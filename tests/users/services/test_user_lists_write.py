@@ -200,25 +200,26 @@ def test_writes_are_paced_one_per_second_per_account(trakt_user, fake_trakt, wai
     assert waits == [0.75, 1.0, 1.0]
 
 
-def test_a_write_that_woke_late_pushes_the_next_one_back(settings, monkeypatch):
+def test_a_slow_write_pushes_the_next_one_back(settings, monkeypatch):
     from users.trakt import write_limiter
 
-    # given a clock moved by sleeps, and a first sleep that overshoots by 0.3 s (a busy machine)
+    # given a clock moved by sleeps, and an account whose write takes 0.3 s to be answered
     settings.TRAKT_WRITE_INTERVAL_SECONDS = 1.0
     clock = {"now": 1000.5}
-    overshoot = [0.3]
 
     def sleep(seconds: float) -> None:
-        clock["now"] += seconds + (overshoot.pop() if overshoot else 0.0)
+        clock["now"] += seconds
 
     monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: clock["now"])
     monkeypatch.setattr("users.trakt.write_limiter.http.sleep", sleep)
-    # when one account writes twice
-    write_limiter.account_write_wait(account="late")
-    first = clock["now"]
-    write_limiter.account_write_wait(account="late")
-    # then the second write goes a full interval after the first really went (not at its slot, 0.7 s later)
-    assert clock["now"] - first == pytest.approx(1.0)
+    write_limiter.account_write_wait(account="slow")
+    clock["now"] += 0.3  # on its way to Trakt (Trakt may count it only now)
+    answered = clock["now"]
+    write_limiter.account_write_done(account="slow")
+    # when the account writes again
+    write_limiter.account_write_wait(account="slow")
+    # then it goes a full interval after the previous write was answered (its slot alone: 0.7 s later)
+    assert clock["now"] - answered == pytest.approx(1.0)
 
 
 def test_a_5xx_on_a_write_marks_the_list_retryable(trakt_user, fake_trakt):
