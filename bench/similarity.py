@@ -144,8 +144,7 @@ def main() -> None:
 
     django_setup()
     import numpy as np
-    from django.db import connection, transaction
-    from pgvector import Vector
+    from django.db import connection
     from pgvector.psycopg import register_vector
 
     from catalog.embedding.selectors import neighbours_sql
@@ -208,7 +207,8 @@ def main() -> None:
                 cursor.execute(
                     f"CREATE INDEX bench_hnsw ON {SCHEMA}.content_catalog USING hnsw "
                     f"((embedding::{vector_type}({DIM})) {vector_type}_cosine_ops) "
-                    f"WITH (m = {int(args.m)}, ef_construction = {int(args.ef_construction)}) WHERE embedding_dim = {DIM}"
+                    f"WITH (m = {int(args.m)}, ef_construction = {int(args.ef_construction)}) "
+                    f"WHERE embedding_dim = {DIM}"
                 )
                 build_seconds = time.perf_counter() - started
                 cursor.execute(f"ANALYZE {SCHEMA}.content_catalog")
