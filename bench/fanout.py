@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _setup import REPO, load_average
 
@@ -232,7 +233,9 @@ def _worker_cpu(worker: subprocess.Popen[str]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _report(args: argparse.Namespace, writes: list, *, wall: float, enqueued: float, done: int, total: int) -> None:  # type: ignore[type-arg]
+def _report(
+    args: argparse.Namespace, writes: list[Any], *, wall: float, enqueued: float, done: int, total: int
+) -> None:
     limited = sum(1 for r in writes if r.status == 429)
     print(
         f"\n{done:,}/{total:,} lists written in {wall:.1f}s wall ({enqueued:.1f}s of it enqueueing); "
