@@ -4,7 +4,8 @@
 
 Random but clustered 384-d unit vectors (calibrated on real catalog embeddings, see clustered_vectors) are
 loaded into a scratch schema of the configured database (the worktree's embedded PostgreSQL unless
-DATABASE_URL is set), with the partial expression HNSW index of migration 0004 (m/ef_construction as given). Queries
+DATABASE_URL is set), with the partial expression HNSW index of migrations 0004/0005 (m/ef_construction
+as given). Queries
 run the production SQL (``catalog.embedding.selectors.neighbours_sql``) through Django's connection,
 one per "seed" title excluding itself, like ``item_neighbours``. Reported per size:
   - index build time (CREATE INDEX after the bulk load);
@@ -128,8 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--ef", type=int, nargs="+", default=[40, 80, 100, 200])
-    parser.add_argument("--m", type=int, default=16, help="HNSW m (migration 0004: 16, pgvector default)")
+    parser.add_argument("--ef", type=int, nargs="+", default=[64, 80, 100, 200])
+    parser.add_argument("--m", type=int, default=24, help="HNSW m (migration 0005: 24; 0004 had 16)")
     parser.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (migration 0004: 64)")
     parser.add_argument(
         "--types",
