@@ -4,7 +4,8 @@
 
 Random but clustered 384-d unit vectors (calibrated on real catalog embeddings, see clustered_vectors) are
 loaded into a scratch schema of the configured database (the worktree's embedded PostgreSQL unless
-DATABASE_URL is set), with exactly the partial expression HNSW index of migration 0004. Queries
+DATABASE_URL is set), with the partial expression HNSW index of migrations 0004/0005 (m/ef_construction
+as given). Queries
 run the production SQL (``catalog.embedding.selectors.neighbours_sql``) through Django's connection,
 one per "seed" title excluding itself, like ``item_neighbours``. Reported per size:
   - index build time (CREATE INDEX after the bulk load);
@@ -69,20 +70,82 @@ def _measure(
     return latencies, recalls
 
 
+def _runner(sql: str, vectors: Any, ids: list[str]) -> Callable[..., tuple[float, list[str]]]:
+    from django.db import connection, transaction
+    from pgvector import Vector
+
+    def run(row: int, *, ef: int | None, exact: bool, iterative: bool = False) -> tuple[float, list[str]]:
+        params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")
+            if exact:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+            else:
+                cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+                if iterative:
+                    cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute(sql, params)
+            found = [r[0] for r in cursor.fetchall()]
+        return (time.perf_counter() - started) * 1000, found
+
+    return run
+
+
+def _measure_index(
+    args: Any, sql: str, vectors: Any, ids: list[str], truth: dict[Any, set[str]], query_rows: Any, *, label: str
+) -> None:
+    from django.db import connection, transaction
+    from pgvector import Vector
+
+    run = _runner(sql, vectors, ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")
+        row = int(query_rows[0])
+        cursor.execute(
+            "EXPLAIN " + sql,
+            {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K},
+        )
+        scan = next((r[0].strip() for r in cursor.fetchall() if "Scan" in r[0]), "?")
+    print(f"  [{label}] plan: {scan.split('  (')[0]}")
+    for ef in args.ef:
+        for iterative in (False, True) if args.iterative else (False,):
+            run(int(query_rows[0]), ef=ef, exact=False, iterative=iterative)  # warm the index pages
+            latencies, recalls = _measure(
+                lambda r, ef, exact, it=iterative: run(r, ef=ef, exact=exact, iterative=it),
+                truth,
+                query_rows,
+                ef=ef,
+                exact=False,
+            )
+            mode = " iterative" if iterative else ""
+            print(
+                f"  [{label}] HNSW ef_search={ef:<4d}{mode:10s} p50 {statistics.median(latencies):6.2f} ms  "
+                f"p99 {percentile(latencies, 99):6.2f} ms  recall@{K} {statistics.mean(recalls):.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200])
-    parser.add_argument("--m", type=int, default=16, help="HNSW m (migration 0004 uses pgvector's default, 16)")
-    parser.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (0004: 64)")
+    parser.add_argument("--ef", type=int, nargs="+", default=[64, 80, 100, 200])
+    parser.add_argument("--m", type=int, default=24, help="HNSW m (migration 0005: 24; 0004 had 16)")
+    parser.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (migration 0004: 64)")
+    parser.add_argument(
+        "--types",
+        nargs="+",
+        default=["vector"],
+        choices=["vector", "halfvec"],
+        help="index/query on embedding::vector(D) (migration 0004) and/or embedding::halfvec(D) (pgvector >= 0.7)",
+    )
+    parser.add_argument("--iterative", action="store_true", help="also measure hnsw.iterative_scan (pgvector >= 0.8)")
     parser.add_argument("--exact-pg-queries", type=int, default=30, help="exact scans are slow: fewer of them")
     args = parser.parse_args()
 
     django_setup()
     import numpy as np
-    from django.db import connection, transaction
-    from pgvector import Vector
+    from django.db import connection
     from pgvector.psycopg import register_vector
 
     from catalog.embedding.selectors import neighbours_sql
@@ -93,6 +156,7 @@ def main() -> None:
         f"load average at start: {load_average()}"
     )
     with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")  # a fresh, unmigrated database
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         print(f"pgvector {cursor.fetchone()[0]}, PostgreSQL {connection.pg_version}")  # type: ignore[attr-defined]
 
@@ -123,16 +187,7 @@ def main() -> None:
             for item_id, vector in zip(ids, vectors, strict=True):
                 copy.write_row((item_id, "movie", "active", DIM, vector))
         load_seconds = time.perf_counter() - started
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            started = time.perf_counter()
-            cursor.execute(
-                f"CREATE INDEX ON {SCHEMA}.content_catalog USING hnsw ((embedding::vector({DIM})) vector_cosine_ops) "
-                f"WITH (m = {int(args.m)}, ef_construction = {int(args.ef_construction)}) WHERE embedding_dim = {DIM}"
-            )
-            build_seconds = time.perf_counter() - started
-            cursor.execute(f"ANALYZE {SCHEMA}.content_catalog")
-        print(f"\n== {n:,} vectors: bulk load {load_seconds:.1f}s, HNSW index build {build_seconds:.1f}s")
+        print(f"\n== {n:,} vectors: bulk load {load_seconds:.1f}s")
 
         # Exact reference (numpy): the true top 20 of each query, excluding the seed itself.
         truth, numpy_ms = {}, []
@@ -145,36 +200,25 @@ def main() -> None:
             numpy_ms.append((time.perf_counter() - started) * 1000)
             truth[row] = {ids[i] for i in top}
 
-        # Called only within this iteration, so the loop variables it reads are the current ones.
-        def run(row: int, *, ef: int | None, exact: bool) -> tuple[float, list[str]]:
-            params = {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K}  # noqa: B023
-            started = time.perf_counter()
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")
-                if exact:
-                    cursor.execute("SET LOCAL enable_indexscan = off")
-                else:
-                    cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-                cursor.execute(sql, params)
-                found = [r[0] for r in cursor.fetchall()]
-            return (time.perf_counter() - started) * 1000, found
+        for vector_type in args.types:
+            type_sql = sql.replace("::vector(", f"::{vector_type}(")
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '1GB'")
+                started = time.perf_counter()
+                cursor.execute(
+                    f"CREATE INDEX bench_hnsw ON {SCHEMA}.content_catalog USING hnsw "
+                    f"((embedding::{vector_type}({DIM})) {vector_type}_cosine_ops) "
+                    f"WITH (m = {int(args.m)}, ef_construction = {int(args.ef_construction)}) "
+                    f"WHERE embedding_dim = {DIM}"
+                )
+                build_seconds = time.perf_counter() - started
+                cursor.execute(f"ANALYZE {SCHEMA}.content_catalog")
+            print(f"  [{vector_type}] HNSW index build {build_seconds:.1f}s")
+            _measure_index(args, type_sql, vectors, ids, truth, query_rows, label=vector_type)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP INDEX {SCHEMA}.bench_hnsw")
 
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL search_path = {SCHEMA}, public")
-            row = int(query_rows[0])
-            cursor.execute(
-                "EXPLAIN " + sql,
-                {"query": Vector(vectors[row]).to_text(), "exclude": [ids[row]], "media_type": None, "limit": K},
-            )
-            scan = next((r[0].strip() for r in cursor.fetchall() if "Scan" in r[0]), "?")
-        print(f"  plan: {scan.split('  (')[0]}")
-        for ef in args.ef:
-            run(int(query_rows[0]), ef=ef, exact=False)  # warm the index pages
-            latencies, recalls = _measure(run, truth, query_rows, ef=ef, exact=False)
-            print(
-                f"  pgvector HNSW ef_search={ef:<4d} p50 {statistics.median(latencies):6.2f} ms  "
-                f"p99 {percentile(latencies, 99):6.2f} ms  recall@{K} {statistics.mean(recalls):.3f}"
-            )
+        run = _runner(sql, vectors, ids)
         exact_ms, exact_recalls = _measure(run, truth, query_rows[: args.exact_pg_queries], ef=None, exact=True)
         print(
             f"  pgvector exact (seq scan)   p50 {statistics.median(exact_ms):6.2f} ms  "

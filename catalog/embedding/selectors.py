@@ -24,7 +24,7 @@ from catalog.models import ContentItem, TmdbStatus
 
 logger = logging.getLogger(__name__)
 
-# Dimensions with an HNSW index (migration 0004_embedding_hnsw_indexes). Others are searched exactly.
+# Dimensions with an HNSW index (migrations 0004, 0005: m 24). Others are searched exactly.
 INDEXED_DIMENSIONS = (384, 768, 1536)
 SIMILARITY_DIM_CACHE_KEY = "catalog:embedding:similarity_dim"
 _PGVECTOR_VERSION_CACHE: dict[str, tuple[int, ...]] = {}

@@ -34,7 +34,7 @@ from users.trakt.types import (
     TraktParseError,
     WatchlistEntry,
 )
-from users.trakt.write_limiter import account_write_wait
+from users.trakt.write_limiter import account_write_done, account_write_wait
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +282,11 @@ def _write(
 ) -> Any:
     account_write_wait(account=session.account)
     session.write_count += 1
-    return _check(session.request(method, path, json=body), ok=ok)
+    try:
+        response = session.request(method, path, json=body)
+    finally:
+        account_write_done(account=session.account)
+    return _check(response, ok=ok)
 
 
 def list_create(session: TraktSession, *, name: str, description: str) -> TraktList:

@@ -198,7 +198,7 @@ def test_query_uses_the_partial_hnsw_index(use_provider):
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     # then
-    assert "Index Scan using catalog_embedding_hnsw_384" in plan
+    assert "Index Scan using catalog_embedding_hnsw_384_m24" in plan
     assert len(vectors) == 30
 
 

@@ -192,12 +192,34 @@ def test_429_on_a_write_waits_retry_after(trakt_user, fake_trakt, waits):
 
 
 def test_writes_are_paced_one_per_second_per_account(trakt_user, fake_trakt, waits, monkeypatch):
-    # given a frozen clock (waits are recorded, not slept)
-    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.25)
+    # given a clock that moves only by the waits (recorded, not slept)
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: 1000.25 + sum(waits))
     # when three writes happen
     user_lists_write(user_id=trakt_user.pk, lists=[_spec("tv_1", "movie_2")])
     # then each write took the next free one-second slot
-    assert waits == [0.75, 1.75, 2.75]
+    assert waits == [0.75, 1.0, 1.0]
+
+
+def test_a_slow_write_pushes_the_next_one_back(settings, monkeypatch):
+    from users.trakt import write_limiter
+
+    # given a clock moved by sleeps, and an account whose write takes 0.3 s to be answered
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = 1.0
+    clock = {"now": 1000.5}
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    monkeypatch.setattr("users.trakt.write_limiter.time.time", lambda: clock["now"])
+    monkeypatch.setattr("users.trakt.write_limiter.http.sleep", sleep)
+    write_limiter.account_write_wait(account="slow")
+    clock["now"] += 0.3  # on its way to Trakt (Trakt may count it only now)
+    answered = clock["now"]
+    write_limiter.account_write_done(account="slow")
+    # when the account writes again
+    write_limiter.account_write_wait(account="slow")
+    # then it goes a full interval after the previous write was answered (its slot alone: 0.7 s later)
+    assert clock["now"] - answered == pytest.approx(1.0)
 
 
 def test_a_5xx_on_a_write_marks_the_list_retryable(trakt_user, fake_trakt):
