@@ -114,3 +114,30 @@ def published(monkeypatch, sent_tasks) -> list[tuple[str, dict[str, Any], str | 
 
     monkeypatch.setattr(Task, "apply_async", apply_async)
     return sent_tasks
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache (so ``reclio.locks``, counters, limiters) on the embedded real Redis, under a
+    throwaway key prefix: atomic Lua paths run, and threads or processes share state as in production."""
+    import uuid
+
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
+        }
+    }
+    backend = caches["default"]
+    assert isinstance(backend, RedisCache)
+    backend.get("ping")  # the embedded Redis must answer: these tests are about it
+    yield backend
+    client = backend._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)

@@ -15,32 +15,6 @@ from tests.feeds.factories import PreparedFeedsFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def redis_cache(settings):
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    prefix = f"test-feeds-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    backend = caches["default"]
-    assert isinstance(backend, RedisCache)
-    try:
-        backend.get("ping")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
-    yield backend
-    client = backend._cache.get_client(write=True)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
-
-
 def test_the_viewer_budget_counts_on_redis_and_expires_within_the_hour(
     redis_cache, world, sent_tasks, settings, django_capture_on_commit_callbacks
 ):

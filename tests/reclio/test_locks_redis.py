@@ -2,37 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-from django.core.cache import caches
-
 from reclio import locks
-
-
-@pytest.fixture
-def redis_cache(settings):
-    from django.core.cache.backends.redis import RedisCache
-
-    prefix = f"test-locks-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    backend = caches["default"]
-    assert isinstance(backend, RedisCache)
-    try:
-        backend.get("ping")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
-    yield backend
-    client = backend._cache.get_client(write=True)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
 
 
 def test_locks_on_redis_run_the_lua_scripts(redis_cache, monkeypatch):

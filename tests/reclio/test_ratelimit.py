@@ -7,40 +7,11 @@ import multiprocessing
 import time
 import uuid
 
-import pytest
-from django.core.cache import caches
-
 from reclio.ratelimit import SharedRateLimiter
 
 BUDGET = 40.0  # requests per second, all processes together (TMDB's own limit is ~40-50/s)
 WINDOW = 2.0  # seconds every process spends calling as fast as the limiter lets it
 PROCESSES = 3
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """The default cache on the worktree's real (embedded) Redis, under a throwaway key prefix."""
-    from django.core.cache.backends.redis import RedisCache
-
-    prefix = f"test-ratelimit-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    backend = caches["default"]
-    assert isinstance(backend, RedisCache)
-    try:
-        backend.get("ping")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
-    yield backend
-    client = backend._cache.get_client(write=True)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
 
 
 def _calls_until(redis_url: str, prefix: str, ready, go, start_at, results) -> None:

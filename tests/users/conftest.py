@@ -69,33 +69,3 @@ def catalog_ensure(monkeypatch) -> CatalogEnsureStub:
     stub = CatalogEnsureStub()
     monkeypatch.setattr("users.services.sync.catalog_items_ensure", stub)
     return stub
-
-
-@pytest.fixture
-def redis_locks(settings):
-    """The default cache (so ``reclio.locks``) on the worktree's real embedded Redis, under a throwaway
-    key prefix: the locks run their Lua scripts, and threads share them as processes would."""
-    import uuid
-
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    prefix = f"test-locks-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
-        }
-    }
-    backend = caches["default"]
-    assert isinstance(backend, RedisCache)
-    try:
-        backend.get("ping")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"embedded Redis not reachable at {settings.REDIS_URL}: {exc}")
-    yield backend
-    client = backend._cache.get_client(write=True)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)

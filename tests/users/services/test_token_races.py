@@ -151,7 +151,7 @@ def _refresh_in_another_process(user_id: str, results) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_key_rotation_during_a_refresh_never_writes_back_the_spent_token(
-    trakt_user, fake_trakt, redis_locks, monkeypatch
+    trakt_user, fake_trakt, redis_cache, monkeypatch
 ):
     # given a refresh, in another process, in flight at Trakt (held there until key rotation has read
     # the row, or 1 s); the two processes share only Redis (the lock) and PostgreSQL
