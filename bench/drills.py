@@ -333,6 +333,7 @@ def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
 
     stack = Stack(data_dir=data_dir, settings_module="reclio.settings.base")
     seed(users=users, titles=titles, rng=random.Random(7))
+    db(_copies_store)
     stack.supervise()
     from reclio.services import service_process_commands
 
@@ -344,6 +345,18 @@ def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
     # Known viewers with personal rows (the seed gives some only generic ones): "generic" then means lost.
     stack.user_ids = db(lambda: _personal_users([str(u) for u in user_ids(users)]))
     return stack
+
+
+def _copies_store() -> None:
+    """Each viewer's second copy in Redis, as the rows refresh writes it after storing new rows
+    (feeds/services/refresh.py); the seed writes the rows directly, so it writes the copies too.
+    Without them a viewer no /feeds request read before the fault got generic rows during it."""
+    from feeds.documents import copy_store
+    from feeds.models import PreparedFeeds
+
+    for user_id, body, last_hint in PreparedFeeds.objects.values_list("user_id", "body", "last_hint"):
+        if body:
+            copy_store(user_id=str(user_id), body=bytes(body), last_hint=last_hint or "")
 
 
 def _personal_users(ids: list[str]) -> list[str]:
