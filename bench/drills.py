@@ -483,6 +483,10 @@ def _under_load(
     kinds = Counter(s.error for s in load.samples if s.error and fault_start <= s.due)
     if kinds:
         result.note(f"errors from the fault on, by kind: {dict(kinds)}")
+        # When each failed request was due, from the fault's start: tells a wait at the fault's onset
+        # (reads begun before the guard tripped) from one at its end (reconnects) or later.
+        offsets = [round(s.due - fault_start, 2) for s in load.samples if s.error and fault_start <= s.due]
+        result.note(f"errors due at (s after the fault began): {offsets[:20]}")
     result.recovery_s = recovered_after(load.samples, fault_end, observed_until, budget)
     if budget > P99_BUDGET_MS:
         result.note(f"recovery measured against p99 < {budget:.0f} ms (twice the baseline: a busy machine)")
