@@ -126,11 +126,11 @@ def test_sync_task_outlasts_a_429_storm_longer_than_its_retry_budget(trakt_user,
     monkeypatch.setitem(tasks.user_sync_task.app.conf, "task_eager_propagates", False)
 
     # when
-    result = tasks.user_sync_task.apply(args=[str(trakt_user.pk)], throw=False)
+    result = tasks.user_sync_task.apply(args=(str(trakt_user.pk),), throw=False)
 
     # then a rate limit is "later", not "broken": the sync got through
     assert result.successful(), result.result
-    assert (len(tries), result.result["changed"]) == (13, True)
+    assert (len(tries), result.get()["changed"]) == (13, True)
 
 
 def test_sync_task_still_gives_up_on_a_server_error_after_its_budget(trakt_user, monkeypatch):
@@ -144,8 +144,8 @@ def test_sync_task_still_gives_up_on_a_server_error_after_its_budget(trakt_user,
 
     monkeypatch.setattr("users.services.user_sync_run", sync)
     monkeypatch.setitem(tasks.user_sync_task.app.conf, "task_eager_propagates", False)
-    result = tasks.user_sync_task.apply(args=[str(trakt_user.pk)], throw=False)
-    assert (result.failed(), len(tries)) == (True, 1 + tasks.user_sync_task.max_retries)
+    result = tasks.user_sync_task.apply(args=(str(trakt_user.pk),), throw=False)
+    assert (result.failed(), len(tries)) == (True, 1 + (tasks.user_sync_task.max_retries or 0))
 
 
 def test_token_refresh_sweep_sends_every_refresh_even_when_one_send_fails(monkeypatch):
