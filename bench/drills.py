@@ -333,6 +333,7 @@ def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
 
     stack = Stack(data_dir=data_dir, settings_module="reclio.settings.base")
     seed(users=users, titles=titles, rng=random.Random(7))
+    db(_copies_store)
     stack.supervise()
     from reclio.services import service_process_commands
 
@@ -344,6 +345,18 @@ def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
     # Known viewers with personal rows (the seed gives some only generic ones): "generic" then means lost.
     stack.user_ids = db(lambda: _personal_users([str(u) for u in user_ids(users)]))
     return stack
+
+
+def _copies_store() -> None:
+    """Each viewer's second copy in Redis, as the rows refresh writes it after storing new rows
+    (feeds/services/refresh.py); the seed writes the rows directly, so it writes the copies too.
+    Without them a viewer no /feeds request read before the fault got generic rows during it."""
+    from feeds.documents import copy_store
+    from feeds.models import PreparedFeeds
+
+    for user_id, body, last_hint in PreparedFeeds.objects.values_list("user_id", "body", "last_hint"):
+        if body:
+            copy_store(user_id=str(user_id), body=bytes(body), last_hint=last_hint or "")
 
 
 def _personal_users(ids: list[str]) -> list[str]:
@@ -470,6 +483,10 @@ def _under_load(
     kinds = Counter(s.error for s in load.samples if s.error and fault_start <= s.due)
     if kinds:
         result.note(f"errors from the fault on, by kind: {dict(kinds)}")
+        # When each failed request was due, from the fault's start: tells a wait at the fault's onset
+        # (reads begun before the guard tripped) from one at its end (reconnects) or later.
+        offsets = [round(s.due - fault_start, 2) for s in load.samples if s.error and fault_start <= s.due]
+        result.note(f"errors due at (s after the fault began): {offsets[:20]}")
     result.recovery_s = recovered_after(load.samples, fault_end, observed_until, budget)
     if budget > P99_BUDGET_MS:
         result.note(f"recovery measured against p99 < {budget:.0f} ms (twice the baseline: a busy machine)")

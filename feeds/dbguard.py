@@ -6,8 +6,11 @@ timeout fires either. Measured (issue 12): request threads simply waited, p99 10
 
 - refuses the database to every /feeds request for ``FEEDS_DATABASE_RETRY_SECONDS`` after a read
   failed, or after one was seen waiting longer than ``FEEDS_DATABASE_WAIT_MS`` (those requests are
-  answered from the copies in feeds/documents.py, in microseconds); then one read at a time tries
-  again until one succeeds;
+  answered from the copies in feeds/documents.py, in microseconds); then a probe in a background
+  thread (``probe``: one ``SELECT 1`` on its own connection) asks until one succeeds, while every
+  request keeps being answered from the copies. A request never probes itself: a server still frozen
+  accepts the connection and then holds it for the whole connect timeout (libpq: 2 s at least),
+  which no socket cut can shorten (drill ``pg_freeze``: those probes were its > 2 s answers);
 - cuts a read that is already waiting past the limit: the next request, or a watchdog thread (for
   when every request thread is stuck), shuts the stuck connection's socket down, so the waiting
   thread gets an error at once (and serves a copy) instead of waiting out the freeze. The shutdown
@@ -25,7 +28,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from reclio.throttled_log import ThrottledLog
@@ -38,8 +41,17 @@ class DatabaseUnavailable(Exception):
 
 
 class DatabaseGuard:
-    def __init__(self, *, wait_seconds: float, retry_seconds: float, log: ThrottledLog) -> None:
+    def __init__(
+        self,
+        *,
+        wait_seconds: float,
+        retry_seconds: float,
+        log: ThrottledLog,
+        probe: Callable[[], None] | None = None,
+    ) -> None:
         self.wait_seconds = wait_seconds
+        self.probe = probe  # without one, after a trip one request at a time reads as the probe
+        self._probing = False
         self.retry_seconds = retry_seconds
         self.log = log
         self._lock = threading.Lock()
@@ -57,6 +69,9 @@ class DatabaseGuard:
         """Raise ``DatabaseUnavailable`` when this request must not wait for the database."""
         if time.monotonic() < self._closed_until:
             raise DatabaseUnavailable
+        if self._suspect and self.probe is not None:
+            self._probe_start()
+            raise DatabaseUnavailable
         if self._reads and (self._suspect or self._stuck_cut()):
             # After a trip, one read at a time probes the database until one succeeds: a server still
             # frozen then holds one thread (a connect has no socket to cut), not all of them.
@@ -73,6 +88,23 @@ class DatabaseGuard:
         if stuck:
             self._trip(f"slow reads_cut={len(stuck)}")
         return len(stuck)
+
+    def _probe_start(self) -> None:
+        with self._lock:
+            if self._probing:
+                return
+            self._probing = True
+        threading.Thread(target=self._probe_run, name="feeds-database-probe", daemon=True).start()
+
+    def _probe_run(self) -> None:
+        try:
+            with self.reading():  # registered: the watchdog cuts it if it hangs past the limit
+                if self.probe is not None:
+                    self.probe()
+        except Exception:  # noqa: BLE001, S110 - reading() tripped the guard and logged it
+            pass
+        finally:
+            self._probing = False
 
     def _watchdog_ensure(self) -> None:
         # Once every request thread of a worker waits on a frozen server, no request is left to notice:

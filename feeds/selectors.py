@@ -8,6 +8,7 @@ a database or Redis outage, one corrupt row — degrades to fallback rows, never
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -30,10 +31,25 @@ from users import services as users_services
 logger = logging.getLogger(__name__)
 
 # One WARNING when /feeds starts answering without the database, then one a minute with a count.
+
+
+def _database_probe() -> None:
+    """After a trip, in the guard's probe thread: one ``SELECT 1`` on that thread's own connection
+    (Django's are per thread), closed afterwards so a frozen server holds no request thread."""
+    try:
+        with connection.cursor() as cursor:
+            database_guard.socket_known(_socket_of(connection))
+            cursor.execute("SELECT 1")
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
 database_guard = DatabaseGuard(
     wait_seconds=settings.FEEDS_DATABASE_WAIT_MS / 1000,
     retry_seconds=settings.FEEDS_DATABASE_RETRY_SECONDS,
     log=ThrottledLog(logger, "feeds_database_unavailable"),
+    probe=_database_probe,
 )
 _served_copy = ThrottledLog(logger, "feeds_served_copy")
 _served_default = ThrottledLog(logger, "feeds_served_default_without_database")

@@ -35,6 +35,10 @@ MAX_IN_PROCESS_WAIT_SECONDS = 60.0
 # well inside the broker's visibility timeout (CELERY_TASK_TIME_LIMIT + 15 min), past which Redis
 # would hand the waiting message to a second worker and run it twice.
 MAX_RETRY_COUNTDOWN_SECONDS = 3600.0
+# A 429 says "later", not "broken": a rate-limit storm can answer many tries in a row, each after the
+# upstream's Retry-After, so a task's retries after a 429 get this larger budget than its own
+# max_retries (which is sized for server errors). Each try still waits the (capped) Retry-After.
+RATE_LIMITED_MAX_RETRIES = 20
 
 
 class UpstreamError(Exception):
@@ -107,6 +111,13 @@ def task_retry_countdown(*, retries: int, retry_after: float | None, base_second
     if retry_after is not None and math.isfinite(retry_after):
         return min(MAX_RETRY_COUNTDOWN_SECONDS, max(0.0, retry_after))
     return min(MAX_RETRY_COUNTDOWN_SECONDS, base_seconds * 2 ** min(retries, 20))
+
+
+def task_max_retries(*, exc: UpstreamError, default: int | None) -> int | None:
+    """The retry budget for a task that failed with ``exc``: larger after a rate limit (429)."""
+    if exc.status == 429 and default is not None:
+        return max(default, RATE_LIMITED_MAX_RETRIES)
+    return default
 
 
 class OutgoingSession(requests.Session):

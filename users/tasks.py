@@ -11,7 +11,7 @@ from django.conf import settings
 
 from reclio import events
 from reclio.enqueue import enqueue_each
-from reclio.http import UpstreamError, task_retry_countdown
+from reclio.http import UpstreamError, task_max_retries, task_retry_countdown
 from reclio.locks import held, task_lock_seconds, task_owner
 from reclio.queues import Queue
 from users.trakt.client import TraktAuthError
@@ -60,7 +60,9 @@ def token_refresh_task(self: Any, user_id: str) -> bool:
             logger.warning("token_refresh_failed user_id=%s error=%s", user_id, exc)
             return False
         raise self.retry(
-            exc=exc, countdown=task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
+            exc=exc,
+            countdown=task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after),
+            max_retries=task_max_retries(exc=exc, default=self.max_retries),
         ) from exc
 
 
@@ -92,7 +94,8 @@ def user_sync_task(self: Any, user_id: str, full: bool = False) -> dict[str, Any
                 logger.warning("user_sync_failed user_id=%s error=%s", user_id, exc)
                 return {"user_id": user_id, "error": str(exc)}
             countdown = task_retry_countdown(retries=self.request.retries, retry_after=exc.retry_after)
-            raise self.retry(exc=exc, countdown=countdown) from exc
+            budget = task_max_retries(exc=exc, default=self.max_retries)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=budget) from exc
     return {"user_id": summary.user_id, "changed": summary.changed, "requests": summary.requests}
 
 

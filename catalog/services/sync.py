@@ -47,7 +47,8 @@ from catalog.tmdb import (
     tmdb_changes_page,
     tmdb_list_page,
 )
-from reclio.http import UpstreamError
+from reclio import http
+from reclio.http import MAX_IN_PROCESS_WAIT_SECONDS, UpstreamError
 from reclio.locks import LOCK_MARGIN_SECONDS, held, lock_owner, task_owner
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ logger = logging.getLogger(__name__)
 SYNC_LOCK = "catalog.content_sync"  # a reclio.locks name
 # Discover only what people would watch: TMDB's discover without a floor is full of zero-vote titles.
 DISCOVER_PARAMS = {"sort_by": "popularity.desc", "vote_count.gte": 50}
+# List pages that failed for a passing reason are asked again, up to this many rounds in all, waiting
+# the upstream's Retry-After (or LIST_ROUND_WAIT_SECONDS) between rounds.
+LIST_PAGE_ROUNDS = 4
+LIST_ROUND_WAIT_SECONDS = 10.0
 
 
 def _lock_seconds() -> int:
@@ -281,10 +286,15 @@ def _list_sources() -> list[tuple[str, str, dict[str, Any], int]]:
 
 
 def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, TmdbListEntry]:
-    """Every title on every list page, with its stats; first pages first to learn each list's length."""
+    """Every title on every list page, with its stats; first pages first to learn each list's length.
+
+    A page that failed for a passing reason (429, 5xx, timeout) is asked again in a later round, after
+    the upstream's ``Retry-After``: a rate-limit storm outlasts one page's in-request retries, and
+    failing the whole run on it would lose the day's sync (the drill ``tmdb_429_storm``).
+    """
     sources = _list_sources()
 
-    def page(session: TmdbSession, job: tuple[int, int]) -> tuple[int, int, TmdbPage | str]:
+    def page(session: TmdbSession, job: tuple[int, int]) -> tuple[int, int, TmdbPage | Exception]:
         index, number = job
         _, path, params, _ = sources[index]
         try:
@@ -292,18 +302,18 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
         except (UpstreamError, TmdbParseError) as exc:
             if isinstance(exc, UpstreamError) and exc.status == 401:
                 pool.rejected.set()
-            return index, number, str(exc)  # recorded by collect(), on the calling thread
+            return index, number, exc  # recorded by collect(), on the calling thread
 
     listed: dict[Key, TmdbListEntry] = {}
     answered = 0
+    failed: list[tuple[int, int, Exception]] = []
 
-    def collect(results: Iterator[tuple[int, int, TmdbPage | str]]) -> list[tuple[int, int]]:
+    def collect(results: Iterator[tuple[int, int, TmdbPage | Exception]]) -> list[tuple[int, int]]:
         nonlocal answered
         more: list[tuple[int, int]] = []
         for index, number, result in results:
-            if isinstance(result, str):
-                _, path, params, _ = sources[index]
-                tally.failure(f"list:{path}?{_query(params)}page={number}", result)
+            if isinstance(result, Exception):
+                failed.append((index, number, result))
                 continue
             answered += 1
             media = sources[index][0]
@@ -314,13 +324,34 @@ def _listed_entries(*, pool: TmdbPool, tally: TitlesSyncTally) -> dict[Key, Tmdb
                 more.extend((index, n) for n in range(2, last + 1))
         return more
 
-    rest = collect(pool.map(page, [(index, 1) for index in range(len(sources))]))
-    collect(pool.map(page, rest))
+    pending = [(index, 1) for index in range(len(sources))]
+    for round_ in range(1, LIST_PAGE_ROUNDS + 1):
+        while pending:  # first pages, then the pages they announce
+            pending = collect(pool.map(page, pending))
+        passing = [item for item in failed if _passing(item[2])]
+        if not passing or round_ == LIST_PAGE_ROUNDS or pool.rejected.is_set():
+            break
+        asked = [item[2].retry_after for item in passing if isinstance(item[2], UpstreamError)]
+        wait = min(
+            MAX_IN_PROCESS_WAIT_SECONDS, max([a for a in asked if a is not None], default=LIST_ROUND_WAIT_SECONDS)
+        )
+        logger.info("content_sync_list_pages_again pages=%d round=%d wait=%.1f", len(passing), round_ + 1, wait)
+        http.sleep(wait)
+        failed = [item for item in failed if not _passing(item[2])]
+        pending = [(index, number) for index, number, _ in passing]
+    for index, number, exc in failed:
+        _, path, params, _ = sources[index]
+        tally.failure(f"list:{path}?{_query(params)}page={number}", str(exc))
     if pool.rejected.is_set():
         raise TmdbCredentialsRejected("TMDB answered 401: check TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN")
     if sources and not answered:
         raise UpstreamError("TMDB answered no list page; is it down?", service="tmdb")
     return listed
+
+
+def _passing(exc: Exception) -> bool:
+    """A failure that asking again later may cure (rate limit, server error, timeout)."""
+    return isinstance(exc, UpstreamError) and not exc.permanent
 
 
 def _query(params: dict[str, Any]) -> str:

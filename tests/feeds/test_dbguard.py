@@ -67,3 +67,36 @@ def test_after_a_trip_one_read_at_a_time_probes_until_one_succeeds(monkeypatch):
     guard._reads[1] = (clock[0], None)
     guard.check()
     guard.reset()  # nothing left for its watchdog thread to find after the test
+
+
+def test_after_a_trip_requests_never_wait_for_the_probe_it_runs_in_the_background(monkeypatch):
+    # given: a tripped guard whose retry window has passed, and a database still frozen (the probe hangs)
+    clock = [1000.0]
+    monkeypatch.setattr("feeds.dbguard.time.monotonic", lambda: clock[0])
+    release, probed = threading.Event(), threading.Event()
+
+    def probe() -> None:
+        probed.set()
+        release.wait(5)
+
+    guard = DatabaseGuard(wait_seconds=60, retry_seconds=5, log=ThrottledLog(logging.getLogger("t"), "db"), probe=probe)
+    with pytest.raises(OSError), guard.reading():
+        raise OSError("server closed the connection")
+    clock[0] += 6
+
+    # when: requests arrive while the probe waits
+    try:
+        for _ in range(3):
+            with pytest.raises(DatabaseUnavailable):
+                guard.check()  # served a copy at once; the old code let this request be the probe
+        assert probed.wait(2)
+    finally:
+        release.set()
+
+    # then: one probe ran, and once it succeeded requests read again
+    for _ in range(50):
+        if not guard._suspect:
+            break
+        time.sleep(0.02)
+    guard.check()
+    guard.reset()

@@ -107,6 +107,47 @@ def test_sync_task_retries_a_transient_failure_with_a_finite_countdown(trakt_use
     assert 0 < countdown <= MAX_RETRY_COUNTDOWN_SECONDS
 
 
+def test_sync_task_outlasts_a_429_storm_longer_than_its_retry_budget(trakt_user, monkeypatch):
+    # given Trakt answers 429 (Retry-After: 2) to the first twelve tries, twice the usual budget of five
+    from types import SimpleNamespace
+
+    from reclio.http import UpstreamError
+
+    tries: list[int] = []
+
+    def sync(**kwargs):
+        tries.append(1)
+        if len(tries) <= 12:
+            raise UpstreamError("trakt: HTTP 429", service="trakt", status=429, retry_after=2.0)
+        return SimpleNamespace(user_id=kwargs["user_id"], changed=True, requests=1)
+
+    monkeypatch.setattr("users.services.user_sync_run", sync)
+    # Eager apply follows each retry as a worker would (without the countdowns) only when not propagating.
+    monkeypatch.setitem(tasks.user_sync_task.app.conf, "task_eager_propagates", False)
+
+    # when
+    result = tasks.user_sync_task.apply(args=(str(trakt_user.pk),), throw=False)
+
+    # then a rate limit is "later", not "broken": the sync got through
+    assert result.successful(), result.result
+    assert (len(tries), result.get()["changed"]) == (13, True)
+
+
+def test_sync_task_still_gives_up_on_a_server_error_after_its_budget(trakt_user, monkeypatch):
+    from reclio.http import UpstreamError
+
+    tries: list[int] = []
+
+    def sync(**kwargs):
+        tries.append(1)
+        raise UpstreamError("trakt: HTTP 503", service="trakt", status=503)
+
+    monkeypatch.setattr("users.services.user_sync_run", sync)
+    monkeypatch.setitem(tasks.user_sync_task.app.conf, "task_eager_propagates", False)
+    result = tasks.user_sync_task.apply(args=(str(trakt_user.pk),), throw=False)
+    assert (result.failed(), len(tries)) == (True, 1 + (tasks.user_sync_task.max_retries or 0))
+
+
 def test_token_refresh_sweep_sends_every_refresh_even_when_one_send_fails(monkeypatch):
     # given three viewers whose tokens expire soon, and a broker that refuses the second send
     import datetime as dt

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from catalog.models import ContentItem, ContentSyncRun, TmdbStatus
 from catalog.services import content_sync_run
-from catalog.services.sync import SYNC_LOCK, content_sync_runs_reap
+from catalog.services.sync import LIST_PAGE_ROUNDS, SYNC_LOCK, content_sync_runs_reap
+from catalog.tmdb import LIST_PATHS
 from reclio.locks import lock_acquire, lock_owner, lock_release
 from sandbox.http import FakeReply
 from sandbox.tmdb import movie_details
@@ -398,16 +399,30 @@ def test_changes_window_starts_at_the_last_good_run(tmdb, django_capture_on_comm
     assert "start_date=" + (timezone.now() - dt.timedelta(days=20)).date().isoformat() in changes[0]
 
 
-def test_a_failing_list_page_is_reported_and_the_rest_of_the_sync_lands(tmdb, no_sleep):
-    # given the first tv/top_rated page fails on every attempt
-    tmdb.script("tv/top_rated", [FakeReply(503, {"status_code": 9})] * 3)
+def test_a_429_storm_on_every_list_page_is_waited_out_and_the_sync_lands(tmdb, no_sleep):
+    # given every list page answers 429 (Retry-After: 7) on all of its in-request attempts
+    storm = [FakeReply(429, {"status_code": 25}, headers={"Retry-After": "7"})] * 3
+    for path in (path for paths in LIST_PATHS.values() for path in paths):
+        tmdb.script(path, storm)
 
     # when
     summary = content_sync_run()
 
-    # then
+    # then the pages are asked again after the storm's Retry-After and the run is not lost
+    assert (summary.status, summary.created, summary.failed) == ("ok", 5, 0)
+    assert no_sleep.count(7.0) > 3 * len(LIST_PATHS["movie"])  # the in-request waits and the round's
+
+
+def test_a_list_page_that_never_recovers_is_reported_after_its_rounds(tmdb, no_sleep):
+    # given one list page answers 503 to every attempt of every round
+    tmdb.script("tv/top_rated", [FakeReply(503, {"status_code": 9})] * 3 * LIST_PAGE_ROUNDS)
+
+    # when
+    summary = content_sync_run()
+
+    # then the rest lands and the page is reported once
     assert (summary.status, summary.created, summary.failed) == ("partial", 5, 1)
-    assert summary.failures[0]["key"] == "list:tv/top_rated?page=1"
+    assert [f["key"] for f in summary.failures] == ["list:tv/top_rated?page=1"]
 
 
 def test_a_failing_changes_call_fails_the_run_instead_of_losing_changes(
