@@ -7,6 +7,6 @@ lines keep the rest (and still override these).
 
 from __future__ import annotations
 
-# A cheap access-log line (reclio/accesslog.py) with viewer UUIDs redacted: they are credentials
+# A cheap access-log line (reclio/access_log.py) with viewer UUIDs redacted: they are credentials
 # (reclio/access_log.py).
 logger_class = "reclio.access_log.RedactingGunicornLogger"

@@ -19,7 +19,7 @@ FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^:()]*):?(?P<line>\d*)\)$")
 # (label, substring of "file:function") — the first frame of the stack matching decides inclusive time.
 AREAS = [
     ("gunicorn access log", "glogging.py:Logger.access"),
-    ("reclio access log", "reclio/accesslog.py"),
+    ("reclio access log", "reclio/access_log.py"),
     ("gunicorn read/parse request", "gunicorn/http/"),
     ("DRF (request wrap, negotiation, render)", "rest_framework/"),
     ("psycopg / database", "psycopg/"),
