@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from django.contrib.auth.models import Permission
-from django.contrib.auth.models import User as StaffUser
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from reclio.beat import task_result_record
+from tests.staff import staff_member
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/staff/django_celery_beat/periodictask/"
-
-
-def _staff(*codenames: str) -> StaffUser:
-    user = StaffUser.objects.create_user(username=f"staff-{uuid.uuid4().hex[:8]}", password="x", is_staff=True)
-    view = Permission.objects.filter(codename__startswith="view_")
-    families = Permission.objects.filter(content_type__app_label="reclio", codename__in=codenames)
-    user.user_permissions.add(*view, *families)
-    return user
 
 
 @pytest.fixture
@@ -34,7 +23,7 @@ def health_task() -> PeriodicTask:
 
 def test_the_changelist_shows_queue_and_last_result(client, health_task):
     # given
-    client.force_login(_staff("operate"))
+    client.force_login(staff_member("operate"))
     task_result_record(name="admin_tools.health_check", state="SUCCESS", result=42)
 
     # when
@@ -49,7 +38,7 @@ def test_the_changelist_shows_queue_and_last_result(client, health_task):
 @pytest.mark.parametrize("how", ["action", "button"])
 def test_run_now_sends_the_task_on_its_queue(how, client, health_task, published):
     # given
-    client.force_login(_staff("operate"))
+    client.force_login(staff_member("operate"))
 
     # when
     if how == "action":
@@ -64,7 +53,7 @@ def test_run_now_sends_the_task_on_its_queue(how, client, health_task, published
 @pytest.mark.parametrize("how", ["action", "button"])
 def test_view_only_staff_cannot_run_a_task(how, client, health_task, published):
     # given
-    client.force_login(_staff())
+    client.force_login(staff_member())
 
     # when
     if how == "action":

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.contrib.auth.models import User as StaffUser
 from django.utils import timezone
 
 from admin_tools.models import HealthSnapshot
 from feeds.services.hits import served_titles_record
 from recsys.models import EngineState
 from tests.catalog.factories import ContentItemFactory
+from tests.staff import staff_member
 from tests.users.factories import InteractionFactory, UserFactory
 from users.contracts import ListState, SyncRunStatus
 from users.models import ManagedList, UserSyncRun
@@ -23,23 +21,15 @@ pytestmark = pytest.mark.django_db
 URL = "/staff/operations/"
 
 
-def _staff(*codenames: str) -> StaffUser:
-    user = StaffUser.objects.create_user(username=f"staff-{uuid.uuid4().hex[:8]}", password="x", is_staff=True)
-    view = Permission.objects.filter(codename__startswith="view_")
-    families = Permission.objects.filter(content_type__app_label="reclio", codename__in=codenames)
-    user.user_permissions.add(*view, *families)
-    return user
-
-
 @pytest.fixture
 def operator(client):
-    client.force_login(_staff("operate"))
+    client.force_login(staff_member("operate"))
     return client
 
 
 def test_view_only_staff_are_refused(client, published):
     # given
-    client.force_login(_staff())
+    client.force_login(staff_member())
 
     # when
     page = client.get(URL)

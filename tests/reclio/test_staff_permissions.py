@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.contrib.auth.models import User as StaffUser
 
 from recsys.models import EngineState
 from tests.catalog.factories import ContentItemFactory
 from tests.feeds.factories import PreparedFeedsFactory
 from tests.recsys.factories import RecommendationFactory
+from tests.staff import staff_member
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,15 +62,6 @@ CASES = [
 ]  # fmt: skip
 
 
-def _staff(*codenames: str) -> StaffUser:
-    """A staff member who may view every model, plus the given action families."""
-    user = StaffUser.objects.create_user(username=f"staff-{uuid.uuid4().hex[:8]}", password="x", is_staff=True)
-    view = Permission.objects.filter(codename__startswith="view_")
-    families = Permission.objects.filter(content_type__app_label="reclio", codename__in=codenames)
-    user.user_permissions.add(*view, *families)
-    return user
-
-
 class _Recorder:
     def __init__(self) -> None:
         self.calls = 0
@@ -98,7 +88,7 @@ def test_action_needs_its_family_permission(case, granted, client, monkeypatch, 
     recorder = _Recorder()
     module, attribute = case.patch
     monkeypatch.setattr(f"{module}.{attribute}", recorder)
-    client.force_login(_staff(case.permission) if granted else _staff())
+    client.force_login(staff_member(case.permission) if granted else staff_member())
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -115,9 +105,9 @@ def test_action_needs_its_family_permission(case, granted, client, monkeypatch, 
 
 
 def test_run_now_buttons_are_hidden_without_the_permission(client):
-    client.force_login(_staff())
+    client.force_login(staff_member())
     assert "Run content sync now" not in client.get("/staff/catalog/contentsyncrun/").content.decode()
-    client.force_login(_staff("run_catalog_jobs"))
+    client.force_login(staff_member("run_catalog_jobs"))
     assert "Run content sync now" in client.get("/staff/catalog/contentsyncrun/").content.decode()
 
 
