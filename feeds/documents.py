@@ -5,11 +5,14 @@ replaced by that position's fallback), once, when the rows are written; the hot 
 without parsing or re-serialising.
 
 Two copies keep a viewer's personal rows available when the database is not (issue 12):
-- ``local_copies``: an in-process LRU of the bodies this gunicorn worker served from the database,
-  refreshed on every read (a bytes comparison), read when the database fails or is slow;
+- ``local_copies``: an in-process LRU of the bodies this gunicorn worker read from the database. It
+  answers /feeds for the viewers it holds without any I/O, whatever the database is doing; each
+  copy is checked against the database again in the background once it is ``RECHECK_SECONDS`` old
+  (feeds/selectors.py), so a refresh stored by another process is served within about that;
 - the Redis copy (``feeds:copy:<user_id>``), shared by every worker and host: written when rows are
   stored, and for rows this process read from the database that Redis may not hold yet (bodies
-  written before the copy existed), in one batch every ``COPY_FLUSH_SECONDS`` rather than per request.
+  written before the copy existed), in one batch every ``COPY_FLUSH_SECONDS`` from the background
+  thread. It answers a viewer this process has not seen yet while the database is unavailable.
 """
 
 from __future__ import annotations
@@ -66,29 +69,39 @@ class Copy:
 
 
 class LocalCopies:
-    """A bounded, thread-safe LRU of ``user_id -> Copy`` (plus Trakt username -> user_id)."""
+    """A bounded, thread-safe LRU of ``user_id -> Copy`` (plus Trakt username -> user_id).
+
+    Each copy carries when it was last known to match the database (``time.monotonic()``), so the
+    reader can tell when to check it again; 0 means "check before long" (a copy taken from Redis).
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._copies: OrderedDict[str, Copy] = OrderedDict()
+        self._copies: OrderedDict[str, tuple[Copy, float]] = OrderedDict()
         self._usernames: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, user_id: str) -> Copy | None:
+    def entry(self, user_id: str) -> tuple[Copy, float] | None:
+        """(copy, when it was last known to match the database), or None."""
         with self._lock:
-            copy = self._copies.get(user_id)
-            if copy is not None:
+            entry = self._copies.get(user_id)
+            if entry is not None:
                 self._copies.move_to_end(user_id)
-            return copy
+            return entry
+
+    def get(self, user_id: str) -> Copy | None:
+        entry = self.entry(user_id)
+        return entry[0] if entry is not None else None
 
     def user_for(self, username: str) -> str | None:
         return self._usernames.get(username)
 
-    def put(self, user_id: str, copy: Copy, *, username: str | None = None) -> bool:
+    def put(self, user_id: str, copy: Copy, *, username: str | None = None, checked: float | None = None) -> bool:
         """Keep ``copy``; True when it differs from what was kept (new or changed rows)."""
+        checked = time.monotonic() if checked is None else checked
         with self._lock:
             previous = self._copies.get(user_id)
-            self._copies[user_id] = copy
+            self._copies[user_id] = (copy, checked)
             self._copies.move_to_end(user_id)
             if len(self._copies) > self.capacity:
                 self._copies.popitem(last=False)
@@ -96,7 +109,11 @@ class LocalCopies:
                 self._usernames[username] = user_id
                 if len(self._usernames) > self.capacity:
                     self._usernames.popitem(last=False)
-        return previous != copy
+        return previous is None or previous[0] != copy
+
+    def drop(self, user_id: str) -> None:
+        with self._lock:
+            self._copies.pop(user_id, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -120,19 +137,21 @@ def _redis_failed(reason: str) -> None:
     _redis_log.failure(reason)
 
 
-def copy_remember(*, user_id: str, body: bytes, last_hint: str, username: str | None = None) -> None:
-    """Keep the body /feeds just read from the database; cheap (no I/O unless a batch is due)."""
+def copy_remember(*, user_id: str, body: bytes, last_hint: str, username: str | None = None) -> Copy:
+    """Keep a body just read from the database; no I/O (the Redis copy is written by ``copies_flush``)."""
     copy = Copy(body=body, last_hint=last_hint)
     if local_copies.put(user_id, copy, username=username):
         with _pending_lock:
             if len(_pending) < local_copies.capacity:
                 _pending[user_id] = copy
-    if time.monotonic() >= _state["flush_due"]:
-        copies_flush()
+    return copy
 
 
 def copies_flush() -> int:
-    """Write the pending copies to Redis in one batch; returns how many were written. Never raises."""
+    """Write the pending copies to Redis in one batch, at most every ``COPY_FLUSH_SECONDS``; returns
+    how many were written. Never raises. Runs on the feeds background thread, not on a request."""
+    if time.monotonic() < _state["flush_due"]:
+        return 0
     _state["flush_due"] = time.monotonic() + COPY_FLUSH_SECONDS
     with _pending_lock:
         if not _pending:
@@ -154,12 +173,23 @@ def copies_flush() -> int:
     return len(batch)
 
 
+def copy_forget(*, user_id: str) -> None:
+    """The viewer has no prepared rows any more (gone, or disconnected): drop both copies. Never raises."""
+    local_copies.drop(user_id)
+    with _pending_lock:
+        _pending.pop(user_id, None)
+    try:
+        cache.delete(COPY_KEY_PREFIX + user_id)
+    except Exception as exc:  # noqa: BLE001 - the copy expires; until then it is only read in an outage
+        _redis_failed(type(exc).__name__)
+
+
 def copy_store(*, user_id: str, body: bytes, last_hint: str) -> None:
     """Write one viewer's copy to Redis now (the refresh task, after storing new rows). Never raises."""
     local_copies.put(user_id, Copy(body=body, last_hint=last_hint))
     try:
         cache.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - the next /feeds read of these rows writes it again
+    except Exception as exc:  # noqa: BLE001 - web processes write it when they next check their copy
         logger.warning("feeds_copy_store_failed user_id=%s error=%s", user_id, type(exc).__name__)
 
 
@@ -176,7 +206,7 @@ def copy_get(*, user_id: str) -> Copy | None:
     if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], bytes)):
         return None
     copy = Copy(body=stored[0], last_hint=str(stored[1]))
-    local_copies.put(user_id, copy)
+    local_copies.put(user_id, copy, checked=0.0)  # not known to match the database: checked when it answers
     return copy
 
 

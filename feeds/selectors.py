@@ -9,8 +9,11 @@ a database or Redis outage, one corrupt row — degrades to fallback rows, never
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +27,8 @@ from feeds import documents, rows
 from feeds.contracts import hint_parse
 from feeds.dbguard import DatabaseGuard
 from feeds.models import PreparedFeeds
-from feeds.services import feed_refresh_request
+from feeds.services import feed_refresh_request_soon
+from reclio.background import ProcessThread
 from reclio.throttled_log import ThrottledLog
 from users import services as users_services
 
@@ -144,9 +148,10 @@ def feed_document_for_user(
 def feed_body(request: FeedRequest) -> bytes:
     """The /feeds response body for one request (contract: docs/design/contracts.md); never raises.
 
-    The hot path: one primary-key read of ready-to-send bytes (no parsing, no serialising), or, when
-    the database fails or is slow, the viewer's copy (feeds/documents.py, feeds/dbguard.py).
-    Side effects, both cheap and unable to fail the response, and only for a ``user_id`` (the
+    The hot path: this process's copy of the viewer's ready-to-send bytes, with no I/O; for a viewer
+    it does not hold yet, one primary-key read (no parsing, no serialising), or, when the database
+    fails or is slow, the Redis copy (feeds/documents.py, feeds/dbguard.py). Side effects, handed to
+    background threads so they cannot delay or fail the response, and only for a ``user_id`` (the
     credential in the addon URL): a new valid ``last_watched`` (or a connected viewer without
     prepared rows) asks for one deduplicated, per-viewer rate-limited refresh, and the users app
     records the hit. The ``username`` fallback (off unless ``FEEDS_USERNAME_FALLBACK``) only reads.
@@ -161,6 +166,18 @@ def feed_body(request: FeedRequest) -> bytes:
 def _body(request: FeedRequest) -> bytes:
     if request.user_id is None and (request.username is None or not settings.FEEDS_USERNAME_FALLBACK):
         return documents.DEFAULT_BODY
+    if request.user_id is not None:
+        user_key: str | None = str(request.user_id)
+    else:
+        user_key = documents.local_copies.user_for(request.username or "")
+    entry = documents.local_copies.entry(user_key) if user_key else None
+    if entry is not None and user_key is not None:
+        # The common case: this process holds the viewer's document. No I/O at all, so a database that
+        # is slow, frozen or gone cannot delay the answer; the copy is checked in the background.
+        copy, checked = entry
+        if time.monotonic() - checked > RECHECK_SECONDS:
+            _recheck_ask(user_key)
+        return _served(request, user_key, copy)
     try:
         database_guard.check()
         with database_guard.reading():
@@ -171,20 +188,28 @@ def _body(request: FeedRequest) -> bytes:
         if request.user_id is not None:
             # Rows are normally prepared after each recommender run; a viewer Chillio asks about before
             # that gets fallbacks now and personal rows on a later call. A random id queues nothing.
-            feed_refresh_request(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
+            feed_refresh_request_soon(user_id=str(request.user_id), last_watched=request.last_watched, reason="no_rows")
         return documents.DEFAULT_BODY
-
     user_key, body, last_hint, username = row
     _served_copy.recovered()
     _served_default.recovered()
-    documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=username)
+    copy = documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=username)
+    copies_thread.ensure_started()  # writes the Redis copy of what was just read
+    return _served(request, user_key, copy)
+
+
+def _served(request: FeedRequest, user_key: str, copy: documents.Copy) -> bytes:
+    """Send ``copy``, after the request's cheap side effects (none for the username fallback)."""
     if request.user_id is None:
         # The username fallback: a Trakt username is public, so whoever knows it may at most read.
-        return body
-    if request.last_watched and request.last_watched != last_hint:
-        feed_refresh_request(user_id=str(user_key), last_watched=request.last_watched, reason="new_anchor")
-    _hit_record(user_id=str(user_key))
-    return body
+        return copy.body
+    if request.last_watched and request.last_watched != copy.last_hint:
+        feed_refresh_request_soon(user_id=user_key, last_watched=request.last_watched, reason="new_anchor")
+        # The refresh stores the new hint with the new rows: until a check sees them, each request
+        # with this hint asks for one (at most one read per viewer per background step).
+        _recheck_ask(user_key)
+    _hit_record(user_id=user_key)
+    return copy.body
 
 
 def _copy_body(request: FeedRequest, *, error: Exception) -> bytes:
@@ -193,13 +218,69 @@ def _copy_body(request: FeedRequest, *, error: Exception) -> bytes:
     if user_key is None and request.username is not None:
         user_key = documents.local_copies.user_for(request.username)
     copy = documents.copy_get(user_id=user_key) if user_key else None
-    if copy is None:
+    if copy is None or user_key is None:
         _served_default.failure(type(error).__name__)
         return documents.DEFAULT_BODY
     _served_copy.failure(type(error).__name__)
-    if request.user_id is not None:  # the username fallback never counts hits
-        _hit_record(user_id=str(user_key))
-    return copy.body
+    return _served(request, user_key, copy)
+
+
+# --- checking the copies in the background --------------------------------------------------------
+
+# A copy this old is checked against the database (in the background) when it is next served: a
+# refresh stored by another process reaches this one's viewers within about this.
+RECHECK_SECONDS = 30.0
+RECHECK_BATCH = 500
+_recheck_due: dict[str, None] = {}  # user ids, oldest first
+_recheck_lock = threading.Lock()
+_recheck_log = ThrottledLog(logger, "feeds_copy_check_failed")
+
+
+def _recheck_ask(user_key: str) -> None:
+    with _recheck_lock:
+        if len(_recheck_due) < documents.local_copies.capacity:
+            _recheck_due[user_key] = None
+    copies_thread.ensure_started()
+
+
+def copies_check_step() -> int:
+    """One step of the feeds background thread: write pending copies to Redis, then check up to
+    ``RECHECK_BATCH`` due copies against the database in one query. Returns how many were checked.
+
+    A copy whose row is gone (viewer disconnected or deleted) is dropped; a changed row replaces it.
+    When the database fails, the copies stay as they are and are asked for again by their next request.
+    """
+    documents.copies_flush()
+    with _recheck_lock:
+        batch = list(itertools.islice(_recheck_due, RECHECK_BATCH))
+        for user_key in batch:
+            del _recheck_due[user_key]
+    if not batch:
+        return 0
+    try:
+        found = _prepared_rows_read_many(batch)
+    except Exception as exc:  # noqa: BLE001 - database down or frozen: the copies keep answering
+        _recheck_log.failure(f"{type(exc).__name__}: {exc}".replace("\n", " ")[:200])
+        with contextlib.suppress(Exception):
+            connection.close()  # a broken connection is not reused; the next step connects anew
+        return 0
+    _recheck_log.recovered()
+    for user_key in batch:
+        if user_key in found:
+            body, last_hint, username = found[user_key]
+            documents.copy_remember(user_id=user_key, body=body, last_hint=last_hint, username=username)
+        else:
+            documents.copy_forget(user_id=user_key)
+    return len(batch)
+
+
+copies_thread = ProcessThread("feeds-copies", copies_check_step, interval=1.0)
+
+
+def copies_check_reset() -> None:
+    """Forget due checks (tests)."""
+    with _recheck_lock:
+        _recheck_due.clear()
 
 
 def _hit_record(*, user_id: str) -> None:
@@ -243,11 +324,30 @@ def _prepared_row_read(request: FeedRequest) -> tuple[str, bytes, str, str] | No
     if row is None:
         return None
     user_key, body, stored, last_hint, username = row
+    return str(user_key), _body_of(body, stored, user_key), last_hint or "", username or ""
+
+
+def _prepared_rows_read_many(user_keys: list[str]) -> dict[str, tuple[bytes, str, str]]:
+    """user id -> (ready-to-send body, last hint, username) of the users that have prepared rows."""
+    table = connection.ops.quote_name(PreparedFeeds._meta.db_table)
+    found: dict[str, tuple[bytes, str, str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT user_id, body, CASE WHEN octet_length(body) = 0 THEN feeds END, last_hint, trakt_username "  # noqa: S608
+            f"FROM {table} WHERE user_id = ANY(%s)",
+            [[uuid.UUID(key) for key in user_keys]],
+        )
+        for user_key, body, stored, last_hint, username in cursor.fetchall():
+            found[str(user_key)] = (_body_of(body, stored, user_key), last_hint or "", username or "")
+    return found
+
+
+def _body_of(body: Any, stored: Any, user_key: Any) -> bytes:
     body = bytes(body) if body else b""
     if not body:
         # Django's psycopg setup hands jsonb over as text; JSONField would json.loads it the same way.
         body = documents.document_body(json.loads(stored) if isinstance(stored, str) else stored, user_id=user_key)
-    return str(user_key), body, last_hint or "", username or ""
+    return body
 
 
 def _socket_of(wrapper: Any) -> int | None:

@@ -14,11 +14,15 @@ Application logs (``user_id=…`` key-value fields) are operator diagnostics and
 The line itself is cheap (``AccessLogger``): gunicorn's default logger builds a dict of every header
 and environ entry per request and formats the time each time (~5% of a /feeds request's CPU,
 docs/perf/feeds.md); this one writes the common log format plus the duration from the few values it
-needs, with the timestamp formatted once per second.
+needs, with the timestamp formatted once per second. When the access log goes where gunicorn puts it
+(a file or a stream, formatted ``%(message)s``), the redacted line is written to that stream under
+the handler's lock, without a ``LogRecord`` per request (another ~8%); any other logging setup (a
+syslog handler, a dictConfig) gets the line through ``logging`` as usual.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -31,6 +35,9 @@ REDACTED = "<viewer>"
 _UUID = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}(?:-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}(?![0-9A-Fa-f])")
 # The parameter itself, however its value is spelled (percent-encoded dashes, braces, garbage).
 _USER_ID_PARAM = re.compile(r"(?i)(user_id(?:%5B%5D|\[\])?=)[^&\s\"']*")
+
+
+_NO_LOCK = contextlib.nullcontext()
 
 
 def viewer_ids_redacted(text: str) -> str:
@@ -51,6 +58,26 @@ def request_line(environ: dict[str, Any]) -> str:
     return f"{environ.get('REQUEST_METHOD', '-')} {environ.get('RAW_URI', '-')} {environ.get('SERVER_PROTOCOL', '-')}"
 
 
+def _plain_stream_handlers(log: logging.Logger) -> list[logging.StreamHandler[Any]] | None:
+    """The handlers of ``log`` when each is a plain stream or file handler writing the bare message
+    (what gunicorn sets up for ``--access-logfile``); None when anything else would see the record."""
+    handlers = log.handlers
+    if not handlers or log.propagate or any(not isinstance(f, ViewerIdRedactingFilter) for f in log.filters):
+        return None
+    plain: list[logging.StreamHandler[Any]] = []
+    for handler in handlers:
+        if type(handler) not in (logging.StreamHandler, logging.FileHandler):
+            return None
+        assert isinstance(handler, logging.StreamHandler)  # noqa: S101 - narrowed by the type check above
+        formatter = handler.formatter
+        if handler.filters or (formatter is not None and formatter._fmt != "%(message)s"):
+            return None
+        if handler.stream is None:  # a FileHandler opened lazily: its first line through logging opens it
+            return None
+        plain.append(handler)
+    return plain
+
+
 class AccessLogger(Logger):
     _stamp_second = -1
     _stamp = ""
@@ -69,8 +96,7 @@ class AccessLogger(Logger):
             status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
             sent = getattr(resp, "sent", None)
             milliseconds = request_time.seconds * 1000 + request_time.microseconds / 1000
-            self.access_log.info(
-                '%s - - %s "%s" %s %s %.1fms "%s"',
+            line = '%s - - %s "%s" %s %s %.1fms "%s"' % (  # noqa: UP031 - one format, no per-field calls
                 environ.get("REMOTE_ADDR", "-"),
                 self._now(),
                 request_line(environ),
@@ -79,6 +105,15 @@ class AccessLogger(Logger):
                 milliseconds,
                 environ.get("HTTP_USER_AGENT", "-"),
             )
+            handlers = _plain_stream_handlers(self.access_log)
+            if handlers is None or not self.access_log.isEnabledFor(logging.INFO):
+                self.access_log.info("%s", line)
+                return
+            line = viewer_ids_redacted(line)
+            for handler in handlers:
+                with handler.lock or _NO_LOCK:  # the lock gunicorn's reopen_files (USR1) also takes
+                    handler.stream.write(line + handler.terminator)
+                    handler.flush()
         except Exception:  # noqa: BLE001 - an access-log line must never fail a request
             self.exception("access_log_failed")
 

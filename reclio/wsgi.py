@@ -8,4 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reclio.settings.base")
 # Before settings are read: web processes get the short database timeouts (settings/base.py).
 os.environ.setdefault("RECLIO_PROCESS_ROLE", "web")
 
-application = get_wsgi_application()
+_django = get_wsgi_application()  # sets Django up: the feeds app can be imported from here on
+
+from feeds.wsgi import FeedsFirst  # noqa: E402 - needs the apps loaded
+
+# /feeds, most of the traffic, is answered in front of Django's handler (feeds/wsgi.py).
+application = FeedsFirst(_django)

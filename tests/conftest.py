@@ -65,12 +65,24 @@ def sent_tasks(monkeypatch) -> list[tuple[str, dict[str, Any], str | None]]:
     return sent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _background_inline():
+    """Background threads (reclio/background.py) run their step in the waking thread: a test sees the
+    effect at once, inside its own transaction. tests/reclio/test_background.py runs the real thread."""
+    from reclio.background import ProcessThread
+
+    ProcessThread.inline = True
+    yield
+    ProcessThread.inline = False
+
+
 @pytest.fixture(autouse=True)
 def _per_process_state_fresh():
     """The hit buffer, the /feeds database guard and document copies are per process: a test that
     fills or trips them must not change what the next one sees."""
     from feeds import documents
-    from feeds.selectors import database_guard
+    from feeds.selectors import copies_check_reset, database_guard
+    from feeds.services.enqueue import refresh_requests_reset
     from users.services.cadence import hit_buffer
 
     def reset() -> None:
@@ -78,6 +90,8 @@ def _per_process_state_fresh():
         database_guard.reset()
         documents.local_copies.clear()
         documents.copies_reset()
+        copies_check_reset()
+        refresh_requests_reset()
 
     reset()
     yield

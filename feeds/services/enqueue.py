@@ -12,12 +12,16 @@ raising for the broker.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
 
+from reclio.background import ProcessThread
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
+from reclio.throttled_log import ThrottledLog
 from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
@@ -72,3 +76,56 @@ def feed_refresh_request(*, user_id: str, last_watched: str | None, reason: str)
     except Exception:  # noqa: BLE001 - e.g. the key expired in between (RedisCache.incr: ValueError)
         logger.info("feeds_refresh_budget_not_counted user_id=%s", user_id)
     return True
+
+
+# --- from the /feeds request thread ---------------------------------------------------------------
+
+# Requests one process holds before it drops new ones (a runaway client; each costs a Redis read).
+SOON_MAX_PENDING = 10_000
+_soon: dict[tuple[str, str | None], str] = {}  # (user id, last_watched) -> reason, waiting to be sent
+_soon_sent: dict[tuple[str, str | None], float] = {}  # sent lately -> monotonic time it may be sent again
+_soon_lock = threading.Lock()
+_soon_dropped = ThrottledLog(logger, "feeds_refresh_requests_dropped")
+
+
+def feed_refresh_request_soon(*, user_id: str, last_watched: str | None, reason: str) -> None:
+    """``feed_refresh_request`` from a background thread: the /feeds request neither waits for it (it
+    reads the database and Redis) nor fails by it. The same (viewer, anchor) is sent once per
+    ``FEEDS_REFRESH_LOCK_SECONDS`` from one process, the same window ``send_on_commit`` dedupes on."""
+    key = (user_id, last_watched)
+    with _soon_lock:
+        if key in _soon or _soon_sent.get(key, 0.0) > time.monotonic():
+            return
+        if len(_soon) >= SOON_MAX_PENDING:
+            _soon_dropped.failure("too_many_pending")
+            return
+        _soon[key] = reason
+    refresh_requests_thread.wake()
+
+
+def refresh_requests_send() -> int:
+    """Send what ``feed_refresh_request_soon`` collected; returns how many were queued."""
+    global _soon
+    now = time.monotonic()
+    with _soon_lock:
+        batch, _soon = _soon, {}
+        for key in [key for key, until in _soon_sent.items() if until <= now]:
+            del _soon_sent[key]
+        for key in batch:
+            if len(_soon_sent) < SOON_MAX_PENDING:
+                _soon_sent[key] = now + settings.FEEDS_REFRESH_LOCK_SECONDS
+    _soon_dropped.recovered()
+    return sum(
+        feed_refresh_request(user_id=user_id, last_watched=last_watched, reason=reason)
+        for (user_id, last_watched), reason in batch.items()
+    )
+
+
+def refresh_requests_reset() -> None:
+    """Forget pending and lately sent requests (tests)."""
+    with _soon_lock:
+        _soon.clear()
+        _soon_sent.clear()
+
+
+refresh_requests_thread = ProcessThread("feeds-refresh-requests", refresh_requests_send, interval=5.0)

@@ -46,6 +46,17 @@ def get_feeds(client: Client, **params: str) -> list[dict]:
     return assert_feeds_document(response.json())
 
 
+def get_feeds_unseen(client: Client, **params: str) -> list[dict]:
+    """As a process that does not hold the viewer's copy yet (a new worker): it must ask the database."""
+    documents.local_copies.clear()
+    return get_feeds(client, **params)
+
+
+def copied_to_redis() -> None:
+    """What the feeds background thread does within ``COPY_FLUSH_SECONDS`` of a database read."""
+    documents.copies_flush()
+
+
 @pytest.mark.django_db
 def test_the_stored_body_is_sent_as_it_is(client, prepared):
     # given: a body that differs from a re-serialisation of ``feeds`` only in its spacing
@@ -67,13 +78,24 @@ def test_a_known_viewer_keeps_personal_rows_when_the_database_fails(client, prep
     assert get_feeds(client, user_id=USER_ID) == prepared.feeds
 
     # when: the database is gone
-    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN) as execute:
         feeds = get_feeds(client, user_id=USER_ID)
         by_username = get_feeds(client, username="Viewer")
 
-    # then: personal rows, not the fallbacks, and the hit still counts (never for the username fallback)
+    # then: personal rows from this process's copy, without even asking the database, and the hit
+    # still counts (never for the username fallback)
     assert feeds == by_username == prepared.feeds
+    assert execute.call_count == 0
     assert world.hits == [USER_ID] * 2
+
+
+@pytest.mark.django_db
+def test_a_viewer_this_process_holds_is_answered_without_a_query(client, prepared, world, django_assert_num_queries):
+    get_feeds(client, user_id=USER_ID)
+
+    with django_assert_num_queries(0):
+        for _ in range(5):
+            assert get_feeds(client, user_id=USER_ID) == prepared.feeds
 
 
 @pytest.mark.django_db
@@ -117,28 +139,30 @@ def test_an_unknown_viewer_gets_the_fallback_rows_during_an_outage(client, world
 def test_after_a_failure_the_database_is_left_alone_for_a_while(
     client, prepared, world, monkeypatch, django_assert_num_queries
 ):
-    # given: a moving clock, a served viewer, then one failed read
+    # given: a moving clock, a served viewer (copied to Redis), then one failed read by a process that
+    # does not hold the viewer yet
     clock = [1000.0]
     monkeypatch.setattr("feeds.dbguard.time.monotonic", lambda: clock[0])
     get_feeds(client, user_id=USER_ID)
+    copied_to_redis()
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
-        get_feeds(client, user_id=USER_ID)
+        get_feeds_unseen(client, user_id=USER_ID)
 
     # when / then: within the retry window no request waits for the database
     with django_assert_num_queries(0):
         for _ in range(10):
-            assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+            assert get_feeds_unseen(client, user_id=USER_ID) == prepared.feeds
     # and after it, a probe in the background asks it again (the request is still served its copy),
     # and once the probe got an answer requests read the database again
     clock[0] += selectors.database_guard.retry_seconds + 0.1
     with django_assert_num_queries(0):
-        assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+        assert get_feeds_unseen(client, user_id=USER_ID) == prepared.feeds
     for _ in range(100):
         if not selectors.database_guard._suspect:
             break
         time.sleep(0.02)
     with django_assert_num_queries(1):
-        assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+        assert get_feeds_unseen(client, user_id=USER_ID) == prepared.feeds
 
 
 @pytest.mark.django_db
@@ -146,12 +170,13 @@ def test_an_outage_is_logged_once_with_a_count_not_per_request(client, prepared,
     # given: a served viewer and a still clock
     monkeypatch.setattr("reclio.throttled_log.time.monotonic", lambda: 1000.0)
     get_feeds(client, user_id=USER_ID)
+    copied_to_redis()
     caplog.set_level(logging.INFO)
 
-    # when: the database is down for 200 requests
+    # when: the database is down for 200 requests (from processes that must ask it)
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
         for _ in range(200):
-            get_feeds(client, user_id=USER_ID)
+            get_feeds_unseen(client, user_id=USER_ID)
 
     # then: one line that it started (per log), none per request
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
@@ -168,6 +193,8 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     monkeypatch.setattr(selectors.database_guard, "wait_seconds", 0.2)
     request = selectors.feed_request_parse({"user_id": USER_ID})
     assert selectors.feed_body(request) == bytes(prepared.body)
+    copied_to_redis()
+    documents.local_copies.clear()  # only a read of a viewer this process does not hold can get stuck
     table = PreparedFeeds._meta.db_table
     monkeypatch.setattr(
         selectors,
@@ -180,6 +207,7 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     stuck: dict[str, object] = {}
 
     def frozen_read() -> None:
+        documents.local_copies.clear()
         started = time.monotonic()
         try:
             stuck["body"] = selectors.feed_body(request)
@@ -192,6 +220,7 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     time.sleep(0.5)  # past the guard's limit
 
     # when: the next request arrives
+    documents.local_copies.clear()
     started = time.monotonic()
     body = selectors.feed_body(request)
     answered_in = time.monotonic() - started

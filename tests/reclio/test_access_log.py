@@ -136,3 +136,60 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
     written = access_log.read_text()
     assert written.count("/feeds?user_id=<viewer>") == 2, written
     assert VIEWER not in written and other not in written and other.replace("-", "") not in written
+
+
+def _access_logger(accesslog: str):
+    from gunicorn.config import Config
+
+    from reclio.access_log import RedactingGunicornLogger
+
+    cfg = Config()
+    cfg.set("accesslog", accesslog)
+    return RedactingGunicornLogger(cfg)
+
+
+def _access(logger) -> None:
+    import datetime as dt
+    import types
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/feeds?user_id={VIEWER}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_USER_AGENT": "Chillio",
+    }
+    logger.access(types.SimpleNamespace(status="200 OK", sent=42), None, environ, dt.timedelta(microseconds=1500))
+
+
+def test_a_plain_access_log_file_gets_the_redacted_line_written_directly(tmp_path, monkeypatch):
+    # given: gunicorn's own file handler (what --access-logfile sets up)
+    logger = _access_logger(str(tmp_path / "access.log"))
+    monkeypatch.setattr(logging.Logger, "makeRecord", lambda *a, **k: pytest.fail("no LogRecord per request"))
+
+    # when
+    _access(logger)
+
+    # then
+    written = (tmp_path / "access.log").read_text()
+    assert written.startswith("10.0.0.1 - - [")
+    assert '"GET /feeds?user_id=<viewer> HTTP/1.1" 200 42 1.5ms "Chillio"\n' in written
+
+
+def test_any_other_handler_gets_the_line_through_logging_still_redacted(tmp_path):
+    # given: an operator's extra handler (say, a log shipper) on the access log
+    logger = _access_logger(str(tmp_path / "access.log"))
+    shipped: list[str] = []
+
+    class Shipper(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            shipped.append(record.getMessage())
+
+    logger.access_log.addHandler(Shipper())
+
+    # when
+    _access(logger)
+
+    # then: both the file and the shipper got it, redacted
+    assert len(shipped) == 1 and "user_id=<viewer>" in shipped[0] and VIEWER not in shipped[0]
+    assert "user_id=<viewer>" in (tmp_path / "access.log").read_text()

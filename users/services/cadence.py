@@ -35,6 +35,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
+from reclio.background import ProcessThread
 from reclio.enqueue import enqueue_each_on_commit
 from reclio.throttled_log import ThrottledLog
 from users.contracts import ConnectionState, SyncBucket
@@ -72,8 +73,9 @@ class _HitBuffer:
     """/feeds hits counted in process memory and written to the cache in batches.
 
     Counting a hit costs a dict update under a lock; every ``HIT_BUFFER_SECONDS`` the request that
-    finds the buffer due writes it in one pipeline (one round trip for all the viewers of the period,
-    instead of one per request). A cache failure drops that batch, pauses writing for
+    finds the buffer due wakes a background thread (reclio/background.py) that writes it in one
+    pipeline (one round trip for all the viewers of the period, instead of one per request, and none
+    on a request thread). A cache failure drops that batch, pauses writing for
     ``HIT_RECORDING_PAUSE_SECONDS`` (so a frozen Redis costs one request its socket timeout per pause,
     not every request), and is logged once per minute with how many hits were dropped. The counts
     only steer the sync cadence: losing some is harmless, slowing /feeds is not. Hits still buffered
@@ -103,7 +105,7 @@ class _HitBuffer:
             if due:
                 self._due = now + HIT_BUFFER_SECONDS
         if due:
-            self.flush()
+            hits_thread.wake()
 
     def flush(self) -> int:
         """Write what is buffered; returns how many viewers' hits were written. Never raises."""
@@ -130,6 +132,14 @@ class _HitBuffer:
 
 hit_buffer = _HitBuffer()
 atexit.register(hit_buffer.flush)
+
+
+def _hits_flush_step() -> None:
+    hit_buffer.flush()
+
+
+# Woken when a period is due; the interval only writes the tail of a burst that no request follows.
+hits_thread = ProcessThread("users-feed-hits", _hits_flush_step, interval=5 * HIT_BUFFER_SECONDS)
 
 
 def user_feed_hit_record(*, user_id: uuid.UUID | str) -> None:
