@@ -43,6 +43,14 @@ class ProcessThread:
         self.ensure_started()
         self._wake.set()
 
+    def soon(self) -> None:
+        """Ask for a step within ``interval`` (now, in this thread, under ``inline``): lets work that
+        arrives meanwhile go in the same step."""
+        if self.inline:
+            self._step_safely()
+        else:
+            self.ensure_started()
+
     def ensure_started(self) -> None:
         """Make sure the thread runs (its next step comes within ``interval``); one comparison when it does."""
         if self._pid != os.getpid() and not self.inline:

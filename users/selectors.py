@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import Q
 
@@ -44,12 +44,14 @@ def user_get(*, user_id: uuid.UUID | str | None) -> User | None:
     return User.objects.filter(pk=parsed).first()
 
 
-def user_is_connected(*, user_id: uuid.UUID | str | None) -> bool:
-    """A known viewer whose Trakt connection is live: the only kind whose requests may cause background work."""
-    parsed = _uuid(user_id)
-    if parsed is None:
-        return False
-    return User.objects.filter(pk=parsed, connection_state=ConnectionState.CONNECTED).exists()
+def users_connected(*, user_ids: Iterable[uuid.UUID | str | None]) -> set[str]:
+    """The ids (as str) among ``user_ids`` of viewers whose Trakt connection is live (the only kind whose
+    requests may cause background work); one query."""
+    parsed = {key for key in (_uuid(user_id) for user_id in user_ids) if key is not None}
+    if not parsed:
+        return set()
+    rows = User.objects.filter(pk__in=parsed, connection_state=ConnectionState.CONNECTED).values_list("pk", flat=True)
+    return {str(pk) for pk in rows}
 
 
 def user_by_trakt_username(*, username: str) -> User | None:

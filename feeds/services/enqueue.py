@@ -51,31 +51,48 @@ def feed_refresh_request(*, user_id: str, last_watched: str | None, reason: str)
     """A refresh asked for by a viewer's /feeds request; False when refused, deduplicated or Redis is down.
 
     Refused for an id that is not a connected viewer, and once the viewer spent this hour's budget:
-    the addon URL can be shared or guessed at, and each refresh runs on the one-process ``trakt_lists``
-    queue and may rewrite the viewer's Trakt lists. The budget counts queued refreshes only, so a
-    deduplicated burst costs one. Never raises (the request path must not fail).
+    the addon URL can be shared or guessed at, and each refresh recomputes rows and may rewrite the
+    viewer's Trakt lists. The budget counts queued refreshes only, so a deduplicated burst costs one.
+    Never raises (the request path must not fail).
     """
-    key = _budget_key(user_id)
+    return bool(_requests_send({(user_id, last_watched): reason}))
+
+
+def _requests_send(requests: dict[tuple[str, str | None], str]) -> int:
+    """``feed_refresh_request`` for many (viewer, anchor) pairs: one Redis read of the budgets and one
+    query for who is connected, then one send each. Returns how many were queued; never raises."""
+    user_ids = {user_id for user_id, _ in requests}
     try:
-        if int(cache.get(key) or 0) >= settings.FEEDS_VIEWER_REFRESHES_PER_HOUR:
+        spent = cache.get_many([_budget_key(user_id) for user_id in user_ids])
+        connected = users_selectors.users_connected(user_ids=user_ids)
+    except Exception:  # cache or database trouble: refuse quietly, the requests were served
+        logger.warning("feeds_refresh_request_failed viewers=%d", len(user_ids), exc_info=True)
+        return 0
+    queued = 0
+    for (user_id, last_watched), reason in requests.items():
+        key = _budget_key(user_id)
+        if int(spent.get(key) or 0) >= settings.FEEDS_VIEWER_REFRESHES_PER_HOUR:
             logger.info("feeds_refresh_refused user_id=%s reason=viewer_budget_spent", user_id)
-            return False
-        if not users_selectors.user_is_connected(user_id=user_id):
+            continue
+        if user_id not in connected:
             logger.info("feeds_refresh_refused user_id=%s reason=not_a_connected_viewer", user_id)
-            return False
-        if not feed_refresh_enqueue(user_id=user_id, last_watched=last_watched, reason=reason):
-            return False
-    except Exception:  # cache or database trouble: refuse quietly, the request is still served
-        logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
-        return False
-    try:
-        # add-then-incr: the window starts at the first refresh of the hour (a fixed window, not
-        # sliding; good enough to bound the queue). A race between the two costs one extra refresh.
-        cache.add(key, 0, VIEWER_BUDGET_SECONDS)
-        cache.incr(key)
-    except Exception:  # noqa: BLE001 - e.g. the key expired in between (RedisCache.incr: ValueError)
-        logger.info("feeds_refresh_budget_not_counted user_id=%s", user_id)
-    return True
+            continue
+        try:
+            if not feed_refresh_enqueue(user_id=user_id, last_watched=last_watched, reason=reason):
+                continue
+        except Exception:  # noqa: BLE001 - the broker or cache failed for this one; the others still go
+            logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
+            continue
+        queued += 1
+        spent[key] = int(spent.get(key) or 0) + 1  # a later anchor of the same viewer in this batch counts it
+        try:
+            # add-then-incr: the window starts at the first refresh of the hour (a fixed window, not
+            # sliding; good enough to bound the queue). A race between the two costs one extra refresh.
+            cache.add(key, 0, VIEWER_BUDGET_SECONDS)
+            cache.incr(key)
+        except Exception:  # noqa: BLE001 - e.g. the key expired in between (RedisCache.incr: ValueError)
+            logger.info("feeds_refresh_budget_not_counted user_id=%s", user_id)
+    return queued
 
 
 # --- from the /feeds request thread ---------------------------------------------------------------
@@ -100,7 +117,8 @@ def feed_refresh_request_soon(*, user_id: str, last_watched: str | None, reason:
             _soon_dropped.failure("too_many_pending")
             return
         _soon[key] = reason
-    refresh_requests_thread.wake()
+    # Sent within ``SOON_SECONDS``, together with the others of that time (one budget read, one query).
+    refresh_requests_thread.soon()
 
 
 def refresh_requests_send() -> int:
@@ -115,10 +133,7 @@ def refresh_requests_send() -> int:
             if len(_soon_sent) < SOON_MAX_PENDING:
                 _soon_sent[key] = now + settings.FEEDS_REFRESH_LOCK_SECONDS
     _soon_dropped.recovered()
-    return sum(
-        feed_refresh_request(user_id=user_id, last_watched=last_watched, reason=reason)
-        for (user_id, last_watched), reason in batch.items()
-    )
+    return _requests_send(batch) if batch else 0
 
 
 def refresh_requests_reset() -> None:
@@ -128,4 +143,5 @@ def refresh_requests_reset() -> None:
         _soon_sent.clear()
 
 
-refresh_requests_thread = ProcessThread("feeds-refresh-requests", refresh_requests_send, interval=5.0)
+SOON_SECONDS = 0.5
+refresh_requests_thread = ProcessThread("feeds-refresh-requests", refresh_requests_send, interval=SOON_SECONDS)

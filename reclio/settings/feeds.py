@@ -32,8 +32,8 @@ FEEDS_USERNAME_FALLBACK = env_bool("FEEDS_USERNAME_FALLBACK", False)
 FEEDS_WRITE_TRAKT_LISTS = env_bool("FEEDS_WRITE_TRAKT_LISTS", True)
 # Short, honest one-line reasons on rows ("Because you rated Heat 9/10").
 FEEDS_BLURBS = env_bool("FEEDS_BLURBS", True)
-# /feeds keeps this many viewers' documents in each web process, to serve them while the database is
-# down or slow (with a shared copy in Redis). About 3 KB each.
+# /feeds keeps this many viewers' documents in each web process and answers them without any I/O,
+# also while the database is down or slow (with a shared copy in Redis). About 3 KB each.
 FEEDS_LOCAL_COPIES = env_int("FEEDS_LOCAL_COPIES", 10_000, minimum=0)
 # /feeds stops waiting for the database after this long: the request (and, for
 # FEEDS_DATABASE_RETRY_SECONDS, every /feeds request of the process) is answered from the copies.

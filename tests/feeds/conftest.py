@@ -112,8 +112,8 @@ class FakeWorld:
     def user_get(self, *, user_id: Any) -> User | None:
         return User(id=uuid.UUID(str(user_id)), trakt_username=self.username) if str(user_id) in self.users else None
 
-    def user_is_connected(self, *, user_id: Any) -> bool:
-        return str(user_id) in self.users
+    def users_connected(self, *, user_ids: Any) -> set[str]:
+        return {str(user_id) for user_id in user_ids if str(user_id) in self.users}
 
     def user_seen_item_ids(self, *, user_id: Any) -> set[str]:
         return set(self.seen)
@@ -208,7 +208,7 @@ def world(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[FakeWorld]:
     fake = FakeWorld()
     targets = {
         "users.selectors.user_get": fake.user_get,
-        "users.selectors.user_is_connected": fake.user_is_connected,
+        "users.selectors.users_connected": fake.users_connected,
         "users.selectors.user_seen_item_ids": fake.user_seen_item_ids,
         "users.selectors.user_last_watched_item_id": fake.user_last_watched_item_id,
         "users.selectors.user_top_rated_item_ids": fake.user_top_rated_item_ids,

@@ -151,7 +151,11 @@ def test_one_process_sends_the_same_refresh_request_once_per_window(world, monke
         sent.append((user_id, last_watched, reason))
         return True
 
-    monkeypatch.setattr(enqueue, "feed_refresh_request", request)
+    monkeypatch.setattr(
+        enqueue,
+        "_requests_send",
+        lambda batch: sum(request(user_id=u, last_watched=h, reason=r) for (u, h), r in batch.items()),
+    )
 
     # when: the same anchor three times, then after the window once more, and another anchor
     for _ in range(3):

@@ -50,9 +50,11 @@ def test_a_failing_step_does_not_end_the_thread(threaded):
 def test_a_forked_child_starts_its_own_thread(threaded):
     # given: a thread started in this process (as gunicorn's master may, before forking workers)
     read, write = os.pipe()
+    pipe = [write]  # emptied when the test ends: the daemon thread outlives it and steps again later
 
     def step() -> None:
-        os.write(write, str(os.getpid()).encode() + b"\n")
+        if pipe:
+            os.write(pipe[0], str(os.getpid()).encode() + b"\n")
 
     worker = ProcessThread("test-background-fork", step, interval=60)
     worker.wake()
@@ -66,6 +68,7 @@ def test_a_forked_child_starts_its_own_thread(threaded):
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+    pipe.clear()
     os.close(write)
 
     # then: both processes ran a step on a thread of their own

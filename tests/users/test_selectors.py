@@ -10,7 +10,7 @@ from users.contracts import ConnectionState, InteractionKind, InteractionRecord
 from users.selectors import (
     user_get,
     user_interactions,
-    user_is_connected,
+    users_connected,
     user_last_watched_item_id,
     user_managed_lists,
     user_seen_item_ids,
@@ -133,13 +133,14 @@ def test_interactions_all_streams_every_users_rows_with_views_valueless(db):
     ("state", "expected"),
     [(ConnectionState.CONNECTED, True), (ConnectionState.NEEDS_REAUTH, False), (ConnectionState.DISCONNECTED, False)],
 )
-def test_user_is_connected(state, expected):
-    user = UserFactory.create(connection_state=state)
+def test_users_connected(state, expected, django_assert_num_queries):
+    user, other = UserFactory.create(connection_state=state), UserFactory.create()
 
-    assert user_is_connected(user_id=user.pk) is expected
-    assert user_is_connected(user_id=str(user.pk)) is expected
+    with django_assert_num_queries(1):
+        connected = users_connected(user_ids=[user.pk, str(other.pk)])
+
+    assert connected == ({str(user.pk), str(other.pk)} if expected else {str(other.pk)})
 
 
-@pytest.mark.parametrize("user_id", [None, "", "nope", "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"])
-def test_user_is_connected_is_false_for_unknown_or_malformed_ids(user_id):
-    assert user_is_connected(user_id=user_id) is False
+def test_users_connected_leaves_out_unknown_or_malformed_ids():
+    assert users_connected(user_ids=[None, "", "nope", "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"]) == set()

@@ -54,11 +54,11 @@ LAST_HIT_TTL = 8 * 24 * 3600
 # this sweep's clock read 10:05:01. Rounding to the nearest sweep keeps each bucket's average period.
 SWEEP_TOLERANCE = dt.timedelta(minutes=30)
 # /feeds requests add to an in-process buffer; it goes to the cache in one pipeline at most this often.
-HIT_BUFFER_SECONDS = 2.0
+HIT_BUFFER_SECONDS = 10.0
 # Distinct viewers one buffer holds between writes; more are counted as dropped (a runaway client).
 HIT_BUFFER_MAX_USERS = 50_000
 # After a cache failure, this process drops (and counts) its hits for this long instead of retrying.
-HIT_RECORDING_PAUSE_SECONDS = 30.0
+HIT_RECORDING_PAUSE_SECONDS = 60.0
 
 
 def _hits_key(user_id: str) -> str:
