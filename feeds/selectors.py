@@ -171,6 +171,13 @@ def _body(request: FeedRequest) -> bytes:
     else:
         user_key = documents.local_copies.user_for(request.username or "")
     entry = documents.local_copies.entry(user_key) if user_key else None
+    if entry is None and request.user_id is not None:
+        # A viewer this process does not hold yet (it just started, or the viewer is new to it): the
+        # Redis copy, one round trip, before the database, which a request thread may have to wait
+        # for (a new connection to a frozen server cannot be cut short). Kept as "not confirmed", so
+        # the background check reads the database at its next step.
+        documents.copy_get(user_id=str(request.user_id))
+        entry = documents.local_copies.entry(str(request.user_id))
     if entry is not None and user_key is not None:
         # The common case: this process holds the viewer's document. No I/O at all, so a database that
         # is slow, frozen or gone cannot delay the answer; the copy is checked in the background.

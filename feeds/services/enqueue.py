@@ -80,7 +80,7 @@ def _requests_send(requests: dict[tuple[str, str | None], str]) -> int:
         try:
             if not feed_refresh_enqueue(user_id=user_id, last_watched=last_watched, reason=reason):
                 continue
-        except Exception:  # noqa: BLE001 - the broker or cache failed for this one; the others still go
+        except Exception:
             logger.warning("feeds_refresh_request_failed user_id=%s", user_id, exc_info=True)
             continue
         queued += 1

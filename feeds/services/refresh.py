@@ -31,7 +31,7 @@ from catalog import services as catalog_services
 from catalog.contracts import item_id_make
 from feeds import rows
 from feeds.contracts import hint_parse
-from feeds.documents import copy_store, document_body
+from feeds.documents import copy_forget, copy_store, document_body
 from feeds.models import PreparedFeeds
 from feeds.services.candidates import picks_gather
 from feeds.services.compose import RowPlan, preferences_from_settings, rows_compose
@@ -130,6 +130,8 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
     user = users_selectors.user_get(user_id=str(key))
     if user is None:
         deleted, _ = PreparedFeeds.objects.filter(user_id=key).delete()
+        # The Redis copy would otherwise answer for them until the web processes' checks drop it.
+        transaction.on_commit(partial(copy_forget, user_id=str(key)))
         logger.info("feeds_refresh_skipped user_id=%s reason=unknown_user removed=%s", key, deleted)
         return
     previous = PreparedFeeds.objects.filter(user_id=key).first()

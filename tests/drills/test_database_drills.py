@@ -66,29 +66,7 @@ def results() -> Iterator[dict[str, dict]]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.parametrize("drill", ["pg_kill", "redis_kill"])
+@pytest.mark.parametrize("drill", DRILLS)
 def test_drill(results: dict[str, dict], drill: str) -> None:
     result = results[drill]
     assert result["passed"], json.dumps(result, indent=2)
-
-
-def test_pg_freeze_keeps_personal_rows_and_gives_no_wrong_answer(results: dict[str, dict]) -> None:
-    """What holds today of pg_freeze's bar: no viewer loses their personal rows and no answer is wrong.
-
-    Its latency bar (p99 < 50 ms during the freeze) is NOT met yet: a few requests in flight when the
-    server stops still wait past the load generator's 2 s (counted as "timeout"; docs/drills.md,
-    issue 12 stays open for it). This test guards the rest so it cannot regress meanwhile.
-    """
-    result = results["pg_freeze"]
-    during = result["during"]
-    assert during["requests"] > 0, json.dumps(result, indent=2)
-    assert during["generic"] == 0, json.dumps(result, indent=2)
-    wrong = [note for note in result["notes"] if note.startswith("errors from the fault on") and "timeout" not in note]
-    kinds_note = next((note for note in result["notes"] if note.startswith("errors from the fault on")), "")
-    assert not wrong and all(kind in ("'timeout'",) for kind in _kinds(kinds_note)), json.dumps(result, indent=2)
-
-
-def _kinds(note: str) -> list[str]:
-    # "errors from the fault on, by kind: {'timeout': 11}" -> ["'timeout'"]
-    inside = note.partition("{")[2].rpartition("}")[0]
-    return [part.split(":")[0].strip() for part in inside.split(",") if part.strip()]

@@ -139,24 +139,22 @@ def test_an_unknown_viewer_gets_the_fallback_rows_during_an_outage(client, world
 def test_after_a_failure_the_database_is_left_alone_for_a_while(
     client, prepared, world, monkeypatch, django_assert_num_queries
 ):
-    # given: a moving clock, a served viewer (copied to Redis), then one failed read by a process that
-    # does not hold the viewer yet
+    # given: a moving clock, then one failed read by a process that holds no copy of the viewer (none
+    # in Redis either: only then does a request thread read the database)
     clock = [1000.0]
     monkeypatch.setattr("feeds.dbguard.time.monotonic", lambda: clock[0])
-    get_feeds(client, user_id=USER_ID)
-    copied_to_redis()
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
         get_feeds_unseen(client, user_id=USER_ID)
 
     # when / then: within the retry window no request waits for the database
     with django_assert_num_queries(0):
         for _ in range(10):
-            assert get_feeds_unseen(client, user_id=USER_ID) == prepared.feeds
-    # and after it, a probe in the background asks it again (the request is still served its copy),
+            assert [feed["id"] for feed in get_feeds_unseen(client, user_id=USER_ID)] == DEFAULT_IDS
+    # and after it, a probe in the background asks it again (the request is still answered at once),
     # and once the probe got an answer requests read the database again
     clock[0] += selectors.database_guard.retry_seconds + 0.1
     with django_assert_num_queries(0):
-        assert get_feeds_unseen(client, user_id=USER_ID) == prepared.feeds
+        assert [feed["id"] for feed in get_feeds_unseen(client, user_id=USER_ID)] == DEFAULT_IDS
     for _ in range(100):
         if not selectors.database_guard._suspect:
             break
@@ -169,11 +167,9 @@ def test_after_a_failure_the_database_is_left_alone_for_a_while(
 def test_an_outage_is_logged_once_with_a_count_not_per_request(client, prepared, world, caplog, monkeypatch):
     # given: a served viewer and a still clock
     monkeypatch.setattr("reclio.throttled_log.time.monotonic", lambda: 1000.0)
-    get_feeds(client, user_id=USER_ID)
-    copied_to_redis()
     caplog.set_level(logging.INFO)
 
-    # when: the database is down for 200 requests (from processes that must ask it)
+    # when: the database is down for 200 requests (from processes that hold no copy: they must ask it)
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=DATABASE_DOWN):
         for _ in range(200):
             get_feeds_unseen(client, user_id=USER_ID)
@@ -182,7 +178,7 @@ def test_an_outage_is_logged_once_with_a_count_not_per_request(client, prepared,
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [
         "feeds_database_unavailable_started reason=OperationalError: could not connect to server: Connection refused",
-        "feeds_served_copy_started reason=OperationalError",
+        "feeds_served_default_without_database_started reason=OperationalError",
     ]
 
 
@@ -193,8 +189,8 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     monkeypatch.setattr(selectors.database_guard, "wait_seconds", 0.2)
     request = selectors.feed_request_parse({"user_id": USER_ID})
     assert selectors.feed_body(request) == bytes(prepared.body)
-    copied_to_redis()
-    documents.local_copies.clear()  # only a read of a viewer this process does not hold can get stuck
+    # Only a read of a viewer this process does not hold, with no copy in Redis either, can get stuck.
+    documents.local_copies.clear()
     table = PreparedFeeds._meta.db_table
     monkeypatch.setattr(
         selectors,
@@ -226,9 +222,24 @@ def test_a_read_stuck_on_a_frozen_database_is_cut_and_served_from_the_copy(prepa
     answered_in = time.monotonic() - started
     reader.join(timeout=10)
 
-    # then: it was answered from the copy at once, and the stuck read was cut instead of waiting 4 s
-    assert body == bytes(prepared.body)
+    # then: it was answered at once (no copy anywhere: the default rows), and the stuck read was cut
+    # instead of waiting 4 s
+    assert body == documents.DEFAULT_BODY
     assert answered_in < 0.1
     assert not reader.is_alive()
-    assert stuck["body"] == bytes(prepared.body)
+    assert stuck["body"] == documents.DEFAULT_BODY
     assert float(stuck["seconds"]) < 2.5  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_a_process_that_does_not_hold_the_viewer_asks_redis_before_the_database(
+    client, prepared, world, django_assert_num_queries
+):
+    # given: the viewer's Redis copy (the refresh wrote it), a process that does not hold the viewer
+    documents.copy_store(user_id=USER_ID, body=bytes(prepared.body), last_hint="")
+    documents.local_copies.clear()
+
+    # when / then: answered from Redis without a query; the copy is checked at the next background step
+    with django_assert_num_queries(0):
+        assert get_feeds(client, user_id=USER_ID) == prepared.feeds
+    assert USER_ID in selectors._recheck_due

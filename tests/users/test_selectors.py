@@ -10,12 +10,12 @@ from users.contracts import ConnectionState, InteractionKind, InteractionRecord
 from users.selectors import (
     user_get,
     user_interactions,
-    users_connected,
     user_last_watched_item_id,
     user_managed_lists,
     user_seen_item_ids,
     user_top_genre_ids,
     user_top_rated_item_ids,
+    users_connected,
 )
 
 pytestmark = pytest.mark.django_db
