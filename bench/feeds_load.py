@@ -94,6 +94,12 @@ def parse_args() -> argparse.Namespace:
         help="first measure git REF the same way (a temporary worktree, same data dir and seed), then this "
         "checkout, and print both: before/after from one run",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure bench/floor_app.py (a fixed document, no Django) under the same command and load: "
+        "gunicorn's own cost per request, the floor for /feeds",
+    )
     parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -542,7 +548,9 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     raise SystemExit("gunicorn did not become ready")
 
 
-def measure(args: argparse.Namespace, *, code_dir: Path, rng: random.Random) -> dict[str, Any]:
+def measure(
+    args: argparse.Namespace, *, code_dir: Path, rng: random.Random, app: str = "reclio.wsgi:application"
+) -> dict[str, Any]:
     """Start gunicorn from ``code_dir`` like the production web command, load it, stop it."""
     env = bench_env(args.data_dir)
     env["PYTHONPATH"] = str(code_dir)
@@ -551,7 +559,7 @@ def measure(args: argparse.Namespace, *, code_dir: Path, rng: random.Random) -> 
         sys.executable,
         "-m",
         "gunicorn",
-        "reclio.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",
@@ -649,6 +657,9 @@ def main() -> int:
             measure(args, code_dir=REPO, rng=random.Random(args.seed)),
         )
     )
+    if args.floor:
+        floor = measure(args, code_dir=REPO, rng=random.Random(args.seed), app="bench.floor_app:application")
+        report(floor, rate=args.rate, duration=args.duration, label="floor: bench/floor_app.py under the same gunicorn")
     figures = [(label, report(outcome, rate=args.rate, duration=args.duration, label=label)) for label, outcome in runs]
     if len(figures) == 2:
         (_, before), (_, after) = figures
