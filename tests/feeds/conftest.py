@@ -22,10 +22,12 @@ from unittest import mock
 
 import jsonschema
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from catalog.models import ContentItem
 from catalog.selectors import Neighbour
+from feeds import rows
 from recsys.contracts import ScoredItem
 from tests.catalog.factories import ContentItemFactory
 from users.contracts import ManagedListSpec, ManagedListState
@@ -200,6 +202,16 @@ class FakeWorld:
 
     def catalog_items_ensure(self, *, keys: Any) -> None:
         self.ensured.extend(keys)
+
+
+# The ids of the ten fallback rows: what a viewer we know nothing about is served.
+DEFAULT_IDS = [feed["id"] for feed in rows.default_feeds()]
+
+
+@pytest.fixture
+def client() -> Client:
+    """Chillio sees only what the server answers: exceptions must not bubble into the test."""
+    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

@@ -11,21 +11,14 @@ from django.core.cache import cache
 from django.db import OperationalError
 from django.test import Client
 
-from feeds import documents, rows, selectors
+from feeds import documents, selectors
 from feeds.documents import document_body
 from feeds.models import PreparedFeeds
 from feeds.services import enqueue
-from tests.feeds.conftest import USER_ID, assert_feeds_document
+from tests.feeds.conftest import DEFAULT_IDS, USER_ID, assert_feeds_document
 from tests.feeds.factories import PreparedFeedsFactory
 
 pytestmark = pytest.mark.django_db
-
-DEFAULT_IDS = [feed["id"] for feed in rows.default_feeds()]
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

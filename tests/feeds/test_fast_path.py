@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 from django.db import connections
-from django.test import Client
 
 from admin_tools.liveness import liveness_reset
 from feeds.documents import DEFAULT_BODY, document_body
@@ -15,11 +14,6 @@ from tests.feeds.conftest import USER_ID, assert_feeds_document
 from tests.feeds.factories import PreparedFeedsFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

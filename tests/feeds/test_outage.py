@@ -17,19 +17,13 @@ import pytest
 from django.db import OperationalError, connections
 from django.test import Client
 
-from feeds import documents, rows, selectors
+from feeds import documents, selectors
 from feeds.documents import document_body
 from feeds.models import PreparedFeeds
-from tests.feeds.conftest import USER_ID, assert_feeds_document
+from tests.feeds.conftest import DEFAULT_IDS, USER_ID, assert_feeds_document
 from tests.feeds.factories import PreparedFeedsFactory
 
-DEFAULT_IDS = [feed["id"] for feed in rows.default_feeds()]
 DATABASE_DOWN = OperationalError("could not connect to server: Connection refused")
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

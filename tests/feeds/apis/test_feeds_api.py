@@ -10,18 +10,10 @@ from django.test import Client
 from feeds import rows
 from feeds.models import PreparedFeeds
 from feeds.selectors import feed_document_for_user
-from tests.feeds.conftest import USER_ID, assert_feeds_document
+from tests.feeds.conftest import DEFAULT_IDS, USER_ID, assert_feeds_document
 from tests.feeds.factories import PreparedFeedsFactory
 
 pytestmark = pytest.mark.django_db
-
-DEFAULT_IDS = [feed["id"] for feed in rows.default_feeds()]
-
-
-@pytest.fixture
-def client() -> Client:
-    # Chillio sees only what the server answers: exceptions must not bubble into the test.
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture
