@@ -28,9 +28,11 @@ from recsys.evaluation.runner import (
     MODELS,
     Context,
     Row,
+    metrics_by_half,
     rankings_for,
     tune,
     tune_engine,
+    tune_engine_diversity,
     user_halves,
 )
 
@@ -105,11 +107,18 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
     halves = user_halves(split.eval_users)
     rows: list[Row] = []
     engine_rankings: dict[int, np.ndarray] = {}
+    reference: dict[str, Metrics] | None = None  # tuned EASE on validation: the engine's diversity bar
     for model in MODELS:
+        diversity = None
         if model == "engine":
             params, val_ndcg, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
+            if reference is not None and not solo:
+                diversity, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params, val_ndcg = diversity.params, diversity.ndcg
         else:
             params, val_ndcg, _ = tune(model, validation, ctx, solo=solo, grid=_grid(model, solo))
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=solo), ctx)
         rankings = rankings_for(model, split, params, ctx, solo=solo)
         test = evaluate_rankings(split, rankings, vectors=ctx.vectors)
         row = Row(
@@ -122,6 +131,8 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
                 evaluate_rankings(split, rankings, halves[1]).ndcg,
             ),
         )
+        if diversity is not None and reference is not None:
+            row.extra["diversity"] = {"choice": diversity, "reference": reference}
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
             if model == "engine" and solo:
@@ -190,13 +201,20 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
     time_split = _subset_users(split_by_time(ratings), request.max_users)
     validation = _subset_users(split_by_time(time_split.train), request.max_users)
     new_titles = split_new_titles(time_split)
+    reference: dict[str, Metrics] | None = None
     for row in rows:
         model = row.model
         if model == "engine":
             params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
+            if reference is not None:
+                choice, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params = choice.params
+                row.extra["time_diversity"] = {"choice": choice, "reference": reference}
         else:
             grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
             params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=False), ctx)
         slices = row.extra.setdefault("slices", {})
         slices["time"] = _slice_metrics(time_split, rankings_for(model, time_split, params, ctx, solo=False), ctx)
         new_params = _new_title_params(model, params, validation, ctx, request)
@@ -267,6 +285,7 @@ def robustness_text(rows: list[Row]) -> str:
                 + f"  {ratio:>11}"
             )
     lines.append("diversity: Cov@10 / ILD@10")
+    lines.extend(diversity_choice_text(rows))
     for name in ("community", "time"):
         if name not in rows[0].extra["slices"]:
             continue
@@ -277,6 +296,32 @@ def robustness_text(rows: list[Row]) -> str:
             cells.append(f"{row.model} {metrics.coverage:.3f}/{ild}")
         lines.append(f"{name:<11} " + "  ".join(cells))
     return "\n".join(lines)
+
+
+def diversity_choice_text(rows: list[Row]) -> list[str]:
+    """The engine's diversity stage on validation: what it chose and the EASE bar it had to meet."""
+    engine = next((row for row in rows if row.model == "engine"), None)
+    lines = []
+    for key, label in (("diversity", "community"), ("time_diversity", "time")):
+        if engine is None or key not in engine.extra:
+            continue
+        choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]
+        chosen = {k: choice.params.get(k) for k in ("diversity", "novelty", "w_content")}
+        lines.append(
+            f"{label} validation diversity stage: {'bar met' if choice.met else 'bar NOT met, kept'} "
+            f"{json.dumps(chosen, sort_keys=True)}"
+        )
+        for part in ("all", "A", "B"):
+            mine, bar = choice.metrics[part], reference[part]
+            lines.append(
+                f"  {part:<3} engine NDCG {mine.ndcg:.4f} Cov {mine.coverage:.4f} ILD {_ild(mine)}"
+                f"  |  EASE NDCG {bar.ndcg:.4f} Cov {bar.coverage:.4f} ILD {_ild(bar)}"
+            )
+    return lines
+
+
+def _ild(metrics: Metrics) -> str:
+    return f"{metrics.ild:.3f}" if metrics.ild is not None else "-"
 
 
 def recs_dump(*, path: Path, rankings: dict[int, np.ndarray], split: Split) -> None:
