@@ -22,14 +22,17 @@ from recsys.evaluation.protocol import (
     split_temporal,
 )
 from recsys.evaluation.runner import (
+    BASELINES,
     ENGINE_COLD_SEARCH,
     ENGINE_NEW_SEARCH,
     GRIDS,
     MODELS,
+    SELF_TUNED,
     Context,
     Row,
     metrics_by_half,
     rankings_for,
+    self_tuned_params,
     tune,
     tune_engine,
     tune_engine_diversity,
@@ -110,7 +113,13 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
     reference: dict[str, Metrics] | None = None  # tuned EASE on validation: the engine's diversity bar
     for model in MODELS:
         diversity = None
-        if model == "engine":
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            if solo:
+                continue  # the self-tuning keeps the defaults on a solo instance: the engine row already shows them
+            params, tuning_result = self_tuned_params(split.train, ctx)
+            val_ndcg = tuning_result.validation_ndcg if tuning_result.validation_ndcg is not None else float("nan")
+        elif model == "engine":
             params, val_ndcg, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
             if reference is not None and not solo:
                 diversity, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
@@ -119,7 +128,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             params, val_ndcg, _ = tune(model, validation, ctx, solo=solo, grid=_grid(model, solo))
             if model == "ease":
                 reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=solo), ctx)
-        rankings = rankings_for(model, split, params, ctx, solo=solo)
+        rankings = rankings_for(scorer, split, params, ctx, solo=solo)
         test = evaluate_rankings(split, rankings, vectors=ctx.vectors)
         row = Row(
             model=model,
@@ -135,15 +144,16 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             row.extra["diversity"] = {"choice": diversity, "reference": reference}
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
-            if model == "engine" and solo:
-                cold_params = params  # one solo profile for every history length: nothing more to tune
+            if (model == "engine" and solo) or model == SELF_TUNED:
+                # solo: one profile for every history length; self-tuned: its own cold weights, as in production
+                cold_params = params
             elif model == "engine":
                 cold_params, _, _ = tune_engine(
                     cold_val, ctx, solo=solo, rounds=request.tune_rounds, start=params, search=ENGINE_COLD_SEARCH
                 )
             else:
                 cold_params, _, _ = tune(model, cold_val, ctx, solo=solo, grid=_grid(model, solo))
-            cold_rankings = rankings_for(model, cold_test, cold_params, ctx, solo=solo)
+            cold_rankings = rankings_for(scorer, cold_test, cold_params, ctx, solo=solo)
             row.cold = evaluate_rankings(cold_test, cold_rankings)
             row.extra["cold_params"] = cold_params
             row.extra.setdefault("slices", {})["cold"] = _slice_metrics(cold_test, cold_rankings, ctx)
@@ -153,7 +163,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             new_params = _new_title_params(model, params, validation, ctx, request)
             row.extra["new_params"] = new_params
             row.extra["slices"]["new titles"] = _slice_metrics(
-                new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+                new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False), ctx
             )
         if model == "engine":
             engine_rankings = rankings
@@ -204,7 +214,10 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
     reference: dict[str, Metrics] | None = None
     for row in rows:
         model = row.model
-        if model == "engine":
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            params, _ = self_tuned_params(time_split.train, ctx)
+        elif model == "engine":
             params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
             if reference is not None:
                 choice, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
@@ -216,13 +229,15 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
             if model == "ease":
                 reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=False), ctx)
         slices = row.extra.setdefault("slices", {})
-        slices["time"] = _slice_metrics(time_split, rankings_for(model, time_split, params, ctx, solo=False), ctx)
+        slices["time"] = _slice_metrics(time_split, rankings_for(scorer, time_split, params, ctx, solo=False), ctx)
         new_params = _new_title_params(model, params, validation, ctx, request)
         slices["time new"] = _slice_metrics(
-            new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+            new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False), ctx
         )
         if request.cold:
-            if model == "engine":
+            if model == SELF_TUNED:
+                cold_params = params
+            elif model == "engine":
                 cold_params, _, _ = tune_engine(
                     validation.cold(),
                     ctx,
@@ -235,7 +250,7 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
                 grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
                 cold_params, _, _ = tune(model, validation.cold(), ctx, solo=False, grid=grid)
             cold = time_split.cold()
-            slices["time cold"] = _slice_metrics(cold, rankings_for(model, cold, cold_params, ctx, solo=False), ctx)
+            slices["time cold"] = _slice_metrics(cold, rankings_for(scorer, cold, cold_params, ctx, solo=False), ctx)
         row.extra["time_params"] = params
         logger.info("evaluated time slices model=%s", model)
 
@@ -263,9 +278,14 @@ def robustness_text(rows: list[Row]) -> str:
     if not rows or "slices" not in rows[0].extra:
         return ""
     engine = next((row for row in rows if row.model == "engine"), None)
-    baselines = [row for row in rows if row.model != "engine"]
+    baselines = [row for row in rows if row.model in BASELINES]
     names = [row.model for row in rows]
-    header = f"{'slice':<11} {'part':<4} {'users':>5} " + " ".join(f"{n:>10}" for n in names) + "  engine/best"
+    mine_rows = [row for row in (engine, next((r for r in rows if r.model == SELF_TUNED), None)) if row is not None]
+    header = (
+        f"{'slice':<11} {'part':<4} {'users':>5} "
+        + " ".join(f"{n:>10}" for n in names)
+        + "".join(f"  {row.model + '/best':>15}" for row in mine_rows)
+    )
     lines = ["robustness: NDCG@10 per slice (A/B = disjoint user halves of that slice)", header, "-" * len(header)]
     for name in SLICE_ORDER:
         if name not in rows[0].extra["slices"]:
@@ -274,15 +294,18 @@ def robustness_text(rows: list[Row]) -> str:
             attr = {"all": "ndcg", "A": "half_a", "B": "half_b"}[part]
             values = [getattr(row.extra["slices"][name], attr) for row in rows]
             users = rows[0].extra["slices"][name].users
-            ratio = "-"
-            if engine and baselines:
-                best = max(getattr(row.extra["slices"][name], attr) for row in baselines)
-                mine = getattr(engine.extra["slices"][name], attr)
-                ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
+            ratios = []
+            for mine_row in mine_rows:
+                ratio = "-"
+                if baselines:
+                    best = max(getattr(row.extra["slices"][name], attr) for row in baselines)
+                    mine = getattr(mine_row.extra["slices"][name], attr)
+                    ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
+                ratios.append(ratio)
             lines.append(
                 f"{name:<11} {part:<4} {users if part == 'all' else '':>5} "
                 + " ".join(f"{v:>10.4f}" for v in values)
-                + f"  {ratio:>11}"
+                + "".join(f"  {ratio:>15}" for ratio in ratios)
             )
     lines.append("diversity: Cov@10 / ILD@10")
     lines.extend(diversity_choice_text(rows))
@@ -350,7 +373,7 @@ def table_text(rows: list[Row], *, mode: str) -> str:
             f"{cold_ndcg:>9} {cold_recall:>9} {row.halves[0]:>7.4f} {row.halves[1]:>7.4f} "
             f"{row.validation_ndcg:>8.4f} {ild:>6}  {json.dumps(row.params, sort_keys=True)}"
         )
-    baselines = [row for row in rows if row.model != "engine"]
+    baselines = [row for row in rows if row.model in BASELINES]
     engine = next((row for row in rows if row.model == "engine"), None)
     if engine and baselines:
         best = max(baselines, key=lambda r: r.test.ndcg)

@@ -9,19 +9,25 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
 
 from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank, popularity01
+from recsys.engine.tuning import TuningResult, engine_tune
 from recsys.evaluation import baselines
 from recsys.evaluation.content import ItemMeta
 from recsys.evaluation.protocol import Metrics, Ratings, Split, evaluate_rankings, top_k_excluding
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("popularity", "itemknn", "als", "ease", "engine")
+BASELINES = ("popularity", "itemknn", "als", "ease")
+# "self-tuned" is the engine exactly as production trains it: shipped defaults, then ``engine_tune`` on
+# the train rows (recsys/engine/tuning.py), no harness search. Community mode only.
+SELF_TUNED = "self-tuned"
+MODELS = (*BASELINES, "engine", SELF_TUNED)
+SELF_TUNE_SECONDS = 120.0  # RECSYS_TUNE_SECONDS' default
 BATCH = 256
 
 # Grids for the baselines (the usual ranges of the papers and of RecBole's defaults).
@@ -150,6 +156,22 @@ def _score_engine(train: Ratings, users: np.ndarray, params: dict, ctx: Context)
             engine.raw_cache.clear()  # type: ignore[attr-defined]
         engine.raw_cache[raw_key] = raw  # type: ignore[attr-defined]
     return engine.blend(raw, engine.history_sizes(users))
+
+
+def self_tuned_params(train: Ratings, ctx: Context) -> tuple[dict, TuningResult]:
+    """What production's self-tuning chooses on these train rows (only the knobs that differ from the defaults)."""
+    result = engine_tune(
+        data=interactions_from_ratings(train),
+        items=ItemSide(vectors=ctx.vectors, catalog_popularity=ctx.catalog_popularity, quality=ctx.quality),
+        base=EngineConfig(),
+        budget_seconds=SELF_TUNE_SECONDS,
+    )
+    defaults = asdict(EngineConfig())
+    params = {k: v for k, v in asdict(result.config).items() if v != defaults[k]}
+    logger.info(
+        "self-tuned status=%s params=%s trials=%d seconds=%.1f", result.status, params, result.trials, result.seconds
+    )
+    return params, result
 
 
 def _binary(train: Ratings) -> sparse.csr_matrix:
