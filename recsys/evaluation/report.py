@@ -12,12 +12,15 @@ import numpy as np
 
 from recsys.evaluation import content as content_mod
 from recsys.evaluation.protocol import (
+    COVERAGE_K,
     Metrics,
     Ratings,
     Split,
     evaluate_rankings,
+    ndcg_at_k,
     ratings_load,
     split_by_time,
+    split_by_time_folds,
     split_new_titles,
     split_temporal,
 )
@@ -171,6 +174,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         rows.append(row)
     if request.robustness and not solo:
         _time_slices(request, ratings, rows, ctx)
+        _rolling_slices(request, ratings, rows, ctx)
     _write_outputs(request, rows, split)
     if request.dump_recs:
         recs_dump(path=request.dump_recs, rankings=engine_rankings, split=split)
@@ -187,6 +191,7 @@ class SliceMetrics:
     half_b: float
     coverage: float
     ild: float | None
+    distinct_users: int | None = None  # pooled slices: users behind the (fold, user) evaluations
 
 
 def _slice_metrics(split: Split, rankings: dict[int, np.ndarray], ctx: Context) -> SliceMetrics:
@@ -255,6 +260,67 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
         logger.info("evaluated time slices model=%s", model)
 
 
+def _rolling_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
+    """The rolling-origin time split: five cutoffs, each model tuned once before the first of them.
+
+    Every model (self-tuned included) is tuned on the per-user validation split of the ratings before
+    the first cutoff — data no fold tests on — then fitted on each fold's train and scored on its window.
+    """
+    folds = [_subset_users(fold, request.max_users) for fold in split_by_time_folds(ratings)]
+    validation = _subset_users(split_temporal(folds[0].train), request.max_users)
+    reference: dict[str, Metrics] | None = None
+    for row in rows:
+        model = row.model
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            params, _ = self_tuned_params(folds[0].train, ctx)
+        elif model == "engine":
+            params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
+            if reference is not None:
+                choice, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params = choice.params
+                row.extra["rolling_diversity"] = {"choice": choice, "reference": reference}
+        else:
+            grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
+            params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=False), ctx)
+        rankings = [rankings_for(scorer, fold, params, ctx, solo=False) for fold in folds]
+        row.extra.setdefault("slices", {})["time rolling"] = pooled_slice_metrics(folds, rankings, ctx)
+        row.extra["rolling_params"] = params
+        logger.info("evaluated rolling time split model=%s", model)
+
+
+def pooled_slice_metrics(folds: list[Split], rankings: list[dict[int, np.ndarray]], ctx: Context) -> SliceMetrics:
+    """One slice over several folds: every (fold, user) pair is one evaluation; halves split by user."""
+    pairs = [
+        (fold, ranked, int(user)) for fold, ranked in zip(folds, rankings, strict=True) for user in fold.eval_users
+    ]
+    if not pairs:
+        return SliceMetrics(users=0, ndcg=0.0, half_a=0.0, half_b=0.0, coverage=0.0, ild=None)
+    users = np.unique([user for _, _, user in pairs])
+    half_a = set(user_halves(users)[0].tolist())
+    ndcgs = np.array([ndcg_at_k(ranked[user], fold.test_positives[user]) for fold, ranked, user in pairs])
+    in_a = np.array([user in half_a for _, _, user in pairs])
+    covered = {int(item) for _, ranked, user in pairs for item in ranked[user][:COVERAGE_K]}
+    ilds = []
+    if ctx.vectors is not None:
+        for _, ranked, user in pairs:
+            top = ctx.vectors[np.asarray(ranked[user][:COVERAGE_K])]
+            if len(top) > 1:
+                sims = top @ top.T
+                ilds.append(float(1.0 - (sims.sum() - np.trace(sims)) / (len(top) * (len(top) - 1))))
+    return SliceMetrics(
+        users=len(pairs),
+        ndcg=float(ndcgs.mean()),
+        half_a=float(ndcgs[in_a].mean()) if in_a.any() else 0.0,
+        half_b=float(ndcgs[~in_a].mean()) if (~in_a).any() else 0.0,
+        coverage=len(covered) / folds[0].ratings.n_items,
+        ild=float(np.mean(ilds)) if ilds else None,
+        distinct_users=len(users),
+    )
+
+
 def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
     """The engine's new-title weights, tuned on the new titles of the validation split (carved from train)."""
     if model != "engine":
@@ -270,7 +336,7 @@ def _new_title_params(model: str, params: dict, validation: Split, ctx: Context,
     return tuned
 
 
-SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new")
+SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new", "time rolling")
 
 
 def robustness_text(rows: list[Row]) -> str:
@@ -282,7 +348,7 @@ def robustness_text(rows: list[Row]) -> str:
     names = [row.model for row in rows]
     mine_rows = [row for row in (engine, next((r for r in rows if r.model == SELF_TUNED), None)) if row is not None]
     header = (
-        f"{'slice':<11} {'part':<4} {'users':>5} "
+        f"{'slice':<12} {'part':<4} {'users':>5} "
         + " ".join(f"{n:>10}" for n in names)
         + "".join(f"  {row.model + '/best':>15}" for row in mine_rows)
     )
@@ -303,13 +369,18 @@ def robustness_text(rows: list[Row]) -> str:
                     ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
                 ratios.append(ratio)
             lines.append(
-                f"{name:<11} {part:<4} {users if part == 'all' else '':>5} "
+                f"{name:<12} {part:<4} {users if part == 'all' else '':>5} "
                 + " ".join(f"{v:>10.4f}" for v in values)
                 + "".join(f"  {ratio:>15}" for ratio in ratios)
             )
+    rolling = rows[0].extra["slices"].get("time rolling")
+    if rolling is not None:
+        lines.append(
+            f"time rolling: {rolling.users} (cutoff, user) evaluations of {rolling.distinct_users} distinct users"
+        )
     lines.append("diversity: Cov@10 / ILD@10")
     lines.extend(diversity_choice_text(rows))
-    for name in ("community", "time"):
+    for name in ("community", "time", "time rolling"):
         if name not in rows[0].extra["slices"]:
             continue
         cells = []
@@ -317,7 +388,7 @@ def robustness_text(rows: list[Row]) -> str:
             metrics = row.extra["slices"][name]
             ild = f"{metrics.ild:.3f}" if metrics.ild is not None else "-"
             cells.append(f"{row.model} {metrics.coverage:.3f}/{ild}")
-        lines.append(f"{name:<11} " + "  ".join(cells))
+        lines.append(f"{name:<12} " + "  ".join(cells))
     return "\n".join(lines)
 
 
@@ -325,7 +396,7 @@ def diversity_choice_text(rows: list[Row]) -> list[str]:
     """The engine's diversity stage on validation: what it chose and the EASE bar it had to meet."""
     engine = next((row for row in rows if row.model == "engine"), None)
     lines = []
-    for key, label in (("diversity", "community"), ("time_diversity", "time")):
+    for key, label in (("diversity", "community"), ("time_diversity", "time"), ("rolling_diversity", "time rolling")):
         if engine is None or key not in engine.extra:
             continue
         choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]

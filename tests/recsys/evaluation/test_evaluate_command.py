@@ -58,8 +58,8 @@ def test_evaluate_writes_table_plot_and_dump(tmp_path, capsys):
     out = capsys.readouterr().out
     for model in ("popularity", "itemknn", "als", "ease", "engine", "self-tuned"):
         assert model in out
-    for slice_name in ("community", "cold", "new titles", "time", "time cold", "time new"):
-        assert f"\n{slice_name:<11} all" in out
+    for slice_name in ("community", "cold", "new titles", "time", "time cold", "time new", "time rolling"):
+        assert f"\n{slice_name:<12} all" in out
     assert (results / "results-community.png").stat().st_size > 10_000
     rows = list(csv.DictReader((results / "results-community.csv").open()))
     assert [row["model"] for row in rows] == ["popularity", "itemknn", "als", "ease", "engine", "self-tuned"]
