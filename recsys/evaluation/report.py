@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys.engine.model import EngineConfig
 from recsys.evaluation import content as content_mod
 from recsys.evaluation.protocol import (
     COVERAGE_K,
@@ -400,7 +401,8 @@ def diversity_choice_text(rows: list[Row]) -> list[str]:
         if engine is None or key not in engine.extra:
             continue
         choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]
-        chosen = {k: choice.params.get(k) for k in ("diversity", "novelty", "w_content")}
+        defaults = EngineConfig()
+        chosen = {k: choice.params.get(k, getattr(defaults, k)) for k in ("diversity", "novelty", "w_content")}
         lines.append(
             f"{label} validation diversity stage: {'bar met' if choice.met else 'bar NOT met, kept'} "
             f"{json.dumps(chosen, sort_keys=True)}"
