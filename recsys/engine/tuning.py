@@ -230,8 +230,8 @@ def list_stats(
     scores = slate.scores(weights)
     pool = min(3 * max(K, depth), scores.shape[1])
     n_items = len(pop01)
+    use_vectors: np.ndarray = vectors if vectors is not None and len(vectors) else np.zeros((n_items, 1), np.float32)
     has_vectors = vectors is not None and len(vectors) > 0
-    use_vectors = vectors if has_vectors else np.zeros((n_items, 1), np.float32)
     lam = lam if has_vectors else 0.0
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     tops: list[np.ndarray] = []

@@ -9,7 +9,7 @@ from recsys.evaluation.runner import Context, metrics_by_half, rankings_for, tun
 from tests.recsys.evaluation.test_evaluate_command import _write_world
 
 
-def _setup(tmp_path):  # type: ignore[no-untyped-def]
+def _setup(tmp_path):
     ratings_path, _ = _write_world(tmp_path)
     ratings = ratings_load(ratings_path)
     validation = split_temporal(split_temporal(ratings).train)
