@@ -81,9 +81,17 @@ class EngineConfig:
     nw_trend: float = 0.0
     nw_popularity: float = 0.0
     nw_quality: float = 0.0
-    # MMR trade-off λ (0 = pure relevance): the largest λ that cost ≤ 1 % validation NDCG@10.
+    # MMR trade-off λ (0 = pure relevance) over the first ``diversity_depth`` positions; thin histories
+    # (the cold profile) have their own λ, tuned on the cold slice: their lists are popularity-led.
     diversity: float = 0.2
+    cw_diversity: float = 0.2
     diversity_depth: int = 20
+    # Re-rank penalty on a title's popularity (log interaction count scaled to 0–1 over the catalog),
+    # as a share of the relevance range of the user's top candidates, for established viewers only
+    # (a thin history is carried by popularity on purpose). The priors that win accuracy pull every
+    # list toward the same head titles; this lets less-watched titles of the same relevance through,
+    # which raises catalog coverage (issue 16). 0 = off; the tuning chooses it with ``diversity``.
+    novelty: float = 0.0
 
 
 SIGNALS = ("cf", "content", "trend", "popularity", "quality")
@@ -372,20 +380,44 @@ class HybridEngine:
         if allowed is not None:
             blocked |= ~allowed
         total = np.where(blocked, -np.inf, total)
-        ranked = self._rank(total, count)
+        ranked = self._rank(total, count, history_size=H.nnz)
         return [self._explain(H, ratings, int(item), float(total[item]), parts) for item in ranked]
 
-    def _rank(self, total: np.ndarray, count: int) -> list[int]:
+    def is_warm(self, history_size: int) -> bool:
+        """Whether a row of this history length is ranked with the warm profile (not cold, not solo)."""
+        return not getattr(self, "solo", False) and history_size >= self.config.cold_threshold
+
+    def popularity01(self) -> np.ndarray:
+        """Each title's log interaction count scaled to 0–1 (the novelty penalty's base)."""
+        return popularity01(self.counts)
+
+    def is_cold(self, history_size: int) -> bool:
+        """Whether a row of this history length is ranked with the cold profile."""
+        return not getattr(self, "solo", False) and history_size < self.config.cold_threshold
+
+    def _rank(self, total: np.ndarray, count: int, *, history_size: int | None = None) -> list[int]:
         finite = np.flatnonzero(np.isfinite(total))
         if len(finite) == 0 or count <= 0:
             return []
-        depth = min(len(finite), max(count, self.config.diversity_depth) * 3)
-        top = finite[np.argsort(-total[finite], kind="stable")[:depth]]
-        lam = self.config.diversity
+        # The re-rank works on a fixed pool (3 × diversity_depth, as in the evaluation harness) so its
+        # relevance scaling does not depend on how many picks are asked for; deeper picks follow in score order.
+        pool_size = 3 * self.config.diversity_depth
+        top = finite[np.argsort(-total[finite], kind="stable")[: max(count, pool_size)]]
+        warm = history_size is None or self.is_warm(history_size)
+        cold = history_size is not None and self.is_cold(history_size)
+        lam = self.config.cw_diversity if cold else self.config.diversity
         vectors = self.items.vectors
-        if lam <= 0 or vectors is None or not len(vectors):
+        if vectors is None or not len(vectors):
+            lam, vectors = 0.0, np.zeros((self.n_items, 1), dtype=np.float32)
+        novelty = self.config.novelty if warm else 0.0
+        if lam <= 0 and novelty <= 0:
             return [int(i) for i in top[:count]]
-        return mmr_rerank(top, total[top], vectors[top], lam=lam, depth=self.config.diversity_depth)[:count]
+        pool = top[:pool_size]
+        penalty = novelty * self.popularity01()[pool] if novelty > 0 else None
+        reranked = mmr_rerank(
+            pool, total[pool], vectors[pool], lam=lam, depth=self.config.diversity_depth, penalty=penalty
+        )
+        return (reranked + [int(i) for i in top[pool_size:]])[:count]
 
     def _explain(
         self, H: sparse.csr_matrix, ratings: dict[int, float], item: int, score: float, parts: dict[str, np.ndarray]
@@ -475,9 +507,30 @@ def history_weights(data: Interactions, cfg: EngineConfig) -> sparse.csr_matrix:
     return H
 
 
-def mmr_rerank(items: np.ndarray, scores: np.ndarray, vectors: np.ndarray, *, lam: float, depth: int) -> list[int]:
-    """Maximal marginal relevance over the first ``depth`` positions; the rest keep score order."""
+def popularity01(counts: np.ndarray) -> np.ndarray:
+    """Log interaction counts scaled to 0–1 (0 for a title nobody touched)."""
+    logs = np.log1p(np.maximum(np.asarray(counts, dtype=np.float64), 0.0))
+    top = logs.max() if len(logs) else 0.0
+    return logs / top if top > 0 else logs
+
+
+def mmr_rerank(
+    items: np.ndarray,
+    scores: np.ndarray,
+    vectors: np.ndarray,
+    *,
+    lam: float,
+    depth: int,
+    penalty: np.ndarray | None = None,
+) -> list[int]:
+    """Maximal marginal relevance over the first ``depth`` positions; the rest keep score order.
+
+    Relevance is the score scaled to 0–1 over ``items`` minus ``penalty`` (per item, same scale: the
+    novelty term), so a penalty of 0.3 costs a title 30 % of the pool's relevance range.
+    """
     rel = (scores - scores.min()) / (np.ptp(scores) or 1.0)
+    if penalty is not None:
+        rel = rel - penalty
     chosen: list[int] = []
     remaining = list(range(len(items)))
     max_sim = np.zeros(len(items))

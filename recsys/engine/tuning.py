@@ -7,7 +7,10 @@ out, exactly like the offline protocol — fits the engine once on the rest, and
 
 - the warm weights (``w_*``) on the viewers' full remaining histories;
 - the cold weights (``cw_*``) on the same viewers cut to their first ``COLD_HISTORY`` titles;
-- ``cold_threshold``: the smallest history length at which the warm weights beat the cold ones.
+- ``cold_threshold``: the smallest history length at which the warm weights beat the cold ones;
+- the diversity knobs (MMR ``diversity``, the ``novelty`` penalty, a lighter ``w_content``): the most
+  accurate setting whose top-10 lists cover at least as many titles, and are at least as diverse
+  (ILD@10), as the collaborative signal alone on the same viewers (issue 16: "not below EASE's").
 
 A search only re-blends cached, per-viewer z-normalised signals over a shortlist of candidates (the
 union of each signal's top ``SHORTLIST`` titles), so a trial costs milliseconds and the time budget
@@ -18,6 +21,7 @@ that scores below popularity alone on validation is never chosen — popularity 
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -26,7 +30,17 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from recsys.engine.model import SIGNALS, EngineConfig, HybridEngine, Interactions, ItemSide, Kind, history_weights
+from recsys.engine.model import (
+    SIGNALS,
+    EngineConfig,
+    HybridEngine,
+    Interactions,
+    ItemSide,
+    Kind,
+    history_weights,
+    mmr_rerank,
+    popularity01,
+)
 
 VALIDATION_FRACTION = 0.2
 MIN_HISTORY = 5  # viewers with fewer interactions are not split (nothing left to learn from)
@@ -52,6 +66,12 @@ COLD_SEARCH: dict[str, tuple[float, ...]] = {
     "cw_popularity": (0.1, 0.3, 0.6, 1.0),
     "cw_quality": (0.0, 0.05, 0.15, 0.3),
 }
+# The same grid as the offline harness (recsys/evaluation/runner.py, ENGINE_DIVERSITY_SEARCH).
+DIVERSITY_SEARCH: dict[str, tuple[float, ...]] = {
+    "diversity": (0.2, 0.35, 0.5, 0.65, 0.8),
+    "novelty": (0.0, 0.3, 0.6, 0.9),
+    "content_scale": (1.0, 0.75, 0.5),  # times the tuned w_content
+}
 BLEND_KNOBS = tuple(f"{prefix}{name}" for prefix in ("w_", "cw_") for name in SIGNALS)
 
 
@@ -68,6 +88,9 @@ class TuningResult:
     trials: int = 0
     seconds: float = 0.0
     weights: dict[str, float] = field(default_factory=dict)
+    # The diversity stage: the chosen setting's validation Cov@10 / ILD@10 against the bar (the
+    # collaborative signal alone), and whether any setting reached it.
+    diversity: dict[str, Any] = field(default_factory=dict)
 
     def as_state(self) -> dict:
         """JSON-ready summary stored with the model (shown in the admin's engine state)."""
@@ -84,9 +107,13 @@ class _Slate:
     hits: np.ndarray  # viewers × candidates: held-out positive
     ideal: np.ndarray  # viewers: ideal DCG@10
     sizes: np.ndarray  # viewers: history length the slate was built from
+    items: np.ndarray  # viewers × candidates: item index (-1 = padding)
+
+    def scores(self, weights: np.ndarray) -> np.ndarray:
+        return np.einsum("usc,s->uc", self.z, weights.astype(np.float32))
 
     def ndcg(self, weights: np.ndarray) -> float:
-        scores = np.einsum("usc,s->uc", self.z, weights.astype(np.float32))
+        scores = self.scores(weights)
         k = min(K, scores.shape[1])
         top = np.argpartition(-scores, kth=k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
@@ -154,6 +181,7 @@ def _slate(engine: HybridEngine, H: sparse.csr_matrix, last: np.ndarray, positiv
     width = min(n_signals * short, engine.n_items)
     z = np.zeros((H.shape[0], n_signals, width), dtype=np.float32)
     hits = np.zeros((H.shape[0], width), dtype=np.float32)
+    items = np.full((H.shape[0], width), -1, dtype=np.int64)
     batch = 64
     for lo in range(0, H.shape[0], batch):
         rows = H[lo : lo + batch]
@@ -169,8 +197,142 @@ def _slate(engine: HybridEngine, H: sparse.csr_matrix, last: np.ndarray, positiv
             # Padding never wins: far below any real candidate on every signal.
             z[lo + i, :, len(shortlist) :] = -1e4
             hits[lo + i, : len(shortlist)] = np.isin(shortlist, positives[lo + i])
+            items[lo + i, : len(shortlist)] = shortlist
     ideal = np.array([sum(1.0 / math.log2(r + 2) for r in range(min(len(p), K))) for p in positives])
-    return _Slate(z=z, hits=hits, ideal=ideal, sizes=np.diff(H.indptr))
+    return _Slate(z=z, hits=hits, ideal=ideal, sizes=np.diff(H.indptr), items=items)
+
+
+@dataclass(frozen=True)
+class ListStats:
+    ndcg: float
+    coverage: float  # distinct titles in the top-10 lists / catalog size
+    ild: float | None  # mean pairwise cosine distance of each top 10 (None without vectors)
+
+
+PARTS = ("all", "A", "B")
+
+
+def list_stats(
+    slate: _Slate,
+    weights: np.ndarray,
+    *,
+    lam: float,
+    novelty: float,
+    vectors: np.ndarray | None,
+    pop01: np.ndarray,
+    depth: int,
+    halves: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, ListStats]:
+    """NDCG@10, coverage and ILD of the re-ranked top 10 (the engine's ``_rank`` on the slate).
+
+    Keyed "all", and "A"/"B" for the two halves of the slate's viewers when ``halves`` are given.
+    """
+    scores = slate.scores(weights)
+    pool = min(3 * max(K, depth), scores.shape[1])
+    n_items = len(pop01)
+    use_vectors: np.ndarray = vectors if vectors is not None and len(vectors) else np.zeros((n_items, 1), np.float32)
+    has_vectors = vectors is not None and len(vectors) > 0
+    lam = lam if has_vectors else 0.0
+    discounts = 1.0 / np.log2(np.arange(2, K + 2))
+    tops: list[np.ndarray] = []
+    ndcgs = np.zeros(scores.shape[0])
+    ilds = np.full(scores.shape[0], np.nan)
+    for u in range(scores.shape[0]):
+        real = np.flatnonzero(slate.items[u] >= 0)
+        top = real[np.argsort(-scores[u, real], kind="stable")[:pool]]
+        items = slate.items[u, top]
+        penalty = novelty * pop01[items] if novelty > 0 else None
+        if len(top) and (lam > 0 or penalty is not None):
+            order = mmr_rerank(
+                np.arange(len(top)), scores[u, top], use_vectors[items], lam=lam, depth=depth, penalty=penalty
+            )
+            top = top[np.asarray(order[:K], dtype=np.int64)]
+        top = top[:K]
+        tops.append(slate.items[u, top])
+        ndcgs[u] = float((slate.hits[u, top] * discounts[: len(top)]).sum() / slate.ideal[u])
+        if has_vectors and len(top) > 1:
+            v = use_vectors[slate.items[u, top]]
+            sims = v @ v.T
+            ilds[u] = float(1.0 - (sims.sum() - np.trace(sims)) / (len(top) * (len(top) - 1)))
+    groups = {"all": np.arange(scores.shape[0])}
+    if halves is not None:
+        groups.update(A=halves[0], B=halves[1])
+    out = {}
+    for part, rows in groups.items():
+        covered = set(np.concatenate([tops[r] for r in rows]).tolist()) if len(rows) else set()
+        part_ilds = ilds[rows][~np.isnan(ilds[rows])]
+        out[part] = ListStats(
+            ndcg=float(ndcgs[rows].mean()) if len(rows) else 0.0,
+            coverage=len(covered) / max(n_items, 1),
+            ild=float(part_ilds.mean()) if len(part_ilds) else None,
+        )
+    return out
+
+
+def _broad_enough(mine: ListStats, bar: ListStats) -> bool:
+    return mine.coverage >= bar.coverage and (bar.ild is None or (mine.ild or 0.0) >= bar.ild)
+
+
+def _diversity_search(
+    slate: _Slate,
+    params: dict[str, float],
+    *,
+    base: EngineConfig,
+    vectors: np.ndarray | None,
+    pop01: np.ndarray,
+    floor: float,
+    deadline: float,
+    rng: np.random.Generator,
+) -> tuple[dict[str, float], dict[str, Any], int]:
+    """The most accurate (λ, novelty, content weight) whose lists are at least as broad and diverse as CF's.
+
+    "At least" on the validation viewers and on each random half of them, so the choice does not sit
+    on a knife edge; the list's NDCG must also stay at or above popularity alone.
+    """
+    shuffled = rng.permutation(len(slate.ideal))
+    halves = (np.sort(shuffled[: len(shuffled) // 2]), np.sort(shuffled[len(shuffled) // 2 :]))
+    cf_only = np.array([1.0 if name == "cf" else 0.0 for name in SIGNALS], dtype=np.float32)
+    bar = list_stats(
+        slate, cf_only, lam=0.0, novelty=0.0, vectors=vectors, pop01=pop01, depth=base.diversity_depth, halves=halves
+    )
+    current = {"diversity": base.diversity, "novelty": base.novelty, "w_content": params["w_content"]}
+    best: tuple[dict[str, float], ListStats] | None = None
+    trials = 0
+    for lam, novelty, scale in itertools.product(*DIVERSITY_SEARCH.values()):
+        if time.monotonic() > deadline:
+            break
+        candidate = {"diversity": lam, "novelty": novelty, "w_content": round(params["w_content"] * scale, 4)}
+        weights = _vector({**params, "w_content": candidate["w_content"]}, "w_")
+        stats = list_stats(
+            slate,
+            weights,
+            lam=lam,
+            novelty=novelty,
+            vectors=vectors,
+            pop01=pop01,
+            depth=base.diversity_depth,
+            halves=halves,
+        )
+        trials += 1
+        broad = all(_broad_enough(stats[part], bar[part]) for part in PARTS)
+        if broad and stats["all"].ndcg >= floor and (best is None or stats["all"].ndcg > best[1].ndcg + 1e-9):
+            best = (candidate, stats["all"])
+    record: dict[str, Any] = {"bar_coverage": round(bar["all"].coverage, 5), "bar_ild": _round(bar["all"].ild)}
+    if best is None:
+        record["status"] = "bar not met: shipped diversity kept"
+        return current, record, trials
+    chosen, stats_all = best
+    record.update(
+        status="bar met",
+        validation_ndcg=round(stats_all.ndcg, 5),
+        validation_coverage=round(stats_all.coverage, 5),
+        validation_ild=_round(stats_all.ild),
+    )
+    return chosen, record, trials
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 5)
 
 
 def _zscore_rows(scores: np.ndarray) -> np.ndarray:
@@ -222,7 +384,7 @@ def engine_tune(
     deadline = started + budget_seconds
 
     def done(status: str, config: EngineConfig = base, **extra: Any) -> TuningResult:
-        weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold")}
+        weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold", "diversity", "novelty")}
         return TuningResult(
             config=config, status=status, seconds=round(time.monotonic() - started, 3), weights=weights, **extra
         )
@@ -250,6 +412,23 @@ def engine_tune(
     if warm_ndcg < popularity_ndcg:
         warm_params, warm_ndcg, status = {**warm_params, **_popularity_only("w_")}, popularity_ndcg, "popularity: warm"
     params.update({k: v for k, v in warm_params.items() if k.startswith("w_")})
+    diversity_params = {"diversity": base.diversity, "novelty": base.novelty}
+    diversity_record: dict[str, Any] = {}
+    if not status.startswith("popularity"):
+        vectors = items.vectors if items is not None else None
+        chosen, diversity_record, more = _diversity_search(
+            warm,
+            params,
+            base=base,
+            vectors=vectors,
+            pop01=popularity01(engine.counts),
+            floor=popularity_ndcg,
+            deadline=deadline,
+            rng=np.random.default_rng(seed),
+        )
+        trials += more
+        params["w_content"] = chosen["w_content"]
+        diversity_params = {"diversity": chosen["diversity"], "novelty": chosen["novelty"]}
 
     cold_ndcg = cold_pop = None
     threshold = base.cold_threshold
@@ -278,11 +457,12 @@ def engine_tune(
             (size for size in wins if cuts[size].ndcg(warm_vec) >= cuts[size].ndcg(cold_vec)),
             max(wins, default=base.cold_threshold) + 1,
         )
-    tuned: dict[str, Any] = {**params, "cold_threshold": int(threshold)}
+    tuned: dict[str, Any] = {**params, **diversity_params, "cold_threshold": int(threshold)}
     config = replace(base, **tuned)
     return done(
         status,
         config,
+        diversity=diversity_record,
         validation_users=len(users),
         validation_ndcg=warm_ndcg,
         default_ndcg=default_ndcg,

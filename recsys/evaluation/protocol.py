@@ -202,6 +202,40 @@ def split_by_time(ratings: Ratings, *, fraction: float = TIME_TEST_FRACTION, min
     return Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64))
 
 
+ROLLING_QUANTILES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def split_by_time_folds(
+    ratings: Ratings, *, quantiles: tuple[float, ...] = ROLLING_QUANTILES, min_train: int = MIN_RATINGS
+) -> list[Split]:
+    """Rolling-origin time split: one fold per cutoff (the ``quantiles`` of all timestamps).
+
+    Fold i trains on every rating before its cutoff and tests the users it already knows (at least
+    ``min_train`` train ratings) on what they rated >= 4.0 between its cutoff and the next one (the last
+    fold: to the end). The test windows are disjoint, so each (fold, user) pair is one evaluation.
+    MovieLens users mostly rate in one session, so a single cutoff sees only the few dozen users who
+    straddle it; every cutoff sees a different few dozen (Campos et al. 2014 review such protocols).
+    """
+    cutoffs = [time_cutoff(ratings, 1.0 - q) for q in quantiles]
+    folds = []
+    for i, cutoff in enumerate(cutoffs):
+        end = cutoffs[i + 1] if i + 1 < len(cutoffs) else np.inf
+        is_train = ratings.times < cutoff
+        train_counts = np.bincount(ratings.users[is_train], minlength=ratings.n_users)
+        window = (ratings.times >= cutoff) & (ratings.times < end)
+        test_rows = np.flatnonzero(
+            window & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
+        )
+        test_rows = test_rows[np.argsort(ratings.users[test_rows], kind="stable")]
+        users = ratings.users[test_rows]
+        positives: dict[int, np.ndarray] = {}
+        for user in np.unique(users):
+            lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
+            positives[int(user)] = np.unique(ratings.items[test_rows[lo:hi]])
+        folds.append(Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64)))
+    return folds
+
+
 def split_new_titles(split: Split, *, fraction: float = TIME_TEST_FRACTION, min_train: int = MIN_RATINGS) -> Split:
     """Item cold start: the titles first rated in the last ``fraction`` of the timeline, held out entirely.
 

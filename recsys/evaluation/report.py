@@ -10,27 +10,36 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys.engine.model import EngineConfig
 from recsys.evaluation import content as content_mod
 from recsys.evaluation.protocol import (
+    COVERAGE_K,
     Metrics,
     Ratings,
     Split,
     evaluate_rankings,
+    ndcg_at_k,
     ratings_load,
     split_by_time,
+    split_by_time_folds,
     split_new_titles,
     split_temporal,
 )
 from recsys.evaluation.runner import (
+    BASELINES,
     ENGINE_COLD_SEARCH,
     ENGINE_NEW_SEARCH,
     GRIDS,
     MODELS,
+    SELF_TUNED,
     Context,
     Row,
+    metrics_by_half,
     rankings_for,
+    self_tuned_params,
     tune,
     tune_engine,
+    tune_engine_diversity,
     user_halves,
 )
 
@@ -105,12 +114,25 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
     halves = user_halves(split.eval_users)
     rows: list[Row] = []
     engine_rankings: dict[int, np.ndarray] = {}
+    reference: dict[str, Metrics] | None = None  # tuned EASE on validation: the engine's diversity bar
     for model in MODELS:
-        if model == "engine":
+        diversity = None
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            if solo:
+                continue  # the self-tuning keeps the defaults on a solo instance: the engine row already shows them
+            params, tuning_result = self_tuned_params(split.train, ctx)
+            val_ndcg = tuning_result.validation_ndcg if tuning_result.validation_ndcg is not None else float("nan")
+        elif model == "engine":
             params, val_ndcg, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
+            if reference is not None and not solo:
+                diversity, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params, val_ndcg = diversity.params, diversity.ndcg
         else:
             params, val_ndcg, _ = tune(model, validation, ctx, solo=solo, grid=_grid(model, solo))
-        rankings = rankings_for(model, split, params, ctx, solo=solo)
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=solo), ctx)
+        rankings = rankings_for(scorer, split, params, ctx, solo=solo)
         test = evaluate_rankings(split, rankings, vectors=ctx.vectors)
         row = Row(
             model=model,
@@ -122,17 +144,20 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
                 evaluate_rankings(split, rankings, halves[1]).ndcg,
             ),
         )
+        if diversity is not None and reference is not None:
+            row.extra["diversity"] = {"choice": diversity, "reference": reference}
         if request.cold:
             cold_val, cold_test = validation.cold(), split.cold()
-            if model == "engine" and solo:
-                cold_params = params  # one solo profile for every history length: nothing more to tune
+            if (model == "engine" and solo) or model == SELF_TUNED:
+                # solo: one profile for every history length; self-tuned: its own cold weights, as in production
+                cold_params = params
             elif model == "engine":
                 cold_params, _, _ = tune_engine(
                     cold_val, ctx, solo=solo, rounds=request.tune_rounds, start=params, search=ENGINE_COLD_SEARCH
                 )
             else:
                 cold_params, _, _ = tune(model, cold_val, ctx, solo=solo, grid=_grid(model, solo))
-            cold_rankings = rankings_for(model, cold_test, cold_params, ctx, solo=solo)
+            cold_rankings = rankings_for(scorer, cold_test, cold_params, ctx, solo=solo)
             row.cold = evaluate_rankings(cold_test, cold_rankings)
             row.extra["cold_params"] = cold_params
             row.extra.setdefault("slices", {})["cold"] = _slice_metrics(cold_test, cold_rankings, ctx)
@@ -142,7 +167,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             new_params = _new_title_params(model, params, validation, ctx, request)
             row.extra["new_params"] = new_params
             row.extra["slices"]["new titles"] = _slice_metrics(
-                new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+                new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False), ctx
             )
         if model == "engine":
             engine_rankings = rankings
@@ -150,6 +175,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         rows.append(row)
     if request.robustness and not solo:
         _time_slices(request, ratings, rows, ctx)
+        _rolling_slices(request, ratings, rows, ctx)
     _write_outputs(request, rows, split)
     if request.dump_recs:
         recs_dump(path=request.dump_recs, rankings=engine_rankings, split=split)
@@ -166,6 +192,7 @@ class SliceMetrics:
     half_b: float
     coverage: float
     ild: float | None
+    distinct_users: int | None = None  # pooled slices: users behind the (fold, user) evaluations
 
 
 def _slice_metrics(split: Split, rankings: dict[int, np.ndarray], ctx: Context) -> SliceMetrics:
@@ -190,21 +217,33 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
     time_split = _subset_users(split_by_time(ratings), request.max_users)
     validation = _subset_users(split_by_time(time_split.train), request.max_users)
     new_titles = split_new_titles(time_split)
+    reference: dict[str, Metrics] | None = None
     for row in rows:
         model = row.model
-        if model == "engine":
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            params, _ = self_tuned_params(time_split.train, ctx)
+        elif model == "engine":
             params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
+            if reference is not None:
+                choice, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params = choice.params
+                row.extra["time_diversity"] = {"choice": choice, "reference": reference}
         else:
             grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
             params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=False), ctx)
         slices = row.extra.setdefault("slices", {})
-        slices["time"] = _slice_metrics(time_split, rankings_for(model, time_split, params, ctx, solo=False), ctx)
+        slices["time"] = _slice_metrics(time_split, rankings_for(scorer, time_split, params, ctx, solo=False), ctx)
         new_params = _new_title_params(model, params, validation, ctx, request)
         slices["time new"] = _slice_metrics(
-            new_titles, rankings_for(model, new_titles, new_params, ctx, solo=False), ctx
+            new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False), ctx
         )
         if request.cold:
-            if model == "engine":
+            if model == SELF_TUNED:
+                cold_params = params
+            elif model == "engine":
                 cold_params, _, _ = tune_engine(
                     validation.cold(),
                     ctx,
@@ -217,9 +256,70 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
                 grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
                 cold_params, _, _ = tune(model, validation.cold(), ctx, solo=False, grid=grid)
             cold = time_split.cold()
-            slices["time cold"] = _slice_metrics(cold, rankings_for(model, cold, cold_params, ctx, solo=False), ctx)
+            slices["time cold"] = _slice_metrics(cold, rankings_for(scorer, cold, cold_params, ctx, solo=False), ctx)
         row.extra["time_params"] = params
         logger.info("evaluated time slices model=%s", model)
+
+
+def _rolling_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
+    """The rolling-origin time split: five cutoffs, each model tuned once before the first of them.
+
+    Every model (self-tuned included) is tuned on the per-user validation split of the ratings before
+    the first cutoff — data no fold tests on — then fitted on each fold's train and scored on its window.
+    """
+    folds = [_subset_users(fold, request.max_users) for fold in split_by_time_folds(ratings)]
+    validation = _subset_users(split_temporal(folds[0].train), request.max_users)
+    reference: dict[str, Metrics] | None = None
+    for row in rows:
+        model = row.model
+        scorer = "engine" if model == SELF_TUNED else model
+        if model == SELF_TUNED:
+            params, _ = self_tuned_params(folds[0].train, ctx)
+        elif model == "engine":
+            params, _, _ = tune_engine(validation, ctx, solo=False, rounds=request.tune_rounds)
+            if reference is not None:
+                choice, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                params = choice.params
+                row.extra["rolling_diversity"] = {"choice": choice, "reference": reference}
+        else:
+            grid = TIME_ALS_GRID if model == "als" else _grid(model, False)
+            params, _, _ = tune(model, validation, ctx, solo=False, grid=grid)
+            if model == "ease":
+                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=False), ctx)
+        rankings = [rankings_for(scorer, fold, params, ctx, solo=False) for fold in folds]
+        row.extra.setdefault("slices", {})["time rolling"] = pooled_slice_metrics(folds, rankings, ctx)
+        row.extra["rolling_params"] = params
+        logger.info("evaluated rolling time split model=%s", model)
+
+
+def pooled_slice_metrics(folds: list[Split], rankings: list[dict[int, np.ndarray]], ctx: Context) -> SliceMetrics:
+    """One slice over several folds: every (fold, user) pair is one evaluation; halves split by user."""
+    pairs = [
+        (fold, ranked, int(user)) for fold, ranked in zip(folds, rankings, strict=True) for user in fold.eval_users
+    ]
+    if not pairs:
+        return SliceMetrics(users=0, ndcg=0.0, half_a=0.0, half_b=0.0, coverage=0.0, ild=None)
+    users = np.unique([user for _, _, user in pairs])
+    half_a = set(user_halves(users)[0].tolist())
+    ndcgs = np.array([ndcg_at_k(ranked[user], fold.test_positives[user]) for fold, ranked, user in pairs])
+    in_a = np.array([user in half_a for _, _, user in pairs])
+    covered = {int(item) for _, ranked, user in pairs for item in ranked[user][:COVERAGE_K]}
+    ilds = []
+    if ctx.vectors is not None:
+        for _, ranked, user in pairs:
+            top = ctx.vectors[np.asarray(ranked[user][:COVERAGE_K])]
+            if len(top) > 1:
+                sims = top @ top.T
+                ilds.append(float(1.0 - (sims.sum() - np.trace(sims)) / (len(top) * (len(top) - 1))))
+    return SliceMetrics(
+        users=len(pairs),
+        ndcg=float(ndcgs.mean()),
+        half_a=float(ndcgs[in_a].mean()) if in_a.any() else 0.0,
+        half_b=float(ndcgs[~in_a].mean()) if (~in_a).any() else 0.0,
+        coverage=len(covered) / folds[0].ratings.n_items,
+        ild=float(np.mean(ilds)) if ilds else None,
+        distinct_users=len(users),
+    )
 
 
 def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
@@ -237,7 +337,7 @@ def _new_title_params(model: str, params: dict, validation: Split, ctx: Context,
     return tuned
 
 
-SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new")
+SLICE_ORDER = ("community", "cold", "new titles", "time", "time cold", "time new", "time rolling")
 
 
 def robustness_text(rows: list[Row]) -> str:
@@ -245,9 +345,14 @@ def robustness_text(rows: list[Row]) -> str:
     if not rows or "slices" not in rows[0].extra:
         return ""
     engine = next((row for row in rows if row.model == "engine"), None)
-    baselines = [row for row in rows if row.model != "engine"]
+    baselines = [row for row in rows if row.model in BASELINES]
     names = [row.model for row in rows]
-    header = f"{'slice':<11} {'part':<4} {'users':>5} " + " ".join(f"{n:>10}" for n in names) + "  engine/best"
+    mine_rows = [row for row in (engine, next((r for r in rows if r.model == SELF_TUNED), None)) if row is not None]
+    header = (
+        f"{'slice':<12} {'part':<4} {'users':>5} "
+        + " ".join(f"{n:>10}" for n in names)
+        + "".join(f"  {row.model + '/best':>15}" for row in mine_rows)
+    )
     lines = ["robustness: NDCG@10 per slice (A/B = disjoint user halves of that slice)", header, "-" * len(header)]
     for name in SLICE_ORDER:
         if name not in rows[0].extra["slices"]:
@@ -256,18 +361,27 @@ def robustness_text(rows: list[Row]) -> str:
             attr = {"all": "ndcg", "A": "half_a", "B": "half_b"}[part]
             values = [getattr(row.extra["slices"][name], attr) for row in rows]
             users = rows[0].extra["slices"][name].users
-            ratio = "-"
-            if engine and baselines:
-                best = max(getattr(row.extra["slices"][name], attr) for row in baselines)
-                mine = getattr(engine.extra["slices"][name], attr)
-                ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
+            ratios = []
+            for mine_row in mine_rows:
+                ratio = "-"
+                if baselines:
+                    best = max(getattr(row.extra["slices"][name], attr) for row in baselines)
+                    mine = getattr(mine_row.extra["slices"][name], attr)
+                    ratio = f"{mine / best:.3f}" if best > 0 else ("inf" if mine > 0 else "-")
+                ratios.append(ratio)
             lines.append(
-                f"{name:<11} {part:<4} {users if part == 'all' else '':>5} "
+                f"{name:<12} {part:<4} {users if part == 'all' else '':>5} "
                 + " ".join(f"{v:>10.4f}" for v in values)
-                + f"  {ratio:>11}"
+                + "".join(f"  {ratio:>15}" for ratio in ratios)
             )
+    rolling = rows[0].extra["slices"].get("time rolling")
+    if rolling is not None:
+        lines.append(
+            f"time rolling: {rolling.users} (cutoff, user) evaluations of {rolling.distinct_users} distinct users"
+        )
     lines.append("diversity: Cov@10 / ILD@10")
-    for name in ("community", "time"):
+    lines.extend(diversity_choice_text(rows))
+    for name in ("community", "time", "time rolling"):
         if name not in rows[0].extra["slices"]:
             continue
         cells = []
@@ -275,8 +389,35 @@ def robustness_text(rows: list[Row]) -> str:
             metrics = row.extra["slices"][name]
             ild = f"{metrics.ild:.3f}" if metrics.ild is not None else "-"
             cells.append(f"{row.model} {metrics.coverage:.3f}/{ild}")
-        lines.append(f"{name:<11} " + "  ".join(cells))
+        lines.append(f"{name:<12} " + "  ".join(cells))
     return "\n".join(lines)
+
+
+def diversity_choice_text(rows: list[Row]) -> list[str]:
+    """The engine's diversity stage on validation: what it chose and the EASE bar it had to meet."""
+    engine = next((row for row in rows if row.model == "engine"), None)
+    lines = []
+    for key, label in (("diversity", "community"), ("time_diversity", "time"), ("rolling_diversity", "time rolling")):
+        if engine is None or key not in engine.extra:
+            continue
+        choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]
+        defaults = EngineConfig()
+        chosen = {k: choice.params.get(k, getattr(defaults, k)) for k in ("diversity", "novelty", "w_content")}
+        lines.append(
+            f"{label} validation diversity stage: {'bar met' if choice.met else 'bar NOT met, kept'} "
+            f"{json.dumps(chosen, sort_keys=True)}"
+        )
+        for part in ("all", "A", "B"):
+            mine, bar = choice.metrics[part], reference[part]
+            lines.append(
+                f"  {part:<3} engine NDCG {mine.ndcg:.4f} Cov {mine.coverage:.4f} ILD {_ild(mine)}"
+                f"  |  EASE NDCG {bar.ndcg:.4f} Cov {bar.coverage:.4f} ILD {_ild(bar)}"
+            )
+    return lines
+
+
+def _ild(metrics: Metrics) -> str:
+    return f"{metrics.ild:.3f}" if metrics.ild is not None else "-"
 
 
 def recs_dump(*, path: Path, rankings: dict[int, np.ndarray], split: Split) -> None:
@@ -305,7 +446,7 @@ def table_text(rows: list[Row], *, mode: str) -> str:
             f"{cold_ndcg:>9} {cold_recall:>9} {row.halves[0]:>7.4f} {row.halves[1]:>7.4f} "
             f"{row.validation_ndcg:>8.4f} {ild:>6}  {json.dumps(row.params, sort_keys=True)}"
         )
-    baselines = [row for row in rows if row.model != "engine"]
+    baselines = [row for row in rows if row.model in BASELINES]
     engine = next((row for row in rows if row.model == "engine"), None)
     if engine and baselines:
         best = max(baselines, key=lambda r: r.test.ndcg)

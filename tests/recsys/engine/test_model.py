@@ -209,3 +209,55 @@ def test_new_title_weights_lift_only_titles_nobody_interacted_with():
     # then: content alone picks a seen sci-fi title; the new-title quality weight lifts unseen 9 (not romance 5-8)
     assert before[0].item in (1, 2, 3, 4)
     assert after[0].item == 9
+
+
+def _head_heavy_world() -> tuple[Interactions, ItemSide, list[int]]:
+    """20 background viewers all watched titles 0-4 (the head); 20 test viewers watched 5 tail titles each."""
+    rng = np.random.default_rng(3)
+    n_items = 40
+    rows = []
+    for user in range(20):
+        rows += [(user, item, Kind.VIEW) for item in range(5)]
+        rows += [(user, int(item), Kind.VIEW) for item in rng.choice(np.arange(5, n_items), 3, replace=False)]
+    test_users = list(range(20, 40))
+    for user in test_users:
+        rows += [(user, int(item), Kind.VIEW) for item in rng.choice(np.arange(10, n_items), 5, replace=False)]
+    users, items, kinds = (np.array(column) for column in zip(*rows, strict=True))
+    data = Interactions(40, n_items, users, items, kinds, np.full(len(rows), np.nan), np.arange(len(rows), dtype=float))
+    vectors = rng.normal(size=(n_items, 8)).astype(np.float32)
+    return data, ItemSide(vectors=vectors / np.linalg.norm(vectors, axis=1, keepdims=True)), test_users
+
+
+def test_novelty_rerank_raises_catalog_coverage_for_established_viewers_only():
+    # given: popularity-led warm weights, so without the penalty everyone gets the same head titles
+    data, side, test_users = _head_heavy_world()
+    config = EngineConfig(
+        w_cf=0.0, w_content=0.3, w_popularity=1.0, w_quality=0.0, diversity=0.0, cold_threshold=5, solo_max_users=0
+    )
+    plain = HybridEngine(config).fit(data, side)
+    novel = HybridEngine(replace(config, novelty=0.6)).fit(data, side)
+
+    def coverage(engine: HybridEngine) -> int:
+        return len({pick.item for user in test_users for pick in engine.recommend(user=user, count=5)})
+
+    # then: more distinct titles across the viewers' top 5, and the head no longer fills every list
+    assert coverage(novel) > coverage(plain)
+    assert all({p.item for p in plain.recommend(user=u, count=5)} == set(range(5)) for u in test_users)
+    # a thin history (2 titles < cold_threshold) is ranked exactly as without the penalty
+    row = {"items": np.array([12, 13]), "kinds": np.full(2, Kind.VIEW), "values": np.full(2, np.nan)}
+    H_plain = plain.history_row(**row, times=np.arange(2.0))
+    H_novel = novel.history_row(**row, times=np.arange(2.0))
+    picks = [
+        [p.item for p in engine.recommend_row(H=H, last_time=1.0, ratings={}, count=5)]
+        for engine, H in ((plain, H_plain), (novel, H_novel))
+    ]
+    assert picks[0] == picks[1]
+
+
+def test_novelty_penalty_lowers_a_popular_title_within_the_pool():
+    # the first two titles tie on relevance; the popular one loses its place to the novel one
+    vectors = np.eye(3, dtype=np.float32)
+    scores = np.array([1.0, 0.95, 0.0])
+    assert mmr_rerank(np.array([7, 8, 9]), scores, vectors, lam=0.0, depth=3) == [7, 8, 9]
+    penalty = np.array([0.5, 0.0, 0.0])
+    assert mmr_rerank(np.array([7, 8, 9]), scores, vectors, lam=0.0, depth=3, penalty=penalty)[0] == 8

@@ -14,6 +14,7 @@ from recsys.evaluation.protocol import (
     recall_at_k,
     round_half_up,
     split_by_time,
+    split_by_time_folds,
     split_new_titles,
     split_temporal,
     time_cutoff,
@@ -170,3 +171,17 @@ def test_new_titles_slice_holds_the_new_titles_out_of_train_and_ranks_only_them(
     # User 1 rated it 5.0 (their last rating); user 2 has 3 ratings, too few to have train rows.
     assert list(split.eval_users) == [user1]
     assert list(split.test_positives[user1]) == [item20]
+
+
+def test_rolling_folds_test_disjoint_windows_on_the_users_each_cutoff_knows():
+    # Timestamps 1-10: quantiles 0.5 and 0.8 put the cutoffs at 6 and 9.
+    ratings = _timeline()
+    first, second = split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=5)
+    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
+    item15, item20 = (int(np.flatnonzero(ratings.item_ids == i)[0]) for i in (15, 20))
+    # fold 1: train before 6 (user 1's first 5 ratings), window [6, 9): user 1's 4.0 of item 15
+    assert (first.train.times < 6).all() and len(first.train.users) == 5
+    assert list(first.eval_users) == [user1] and list(first.test_positives[user1]) == [item15]
+    # fold 2: train before 9, window [9, end): user 1's 5.0 of item 20 (user 2: 2 train ratings only)
+    assert len(second.train.users) == 8
+    assert list(second.eval_users) == [user1] and list(second.test_positives[user1]) == [item20]
