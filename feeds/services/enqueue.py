@@ -11,6 +11,7 @@ raising for the broker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from reclio.background import ProcessThread
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
@@ -67,6 +69,9 @@ def _requests_send(requests: dict[tuple[str, str | None], str]) -> int:
         connected = users_selectors.users_connected(user_ids=user_ids)
     except Exception:  # cache or database trouble: refuse quietly, the requests were served
         logger.warning("feeds_refresh_request_failed viewers=%d", len(user_ids), exc_info=True)
+        with contextlib.suppress(Exception):
+            # On the background thread nothing else closes a broken connection: the next batch reconnects.
+            connection.close()
         return 0
     queued = 0
     for (user_id, last_watched), reason in requests.items():

@@ -163,3 +163,21 @@ def test_one_process_sends_the_same_refresh_request_once_per_window(world, monke
         (USER_ID, "movie:1", "new_anchor"),
         (USER_ID, "movie:2", "new_anchor"),
     ]
+
+
+def test_a_failed_batch_of_refresh_requests_closes_the_broken_connection(world, monkeypatch):
+    # given: the database fails the batch's query (a connection broken by a restart)
+    from django.db import connection
+
+    closed: list[int] = []
+    monkeypatch.setattr(connection, "close", lambda: closed.append(1))
+    monkeypatch.setattr(
+        "users.selectors.users_connected", mock.Mock(side_effect=OperationalError("server closed the connection"))
+    )
+
+    # when
+    queued = enqueue._requests_send({(USER_ID, "movie:1"): "new_anchor"})
+
+    # then: nothing queued, and the thread's connection is dropped so the next batch connects anew
+    assert queued == 0
+    assert closed == [1]
