@@ -354,9 +354,8 @@ def _copies_store() -> None:
     from feeds.documents import copy_store
     from feeds.models import PreparedFeeds
 
-    for user_id, body, last_hint in PreparedFeeds.objects.values_list("user_id", "body", "last_hint"):
-        if body:
-            copy_store(user_id=str(user_id), body=bytes(body), last_hint=last_hint or "")
+    for user_id in PreparedFeeds.objects.values_list("user_id", flat=True):
+        copy_store(user_id=str(user_id))
 
 
 def _personal_users(ids: list[str]) -> list[str]:

@@ -184,8 +184,24 @@ def copy_forget(*, user_id: str) -> None:
         _redis_failed(type(exc).__name__)
 
 
-def copy_store(*, user_id: str, body: bytes, last_hint: str) -> None:
-    """Write one viewer's copy to Redis now (the refresh task, after storing new rows). Never raises."""
+def copy_store(*, user_id: str) -> None:
+    """Write one viewer's copy to Redis (and this process's), as their rows stand in the database now:
+    called after a refresh or a lists update committed. Read again rather than handed the body, so
+    two updates whose commit callbacks run out of order (the list writer can finish inside the
+    refresh's own callbacks) leave the newer document. Never raises."""
+    from feeds.models import PreparedFeeds  # the models load after the apps; this module loads before
+
+    try:
+        row = PreparedFeeds.objects.filter(user_id=user_id).values_list("body", "feeds", "last_hint").first()
+    except Exception as exc:  # noqa: BLE001 - web processes write it when they next check their copy
+        logger.warning("feeds_copy_store_failed user_id=%s error=%s", user_id, type(exc).__name__)
+        return
+    if row is None:
+        copy_forget(user_id=user_id)
+        return
+    stored, feeds, last_hint = row
+    body = bytes(stored) if stored else document_body(feeds, user_id=user_id)
+    last_hint = last_hint or ""
     local_copies.put(user_id, Copy(body=body, last_hint=last_hint))
     try:
         cache.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)

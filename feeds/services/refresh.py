@@ -157,7 +157,7 @@ def user_feed_rows_refresh(*, user_id: str, last_watched: str | None = None) -> 
             },
         )
         # The copy /feeds serves while the database is away (feeds/documents.py), once this is visible.
-        transaction.on_commit(partial(copy_store, user_id=str(key), body=body, last_hint=hint_text or ""))
+        transaction.on_commit(partial(copy_store, user_id=str(key)))
 
     fresh_after = now - timedelta(hours=settings.FEEDS_LIST_MAX_AGE_HOURS)
     # One transaction: the list writer (queued by the request on commit) and its "written" event
@@ -263,7 +263,7 @@ def user_feed_lists_apply(*, user_id: str) -> bool:
         body = document_body(feeds, user_id=key)
         prepared.feeds, prepared.rows, prepared.problems, prepared.body = feeds, records, problems, body
         prepared.save(update_fields=["feeds", "rows", "problems", "body"])
-        transaction.on_commit(partial(copy_store, user_id=str(key), body=body, last_hint=prepared.last_hint or ""))
+        transaction.on_commit(partial(copy_store, user_id=str(key)))
     # Hit rate: rows that now serve their written list start counting what they show.
     served_titles_update(user_id=str(key), row_records=records, now=timezone.now())
     logger.info(

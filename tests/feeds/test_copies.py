@@ -165,19 +165,32 @@ def test_one_process_sends_the_same_refresh_request_once_per_window(world, monke
     ]
 
 
-def test_a_failed_batch_of_refresh_requests_closes_the_broken_connection(world, monkeypatch):
-    # given: the database fails the batch's query (a connection broken by a restart)
+def test_a_failed_batch_of_refresh_requests_closes_the_broken_connection(world):
+    # given: the database fails the batch's query (a connection broken by a restart); patched here, not
+    # with monkeypatch, which would undo after ``world`` and leave world's fake installed for later tests
     from django.db import connection
 
-    closed: list[int] = []
-    monkeypatch.setattr(connection, "close", lambda: closed.append(1))
-    monkeypatch.setattr(
-        "users.selectors.users_connected", mock.Mock(side_effect=OperationalError("server closed the connection"))
-    )
-
-    # when
-    queued = enqueue._requests_send({(USER_ID, "movie:1"): "new_anchor"})
+    broken = OperationalError("server closed the connection")
+    with (
+        mock.patch.object(enqueue.users_selectors, "users_connected", side_effect=broken),
+        mock.patch.object(connection, "close") as close,
+    ):
+        # when
+        queued = enqueue._requests_send({(USER_ID, "movie:1"): "new_anchor"})
 
     # then: nothing queued, and the thread's connection is dropped so the next batch connects anew
     assert queued == 0
-    assert closed == [1]
+    close.assert_called_once_with()
+
+
+def test_copy_store_writes_the_rows_as_committed_whatever_order_the_callbacks_run(prepared, clock):
+    # given: a refresh committed one document and the list writer (run inside the refresh's commit
+    # callbacks) a newer one; the refresh's own copy callback runs last
+    newer = stored_elsewhere(prepared.feeds)
+
+    # when
+    documents.copy_store(user_id=USER_ID)
+
+    # then: both copies hold the newer document
+    assert documents.local_copies.get(USER_ID) == documents.Copy(body=newer, last_hint="")
+    assert cache.get(documents.COPY_KEY_PREFIX + USER_ID) == (newer, "")

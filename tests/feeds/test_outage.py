@@ -95,7 +95,7 @@ def test_a_viewer_this_process_holds_is_answered_without_a_query(client, prepare
 @pytest.mark.django_db
 def test_the_redis_copy_serves_a_viewer_this_process_never_saw(client, prepared, world):
     # given: the refresh task stored the copy; this process has not served the viewer
-    documents.copy_store(user_id=USER_ID, body=bytes(prepared.body), last_hint="")
+    documents.copy_store(user_id=USER_ID)
     documents.local_copies.clear()
 
     # when
@@ -230,7 +230,7 @@ def test_a_process_that_does_not_hold_the_viewer_asks_redis_before_the_database(
     client, prepared, world, django_assert_num_queries
 ):
     # given: the viewer's Redis copy (the refresh wrote it), a process that does not hold the viewer
-    documents.copy_store(user_id=USER_ID, body=bytes(prepared.body), last_hint="")
+    documents.copy_store(user_id=USER_ID)
     documents.local_copies.clear()
 
     # when / then: answered from Redis without a query; the copy is checked at the next background step
