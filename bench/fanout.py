@@ -32,7 +32,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -175,30 +174,18 @@ def main() -> None:
 
 
 def _worker_start(args: argparse.Namespace, trakt_url: str) -> subprocess.Popen[str]:
+    from reclio.services import celery_worker_argv
+
     env = {**os.environ, "TRAKT_API_URL": trakt_url, "PYTHONUNBUFFERED": "1"}
     log = Path(args.data_dir) / "worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "reclio",
-            "worker",
-            "-Q",
-            QUEUE,
-            "--pool",
-            args.pool,
-            "--concurrency",
-            str(args.concurrency),
-            "--hostname",
-            f"bench-fanout-{os.getpid()}@%h",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        celery_worker_argv(
+            [QUEUE],
+            hostname=f"bench-fanout-{os.getpid()}@%h",
+            concurrency=args.concurrency,
+            extra=["--pool", args.pool, "--without-gossip", "--without-mingle"],
+        ),
         cwd=REPO,
         env=env,
         stdout=log.open("w"),

@@ -66,6 +66,21 @@ def superuser_exists() -> bool:
     return get_user_model().objects.filter(is_superuser=True).exists()
 
 
+def celery_worker_argv(
+    queues: Sequence[str], *, hostname: str, concurrency: int = 1, loglevel: str = "WARNING", extra: Sequence[str] = ()
+) -> list[str]:
+    """The command line of one Celery worker on ``queues``: the one spelling for ``manage.py serve``,
+    the demo, the benchmarks and the tests that run real workers (``extra`` for what only they need,
+    e.g. ``--without-gossip``)."""
+    return [
+        sys.executable,
+        *("-m", "celery", "-A", "reclio", "worker"),
+        *("--loglevel", loglevel, "-Q", ",".join(queues)),
+        *("--concurrency", str(concurrency), "--hostname", hostname),
+        *extra,
+    ]
+
+
 def service_process_commands(
     *, host: str, port: int, concurrency: int, debug: bool, worker_queues: Sequence[Sequence[str]] = (ALL_QUEUES,)
 ) -> dict[str, str]:
@@ -85,9 +100,8 @@ def service_process_commands(
     for queues in worker_queues:
         name = "worker" if len(worker_queues) == 1 else f"worker-{'-'.join(queues)}"
         hostname = "all" if tuple(queues) == tuple(ALL_QUEUES) else "-".join(queues)
-        commands[name] = (
-            f"{python} -m celery -A reclio worker --loglevel INFO -Q {','.join(queues)} "
-            f"--concurrency {concurrency} --hostname reclio-{hostname}@%h"
+        commands[name] = shlex.join(
+            celery_worker_argv(queues, hostname=f"reclio-{hostname}@%h", concurrency=concurrency, loglevel="INFO")
         )
     commands["beat"] = f"{python} -m celery -A reclio beat --loglevel INFO"
     return commands

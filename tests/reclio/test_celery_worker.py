@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from reclio.celery import app
 from reclio.queues import ALL_QUEUES
+from reclio.services import celery_worker_argv
 from reclio.tasks import echo_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,24 +24,7 @@ def real_worker():
     hostname = f"test-worker-{os.getpid()}@%h"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reclio.settings.base"}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "reclio",
-            "worker",
-            "-Q",
-            ",".join(ALL_QUEUES),
-            "--concurrency",
-            "1",
-            "--hostname",
-            hostname,
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        celery_worker_argv(ALL_QUEUES, hostname=hostname, extra=["--without-gossip", "--without-mingle"]),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

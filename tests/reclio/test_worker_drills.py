@@ -16,7 +16,6 @@ import itertools
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from django.db import connection
 from reclio.celery import app
 from reclio.models import ParkedTask
 from reclio.queues import Queue
+from reclio.services import celery_worker_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -63,27 +63,15 @@ class Worker:
         }
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "reclio",
-                    "worker",
-                    "-Q",
-                    Queue.DEFAULT.value,
-                    "--concurrency",
-                    "1",
-                    "--hostname",
-                    f"drill-{os.getpid()}-{self.log.stem}@%h",
-                    "--include",
-                    "tests.reclio.drill_tasks",
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
+                celery_worker_argv(
+                    [Queue.DEFAULT.value],
+                    hostname=f"drill-{os.getpid()}-{self.log.stem}@%h",
+                    loglevel="INFO",
+                    extra=[
+                        *("--include", "tests.reclio.drill_tasks"),
+                        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                    ],
+                ),
                 cwd=ROOT,
                 env=env,
                 stdout=out,
