@@ -7,6 +7,7 @@ documented in ``docs/configuration.md`` and ``.env.example``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import environ
@@ -133,12 +134,24 @@ def _db_timeouts() -> dict[str, Any]:
     return options
 
 
+def _embedded_shared_buffers_default() -> int:
+    # A quarter of the RAM, as PostgreSQL's tuning guide suggests, within 128 MB (initdb's value) and
+    # 512 MB (a 100k-title catalog's vectors and HNSW index, and what docker-compose.yml gives).
+    ram_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    return min(max(ram_mb // 4, 128), 512)
+
+
+# Shared buffers of the embedded PostgreSQL (reclio/embedded.py); 0 = leave the data dir's value.
+EMBEDDED_POSTGRES_SHARED_BUFFERS_MB = env_int(
+    "EMBEDDED_POSTGRES_SHARED_BUFFERS_MB", _embedded_shared_buffers_default(), minimum=0
+)
+
 DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            **embedded.postgres_start(data_dir=DATA_DIR),
+            **embedded.postgres_start(data_dir=DATA_DIR, shared_buffers_mb=EMBEDDED_POSTGRES_SHARED_BUFFERS_MB),
             "OPTIONS": _db_timeouts(),
         }
     }
