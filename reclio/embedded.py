@@ -101,7 +101,7 @@ def _postgres_restart_if_sole_user(server: Any) -> bool:
     server and stop it when the last one exits) and ``_commands.pg_ctl``. pgserver has no restart
     and no way to pass server options. tests/reclio/test_embedded_shared_buffers.py fails if a
     pgserver upgrade moves any of them."""
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # defined at import, by name
 
     with server._lock:
         others = [pid for pid in server.global_process_id_list.get() if pid != os.getpid() and _process_alive(pid)]

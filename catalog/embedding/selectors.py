@@ -150,10 +150,15 @@ def vector_neighbours(
     round trips. A transaction sets it only when ``k`` plus the exclusions need a longer list, and
     for pgvector >= 0.8's iterative scans."""
     sql = neighbours_sql(dim=dim, media_type=media_type)
-    params = {"query": Vector(query.astype(np.float32)).to_text(), "exclude": list(exclude), "limit": k}
+    excluded = list(exclude)
+    params: dict[str, str | int | list[str]] = {
+        "query": Vector(query.astype(np.float32)).to_text(),
+        "exclude": excluded,
+        "limit": k,
+    }
     session_ef_search = settings.EMBEDDING_HNSW_EF_SEARCH  # 0: the server's (or role's) own setting
     # pgvector < 0.8 returns at most ef_search rows before the exclusions drop theirs: ask for enough.
-    needed = min(k + len(params["exclude"]), 1000)
+    needed = min(k + len(excluded), 1000)
     iterative = pgvector_version() >= (0, 8)
     if iterative or 0 < session_ef_search < needed:
         with transaction.atomic(), connection.cursor() as cursor:
