@@ -10,7 +10,12 @@ filter; a query without a media type reads both indexes (UNION ALL, see
 
 ef_construction 128 (was 64) makes a better-connected graph: more recall for the same
 hnsw.ef_search, so EMBEDDING_HNSW_EF_SEARCH goes 80 → 64 (docs/scaling.md, "Similar titles").
-It builds about 1.7x slower: ~100 s per 100k 384-d titles on 2 cores.
+Both indexes of 100k 384-d titles (~195 MB) build in ~75 s on a quiet 2-core machine when the graph
+fits in maintenance_work_mem (bench/similarity.py), so this session raises it to 512 MB: with
+PostgreSQL's 64 MB default pgvector builds on disk, and the 70k-title movie index alone had not
+finished after 15 minutes (machine load 9-18).
+pgvector builds in parallel in dynamic shared memory, so a container needs /dev/shm above that
+(docker-compose.yml: shm_size 1g).
 
 Each new index is built CONCURRENTLY before the old one is dropped CONCURRENTLY: the content sync
 keeps writing, and similarity has an index to use at every moment.
@@ -65,4 +70,8 @@ class Migration(migrations.Migration):
         ("catalog", "0005_embedding_hnsw_m24"),
     ]
 
-    operations = [operation for dim in DIMENSIONS for operation in _operations(dim)]
+    operations = [
+        # Session-level, for this migrate run's connection only.
+        migrations.RunSQL(sql="SET maintenance_work_mem = '512MB'", reverse_sql=migrations.RunSQL.noop),
+        *(operation for dim in DIMENSIONS for operation in _operations(dim)),
+    ]
