@@ -29,7 +29,7 @@ def embedding_dimension_indexed_check(app_configs: Any = None, **kwargs: Any) ->
             f"{', '.join(map(str, INDEXED_DIMENSIONS))} have an HNSW index, so similarity scans every row.",
             hint="Pick a model of an indexed size, set OPENAI_EMBEDDING_DIMENSIONS (text-embedding-3-*) to 1536 "
             "or 768, or add a partial HNSW index for this size "
-            "(see catalog/migrations/0004_embedding_hnsw_indexes.py).",
+            "per media type (see catalog/migrations/0006_embedding_hnsw_per_media_type.py).",
             id="reclio.W002",
         )
     ]

@@ -2,9 +2,9 @@
 
 Vectors of several sizes can coexist while a provider switch rolls out. Similarity uses the most
 common size in the catalog (cached briefly: it is on hot paths and only moves during a switch) and
-ignores rows of other sizes until they are re-embedded. Each size in use has a partial HNSW index
-on the expression ``(embedding::vector(D))`` (migration 0004); queries spell the same expression
-and predicate so the planner can use it. Reference: https://github.com/pgvector/pgvector#hnsw
+ignores rows of other sizes until they are re-embedded. Each size and media type has a partial HNSW
+index on the expression ``(embedding::vector(D))`` (migrations 0004, 0006); queries spell the same
+expression and predicates so the planner can use it. Reference: https://github.com/pgvector/pgvector#hnsw
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from pgvector import Vector
 
+from catalog.contracts import MediaType
 from catalog.models import ContentItem, TmdbStatus
 
 logger = logging.getLogger(__name__)
 
-# Dimensions with an HNSW index (migrations 0004, 0005: m 24). Others are searched exactly.
+# Dimensions with HNSW indexes (migration 0006: one per media type, m 24). Others are searched exactly.
 INDEXED_DIMENSIONS = (384, 768, 1536)
 SIMILARITY_DIM_CACHE_KEY = "catalog:embedding:similarity_dim"
 _PGVECTOR_VERSION_CACHE: dict[str, tuple[int, ...]] = {}
@@ -107,53 +108,77 @@ def pgvector_version() -> tuple[int, ...]:
 
 
 def neighbours_sql(*, dim: int, media_type: str | None) -> str:
-    """The k-NN query for vectors of size ``dim``. Its ORDER BY expression and the ``embedding_dim``
-    predicate match the partial HNSW index exactly; ``dim`` is an int we chose (never user input),
-    inlined because a type modifier cannot be a bind parameter and a literal lets the planner
-    prove the partial-index predicate."""
+    """The k-NN query for vectors of size ``dim``, of one media type or (``None``) of all.
+
+    Each HNSW index covers one size and one media type (migration 0006): pgvector < 0.8 filters
+    after the graph scan, so one index for all types left a TV-only query with the few shows among
+    its candidates. Each branch's ORDER BY expression and predicates match its partial index
+    exactly; several types are read one index each and merged (UNION ALL: the top k of all is among
+    the top k of each). ``dim`` and the media types are ours (never user input), inlined because a
+    type modifier cannot be a bind parameter and literals let the planner prove the index predicate."""
     dim = int(dim)  # int() so nothing but digits can reach the SQL text
-    media_filter = "AND c.media_type = %(media_type)s" if media_type else ""
-    # Only the int ``dim`` and one of two fixed filter strings are interpolated; values are bound.
-    return f"""
-        WITH hits AS MATERIALIZED (
+    if media_type is not None and media_type not in MediaType.values:
+        raise ValueError(f"unknown media type {media_type!r}")
+    branches = [
+        f"""(
             SELECT c.item_id, c.embedding::vector({dim}) <=> %(query)s::vector({dim}) AS distance
             FROM content_catalog c
             WHERE c.embedding_dim = {dim}
+              AND c.media_type = '{media}'
               AND c.tmdb_status = 'active'
               AND NOT (c.item_id = ANY(%(exclude)s::text[]))
-              {media_filter}
             ORDER BY c.embedding::vector({dim}) <=> %(query)s::vector({dim})
             LIMIT %(limit)s
-        )
-        SELECT item_id, 1 - distance FROM hits ORDER BY distance, item_id
+        )"""  # noqa: S608 - only the int dim and MediaType values are interpolated; values are bound
+        for media in ([media_type] if media_type else MediaType.values)
+    ]
+    return f"""
+        WITH hits AS MATERIALIZED ({" UNION ALL ".join(branches)})
+        SELECT item_id, 1 - distance FROM hits ORDER BY distance, item_id LIMIT %(limit)s
     """  # noqa: S608
 
 
-def _nearest(
-    *, query: np.ndarray, dim: int, k: int, media_type: str | None, exclude: Collection[str]
+def vector_neighbours(
+    *, query: np.ndarray, dim: int, k: int, media_type: str | None = None, exclude: Collection[str] = ()
 ) -> list[Neighbour]:
+    """The ``k`` titles nearest to the unit vector ``query`` (size ``dim``) by cosine, best first:
+    the similar-titles query behind ``item_neighbours``/``items_neighbours``, and what
+    bench/similarity.py times.
+
+    One statement on the common path: the HNSW candidate list (``hnsw.ef_search``) arrives with the
+    connection as a startup option (reclio/settings/base.py), so no ``SET LOCAL`` and no transaction
+    round trips. A transaction sets it only when ``k`` plus the exclusions need a longer list, and
+    for pgvector >= 0.8's iterative scans."""
     sql = neighbours_sql(dim=dim, media_type=media_type)
-    params = {
+    excluded = list(exclude)
+    params: dict[str, str | int | list[str]] = {
         "query": Vector(query.astype(np.float32)).to_text(),
-        "exclude": list(exclude),
-        "media_type": media_type,
+        "exclude": excluded,
         "limit": k,
     }
-    ef_search = max(settings.EMBEDDING_HNSW_EF_SEARCH, k)
+    session_ef_search = settings.EMBEDDING_HNSW_EF_SEARCH  # 0: the server's (or role's) own setting
+    # pgvector < 0.8 returns at most ef_search rows before the exclusions drop theirs: ask for enough.
+    needed = min(k + len(excluded), 1000)
     iterative = pgvector_version() >= (0, 8)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # SET LOCAL: scoped to this transaction, so a pooled connection keeps its defaults.
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {min(int(ef_search), 1000)}")
-        if iterative:
-            # pgvector >= 0.8 keeps scanning the graph until filters leave k rows
-            # (https://github.com/pgvector/pgvector#iterative-index-scans); the outer ORDER BY
-            # restores exact order, as relaxed_order requires.
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        if len(rows) < k and not iterative and dim in INDEXED_DIMENSIONS:
-            # Older pgvector filters after the graph scan: a selective filter can leave fewer than k
-            # of the ef_search candidates. Fall back to the exact scan (correct, slower, rare).
+    if iterative or 0 < session_ef_search < needed:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # SET LOCAL: scoped to this transaction, so a pooled connection keeps its defaults.
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(int(session_ef_search), int(needed))}")
+            if iterative:
+                # pgvector >= 0.8 keeps scanning the graph until filters leave k rows
+                # (https://github.com/pgvector/pgvector#iterative-index-scans); the outer ORDER BY
+                # restores exact order, as relaxed_order requires.
+                cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    if len(rows) < k and not iterative and dim in INDEXED_DIMENSIONS:
+        # The graph scan's candidates can still fall short (an approximate list, or rows that are
+        # not active): the exact scan is correct, slower, and rare.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_indexscan = off")
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -176,7 +201,7 @@ def item_neighbours(
     seed = _vectors_of(item_ids=[item_id], dim=dim).get(item_id)
     if seed is None:
         return []
-    return _nearest(query=seed, dim=dim, k=k, media_type=media_type, exclude={item_id, *exclude})
+    return vector_neighbours(query=seed, dim=dim, k=k, media_type=media_type, exclude={item_id, *exclude})
 
 
 def items_neighbours(
@@ -209,4 +234,4 @@ def items_neighbours(
     norm = float(np.linalg.norm(centroid))
     if norm == 0.0:
         return []
-    return _nearest(query=centroid / norm, dim=dim, k=k, media_type=media_type, exclude={*item_ids, *exclude})
+    return vector_neighbours(query=centroid / norm, dim=dim, k=k, media_type=media_type, exclude={*item_ids, *exclude})

@@ -7,6 +7,7 @@ documented in ``docs/configuration.md`` and ``.env.example``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import environ
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from reclio import embedded
 from reclio.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from reclio.settings.embeddings import EMBEDDING_HNSW_EF_SEARCH
 
 # Runtime values shared with the concern modules; re-exported here as Django settings.
 from reclio.settings.runtime import (  # noqa: F401
@@ -115,31 +117,52 @@ TEMPLATES = [
 # marks them) serve millisecond reads, so their statements and lock waits give up quickly and the
 # view degrades; workers run content syncs and training, so theirs are generous but still bounded.
 # The limits travel as libpq startup options (PgBouncer in transaction mode refuses those: set
-# both statement timeouts to 0 there and configure them on the server).
+# both statement timeouts and EMBEDDING_HNSW_EF_SEARCH to 0 there and configure them on the server).
 WEB_PROCESS = env_str("RECLIO_PROCESS_ROLE", "") == "web"
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3, minimum=2)  # libpq rounds 1 up to 2
 DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 3.0)
 DB_WORKER_STATEMENT_TIMEOUT = env_float("DB_WORKER_STATEMENT_TIMEOUT", 1800.0)
 
 
-def _db_timeouts() -> dict[str, Any]:
+def _db_options() -> dict[str, Any]:
     statement = DB_STATEMENT_TIMEOUT if WEB_PROCESS else DB_WORKER_STATEMENT_TIMEOUT
-    options: dict[str, Any] = {"connect_timeout": DB_CONNECT_TIMEOUT}
+    startup = []
     if statement > 0:
         # A lock wait is the usual way a healthy database stalls a statement; it gets a third of
         # the statement budget (at most a minute) so the error names the lock, not the clock.
         lock = min(statement / 3, 60.0)
-        options["options"] = f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)}"
+        startup.append(f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)}")
+    # Web requests (admin) and workers (feed composition) both ask for similar titles: with the HNSW
+    # candidate list set for the session, each such query is one statement, not BEGIN/SET LOCAL/
+    # SELECT/COMMIT (catalog.embedding.selectors.vector_neighbours). A custom setting is accepted
+    # before pgvector is loaded and checked when it is.
+    if EMBEDDING_HNSW_EF_SEARCH > 0:
+        startup.append(f"-c hnsw.ef_search={EMBEDDING_HNSW_EF_SEARCH}")
+    options: dict[str, Any] = {"connect_timeout": DB_CONNECT_TIMEOUT}
+    if startup:
+        options["options"] = " ".join(startup)
     return options
 
+
+def _embedded_shared_buffers_default() -> int:
+    # A quarter of the RAM, as PostgreSQL's tuning guide suggests, within 128 MB (initdb's value) and
+    # 512 MB (a 100k-title catalog's vectors and HNSW index, and what docker-compose.yml gives).
+    ram_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    return min(max(ram_mb // 4, 128), 512)
+
+
+# Shared buffers of the embedded PostgreSQL (reclio/embedded.py); 0 = leave the data dir's value.
+EMBEDDED_POSTGRES_SHARED_BUFFERS_MB = env_int(
+    "EMBEDDED_POSTGRES_SHARED_BUFFERS_MB", _embedded_shared_buffers_default(), minimum=0
+)
 
 DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            **embedded.postgres_start(data_dir=DATA_DIR),
-            "OPTIONS": _db_timeouts(),
+            **embedded.postgres_start(data_dir=DATA_DIR, shared_buffers_mb=EMBEDDED_POSTGRES_SHARED_BUFFERS_MB),
+            "OPTIONS": _db_options(),
         }
     }
 else:
@@ -150,10 +173,10 @@ else:
         )
     # The URL's own options win: ours go first, and PostgreSQL applies the last `-c` of a name.
     _url_options = _db.setdefault("OPTIONS", {})
-    _timeouts = _db_timeouts()
-    _url_options.setdefault("connect_timeout", _timeouts["connect_timeout"])
-    if "options" in _timeouts:
-        _url_options["options"] = f"{_timeouts['options']} {_url_options.get('options', '')}".strip()
+    _ours = _db_options()
+    _url_options.setdefault("connect_timeout", _ours["connect_timeout"])
+    if "options" in _ours:
+        _url_options["options"] = f"{_ours['options']} {_url_options.get('options', '')}".strip()
     DATABASES = {"default": _db}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -60,7 +60,8 @@ EMBEDDING_REQUEST_TIMEOUT_SECONDS = env_float("EMBEDDING_REQUEST_TIMEOUT_SECONDS
 # How long the "most common dimension" choice is cached; it only changes during a provider switch.
 EMBEDDING_DIMENSION_CACHE_SECONDS = env_int("EMBEDDING_DIMENSION_CACHE_SECONDS", 60, minimum=0)
 # HNSW candidate list per query (https://github.com/pgvector/pgvector#query-options); pgvector's
-# default is 40. bench/similarity.py at 100,000 catalog-like 384-d vectors on the m 24 indexes of
-# catalog migration 0005: recall@20 0.962 / 0.968 at 80 over two builds (0.954-0.958 at 64), p50
-# 4.6 ms on a loaded machine. docs/scaling.md, "Similar titles".
-EMBEDDING_HNSW_EF_SEARCH = env_int("EMBEDDING_HNSW_EF_SEARCH", 80, minimum=1)
+# default is 40. Sent as a connection startup option (base.py), so a similar-titles query is one
+# statement; 0 sends nothing and leaves it to the server (behind PgBouncer: ALTER ROLE … SET
+# hnsw.ef_search). Measured on the per-media-type indexes of catalog migration 0006 with
+# bench/similarity.py: docs/scaling.md, "Similar titles".
+EMBEDDING_HNSW_EF_SEARCH = env_int("EMBEDDING_HNSW_EF_SEARCH", 64, minimum=0)

@@ -41,6 +41,12 @@ def test_images_and_health_checks():
         assert "healthcheck" in services[name]
 
 
+def test_database_has_room_for_parallel_hnsw_builds():
+    # catalog 0006 builds with 512 MB of maintenance_work_mem in /dev/shm; Docker's default is 64 MB
+    size = str(_compose()["services"]["db"]["shm_size"]).lower()
+    assert size.endswith("g") and int(size[:-1]) >= 1
+
+
 def test_commands_refer_to_things_that_exist():
     services = _compose()["services"]
     for name, service in services.items():

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.embedding.selectors import (
     Neighbour,
@@ -11,6 +12,7 @@ from catalog.embedding.selectors import (
     neighbours_sql,
     similarity_dimension,
     similarity_dimension_forget,
+    vector_neighbours,
 )
 from catalog.embedding.services import item_embeddings_refresh
 from catalog.models import ContentItem, MediaType, TmdbStatus
@@ -180,36 +182,93 @@ def _random_catalog(provider: FakeProvider, count: int) -> dict[str, np.ndarray]
     return {item_id: np.asarray(vector) for item_id, vector in ContentItem.objects.values_list("item_id", "embedding")}
 
 
-def test_query_uses_the_partial_hnsw_index(use_provider):
-    # given 384-d vectors (an indexed size)
-    provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
-    vectors = _random_catalog(provider, 30)
-
-    # when the planner may not fall back to a sequential scan, nor (tiny table) to another index plus
-    # a sort: at catalog scale the ordered HNSW scan wins on cost; with 30 rows the btree on
-    # media_type can look cheaper, so both detours are priced out to make the check deterministic
+def _plan(media_type: str | None) -> str:
+    # The planner may not fall back to a sequential scan, nor (tiny table) to another index plus a
+    # sort: at catalog scale the ordered HNSW scan wins on cost; with 30 rows the btree on
+    # media_type can look cheaper, so both detours are priced out to make the check deterministic.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(
-            "EXPLAIN " + neighbours_sql(dim=384, media_type="movie"),
-            {"query": "[" + ",".join(["0.05"] * 384) + "]", "exclude": [], "media_type": "movie", "limit": 5},
+            "EXPLAIN " + neighbours_sql(dim=384, media_type=media_type),
+            {"query": "[" + ",".join(["0.05"] * 384) + "]", "exclude": [], "limit": 5},
         )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return "\n".join(row[0] for row in cursor.fetchall())
 
-    # then
-    assert "Index Scan using catalog_embedding_hnsw_384_m24" in plan
+
+def test_query_uses_the_partial_hnsw_index_of_its_media_type(use_provider):
+    # given 384-d vectors (an indexed size) of both media types
+    provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
+    vectors = _random_catalog(provider, 30)
+
+    # when one media type is asked for: its own index (migration 0006), which holds only that type
+    movie_plan = _plan("movie")
+    assert "Index Scan using catalog_embedding_hnsw_384_movie" in movie_plan
+    assert "catalog_embedding_hnsw_384_tv" not in movie_plan
+
+    # when none is: both indexes, merged
+    all_plan = _plan(None)
+    assert "Index Scan using catalog_embedding_hnsw_384_movie" in all_plan
+    assert "Index Scan using catalog_embedding_hnsw_384_tv" in all_plan
     assert len(vectors) == 30
 
 
-def test_filtered_search_still_returns_k_exact_neighbours(use_provider, settings):
-    # given an HNSW scan whose candidate list is smaller than what the filter needs (pgvector < 0.8)
-    settings.EMBEDDING_HNSW_EF_SEARCH = 1
+def test_unknown_media_type_is_refused_before_it_reaches_sql():
+    with pytest.raises(ValueError, match="unknown media type"):
+        neighbours_sql(dim=384, media_type="movie' OR true --")
+
+
+def test_all_media_types_merge_into_the_exact_top_k(use_provider):
+    provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
+    vectors = _random_catalog(provider, 40)
+    seed = sorted(vectors)[3]
+
+    neighbours = item_neighbours(item_id=seed, k=25)  # more than the 19 others of its type
+
+    exact = sorted(set(vectors) - {seed}, key=lambda i: -float(vectors[i] @ vectors[seed]))[:25]
+    assert [n.item_id for n in neighbours] == exact
+    assert {i.split("_")[0] for i in exact} == {"movie", "tv"}  # the merge is exercised
+
+
+def test_the_common_query_is_one_statement(use_provider):
+    # given the HNSW candidate list set for the session (production: a connection startup option)
+    provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
+    vectors = _random_catalog(provider, 30)
+    seed = sorted(vectors)[0]
+    vector_neighbours(query=vectors[seed], dim=384, k=5, media_type="tv", exclude=[seed])  # caches the version
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        found = vector_neighbours(query=vectors[seed], dim=384, k=5, media_type="tv", exclude=[seed])
+
+    # then no SET, no savepoint: the one SELECT
+    assert len(found) == 5
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["WITH"]
+
+
+def test_long_exclusion_lists_widen_the_candidate_list_for_that_query(use_provider, settings):
+    # given a session candidate list of 8 and a query for 5 that excludes 6 titles
+    settings.EMBEDDING_HNSW_EF_SEARCH = 8
+    provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
+    vectors = _random_catalog(provider, 30)
+    seed, *seen = sorted(vectors)[:7]
+    vector_neighbours(query=vectors[seed], dim=384, k=5, media_type=None, exclude=[seed])
+
+    with CaptureQueriesContext(connection) as queries:
+        vector_neighbours(query=vectors[seed], dim=384, k=5, media_type=None, exclude=[seed, *seen])
+
+    # then that query's transaction asks for k + exclusions candidates
+    assert any("SET LOCAL hnsw.ef_search = 12" in q["sql"] for q in queries.captured_queries)
+
+
+def test_filtered_search_still_returns_k_exact_neighbours(use_provider):
+    # given an HNSW scan whose candidate list runs short of k (pgvector < 0.8 stops at ef_search)
     provider = use_provider(FakeProvider(model="fake:minilm", dim=384))
     vectors = _random_catalog(provider, 60)
     seed = next(iter(sorted(vectors)))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL hnsw.ef_search = 1")  # the session's list, as the startup option sets it
 
     # when
     neighbours = item_neighbours(item_id=seed, k=10, media_type="tv")
