@@ -5,7 +5,7 @@ replaced by that position's fallback), once, when the rows are written; the hot 
 without parsing or re-serialising.
 
 Two copies keep a viewer's personal rows available when the database is not (issue 12):
-- ``local_copies``: an in-process LRU of the bodies this gunicorn worker read from the database. It
+- ``local_copies``: an in-process LRU of the bodies this web worker read from the database. It
   answers /feeds for the viewers it holds without any I/O, whatever the database is doing; each
   copy is checked against the database again in the background once it is ``RECHECK_SECONDS`` old
   (feeds/selectors.py), so a refresh stored by another process is served within about that;
