@@ -617,7 +617,7 @@ def measure(
     env = bench_env(args.data_dir, args.database_url)
     env["PYTHONPATH"] = str(code_dir)
     port = free_port()
-    access_log = None if args.no_access_log else Path(args.data_dir) / f"access-{server}.log"
+    access_log = None if args.no_access_log else Path(args.data_dir) / f"access-{server}-{app.split(':')[0]}.log"
     if access_log is not None:
         access_log.unlink(missing_ok=True)
     else:

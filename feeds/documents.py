@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
 
 from feeds import rows
 from reclio.throttled_log import ThrottledLog
@@ -128,6 +129,23 @@ _pending_lock = threading.Lock()
 _state = {"flush_due": 0.0, "paused_until": 0.0}
 
 
+_shared_cache: tuple[object, BaseCache] | None = None
+
+
+def _copies_cache() -> BaseCache:
+    """One cache backend for the whole process, so one Redis connection pool reused by every thread.
+
+    Django's ``cache`` is per thread, each with its own pool; granian's request threads come and go
+    (they end when idle), so the first Redis read of each new thread (a viewer this process does
+    not hold) also opened a connection. Rebuilt when the cache settings change (tests)."""
+    global _shared_cache
+    config = settings.CACHES[DEFAULT_CACHE_ALIAS]
+    shared = _shared_cache
+    if shared is None or shared[0] is not config:
+        shared = _shared_cache = (config, caches.create_connection(DEFAULT_CACHE_ALIAS))
+    return shared[1]
+
+
 def _redis_allowed() -> bool:
     return time.monotonic() >= _state["paused_until"]
 
@@ -162,7 +180,7 @@ def copies_flush() -> int:
         _redis_log.failure(f"paused dropped={len(batch)}")
         return 0
     try:
-        cache.set_many(
+        _copies_cache().set_many(
             {COPY_KEY_PREFIX + user_id: (copy.body, copy.last_hint) for user_id, copy in batch.items()},
             timeout=COPY_TTL_SECONDS,
         )
@@ -179,7 +197,7 @@ def copy_forget(*, user_id: str) -> None:
     with _pending_lock:
         _pending.pop(user_id, None)
     try:
-        cache.delete(COPY_KEY_PREFIX + user_id)
+        _copies_cache().delete(COPY_KEY_PREFIX + user_id)
     except Exception as exc:  # noqa: BLE001 - the copy expires; until then it is only read in an outage
         _redis_failed(type(exc).__name__)
 
@@ -204,7 +222,7 @@ def copy_store(*, user_id: str) -> None:
     last_hint = last_hint or ""
     local_copies.put(user_id, Copy(body=body, last_hint=last_hint))
     try:
-        cache.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
+        _copies_cache().set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
     except Exception as exc:  # noqa: BLE001 - web processes write it when they next check their copy
         logger.warning("feeds_copy_store_failed user_id=%s error=%s", user_id, type(exc).__name__)
 
@@ -215,7 +233,7 @@ def copy_get(*, user_id: str) -> Copy | None:
     if copy is not None or not _redis_allowed():
         return copy
     try:
-        stored = cache.get(COPY_KEY_PREFIX + user_id)
+        stored = _copies_cache().get(COPY_KEY_PREFIX + user_id)
     except Exception as exc:  # noqa: BLE001 - Redis down too: the caller serves the fallback rows
         _redis_failed(type(exc).__name__)
         return None
