@@ -714,7 +714,9 @@ def main() -> int:
             subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
         runs.append((f"before: {args.baseline} under gunicorn", outcome))
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+    ).stdout
     runs.append(
         (
             f"this checkout: {head.strip()}{' + uncommitted changes' if dirty.strip() else ''} under {args.server}",
