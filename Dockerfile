@@ -12,4 +12,5 @@ COPY . .
 RUN useradd --create-home reclio && mkdir -p /app/var && chown -R reclio /app
 USER reclio
 EXPOSE 8000
-CMD ["gunicorn", "reclio.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]
+# The options of reclio.services.web_server_argv (tests/reclio/test_compose.py checks they match).
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "4", "--runtime-threads", "1", "--http", "1", "--workers-kill-timeout", "10", "--respawn-failed-workers", "reclio.wsgi:served"]

@@ -1,6 +1,6 @@
 """The public ``/health`` answer: cheap, cached, and never a reason to take the web tier away.
 
-``/health`` is polled by load balancers and compose on the same gunicorn threads that serve
+``/health`` is polled by load balancers and compose on the same web-server threads that serve
 ``/feeds``. It used to run every liveness probe per call, a Celery broadcast included (≥ 1 s), for
 anyone who asked. Now it says whether this process serves and whether the database answered a
 trivial ``SELECT 1`` in the last ``LIVENESS_CACHE_SECONDS``; at most one request per process runs

@@ -9,10 +9,10 @@ and what ``/feeds`` answered meanwhile (issue 12, "Drills").
 Two stacks, both on their own embedded PostgreSQL + Redis in a fresh data dir (``--data-dir``):
 
 * full (default): the keyless demo's processes started one by one — the sandbox TMDB + Trakt,
-  gunicorn exactly as production runs it, one Celery worker per queue (plus ``bench.drill_tasks``),
+  the web server exactly as production runs it, one Celery worker per queue (plus ``bench.drill_tasks``),
   beat — then the demo seeding (content sync, device-flow connect of ``--viewers`` viewers) and a
   wait until every viewer has personal rows. Takes 2-4 minutes before the first drill.
-* web (``--web-only``, and the CI tests in tests/drills/): gunicorn alone over prepared rows seeded
+* web (``--web-only``, and the CI tests in tests/drills/): the web server alone over prepared rows seeded
   like bench/feeds_load.py; only the database/Redis drills run on it.
 
 This process plays ``manage.py serve``'s part for the embedded servers: it runs the same supervisor
@@ -328,7 +328,7 @@ class Stack:
 
 
 def web_stack(*, data_dir: Path, users: int = 200, titles: int = 1000) -> Stack:
-    """gunicorn (the production web command) over ``users`` viewers' prepared rows."""
+    """The web server (granian, the production web command) over ``users`` viewers' prepared rows."""
     from feeds_load import seed, user_ids
 
     stack = Stack(data_dir=data_dir, settings_module="reclio.settings.base")
@@ -473,7 +473,7 @@ def _under_load(
         time.sleep(after)
         observed_until = time.monotonic()
     load.wait_answered(observed_until)
-    # The first second warms gunicorn's threads up; the rest of the warm-up is the baseline.
+    # The first second warms the web server up; the rest of the warm-up is the baseline.
     before = window(load.samples, fault_start - warmup + 1, fault_start)
     result.note(f"before the fault: p99 {before.p99_ms:.1f} ms, {before.errors} errors (n={before.requests})")
     result.during = window(load.samples, fault_start, fault_end)
@@ -995,7 +995,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated drill names (default: all)")
     parser.add_argument("--list", action="store_true", help="list the drills and exit")
-    parser.add_argument("--web-only", action="store_true", help="gunicorn-only stack: database/Redis drills")
+    parser.add_argument("--web-only", action="store_true", help="web-server-only stack: database/Redis drills")
     parser.add_argument("--rate", type=float, default=200.0, help="/feeds requests per second during DB drills")
     parser.add_argument("--freeze", type=float, default=10.0, help="seconds PostgreSQL stays SIGSTOPped")
     parser.add_argument("--viewers", type=int, default=2)

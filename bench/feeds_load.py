@@ -1,14 +1,16 @@
-"""Load benchmark of GET /feeds: gunicorn (gthread) on the embedded stack, open-loop load on loopback.
+"""Load benchmark of GET /feeds: the production web server on the embedded stack, open-loop load on loopback.
 
     /work/main/.venv/bin/python bench/feeds_load.py            # 60 s at 200 requests/s
     /work/main/.venv/bin/python bench/feeds_load.py --duration 30 --rate 400 --wrk 30 --baseline <git ref>
 
 What it does:
 1. Uses its own embedded PostgreSQL + Redis under ``--data-dir`` (default /tmp/reclio-bench-feeds), so
-   dev data is untouched; migrates; seeds a 10,000-title catalog (ContentItem) and 1,000 users'
+   dev data is untouched (``--database-url``: a PostgreSQL of your own instead, e.g. a separate data
+   dir, Redis stays embedded); migrates; seeds a 10,000-title catalog (ContentItem) and 1,000 users'
    prepared rows (PreparedFeeds, the table /feeds reads) with bulk_create. Re-runs reuse the seed.
-2. Starts gunicorn like the production web command (gthread, 2 workers x 8 threads, access log)
-   on 127.0.0.1.
+2. Starts the web server as production does on 127.0.0.1: granian with the options of
+   ``reclio.services.web_server_argv`` (2 workers, access log to a file in the data dir); or, with
+   ``--server gunicorn``, the previous production command (gthread, 2 workers x 8 threads).
 3. Sends requests open-loop: request *i* is due at ``start + i / rate`` whatever happened to earlier
    ones, and its latency is measured from that due time (so a stall is not hidden by the client
    waiting — no coordinated omission). Keep-alive connections are pooled; a new one is opened when
@@ -16,13 +18,17 @@ What it does:
    deduplicated refresh), 3% unknown user ids, 2% no or malformed parameters.
 4. Counts as an error: a connection failure, a non-200 status, a body that is not a ten-row
    ChillLink document, or no answer within 2 s. Prints requests/s, latency percentiles and errors,
-   and the server's CPU (user + system of gunicorn's processes, from /proc) over the measured window
+   and the server's CPU (user + system of the server's processes, from /proc) over the measured window
    per request served in it. The warm-up (20 s by default) is long enough for each worker to have
    served every viewer, so the window is a server that has been up a while; a shorter ``--warmup``
    shows the first reads of each viewer per worker as well.
 5. ``--wrk S``: then ``wrk -t2 -c8`` for S seconds on one viewer's personal /feeds (closed loop,
    throughput). ``--baseline REF``: the same measurement of git REF first (temporary worktree, same
-   data and seed), then this checkout: before/after from one run.
+   data and seed) under gunicorn, as production ran before granian, then this checkout: before/after
+   from one run.
+
+The load generator runs with Python's cyclic garbage collector frozen and off while it loads: its
+pauses (tens of ms, with hundreds of thousands of results held) were measured as server latency.
 
 Targets (issue 14), on a 2-core machine: server CPU <= 1.2 ms per request; p99 <= 15 ms at 400
 requests/s with zero errors; wrk >= 1,000 requests/s. The exit status is 1 when one is missed.
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -65,20 +72,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--titles", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    # Defaults mirror the production web command (Dockerfile, docker-compose.yml): gthread, 2 x 8.
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument(
+        "--server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="granian (default: the production command, reclio.services.web_server_argv) or gunicorn "
+        "(gthread, the previous production command)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="worker processes (default: the production command's 2; gunicorn 2)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="Python threads per worker (default: granian's production 4; gunicorn 8)"
+    )
     parser.add_argument(
         "--no-access-log",
         action="store_true",
-        help="skip gunicorn's access log (production writes one; default: log to the data dir)",
+        help="run without the access log (production writes one; default: log to the data dir)",
     )
     parser.add_argument(
         "--profile",
         metavar="OUT",
-        help="run gunicorn under `py-spy record --subprocesses --gil` (requirements-dev.txt; samples only "
-        "threads holding the GIL, i.e. Python CPU, not I/O waits) and write OUT "
-        "(.svg flame graph, .txt collapsed stacks); the CPU figure counts gunicorn only, not py-spy",
+        help="run the server under `py-spy record --subprocesses --gil` (requirements-dev.txt; samples only "
+        "threads holding the GIL, i.e. Python CPU, not I/O waits or granian's Rust threads) and write OUT "
+        "(.svg flame graph, .txt collapsed stacks); the CPU figure counts the server only, not py-spy",
     )
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second (default 100)")
     parser.add_argument(
@@ -91,21 +108,26 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--baseline",
         metavar="REF",
-        help="first measure git REF the same way (a temporary worktree, same data dir and seed), then this "
-        "checkout, and print both: before/after from one run",
+        help="first measure git REF the same way under gunicorn (a temporary worktree, same data dir and "
+        "seed), then this checkout, and print both: before/after from one run",
     )
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also measure bench/floor_app.py (a fixed document, no Django) under the same command and load: "
-        "gunicorn's own cost per request, the floor for /feeds",
+        help="also measure bench/floor_app.py (a fixed document, no Django, no access log) under the same "
+        "command and load: the server's own cost per request, the floor for /feeds",
     )
     parser.add_argument("--data-dir", default="/tmp/reclio-bench-feeds")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL of your own for the bench (e.g. postgres://u:p@127.0.0.1:5433/bench on a separate "
+        "data dir) instead of the embedded one in --data-dir; it gets migrated and seeded",
+    )
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
 
 
-def bench_env(data_dir: str) -> dict[str, str]:
+def bench_env(data_dir: str, database_url: str | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         RECLIO_DATA_DIR=data_dir,
@@ -114,6 +136,9 @@ def bench_env(data_dir: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(REPO),
     )
+    if database_url:
+        # An external database is production to the settings: they then require a SECRET_KEY.
+        env.update(DATABASE_URL=database_url, SECRET_KEY=env.get("SECRET_KEY") or "bench-feeds-load-secret")
     return env
 
 
@@ -351,6 +376,11 @@ async def run_load(
     results: list[tuple[str, float, str | None, float]] = []  # kind, latency s, error, due offset
     loop = asyncio.get_running_loop()
     total = int((warmup + duration) * rate)
+    # The collector's pauses grow with what this process holds (every result so far) and land on
+    # whichever requests are in flight: measured as the server's latency, they inflated the p99.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     start = loop.time() + 0.2
     tasks = []
 
@@ -384,6 +414,8 @@ async def run_load(
         tasks.append(asyncio.create_task(one(due, kind, path)))
     await asyncio.gather(*tasks)
     await opener
+    gc.enable()
+    gc.unfreeze()
     window_cpu = (cpu() - cpu_at_window[0]) if cpu else 0.0
     measured = [r for r in results if r[3] >= warmup]
     return {
@@ -509,7 +541,7 @@ def _processes() -> dict[int, tuple[int, float]]:
 
 
 def server_pids(root_pid: int) -> list[int]:
-    """``root_pid`` and every descendant (gunicorn master and workers; under --profile, py-spy too)."""
+    """``root_pid`` and every descendant (the server's main process and workers; under --profile, py-spy too)."""
     table = _processes()
     pids, frontier = [root_pid], [root_pid]
     while frontier:
@@ -521,7 +553,7 @@ def server_pids(root_pid: int) -> list[int]:
 
 
 def server_cpu_seconds(root_pid: int) -> float:
-    """User+system CPU of gunicorn's master and workers (from /proc): a load-independent cost figure."""
+    """User+system CPU of the server's main process and workers (from /proc): a load-independent cost figure."""
     table = _processes()
     return sum(table[pid][1] for pid in server_pids(root_pid) if pid in table)
 
@@ -536,7 +568,7 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}")
+            raise SystemExit(f"the web server exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
                 sock.sendall(b"GET /manifest HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -545,40 +577,54 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit("gunicorn did not become ready")
+    raise SystemExit("the web server did not become ready")
+
+
+def server_command(
+    args: argparse.Namespace, *, server: str, app: str, port: int, access_log: Path | None, legacy: bool
+) -> list[str]:
+    """The web server's command line; ``legacy``: a checkout from before granian, whose access log is
+    gunicorn's (its gunicorn.conf.py logger) and whose application is ``reclio.wsgi:application``."""
+    if server == "granian":
+        from reclio.services import web_server_argv
+
+        command = web_server_argv(app, host="127.0.0.1", port=port)
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        if args.threads:
+            command += ["--blocking-threads", str(args.threads)]
+        return [*command, "--log-level", "warning"]
+    command = [
+        *(sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"),
+        *("--workers", str(args.workers or 2), "--threads", str(args.threads or 8)),
+        *("--keep-alive", str(KEEP_ALIVE_SECONDS), "--log-level", "warning"),
+    ]
+    if legacy and access_log is not None:
+        command += ["--access-logfile", str(access_log)]
+    return command
 
 
 def measure(
-    args: argparse.Namespace, *, code_dir: Path, rng: random.Random, app: str = "reclio.wsgi:application"
+    args: argparse.Namespace,
+    *,
+    code_dir: Path,
+    rng: random.Random,
+    server: str = "granian",
+    app: str = "reclio.wsgi:served",
+    legacy: bool = False,
 ) -> dict[str, Any]:
-    """Start gunicorn from ``code_dir`` like the production web command, load it, stop it."""
-    env = bench_env(args.data_dir)
+    """Start the web server from ``code_dir`` like the production web command, load it, stop it."""
+    env = bench_env(args.data_dir, args.database_url)
     env["PYTHONPATH"] = str(code_dir)
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        app,
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
-        "--keep-alive",
-        str(KEEP_ALIVE_SECONDS),
-        "--log-level",
-        "warning",
-    ]
-    if not args.no_access_log:
-        access_log = Path(args.data_dir) / "gunicorn-access.log"
+    access_log = None if args.no_access_log else Path(args.data_dir) / f"access-{server}-{app.split(':')[0]}.log"
+    if access_log is not None:
         access_log.unlink(missing_ok=True)
-        command += ["--access-logfile", str(access_log)]
+    else:
+        env["ACCESS_LOG"] = "false"
+    command = server_command(args, server=server, app=app, port=port, access_log=access_log, legacy=legacy)
     if args.profile:
-        # py-spy starts gunicorn as its child (no ptrace attach rights needed) and samples every worker.
+        # py-spy starts the server as its child (no ptrace attach rights needed) and samples every worker.
         py_spy = str(Path(sys.executable).with_name("py-spy"))
         if not Path(py_spy).exists():
             py_spy = "py-spy"
@@ -588,11 +634,13 @@ def measure(
             "--format", fmt, "--output", args.profile, "--", *command,
         ]  # fmt: skip
     print(f"starting in {code_dir}:", " ".join(command[1:]))
-    server = subprocess.Popen(command, cwd=code_dir, env=env)
+    # The application's access log (reclio.access_log.AccessLog) is its standard output.
+    log_file = access_log.open("a") if access_log is not None and not legacy else None
+    process = subprocess.Popen(command, cwd=code_dir, env=env, stdout=log_file)
     try:
-        wait_ready(port, server)
-        # Under --profile, gunicorn's master is py-spy's child: count gunicorn only, not the sampler.
-        gunicorn_pid = next(iter(server_pids(server.pid)[1:2]), server.pid) if args.profile else server.pid
+        wait_ready(port, process)
+        # Under --profile, the server's main process is py-spy's child: count the server only, not the sampler.
+        server_pid = next(iter(server_pids(process.pid)[1:2]), process.pid) if args.profile else process.pid
         load_before = os.getloadavg()[0]
         print(f"load: {args.warmup:.0f} s warm-up + {args.duration:.0f} s at {args.rate:.0f} req/s …")
         ids = user_ids(args.users)
@@ -605,23 +653,26 @@ def measure(
                 ids=ids,
                 titles=args.titles,
                 rng=rng,
-                cpu=lambda: server_cpu_seconds(gunicorn_pid),
+                cpu=lambda: server_cpu_seconds(server_pid),
             )
         )
         if args.wrk:
             # A viewer with Trakt lists (the seed gives every fourth viewer none): personal rows.
             outcome["wrk"] = run_wrk(
-                port=port, user_id=ids[1], seconds=args.wrk, cpu=lambda: server_cpu_seconds(gunicorn_pid)
+                port=port, user_id=ids[1], seconds=args.wrk, cpu=lambda: server_cpu_seconds(server_pid)
             )
         outcome.update(load_before=load_before, load_after=os.getloadavg()[0])
     finally:
-        # Stop gunicorn itself (under --profile it is py-spy's child: py-spy then writes its output).
-        master = next(iter(server_pids(server.pid)[1:2]), server.pid) if args.profile else server.pid
-        os.kill(master, signal.SIGTERM)
+        # Stop the server itself (under --profile it is py-spy's child: py-spy then writes its output).
+        main_pid = next(iter(server_pids(process.pid)[1:2]), process.pid) if args.profile else process.pid
+        os.kill(main_pid, signal.SIGTERM)
         try:
-            server.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
+        if log_file is not None:
+            log_file.close()
+    outcome["server"] = server
     return outcome
 
 
@@ -633,10 +684,16 @@ def baseline_checkout(ref: str) -> Path:
 
 def main() -> int:
     args = parse_args()
-    env = bench_env(args.data_dir)
-    os.environ.update({k: env[k] for k in ("RECLIO_DATA_DIR", "DJANGO_SETTINGS_MODULE", "DEBUG", "LOG_LEVEL")})
+    env = bench_env(args.data_dir, args.database_url)
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
+    os.environ.update(
+        {
+            k: env[k]
+            for k in ("RECLIO_DATA_DIR", "DJANGO_SETTINGS_MODULE", "DEBUG", "LOG_LEVEL", "DATABASE_URL", "SECRET_KEY")
+            if k in env
+        }
+    )
     sys.path.insert(0, str(REPO))
     print(f"data dir {args.data_dir}; seeding {args.titles} titles and {args.users} users …")
     seed(users=args.users, titles=args.titles, rng=random.Random(args.seed))
@@ -645,21 +702,32 @@ def main() -> int:
     if args.baseline:
         folder = baseline_checkout(args.baseline)
         try:
-            outcome = measure(args, code_dir=folder, rng=random.Random(args.seed))
+            outcome = measure(
+                args,
+                code_dir=folder,
+                rng=random.Random(args.seed),
+                server="gunicorn",
+                app="reclio.wsgi:application",
+                legacy=True,
+            )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
-        runs.append((f"before: {args.baseline}", outcome))
+        runs.append((f"before: {args.baseline} under gunicorn", outcome))
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+    ).stdout
     runs.append(
         (
-            f"this checkout: {head.strip()}{' + uncommitted changes' if dirty.strip() else ''}",
-            measure(args, code_dir=REPO, rng=random.Random(args.seed)),
+            f"this checkout: {head.strip()}{' + uncommitted changes' if dirty.strip() else ''} under {args.server}",
+            measure(args, code_dir=REPO, rng=random.Random(args.seed), server=args.server),
         )
     )
     if args.floor:
-        floor = measure(args, code_dir=REPO, rng=random.Random(args.seed), app="bench.floor_app:application")
-        report(floor, rate=args.rate, duration=args.duration, label="floor: bench/floor_app.py under the same gunicorn")
+        floor = measure(
+            args, code_dir=REPO, rng=random.Random(args.seed), server=args.server, app="bench.floor_app:application"
+        )
+        report(floor, rate=args.rate, duration=args.duration, label=f"floor: bench/floor_app.py under {args.server}")
     figures = [(label, report(outcome, rate=args.rate, duration=args.duration, label=label)) for label, outcome in runs]
     if len(figures) == 2:
         (_, before), (_, after) = figures

@@ -1,8 +1,9 @@
 """The smallest WSGI application that passes bench/feeds_load.py's checks: a fixed ten-row document.
 
-``bench/feeds_load.py --floor`` runs it under the same gunicorn command and load as Reclio, so the
-figures it prints are gunicorn's own cost per request on this machine: what no change to /feeds
-can go below while gunicorn serves it (docs/perf/feeds.md).
+``bench/feeds_load.py --floor`` runs it under the same web server command (granian; gunicorn with
+``--server gunicorn``) and load as Reclio, without the access log, so the figures it prints are the
+server's own cost per request on this machine: what no change to /feeds can go below while that
+server serves it (docs/perf/feeds.md).
 """
 
 from __future__ import annotations

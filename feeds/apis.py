@@ -82,7 +82,7 @@ class FeedsApi(PlainApiView):
             logger.exception("feeds_default_served reason=view_error")
             body = DEFAULT_BODY
         response = HttpResponse(body, content_type="application/json")
-        # Set here because CommonMiddleware, which would, is skipped on this path; without it gunicorn
-        # falls back to chunked encoding.
+        # Set here because CommonMiddleware, which would, is skipped on this path; without it a WSGI
+        # server may fall back to chunked encoding.
         response.headers["Content-Length"] = str(len(body))
         return response

@@ -18,7 +18,7 @@ timeout fires either. Measured (issue 12): request threads simply waited, p99 10
   been closed and reused meanwhile. A read still connecting has no socket yet: it waits for the
   connect timeout, but trips the guard all the same.
 
-Per process, shared by the request threads of one gunicorn worker.
+Per process, shared by the request threads of one web worker (granian).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ replaced by that position's fallback), once, when the rows are written; the hot 
 without parsing or re-serialising.
 
 Two copies keep a viewer's personal rows available when the database is not (issue 12):
-- ``local_copies``: an in-process LRU of the bodies this gunicorn worker read from the database. It
+- ``local_copies``: an in-process LRU of the bodies this web worker read from the database. It
   answers /feeds for the viewers it holds without any I/O, whatever the database is doing; each
   copy is checked against the database again in the background once it is ``RECHECK_SECONDS`` old
   (feeds/selectors.py), so a refresh stored by another process is served within about that;
@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 
 from feeds import rows
 from reclio.throttled_log import ThrottledLog
@@ -128,6 +130,46 @@ _pending_lock = threading.Lock()
 _state = {"flush_due": 0.0, "paused_until": 0.0}
 
 
+@dataclass(frozen=True)
+class _CopiesCache:
+    config: object  # the CACHES entry it was built from
+    backend: BaseCache
+    redis: Any  # the backend's redis-py client, when it is Redis; None otherwise (tests)
+
+
+_shared_cache: _CopiesCache | None = None
+
+
+def _copies_cache() -> _CopiesCache:
+    """One cache backend and one redis-py client for the whole process, reused by every thread.
+
+    Django's ``cache`` is per thread, each with its own connection pool; granian's request threads
+    come and go (they end when idle), so the first Redis read of each new thread (a viewer this
+    process does not hold) also opened a connection. And Django's Redis backend builds a new redis-py
+    client for every call, which cost more CPU than the read itself (docs/perf/feeds.md). Rebuilt
+    when the cache settings change (tests)."""
+    global _shared_cache
+    config = settings.CACHES[DEFAULT_CACHE_ALIAS]
+    shared = _shared_cache
+    if shared is None or shared.config is not config:
+        backend = caches.create_connection(DEFAULT_CACHE_ALIAS)
+        client = backend._cache.get_client(write=False) if isinstance(backend, RedisCache) else None
+        shared = _shared_cache = _CopiesCache(config=config, backend=backend, redis=client)
+    return shared
+
+
+def _copy_read(user_id: str) -> Any:
+    """The Redis copy as stored (None when there is none), read with the process's one client."""
+    shared = _copies_cache()
+    key = COPY_KEY_PREFIX + user_id
+    if shared.redis is None:
+        return shared.backend.get(key)
+    assert isinstance(shared.backend, RedisCache)  # noqa: S101 - a client is only made for one
+    # What RedisCache.get does, without building a client per call.
+    raw = shared.redis.get(shared.backend.make_and_validate_key(key))
+    return None if raw is None else shared.backend._cache._serializer.loads(raw)  # type: ignore[attr-defined]
+
+
 def _redis_allowed() -> bool:
     return time.monotonic() >= _state["paused_until"]
 
@@ -162,7 +204,7 @@ def copies_flush() -> int:
         _redis_log.failure(f"paused dropped={len(batch)}")
         return 0
     try:
-        cache.set_many(
+        _copies_cache().backend.set_many(
             {COPY_KEY_PREFIX + user_id: (copy.body, copy.last_hint) for user_id, copy in batch.items()},
             timeout=COPY_TTL_SECONDS,
         )
@@ -179,7 +221,7 @@ def copy_forget(*, user_id: str) -> None:
     with _pending_lock:
         _pending.pop(user_id, None)
     try:
-        cache.delete(COPY_KEY_PREFIX + user_id)
+        _copies_cache().backend.delete(COPY_KEY_PREFIX + user_id)
     except Exception as exc:  # noqa: BLE001 - the copy expires; until then it is only read in an outage
         _redis_failed(type(exc).__name__)
 
@@ -204,7 +246,7 @@ def copy_store(*, user_id: str) -> None:
     last_hint = last_hint or ""
     local_copies.put(user_id, Copy(body=body, last_hint=last_hint))
     try:
-        cache.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
+        _copies_cache().backend.set(COPY_KEY_PREFIX + user_id, (body, last_hint), timeout=COPY_TTL_SECONDS)
     except Exception as exc:  # noqa: BLE001 - web processes write it when they next check their copy
         logger.warning("feeds_copy_store_failed user_id=%s error=%s", user_id, type(exc).__name__)
 
@@ -215,7 +257,7 @@ def copy_get(*, user_id: str) -> Copy | None:
     if copy is not None or not _redis_allowed():
         return copy
     try:
-        stored = cache.get(COPY_KEY_PREFIX + user_id)
+        stored = _copy_read(user_id)
     except Exception as exc:  # noqa: BLE001 - Redis down too: the caller serves the fallback rows
         _redis_failed(type(exc).__name__)
         return None

@@ -3,7 +3,7 @@
 /feeds is most of the traffic, and a known viewer's answer is a lookup in memory. Django's handler
 around it (the ``request_started``/``request_finished`` signals and what listens to them, the
 middleware chain, the URLconf) cost more CPU than the answer itself, on every request. So the WSGI
-application gunicorn runs (reclio/wsgi.py) sends /feeds here, and everything else to Django as
+application the web server runs (reclio/wsgi.py) sends /feeds here, and everything else to Django as
 before.
 
 Nothing /feeds promises is skipped: the request still goes through the same two middlewares as under

@@ -1,34 +1,33 @@
-"""Viewer ids never reach the access log: the one place that redacts them.
+"""The access log, written by the application, with viewer ids redacted: the one place that does both.
 
 A viewer's UUID is their credential (the addon URL ``{BASE_URL}/?user_id=<uuid>``; admin pages such
 as ``/staff/users/user/<uuid>/change/`` carry it too), so a request line that holds one must not be
-written verbatim to a log file, a terminal scrollback or a log shipper. The redaction works on the
-formatted line, so it holds whatever ``access_log_format`` says:
+written verbatim to a log file, a terminal scrollback or a log shipper:
 
-- gunicorn: ``RedactingGunicornLogger``, selected by ``gunicorn.conf.py`` at the repository root
-  (gunicorn reads ``./gunicorn.conf.py`` by default, so ``serve``, the image and compose all get it);
-- ``runserver`` (``DEBUG``): the same filter on the ``django.server`` logger (``ReclioConfig.ready``).
+- production (granian): ``AccessLog`` wraps the WSGI application granian runs (``reclio.wsgi.served``)
+  and writes one redacted line per request to standard output; ``ACCESS_LOG=false`` leaves it out.
+  granian's own access log stays off (it would write the raw query string);
+- ``runserver`` (``DEBUG``): the same redaction as a filter on the ``django.server`` logger
+  (``ReclioConfig.ready``).
 
 Application logs (``user_id=…`` key-value fields) are operator diagnostics and keep the id.
 
-The line itself is cheap (``AccessLogger``): gunicorn's default logger builds a dict of every header
-and environ entry per request and formats the time each time (~5% of a /feeds request's CPU,
-docs/perf/feeds.md); this one writes the common log format plus the duration from the few values it
-needs, with the timestamp formatted once per second. When the access log goes where gunicorn puts it
-(a file or a stream, formatted ``%(message)s``), the redacted line is written to that stream under
-the handler's lock, without a ``LogRecord`` per request (another ~8%); any other logging setup (a
-syslog handler, a dictConfig) gets the line through ``logging`` as usual.
+The line is cheap on purpose (/feeds is a fraction of a millisecond of CPU, docs/perf/feeds.md): the
+common log format plus the duration, from the few environ values it needs, the timestamp formatted
+once per second, written to the stream under a lock without a ``LogRecord``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
+import sys
+import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
-from gunicorn.glogging import Logger
+logger = logging.getLogger(__name__)
 
 REDACTED = "<viewer>"
 # Any UUID spelling uuid.UUID() accepts (with or without dashes), not inside a longer hex run.
@@ -36,8 +35,7 @@ _UUID = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}(?:-?[0-9A-Fa-f]{4}){3}-?[0-9
 # The parameter itself, however its value is spelled (percent-encoded dashes, braces, garbage).
 _USER_ID_PARAM = re.compile(r"(?i)(user_id(?:%5B%5D|\[\])?=)[^&\s\"']*")
 
-
-_NO_LOCK = contextlib.nullcontext()
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def viewer_ids_redacted(text: str) -> str:
@@ -54,33 +52,51 @@ class ViewerIdRedactingFilter(logging.Filter):
 
 
 def request_line(environ: dict[str, Any]) -> str:
-    """Method, target and protocol as logged."""
-    return f"{environ.get('REQUEST_METHOD', '-')} {environ.get('RAW_URI', '-')} {environ.get('SERVER_PROTOCOL', '-')}"
+    """Method, target and protocol as logged (the target as the client sent it, query included)."""
+    target = environ.get("RAW_URI")  # gunicorn's; granian gives the path and the query string apart
+    if target is None:
+        query = environ.get("QUERY_STRING")
+        target = f"{environ.get('PATH_INFO', '-')}?{query}" if query else environ.get("PATH_INFO", "-")
+    return f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', '-')}"
 
 
-def _plain_stream_handlers(log: logging.Logger) -> list[logging.StreamHandler[Any]] | None:
-    """The handlers of ``log`` when each is a plain stream or file handler writing the bare message
-    (what gunicorn sets up for ``--access-logfile``); None when anything else would see the record."""
-    handlers = log.handlers
-    if not handlers or log.propagate or any(not isinstance(f, ViewerIdRedactingFilter) for f in log.filters):
-        return None
-    plain: list[logging.StreamHandler[Any]] = []
-    for handler in handlers:
-        if type(handler) not in (logging.StreamHandler, logging.FileHandler):
-            return None
-        assert isinstance(handler, logging.StreamHandler)  # noqa: S101 - narrowed by the type check above
-        formatter = handler.formatter
-        if handler.filters or (formatter is not None and formatter._fmt != "%(message)s"):
-            return None
-        if handler.stream is None:  # a FileHandler opened lazily: its first line through logging opens it
-            return None
-        plain.append(handler)
-    return plain
+def _bytes_sent(body: Iterable[bytes], headers: list[tuple[str, str]]) -> str:
+    if isinstance(body, list):
+        return str(sum(len(chunk) for chunk in body))
+    for name, value in headers:
+        if name.lower() == "content-length":
+            return value
+    return "-"  # a streamed body of unknown length
 
 
-class AccessLogger(Logger):
-    _stamp_second = -1
-    _stamp = ""
+class AccessLog:
+    """A WSGI application: ``app`` plus one redacted access-log line per request on ``stream``.
+
+    The duration is the application's, up to the return of its body (a streamed body's sending is
+    not in it). ``stream`` None means whatever ``sys.stdout`` is when the line is written.
+    """
+
+    def __init__(self, app: WsgiApp, stream: IO[str] | None = None) -> None:
+        self.app = app
+        self.stream = stream
+        self._lock = threading.Lock()  # whole lines from concurrent request threads
+        self._stamp_second = -1
+        self._stamp = ""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        sent: list[Any] = ["500", []]  # what the application started: status, headers
+
+        def start_response_seen(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            sent[0], sent[1] = status, headers
+            return start_response(status, headers, exc_info)
+
+        body: Iterable[bytes] = []
+        try:
+            body = self.app(environ, start_response_seen)
+            return body
+        finally:
+            self._write(environ, sent[0], _bytes_sent(body, sent[1]), time.perf_counter() - started)
 
     def _now(self) -> str:
         second = int(time.time())
@@ -89,43 +105,24 @@ class AccessLogger(Logger):
             self._stamp, self._stamp_second = time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(second)), second
         return self._stamp
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        if not self.access_log_enabled:
-            return
+    def _write(self, environ: dict[str, Any], status: str, sent: str, seconds: float) -> None:
         try:
-            status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
-            sent = getattr(resp, "sent", None)
-            milliseconds = request_time.seconds * 1000 + request_time.microseconds / 1000
-            line = '%s - - %s "%s" %s %s %.1fms "%s"' % (  # noqa: UP031 - one format, no per-field calls
+            line = '%s - - %s "%s" %s %s %.1fms "%s"\n' % (  # noqa: UP031 - one format, no per-field calls
                 environ.get("REMOTE_ADDR", "-"),
                 self._now(),
                 request_line(environ),
-                status,
-                "-" if sent is None else sent,
-                milliseconds,
+                status.split(None, 1)[0],
+                sent,
+                seconds * 1000,
                 environ.get("HTTP_USER_AGENT", "-"),
             )
-            handlers = _plain_stream_handlers(self.access_log)
-            if handlers is None or not self.access_log.isEnabledFor(logging.INFO):
-                self.access_log.info("%s", line)
-                return
             line = viewer_ids_redacted(line)
-            for handler in handlers:
-                with handler.lock or _NO_LOCK:  # the lock gunicorn's reopen_files (USR1) also takes
-                    handler.stream.write(line + handler.terminator)
-                    handler.flush()
-        except Exception:  # noqa: BLE001 - an access-log line must never fail a request
-            self.exception("access_log_failed")
-
-
-class RedactingGunicornLogger(AccessLogger):
-    """The cheap access line (``AccessLogger``) with viewer ids redacted: what gunicorn.conf.py selects."""
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        # setup() runs again on a config reload (HUP): add the filter once.
-        if not any(isinstance(f, ViewerIdRedactingFilter) for f in self.access_log.filters):
-            self.access_log.addFilter(ViewerIdRedactingFilter())
+            stream = self.stream or sys.stdout
+            with self._lock:
+                stream.write(line)
+                stream.flush()
+        except Exception:  # an access-log line must never fail a request
+            logger.exception("access_log_failed")
 
 
 def runserver_log_redact() -> None:

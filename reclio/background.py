@@ -5,8 +5,8 @@ checking a copy against the database, writing copies to Redis) is handed to a ``
 which runs its ``step`` every ``interval`` seconds or as soon as it is woken. A database or Redis
 that hangs then holds this thread, never a viewer's request.
 
-Started on first use, and again in a forked child (gunicorn forks its workers after importing the
-app; threads do not survive fork). ``step`` must not raise; if it does, the error is logged and the
+Started on first use, and again in a forked child (a process forked after the thread started, e.g.
+a Celery prefork child; threads do not survive fork). ``step`` must not raise; if it does, the error is logged and the
 thread goes on.
 
 Under the test suite (``ProcessThread.inline``, set by tests/conftest.py) ``wake`` runs ``step`` in
@@ -17,11 +17,23 @@ transaction; tests/reclio/test_background.py runs the real thread.
 from __future__ import annotations
 
 import logging
+import multiprocessing.util
 import os
 import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
+
+
+def at_process_exit(hook: Callable[[], object]) -> None:
+    """Run ``hook`` when this process exits normally, in a multiprocessing child too.
+
+    granian runs each web worker as a ``multiprocessing`` child, which leaves through ``os._exit``
+    after its SIGTERM/SIGINT shutdown: ``atexit`` hooks never run there. multiprocessing's own exit
+    function does, in its children and (as an ``atexit`` hook) in any other process. A forked child
+    does not run its parent's hooks (they hold the parent's state).
+    """
+    multiprocessing.util.Finalize(None, hook, exitpriority=10)
 
 
 class ProcessThread:

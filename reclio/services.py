@@ -81,6 +81,29 @@ def celery_worker_argv(
     ]
 
 
+def web_server_argv(app: str = "reclio.wsgi:served", *, host: str, port: int) -> list[str]:
+    """The production web server's command line: the one spelling for ``manage.py serve``, the demo,
+    the benchmarks, the drills and the tests that run it (Dockerfile and docker-compose.yml spell the
+    same options; tests/reclio/test_compose.py holds them to it).
+
+    granian (a Rust HTTP server) calling the WSGI application from 2 worker processes, each with
+    one runtime thread for the connections and 4 Python threads (/feeds is a short in-memory answer;
+    another view may wait on the database). A worker that does not stop within 10 s of SIGTERM is
+    killed, and one that dies is started again.
+    """
+    return [
+        *(sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port)),
+        *WEB_SERVER_OPTIONS,
+        app,
+    ]
+
+
+WEB_SERVER_OPTIONS = (
+    *("--workers", "2", "--blocking-threads", "4", "--runtime-threads", "1", "--http", "1"),
+    *("--workers-kill-timeout", "10", "--respawn-failed-workers"),
+)
+
+
 def service_process_commands(
     *, host: str, port: int, concurrency: int, debug: bool, worker_queues: Sequence[Sequence[str]] = (ALL_QUEUES,)
 ) -> dict[str, str]:
@@ -91,11 +114,7 @@ def service_process_commands(
     if debug:
         web = f"{python} manage.py runserver --noreload {host}:{port}"
     else:
-        # gthread: /feeds is a short DB read, threads keep memory low and connections reused.
-        web = (
-            f"{python} -m gunicorn reclio.wsgi:application --bind {host}:{port} "
-            "--worker-class gthread --workers 2 --threads 8 --access-logfile - --graceful-timeout 10"
-        )
+        web = shlex.join(web_server_argv(host=host, port=port))
     commands = {"web": web}
     for queues in worker_queues:
         name = "worker" if len(worker_queues) == 1 else f"worker-{'-'.join(queues)}"

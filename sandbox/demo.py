@@ -4,7 +4,7 @@
 
 1. ``demo_world_prepare``: the world (shared data folder or the shipped fixture) written once to
    ``<data dir>/world.json``; a re-run serves the same viewers.
-2. ``demo_process_commands``: the sandbox (``python -m sandbox serve``), gunicorn, one Celery worker
+2. ``demo_process_commands``: the sandbox (``python -m sandbox serve``), the web server (granian), one Celery worker
    per queue and beat, under honcho.
 3. ``demo_seed`` (in a thread of the demo command, while honcho runs the processes): a content sync
    from the sandbox TMDB through the real sync path; once the catalog is embedded, every demo viewer

@@ -1,6 +1,6 @@
 """Demo settings: the keyless demo against the local sandbox (``make demo``; docs/demo.md).
 
-Every process of the demo (the ``demo`` command, gunicorn, each Celery worker, beat) runs with
+Every process of the demo (the ``demo`` command, the web server, each Celery worker, beat) runs with
 ``DJANGO_SETTINGS_MODULE=sandbox.settings``, so they all see the same environment, set here
 *before* the base settings read it: their own data dir (never the real one), the fixed sandbox
 credentials, the sandbox base URLs and the offline local embedding model. Real credentials in the

@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging: structured-ish key=value lines, one stream for every process -------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# One line per web request on standard output, viewer ids redacted (reclio/access_log.py).
+ACCESS_LOG = env_bool("ACCESS_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,4 +1,4 @@
-"""The database and Redis drills of bench/drills.py, in CI: gunicorn (the production web command) over
+"""The database and Redis drills of bench/drills.py, in CI: granian (the production web command) over
 prepared rows on its own embedded PostgreSQL + Redis, supervised as ``manage.py serve`` supervises
 them, with /feeds under open-loop load while PostgreSQL is frozen, killed, and Redis killed.
 

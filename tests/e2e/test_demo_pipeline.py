@@ -1,4 +1,4 @@
-"""The keyless demo end to end, on real processes: ``manage.py demo`` runs the sandbox, gunicorn, one
+"""The keyless demo end to end, on real processes: ``manage.py demo`` runs the sandbox, granian, one
 Celery worker per queue and beat on its own embedded PostgreSQL/Redis (a temporary data dir), with a
 small fixture catalog and one demo viewer.
 

@@ -43,3 +43,30 @@ def test_refused_feeds_requests_are_counted_on_redis(redis_cache, settings):
         assert Client().get("/feeds", HTTP_HOST="wrong.example").status_code == 200
 
     assert middleware_fallbacks_recent()["bad_request"] == 3
+
+
+def test_every_thread_reads_redis_copies_with_the_process_one_client(redis_cache):
+    # given: a viewer's copy in Redis, and a process that does not hold the viewer
+    import threading
+
+    from feeds import documents
+
+    PreparedFeedsFactory.create(user_id=uuid.UUID(USER_ID))
+    documents.copy_store(user_id=USER_ID)
+    stored = bytes(redis_cache.get(documents.COPY_KEY_PREFIX + USER_ID)[0])
+    clients = []
+
+    def read() -> None:
+        documents.local_copies.drop(USER_ID)
+        copy = documents.copy_get(user_id=USER_ID)
+        assert copy is not None and copy.body == stored
+        clients.append(documents._copies_cache().redis)
+
+    # when: two request threads read it
+    for _ in range(2):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+
+    # then: the same redis-py client, not one per thread or per read
+    assert len(clients) == 2 and clients[0] is clients[1] is not None

@@ -1,4 +1,4 @@
-"""/feeds as gunicorn calls it: the WSGI application answers it in front of Django's handler
+"""/feeds as the web server (granian) calls it: the WSGI application answers it in front of Django's handler
 (feeds/wsgi.py), with what every response gets, and hands everything else to Django."""
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from reclio.access_log import REDACTED, ViewerIdRedactingFilter, viewer_ids_redacted
+from reclio.access_log import REDACTED, AccessLog, ViewerIdRedactingFilter, viewer_ids_redacted
+from reclio.services import web_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWER = "6f1c2a5e-8d0b-4b7e-9a43-2f8a1d3c4b5a"
@@ -52,7 +55,7 @@ def test_other_parts_of_the_line_are_kept():
 
 def test_the_filter_redacts_a_lazily_formatted_record():
     args = ("GET", f"/feeds?user_id={VIEWER}")
-    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s - %s", args, None)
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, "%s - %s", args, None)
 
     ViewerIdRedactingFilter().filter(record)
 
@@ -73,12 +76,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
-    # given: gunicorn as the web process runs it (from the repository root, picking up gunicorn.conf.py);
+def _server_env(tmp_path, **extra: str) -> dict[str, str]:
     # no database or Redis is needed: /feeds serves its default rows when they are down
-    port = _free_port()
-    access_log = tmp_path / "access.log"
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "reclio.settings.test",
         "DATABASE_URL": "postgres://reclio:x@127.0.0.1:1/reclio",
@@ -86,29 +86,22 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
         "RECLIO_DATA_DIR": str(tmp_path),
         "SECRET_KEY": "access-log-test-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
+        **extra,
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "reclio.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--access-logfile",
-            str(access_log),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
+
+def test_the_web_server_started_like_serve_writes_no_viewer_id(tmp_path):
+    # given: granian as the web process runs it (reclio.services.web_server_argv), its output kept
+    port = _free_port()
+    output = tmp_path / "web.out"
+    with output.open("w") as out:
+        server = subprocess.Popen(
+            [*web_server_argv(host="127.0.0.1", port=port), "--workers", "1"],
+            cwd=ROOT,
+            env=_server_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     other = str(uuid.uuid4())
     try:
         deadline = time.monotonic() + 60
@@ -118,7 +111,7 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
                     break
             except (OSError, urllib.error.URLError):
                 if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("gunicorn did not start")
+                    pytest.fail(f"granian did not start: {output.read_text()}")
                 time.sleep(0.3)
 
         # when
@@ -126,70 +119,73 @@ def test_gunicorn_started_like_serve_writes_no_viewer_id(tmp_path):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
                 assert response.status == 200
         deadline = time.monotonic() + 10
-        while access_log.read_text().count("/feeds") < 2 and time.monotonic() < deadline:
+        while output.read_text().count("/feeds") < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    # then
-    written = access_log.read_text()
-    assert written.count("/feeds?user_id=<viewer>") == 2, written
+    # then: one line per request, redacted
+    written = output.read_text()
+    assert written.count('"GET /feeds?user_id=<viewer>') == 2, written
     assert VIEWER not in written and other not in written and other.replace("-", "") not in written
 
 
-def _access_logger(accesslog: str):
-    from gunicorn.config import Config
-
-    from reclio.access_log import RedactingGunicornLogger
-
-    cfg = Config()
-    cfg.set("accesslog", accesslog)
-    return RedactingGunicornLogger(cfg)
+def test_access_log_false_serves_the_application_without_it(tmp_path):
+    check = "import reclio.wsgi as w; assert w.served is w.application"
+    subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, env=_server_env(tmp_path, ACCESS_LOG="false"), check=True, timeout=60
+    )
 
 
-def _access(logger) -> None:
-    import datetime as dt
-    import types
-
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": f"/feeds?user_id={VIEWER}",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "10.0.0.1",
-        "HTTP_USER_AGENT": "Chillio",
-    }
-    logger.access(types.SimpleNamespace(status="200 OK", sent=42), None, environ, dt.timedelta(microseconds=1500))
+ENVIRON = {
+    "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/feeds",
+    "QUERY_STRING": f"user_id={VIEWER}",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "REMOTE_ADDR": "10.0.0.1",
+    "HTTP_USER_AGENT": "Chillio",
+}
 
 
-def test_a_plain_access_log_file_gets_the_redacted_line_written_directly(tmp_path, monkeypatch):
-    # given: gunicorn's own file handler (what --access-logfile sets up)
-    logger = _access_logger(str(tmp_path / "access.log"))
+def _ok(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "42")])
+    return [b"x" * 40, b"yy"]
+
+
+def test_each_request_gets_one_redacted_line_without_a_log_record(monkeypatch):
+    # given
+    stream = io.StringIO()
     monkeypatch.setattr(logging.Logger, "makeRecord", lambda *a, **k: pytest.fail("no LogRecord per request"))
+    started: list[str] = []
 
     # when
-    _access(logger)
+    body = AccessLog(_ok, stream)(dict(ENVIRON), lambda status, headers, exc_info=None: started.append(status))
 
-    # then
-    written = (tmp_path / "access.log").read_text()
+    # then: the application's answer is untouched
+    assert list(body) == [b"x" * 40, b"yy"] and started == ["200 OK"]
+    written = stream.getvalue()
     assert written.startswith("10.0.0.1 - - [")
-    assert '"GET /feeds?user_id=<viewer> HTTP/1.1" 200 42 1.5ms "Chillio"\n' in written
+    assert re.search(r'"GET /feeds\?user_id=<viewer> HTTP/1.1" 200 42 \d+\.\dms "Chillio"\n$', written), written
 
 
-def test_any_other_handler_gets_the_line_through_logging_still_redacted(tmp_path):
-    # given: an operator's extra handler (say, a log shipper) on the access log
-    logger = _access_logger(str(tmp_path / "access.log"))
-    shipped: list[str] = []
+def test_a_failing_application_is_logged_as_500_and_still_raises():
+    def failing(environ, start_response):
+        raise RuntimeError("boom")
 
-    class Shipper(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            shipped.append(record.getMessage())
+    stream = io.StringIO()
+    with pytest.raises(RuntimeError):
+        AccessLog(failing, stream)(dict(ENVIRON), lambda *a: None)
 
-    logger.access_log.addHandler(Shipper())
+    assert '"GET /feeds?user_id=<viewer> HTTP/1.1" 500 0 ' in stream.getvalue()
 
-    # when
-    _access(logger)
 
-    # then: both the file and the shipper got it, redacted
-    assert len(shipped) == 1 and "user_id=<viewer>" in shipped[0] and VIEWER not in shipped[0]
-    assert "user_id=<viewer>" in (tmp_path / "access.log").read_text()
+def test_a_failing_log_stream_does_not_fail_the_request(caplog):
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError("disk full")
+
+    body = AccessLog(_ok, Broken())(dict(ENVIRON), lambda *a: None)
+
+    assert list(body) == [b"x" * 40, b"yy"]
+    assert "access_log_failed" in caplog.text

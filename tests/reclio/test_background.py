@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
 import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from reclio.background import ProcessThread
+from reclio.services import web_server_argv
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -48,7 +57,7 @@ def test_a_failing_step_does_not_end_the_thread(threaded):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
 def test_a_forked_child_starts_its_own_thread(threaded):
-    # given: a thread started in this process (as gunicorn's master may, before forking workers)
+    # given: a thread started in this process (as a Celery prefork parent may, before forking its children)
     read, write = os.pipe()
     pipe = [write]  # emptied when the test ends: the daemon thread outlives it and steps again later
 
@@ -75,3 +84,51 @@ def test_a_forked_child_starts_its_own_thread(threaded):
     with os.fdopen(read) as lines:
         pids = {int(line) for line in lines.read().split()}
     assert pids == {os.getpid(), pid}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_exit_hooks_run_when_granian_stops_its_worker(tmp_path, stop):
+    # given: a real granian worker (a multiprocessing child, which skips atexit) serving an app that
+    # registered an exit hook, as the hit buffer does
+    mark = tmp_path / "exited"
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            *web_server_argv("tests.reclio.exit_hook_app:app", host="127.0.0.1", port=port),
+            *("--workers", "1"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "EXIT_HOOK_MARK": str(mark)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.read() == b"ok"
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("granian did not start")
+                time.sleep(0.2)
+        assert not mark.exists()
+
+        # when
+        server.send_signal(stop)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+    # then: the worker (not the main process) ran the hook
+    assert mark.exists()
+    assert int(mark.read_text()) != server.pid

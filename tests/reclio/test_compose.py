@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
+import re
 from pathlib import Path
 
 import yaml
 
 from reclio.queues import ALL_QUEUES
+from reclio.services import web_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,8 +61,8 @@ def test_commands_refer_to_things_that_exist():
             assert command[1:3] == ["-A", "reclio"]
             assert command[3] in ("worker", "beat")
             assert importlib.import_module("reclio.celery").app.main == "reclio"
-        elif command[0] == "gunicorn":
-            module, attribute = command[1].split(":")
+        elif command[0] == "granian":
+            module, attribute = command[-1].split(":")
             assert hasattr(importlib.import_module(module), attribute), name
         elif "manage.py" in joined:
             from django.core.management import get_commands
@@ -129,3 +132,14 @@ def test_workers_shut_down_softly_within_their_grace_period():
         assert env["DATABASE_URL"].startswith("postgres://"), name
         soft = float(env["CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT"])
         assert 0 < soft and _seconds(service["stop_grace_period"]) >= soft + 20, name
+
+
+def test_the_image_and_compose_run_the_web_server_as_serve_does():
+    # given: the one spelling (manage.py serve, the demo, bench), bound where the containers listen
+    expected = ["granian", *web_server_argv(host="0.0.0.0", port=8000)[3:]]  # noqa: S104 - the container's port
+
+    # then
+    assert _compose()["services"]["web"]["command"] == expected
+    dockerfile_cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert dockerfile_cmd is not None
+    assert json.loads(dockerfile_cmd.group(1)) == expected

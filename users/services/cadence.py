@@ -19,7 +19,6 @@ not be sent is due again at once (``reclio.enqueue``).
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import logging
 import math
@@ -35,7 +34,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
-from reclio.background import ProcessThread
+from reclio.background import ProcessThread, at_process_exit
 from reclio.enqueue import enqueue_each_on_commit
 from reclio.throttled_log import ThrottledLog
 from users.contracts import ConnectionState, SyncBucket
@@ -79,7 +78,7 @@ class _HitBuffer:
     ``HIT_RECORDING_PAUSE_SECONDS`` (so a frozen Redis costs one request its socket timeout per pause,
     not every request), and is logged once per minute with how many hits were dropped. The counts
     only steer the sync cadence: losing some is harmless, slowing /feeds is not. Hits still buffered
-    when the process exits are written by an ``atexit`` hook (gunicorn workers exit normally).
+    when the process exits are written by an exit hook (``at_process_exit``: granian workers skip ``atexit``).
     """
 
     def __init__(self) -> None:
@@ -131,7 +130,7 @@ class _HitBuffer:
 
 
 hit_buffer = _HitBuffer()
-atexit.register(hit_buffer.flush)
+at_process_exit(hit_buffer.flush)
 
 
 def _hits_flush_step() -> None:
