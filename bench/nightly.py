@@ -87,8 +87,8 @@ class Heartbeat(threading.Thread):
                 self.gaps.append((time.time(), now - last - 1.0))
             last = now
 
-    def stopped_since(self, since: float) -> float:
-        return sum(late for when, late in self.gaps if when >= since)
+    def stopped_between(self, start: float, end: float) -> float:
+        return sum(late for when, late in self.gaps if start <= when <= end)
 
 
 def _sandbox_class() -> type:
@@ -242,6 +242,7 @@ class Night:
     counts: dict[str, int] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     stopped: float = 0.0
+    stopped_by_stage: dict[str, float] = field(default_factory=dict)
     load: tuple[str, str] = ("", "")
 
 
@@ -348,16 +349,19 @@ def _night(args: argparse.Namespace, night: Night, fake: Any, heartbeat: Heartbe
         mark, t0 = timezone.now(), time.time()
         # As beat sends it at 04:30 (reclio/settings/celery.py): by name, on its declared queue.
         app.send_task(events.RECSYS_ENGINE_TRAIN.name, queue=events.RECSYS_ENGINE_TRAIN.queue)
-        last_print = 0.0
+        last_print, progress, progressed_at = 0.0, (), time.monotonic()
         while True:
             time.sleep(5.0)
             counts = _counts(mark)
-            done = (
-                counts["composed"] >= viewers
-                and counts["lists_written"] + counts["lists_failed"] >= counts["lists"]
-                and counts["switched"] >= viewers
+            written = (
+                counts["composed"] >= viewers and counts["lists_written"] + counts["lists_failed"] >= counts["lists"]
             )
-            if done or time.time() - t0 > args.timeout:
+            done = written and counts["switched"] >= viewers
+            if tuple(counts.values()) != progress:
+                progress, progressed_at = tuple(counts.values()), time.monotonic()
+            # Every list written but a switch that never comes (its task failed): reported, not waited for.
+            stalled = written and time.monotonic() - progressed_at > 180
+            if done or stalled or time.time() - t0 > args.timeout:
                 break
             for name, worker in workers.items():
                 if worker.poll() is not None:
@@ -374,8 +378,11 @@ def _night(args: argparse.Namespace, night: Night, fake: Any, heartbeat: Heartbe
         night.counts = {**counts, "done": int(done)}
         ends = _stage_ends(mark)
         night.stages = {stage: (when - mark).total_seconds() for stage, when in ends.items() if when is not None}
-        night.stages["switched (seen by the poll)"] = night.wall
-        night.stopped = heartbeat.stopped_since(t0)
+        night.stages["switched (seen by the poll)"] = night.wall - (180 if stalled else 0)
+        night.stopped = heartbeat.stopped_between(t0, time.time())
+        night.stopped_by_stage = {
+            stage: heartbeat.stopped_between(t0, t0 + seconds) for stage, seconds in night.stages.items()
+        }
         night.cpu["postgres+redis"] = _service_cpu(args.data_dir) - services_before
         night.cpu["bench (sandbox Trakt, polls)"] = _self_cpu() - self_before
     finally:
@@ -405,9 +412,14 @@ def _report(night: Night, viewers: int) -> None:
         else (f"{1 / night.interval:.0f}x time-compressed" if night.interval > 0 else "unpaced (set-up)")
     )
     print(f"\n{night.label}: {viewers:,} viewers, write interval {night.interval}s ({scale})")
-    print(f"  finished: {'yes' if c.get('done') else 'NO (timed out)'} in {night.wall:.0f}s wall")
+    finished = "yes" if c.get("done") else f"NO: {viewers - c['switched']} document(s) never switched"
+    print(f"  finished: {finished} in {night.wall:.0f}s wall")
     for stage, seconds in night.stages.items():
-        print(f"  {stage:<28} {seconds:8.0f}s after the training task was sent ({seconds / 60:.1f} min)")
+        stopped = night.stopped_by_stage.get(stage, 0.0)
+        print(
+            f"  {stage:<28} {seconds:8.0f}s after the training task was sent ({seconds / 60:.1f} min; "
+            f"{(seconds - stopped) / 60:.1f} min without the {stopped:.0f}s this process was stopped)"
+        )
     print(
         f"  lists: {c['lists']:,} ({c['lists'] / viewers:.2f} per viewer), {c['lists_failed']} failed; "
         f"documents composed {c['composed']:,}, switched {c['switched']:,}"
