@@ -343,7 +343,7 @@ def _night(args: argparse.Namespace, night: Night, fake: Any, heartbeat: Heartbe
     paced = f"{night.interval}s per account" if night.interval > 0 else "unpaced"
     print(f"\n== {night.label}: write interval {paced}; workers up...", flush=True)
     try:
-        workers_wait(app, workers)
+        workers_wait(app, workers, seconds=600)  # another job's quiet window may stop them for minutes
         night.load = (load_average(), "")
         services_before, self_before = _service_cpu(args.data_dir), _self_cpu()
         mark, t0 = timezone.now(), time.time()
