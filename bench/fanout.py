@@ -10,15 +10,15 @@ Redis (broker, and the shared per-account write limiter, ``users/trakt/write_lim
 embedded PostgreSQL of a scratch data directory (``var/bench_fanout``, kept between runs).
 
 What is modelled: each viewer already has ``--lists`` managed lists of 50 titles on Trakt, and the
-night changes each one a little (2 titles out, 2 in at the top: one remove, one add, one reorder =
-3 writes, Trakt's 1 write/s per account making each list take >= 2 s). Rescoring and row
+night changes each one a little (2 titles out, 2 in at the top: remove + add + reorder = 3 writes
+before ``list_diff`` re-appended the changed tail, 2 writes since; Trakt's 1 write/s per account). Rescoring and row
 composition are not part of this run (see docs/scaling.md for their cost): the bench enqueues
 ``users.user_lists_write`` for every viewer on ``trakt_lists_bulk`` at once, as the fan-out does
 after composing, and times until every list is written.
 
 Time compression: none by default (``--interval 1.0`` is Trakt's real pacing). ``--interval 0.1``
 scales the sandbox's enforced interval and the client's limiter together (10x compressed); the
-report states the interval. 10,000 viewers at real pacing take about ``10,000 x 3 s / concurrency``.
+report states the interval. 10,000 viewers at real pacing take about ``10,000 x 2 s / concurrency`` per list.
 
 Printed: wall time, viewers/s, Trakt writes, 429s from the sandbox (must be 0: the sandbox answers
 429 to any write of an account within the interval of its previous one, so 0 means the pacing held)
@@ -44,7 +44,7 @@ PREFIX = "fanout"
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--viewers", type=int, default=1000)
-    parser.add_argument("--lists", type=int, default=1, help="managed lists changed per viewer (3 writes each)")
+    parser.add_argument("--lists", type=int, default=1, help="managed lists changed per viewer (2 writes each)")
     parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--interval", type=float, default=1.0, help="per-account write interval (Trakt: 1.0 s)")
@@ -113,7 +113,7 @@ def main() -> None:
             for k in range(args.lists):
                 base = 1000 * (k + 1) + n % 500
                 old = [base + i for i in range(TITLES)]
-                new = [base + TITLES, base + TITLES + 1, *old[:-2]]  # 2 out, 2 in at the top: 3 writes
+                new = [base + TITLES, base + TITLES + 1, *old[:-2]]  # 2 out, 2 in at the top
                 name = f"Reclio list {k}"
                 list_id = account.add_list(name, item_tmdb=[("movie", t) for t in old])
                 lists.append(
