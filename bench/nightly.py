@@ -95,7 +95,7 @@ def _sandbox_class() -> type:
     """The sandbox Trakt, counting requests instead of keeping them (a night is ~20 per viewer)."""
     from sandbox import trakt as sandbox_trakt
 
-    class CountingTrakt(sandbox_trakt.FakeTrakt):  # type: ignore[misc]
+    class CountingTrakt(sandbox_trakt.FakeTrakt):
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.tally: Counter[str] = Counter()
@@ -349,7 +349,8 @@ def _night(args: argparse.Namespace, night: Night, fake: Any, heartbeat: Heartbe
         mark, t0 = timezone.now(), time.time()
         # As beat sends it at 04:30 (reclio/settings/celery.py): by name, on its declared queue.
         app.send_task(events.RECSYS_ENGINE_TRAIN.name, queue=events.RECSYS_ENGINE_TRAIN.queue)
-        last_print, progress, progressed_at = 0.0, (), time.monotonic()
+        last_print, progressed_at = 0.0, time.monotonic()
+        progress: tuple[int, ...] = ()
         while True:
             time.sleep(5.0)
             counts = _counts(mark)
