@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,3 +36,58 @@ def load_average() -> str:
         return " ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+# --- real Celery worker processes (bench/fanout.py, bench/nightly.py) -----------------------------
+
+
+def worker_start(
+    queues: list[str], *, name: str, pool: str, concurrency: int, env: dict[str, str], log: Path
+) -> subprocess.Popen[str]:
+    """One real Celery worker consuming ``queues`` (the argv ``manage.py serve`` and compose use)."""
+    from reclio.services import celery_worker_argv
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        celery_worker_argv(
+            queues,
+            hostname=f"{name}@%h",
+            concurrency=concurrency,
+            extra=["--pool", pool, "--without-gossip", "--without-mingle"],
+        ),
+        cwd=REPO,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def workers_wait(app: Any, workers: dict[str, subprocess.Popen[str]], *, seconds: float = 180) -> None:
+    """Until every worker (by its hostname prefix, ``name@``) answers the broker's ``active_queues``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        replies = app.control.inspect(timeout=1).active_queues() or {}
+        if all(any(host.startswith(f"{name}@") for host in replies) for name in workers):
+            return
+        for name, worker in workers.items():
+            if worker.poll() is not None:
+                raise SystemExit(f"worker {name} exited early (see its log)")
+    raise SystemExit(f"the workers did not come up within {seconds:.0f} s")
+
+
+def worker_stop_cpu(worker: subprocess.Popen[str]) -> float:
+    """SIGTERM the worker, wait for it; its CPU seconds, pool children included (reaped by it)."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pid, _status, usage = os.wait4(worker.pid, os.WNOHANG)
+        if pid:
+            worker.returncode = 0
+            return usage.ru_utime + usage.ru_stime
+        time.sleep(0.2)
+    worker.kill()
+    _pid, _status, usage = os.wait4(worker.pid, 0)
+    worker.returncode = -9
+    return usage.ru_utime + usage.ru_stime

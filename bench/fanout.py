@@ -10,15 +10,15 @@ Redis (broker, and the shared per-account write limiter, ``users/trakt/write_lim
 embedded PostgreSQL of a scratch data directory (``var/bench_fanout``, kept between runs).
 
 What is modelled: each viewer already has ``--lists`` managed lists of 50 titles on Trakt, and the
-night changes each one a little (2 titles out, 2 in at the top: one remove, one add, one reorder =
-3 writes, Trakt's 1 write/s per account making each list take >= 2 s). Rescoring and row
+night changes each one a little (2 titles out, 2 in at the top: remove + add + reorder = 3 writes
+before ``list_diff`` re-appended the changed tail, 2 writes since; Trakt's 1 write/s per account). Rescoring and row
 composition are not part of this run (see docs/scaling.md for their cost): the bench enqueues
 ``users.user_lists_write`` for every viewer on ``trakt_lists_bulk`` at once, as the fan-out does
 after composing, and times until every list is written.
 
 Time compression: none by default (``--interval 1.0`` is Trakt's real pacing). ``--interval 0.1``
 scales the sandbox's enforced interval and the client's limiter together (10x compressed); the
-report states the interval. 10,000 viewers at real pacing take about ``10,000 x 3 s / concurrency``.
+report states the interval. 10,000 viewers at real pacing take about ``10,000 x 2 s / concurrency`` per list.
 
 Printed: wall time, viewers/s, Trakt writes, 429s from the sandbox (must be 0: the sandbox answers
 429 to any write of an account within the interval of its previous one, so 0 means the pacing held)
@@ -30,13 +30,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from _setup import REPO, load_average
+from _setup import REPO, load_average, worker_start, worker_stop_cpu, workers_wait
 
 QUEUE = "trakt_lists_bulk"
 TITLES = 50
@@ -46,7 +44,7 @@ PREFIX = "fanout"
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--viewers", type=int, default=1000)
-    parser.add_argument("--lists", type=int, default=1, help="managed lists changed per viewer (3 writes each)")
+    parser.add_argument("--lists", type=int, default=1, help="managed lists changed per viewer (2 writes each)")
     parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--interval", type=float, default=1.0, help="per-account write interval (Trakt: 1.0 s)")
@@ -115,7 +113,7 @@ def main() -> None:
             for k in range(args.lists):
                 base = 1000 * (k + 1) + n % 500
                 old = [base + i for i in range(TITLES)]
-                new = [base + TITLES, base + TITLES + 1, *old[:-2]]  # 2 out, 2 in at the top: 3 writes
+                new = [base + TITLES, base + TITLES + 1, *old[:-2]]  # 2 out, 2 in at the top
                 name = f"Reclio list {k}"
                 list_id = account.add_list(name, item_tmdb=[("movie", t) for t in old])
                 lists.append(
@@ -136,9 +134,17 @@ def main() -> None:
         ManagedList.objects.bulk_create(lists, batch_size=2000)
         print(f"seeded {args.viewers:,} viewers in {time.perf_counter() - started:.1f}s", flush=True)
 
-        worker = _worker_start(args, fake.url)
+        name = f"bench-fanout-{os.getpid()}"
+        worker = worker_start(
+            [QUEUE],
+            name=name,
+            pool=args.pool,
+            concurrency=args.concurrency,
+            env={"TRAKT_API_URL": fake.url},
+            log=Path(args.data_dir) / "worker.log",
+        )
         try:
-            _worker_wait(app, worker)
+            workers_wait(app, {name: worker}, seconds=120)
             t0 = time.time()
             mark = timezone.now()
             for user in users:
@@ -161,8 +167,7 @@ def main() -> None:
                 time.sleep(1.0)
             wall = time.time() - t0
         finally:
-            worker.send_signal(signal.SIGTERM)
-            cpu = _worker_cpu(worker)
+            cpu = worker_stop_cpu(worker)
 
         writes = [r for r in fake.calls() if r.method in ("POST", "PUT", "DELETE") and r.tag.startswith(PREFIX)]
         _report(args, writes, wall=wall, enqueued=enqueued, done=done, total=total)
@@ -171,53 +176,6 @@ def main() -> None:
             f"{cpu / max(1, args.viewers) * 1000:.0f} ms per viewer"
         )
     print(f"load average at end: {load_average()}")
-
-
-def _worker_start(args: argparse.Namespace, trakt_url: str) -> subprocess.Popen[str]:
-    from reclio.services import celery_worker_argv
-
-    env = {**os.environ, "TRAKT_API_URL": trakt_url, "PYTHONUNBUFFERED": "1"}
-    log = Path(args.data_dir) / "worker.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        celery_worker_argv(
-            [QUEUE],
-            hostname=f"bench-fanout-{os.getpid()}@%h",
-            concurrency=args.concurrency,
-            extra=["--pool", args.pool, "--without-gossip", "--without-mingle"],
-        ),
-        cwd=REPO,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _worker_wait(app: object, worker: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        replies = app.control.inspect(timeout=1).active_queues() or {}  # type: ignore[attr-defined]
-        if any(name.startswith(f"bench-fanout-{os.getpid()}@") for name in replies):
-            return
-        if worker.poll() is not None:
-            raise SystemExit("the worker exited early (see var/bench_fanout/worker.log)")
-    raise SystemExit("the worker did not come up within 120 s")
-
-
-def _worker_cpu(worker: subprocess.Popen[str]) -> float:
-    """Wait for the worker to exit; its CPU seconds, pool children included (reaped by it)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        pid, _status, usage = os.wait4(worker.pid, os.WNOHANG)
-        if pid:
-            worker.returncode = 0
-            return usage.ru_utime + usage.ru_stime
-        time.sleep(0.2)
-    worker.kill()
-    _pid, _status, usage = os.wait4(worker.pid, 0)
-    worker.returncode = -9
-    return usage.ru_utime + usage.ru_stime
 
 
 def _report(

@@ -143,3 +143,24 @@ def test_the_image_and_compose_run_the_web_server_as_serve_does():
     dockerfile_cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert dockerfile_cmd is not None
     assert json.loads(dockerfile_cmd.group(1)) == expected
+
+
+def _database_connections(command: list[str]) -> int:
+    """Connections a service may hold at once: one per web request thread, one per worker thread/process."""
+    if command[:1] == ["granian"]:
+        return int(command[command.index("--workers") + 1]) * int(command[command.index("--blocking-threads") + 1])
+    if command[:4] == ["celery", "-A", "reclio", "worker"]:
+        return int(command[command.index("--concurrency") + 1])
+    return 1 if command[:4] == ["celery", "-A", "reclio", "beat"] else 0
+
+
+def test_the_nightly_list_writers_fit_postgresql_connections_with_room_to_spare():
+    # The nightly fan-out is Trakt-paced: 10,000 viewers x ~11 writes/s need >= ~40 accounts written at
+    # once to finish within the hour (docs/scaling.md, bench/nightly.py); every thread holds a connection.
+    services = _compose()["services"]
+    postgres_command = services["db"].get("command") or []
+    assert not any("max_connections" in part for part in postgres_command)  # PostgreSQL's default: 100
+    bulk = services["worker-trakt-lists-bulk"]["command"]
+    assert int(bulk[bulk.index("--concurrency") + 1]) >= 40
+    held = sum(_database_connections(service.get("command") or []) for service in services.values())
+    assert held <= 85, f"{held} connections leave too little of 100 for migrations, admin and psql"

@@ -3,7 +3,8 @@
 Reference: https://trakt.docs.apiary.io/#reference/users/lists (create, items, items/remove,
 items/reorder) and /users/settings (``limits.list.count``, ``limits.list.item_count``).
 Diff-based: an unchanged pick list costs one read and no write; a changed one costs a remove, an
-add, a re-read and a reorder at most. Writes are paced at one per second per account
+add and a re-read, and a reorder only when that is cheaper than re-appending the changed tail
+(``list_diff``): at most 2 writes for the nightly change. Writes are paced at one per second per account
 (``users.trakt.write_limiter``); 429 waits ``Retry-After`` (reclio.http); 420 records
 "Trakt account limit reached" on the list, which feeds reads to fall back to tmdb_query rows.
 It writes what it is given: feeds decides the titles.
@@ -110,20 +111,42 @@ def _limits_refresh(run: _Run) -> None:
 
 @dataclass(frozen=True)
 class ListDiff:
-    """The titles one write takes off a Trakt list and puts on it."""
+    """The titles one write takes off a Trakt list and puts on it (in this order: Trakt appends adds)."""
 
     remove: tuple[str, ...]
     add: tuple[str, ...]
 
 
 def list_diff(*, current: Sequence[ListItem], wanted: Sequence[str]) -> ListDiff:
-    """Pure: what to remove and add so the list holds ``wanted``. Items without a TMDB id are not ours."""
-    current_ids = [item.item_id for item in current if item.item_id is not None]
+    """Pure: what to remove and add so the list holds ``wanted``, in the fewest writes. Items without a
+    TMDB id are not ours.
+
+    Trakt allows one write per second per account, so writes, not titles, are what a list update
+    costs. Two ways to get there: take off only what left and append what is new, then reorder if
+    the order is wrong (up to 3 writes: the usual nightly change, new picks at the top, needs the
+    reorder); or keep the part of the list that already starts like ``wanted``, take off everything
+    after it and append the rest in order (at most 2 writes, no reorder, since Trakt appends an
+    add's titles in the order given). The cheaper one wins; on a tie, the one that moves fewer titles.
+    """
+    current_ids = list(dict.fromkeys(item.item_id for item in current if item.item_id is not None))
     wanted_set, current_set = set(wanted), set(current_ids)
-    return ListDiff(
-        remove=tuple(item_id for item_id in dict.fromkeys(current_ids) if item_id not in wanted_set),
+    by_difference = ListDiff(
+        remove=tuple(item_id for item_id in current_ids if item_id not in wanted_set),
         add=tuple(item_id for item_id in wanted if item_id not in current_set),
     )
+    kept = [item_id for item_id in current_ids if item_id in wanted_set]
+    reorder_needed = [*kept, *by_difference.add] != list(wanted)
+    prefix = 0
+    while prefix < min(len(current_ids), len(wanted)) and current_ids[prefix] == wanted[prefix]:
+        prefix += 1
+    by_tail = ListDiff(remove=tuple(current_ids[prefix:]), add=tuple(wanted[prefix:]))
+    if _writes(by_tail) < _writes(by_difference) + reorder_needed:
+        return by_tail
+    return by_difference
+
+
+def _writes(diff: ListDiff) -> int:
+    return bool(diff.remove) + bool(diff.add)
 
 
 @dataclass(frozen=True)

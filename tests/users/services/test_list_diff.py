@@ -34,6 +34,28 @@ def _items(*item_ids: str | None) -> list[ListItem]:
         pytest.param(
             ("movie_1", None, "movie_1"), (), ListDiff(remove=("movie_1",), add=()), id="foreign-kept-repeats-once"
         ),
+        # The nightly change: new picks at the top, the last ones out. Taking off the two that left,
+        # appending the new ones and reordering is 3 writes; re-appending the whole tail is 2.
+        pytest.param(
+            ("movie_1", "movie_2", "movie_3", "movie_4"),
+            ("movie_5", "movie_1", "movie_2", "movie_3"),
+            ListDiff(
+                remove=("movie_1", "movie_2", "movie_3", "movie_4"), add=("movie_5", "movie_1", "movie_2", "movie_3")
+            ),
+            id="new-at-the-top-re-appends-the-tail",
+        ),
+        pytest.param(
+            ("movie_1", "movie_2", "movie_3", "movie_4"),
+            ("movie_1", "movie_2", "movie_5", "movie_3"),
+            ListDiff(remove=("movie_3", "movie_4"), add=("movie_5", "movie_3")),
+            id="the-matching-start-stays",
+        ),
+        pytest.param(
+            ("movie_1", "movie_2", "movie_3"),
+            ("movie_1", "movie_2", "movie_3", "movie_4"),
+            ListDiff(remove=(), add=("movie_4",)),
+            id="appended-at-the-end-one-write",
+        ),
     ],
 )
 def test_list_diff(current, wanted, expected):

@@ -98,22 +98,35 @@ def test_an_unchanged_list_that_was_verified_counts_as_fresh(trakt_user, fake_tr
     assert timezone.now() - last_written_at < dt.timedelta(minutes=1)
 
 
-def test_update_by_difference_removes_adds_and_reorders(trakt_user, trakt_account, fake_trakt):
+def test_a_changed_order_costs_two_writes_not_a_reorder(trakt_user, trakt_account, fake_trakt):
     # given a written list A B C D
     first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_2", "movie_3", "movie_4")])
     list_id = first.lists[0].trakt_list_id
     fake_trakt.reset_log()
-    # when the picks become D E B A (C left, E is new)
+    # when the picks become D E B A (C left, E is new): remove C, add E, reorder would be 3 writes
     report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_4", "movie_5", "movie_2", "movie_1")])
-    # then
-    items = {i[i["type"]]["ids"]["tmdb"]: i["id"] for i in trakt_account.lists[list_id]["items"]}
+    # then the tail (here all of it) is taken off and appended in order: 2 writes (Trakt: 1 per second)
+    tmdb = [{"ids": {"tmdb": n}} for n in (1, 2, 3, 4)]
     assert _write_bodies(fake_trakt) == [
-        ("POST", f"/users/me/lists/{list_id}/items/remove", {"movies": [{"ids": {"tmdb": 3}}]}),
-        ("POST", f"/users/me/lists/{list_id}/items", {"movies": [{"ids": {"tmdb": 5}}]}),
-        ("POST", f"/users/me/lists/{list_id}/items/reorder", {"rank": [items[4], items[5], items[2], items[1]]}),
+        ("POST", f"/users/me/lists/{list_id}/items/remove", {"movies": tmdb}),
+        ("POST", f"/users/me/lists/{list_id}/items", {"movies": [{"ids": {"tmdb": n}} for n in (4, 5, 2, 1)]}),
     ]
     assert trakt_account.list_tmdb(list_id) == [("movie", 4), ("movie", 5), ("movie", 2), ("movie", 1)]
-    assert (report.lists[0].added, report.lists[0].removed, report.lists[0].reordered) == (1, 1, True)
+    assert report.writes == 2
+    assert ManagedList.objects.get().item_ids == ["movie_4", "movie_5", "movie_2", "movie_1"]
+
+
+def test_an_order_only_change_is_one_reorder(trakt_user, trakt_account, fake_trakt):
+    # given a written list A B C
+    first = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_1", "movie_2", "movie_3")])
+    list_id = first.lists[0].trakt_list_id
+    fake_trakt.reset_log()
+    # when only the order changes
+    report = user_lists_write(user_id=trakt_user.pk, lists=[_spec("movie_3", "movie_1", "movie_2")])
+    # then one reorder beats taking titles off and on again
+    assert [r.path for r in fake_trakt.writes()] == [f"/users/me/lists/{list_id}/items/reorder"]
+    assert trakt_account.list_tmdb(list_id) == [("movie", 3), ("movie", 1), ("movie", 2)]
+    assert (report.writes, report.lists[0].reordered) == (1, True)
 
 
 def test_pure_removal_keeping_order_needs_no_reorder(trakt_user, fake_trakt):
