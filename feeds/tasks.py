@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from reclio import events
@@ -53,7 +54,9 @@ def user_rows_refresh_task(self, user_id: str, last_watched: str | None = None) 
     soft_time_limit=60,
     time_limit=90,
     max_retries=5,
-    autoretry_for=(OperationalError, ConnectionError, TimeoutError),
+    # A run cut by its soft limit (a stalled database, a paused machine: bench/nightly.py saw one) is
+    # retried too; otherwise the viewer's rows stay on their fallbacks until the next lists write.
+    autoretry_for=(OperationalError, ConnectionError, TimeoutError, SoftTimeLimitExceeded),
     retry_backoff=30,
     retry_jitter=True,
 )

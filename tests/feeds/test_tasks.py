@@ -3,9 +3,9 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from feeds.tasks import user_rows_refresh_task
+from feeds.tasks import user_lists_written_task, user_rows_refresh_task
 from reclio.locks import lock_acquire, lock_owner
 from tests.feeds.conftest import USER_ID
 
@@ -84,3 +84,14 @@ def test_a_redelivered_refresh_takes_its_own_lock_over_instead_of_waiting_out_it
     # then: it refreshed and freed the lock
     service.assert_called_once_with(user_id=USER_ID, last_watched=None)
     assert lock_owner(f"feeds.user_rows_refresh:{USER_ID}") is None
+
+
+def test_switching_to_written_lists_is_retried_when_a_run_hits_its_soft_time_limit():
+    # given: the first run is cut by its soft time limit (the machine was paused), the next one works
+    with mock.patch("feeds.services.user_feed_lists_apply", side_effect=[SoftTimeLimitExceeded(), True]) as apply:
+        # when (throw=False: apply() then runs the retry itself instead of raising the first run's error)
+        result = user_lists_written_task.apply(kwargs={"user_id": USER_ID}, throw=False)
+
+    # then: the second run switched the rows to the lists
+    assert (result.state, result.result) == ("SUCCESS", True)
+    assert apply.call_count == 2
