@@ -34,7 +34,9 @@ from recsys.evaluation.runner import (
     SELF_TUNED,
     Context,
     DiversityChoice,
+    Margin,
     Row,
+    bar_margins,
     metrics_by_half,
     rankings_for,
     self_tuned_params,
@@ -107,6 +109,7 @@ class Tuned:
     validation_ndcg: float
     diversity: DiversityChoice | None = None  # the engine's diversity stage
     reference: dict[str, Metrics] | None = None  # tuned EASE on validation: the diversity bar
+    margins: dict[str, Margin] | None = None  # how far above the bar counts as clearing it by a margin
 
 
 def models_tuned(
@@ -124,6 +127,7 @@ def models_tuned(
     """
     solo = request.mode == "solo"
     reference: dict[str, Metrics] | None = None
+    margins: dict[str, Margin] | None = None
     for model in models:
         if model == SELF_TUNED:
             if solo or train is None:
@@ -135,14 +139,18 @@ def models_tuned(
             params, val, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
             diversity = None
             if reference is not None and not solo:
-                diversity, _ = tune_engine_diversity(validation, ctx, params=params, reference=reference)
+                diversity, _ = tune_engine_diversity(
+                    validation, ctx, params=params, reference=reference, margins=margins
+                )
                 params, val = diversity.params, diversity.ndcg
-            yield Tuned(model, model, params, val, diversity, reference)
+            yield Tuned(model, model, params, val, diversity, reference, margins)
         else:
             grid = als_grid if (model == "als" and als_grid is not None) else _grid(model, solo)
             params, val, _ = tune(model, validation, ctx, solo=solo, grid=grid)
             if model == "ease":
-                reference = metrics_by_half(validation, rankings_for(model, validation, params, ctx, solo=solo), ctx)
+                ease_rankings = rankings_for(model, validation, params, ctx, solo=solo)
+                reference = metrics_by_half(validation, ease_rankings, ctx)
+                margins = bar_margins(validation, ease_rankings, ctx)
             yield Tuned(model, model, params, val)
 
 
@@ -194,7 +202,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
             ),
         )
         if tuned.diversity is not None and tuned.reference is not None:
-            row.extra["diversity"] = {"choice": tuned.diversity, "reference": tuned.reference}
+            row.extra["diversity"] = {"choice": tuned.diversity, "reference": tuned.reference, "margins": tuned.margins}
         slices = row.extra.setdefault("slices", {})
         if request.cold:
             cold_test = split.cold()
@@ -313,7 +321,11 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
     for tuned in models_tuned(models, validation, ctx, train=folds[0].split, request=request, als_grid=TIME_ALS_GRID):
         row, scorer = by_model[tuned.model], tuned.scorer
         if tuned.diversity is not None and tuned.reference is not None:
-            row.extra["time_diversity"] = {"choice": tuned.diversity, "reference": tuned.reference}
+            row.extra["time_diversity"] = {
+                "choice": tuned.diversity,
+                "reference": tuned.reference,
+                "margins": tuned.margins,
+            }
         slices = row.extra.setdefault("slices", {})
         slices["time"] = slice_metrics(
             [(fold.split, rankings_for(scorer, fold.split, tuned.params, ctx, solo=False)) for fold in folds], ctx
@@ -412,15 +424,20 @@ def diversity_choice_text(rows: list[Row]) -> list[str]:
         choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]
         defaults = EngineConfig()
         chosen = {k: choice.params.get(k, getattr(defaults, k)) for k in ("diversity", "novelty", "w_content")}
-        lines.append(
-            f"{label} validation diversity stage: {'bar met' if choice.met else 'bar NOT met, kept'} "
-            f"{json.dumps(chosen, sort_keys=True)}"
+        status = (
+            ("bar met by the margin" if choice.by_margin else "bar met, not by the margin")
+            if choice.met
+            else "bar NOT met, kept"
         )
+        lines.append(f"{label} validation diversity stage: {status} {json.dumps(chosen, sort_keys=True)}")
+        margins = engine.extra[key].get("margins") or {}
         for part in ("all", "A", "B"):
             mine, bar = choice.metrics[part], reference[part]
+            margin = margins.get(part, Margin())
             lines.append(
                 f"  {part:<3} engine NDCG {mine.ndcg:.4f} Cov {mine.coverage:.4f} ILD {_ild(mine)}"
-                f"  |  EASE NDCG {bar.ndcg:.4f} Cov {bar.coverage:.4f} ILD {_ild(bar)}"
+                f"  |  EASE NDCG {bar.ndcg:.4f} Cov {bar.coverage:.4f} (+{margin.coverage:.4f})"
+                f" ILD {_ild(bar)} (+{margin.ild:.4f})"
             )
     return lines
 
