@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -121,6 +123,39 @@ class _Slate:
         discounts = 1.0 / np.log2(np.arange(2, k + 2))
         dcg = (np.take_along_axis(self.hits, top, axis=1) * discounts).sum(axis=1)
         return float(np.mean(dcg / self.ideal))
+
+
+class Budget:
+    """The search's time budget: a step starts only if its estimated cost fits in what is left.
+
+    A step's estimate is the longest time a step of the same kind has taken so far (a kind never seen
+    only needs time left). Checking "is there time left?" between steps let the second pass's search
+    run 136 s on a 120 s budget: the last slate or trial started with seconds to spare and ran past.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] | None = None) -> None:
+        # Read time.monotonic at call time, so a test's fake clock applies.
+        self._clock = clock or (lambda: time.monotonic())
+        self.seconds = seconds
+        self.started = self._clock()
+        self._costs: dict[str, float] = {}
+
+    def spent(self) -> float:
+        return self._clock() - self.started
+
+    def left(self) -> float:
+        return self.seconds - self.spent()
+
+    def fits(self, step: str) -> bool:
+        left = self.left()
+        return left > 0 and self._costs.get(step, 0.0) <= left
+
+    @contextmanager
+    def step(self, kind: str) -> Iterator[None]:
+        """Time one step of ``kind`` and keep the longest as that kind's estimate."""
+        start = self._clock()
+        yield
+        self._costs[kind] = max(self._costs.get(kind, 0.0), self._clock() - start)
 
 
 def validation_split(data: Interactions, *, rng: np.random.Generator) -> tuple[Interactions, dict[int, np.ndarray]]:
@@ -281,7 +316,7 @@ def _diversity_search(
     vectors: np.ndarray | None,
     pop01: np.ndarray,
     floor: float,
-    deadline: float,
+    budget: Budget,
     rng: np.random.Generator,
 ) -> tuple[dict[str, float], dict[str, Any], int]:
     """The most accurate (λ, novelty, content weight) whose lists are at least as broad and diverse as CF's.
@@ -299,20 +334,21 @@ def _diversity_search(
     best: tuple[dict[str, float], ListStats] | None = None
     trials = 0
     for lam, novelty, scale in itertools.product(*DIVERSITY_SEARCH.values()):
-        if time.monotonic() > deadline:
+        if not budget.fits("diversity trial"):
             break
         candidate = {"diversity": lam, "novelty": novelty, "w_content": round(params["w_content"] * scale, 4)}
         weights = _vector({**params, "w_content": candidate["w_content"]}, "w_")
-        stats = list_stats(
-            slate,
-            weights,
-            lam=lam,
-            novelty=novelty,
-            vectors=vectors,
-            pop01=pop01,
-            depth=base.diversity_depth,
-            halves=halves,
-        )
+        with budget.step("diversity trial"):
+            stats = list_stats(
+                slate,
+                weights,
+                lam=lam,
+                novelty=novelty,
+                vectors=vectors,
+                pop01=pop01,
+                depth=base.diversity_depth,
+                halves=halves,
+            )
         trials += 1
         broad = all(_broad_enough(stats[part], bar[part]) for part in PARTS)
         if broad and stats["all"].ndcg >= floor and (best is None or stats["all"].ndcg > best[1].ndcg + 1e-9):
@@ -346,9 +382,9 @@ def _vector(params: dict[str, float], prefix: str) -> np.ndarray:
 
 
 def _ascent(
-    slate: _Slate, start: dict[str, float], search: dict[str, tuple[float, ...]], prefix: str, deadline: float
+    slate: _Slate, start: dict[str, float], search: dict[str, tuple[float, ...]], prefix: str, budget: Budget
 ) -> tuple[dict[str, float], float, int]:
-    """Coordinate ascent from ``start`` until no knob improves or the deadline passes."""
+    """Coordinate ascent from ``start`` until no knob improves or the next trial no longer fits the budget."""
     current = dict(start)
     best = slate.ndcg(_vector(current, prefix))
     trials = 1
@@ -356,14 +392,15 @@ def _ascent(
         improved = False
         for knob, values in search.items():
             for value in values:
-                if time.monotonic() > deadline:
+                if not budget.fits("trial"):
                     return current, best, trials
                 if current[knob] == value:
                     continue
                 candidate = {**current, knob: value}
                 if not _vector(candidate, prefix).any():
                     continue  # all-zero weights rank nothing
-                score = slate.ndcg(_vector(candidate, prefix))
+                with budget.step("trial"):
+                    score = slate.ndcg(_vector(candidate, prefix))
                 trials += 1
                 if score > best + 1e-6:
                     best, current, improved = score, candidate, True
@@ -380,14 +417,11 @@ def engine_tune(
     *, data: Interactions, items: ItemSide | None, base: EngineConfig, budget_seconds: float, seed: int = 7
 ) -> TuningResult:
     """The config to train with: ``base`` with weights and threshold searched on this data's validation split."""
-    started = time.monotonic()
-    deadline = started + budget_seconds
+    budget = Budget(budget_seconds)
 
     def done(status: str, config: EngineConfig = base, **extra: Any) -> TuningResult:
         weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold", "diversity", "novelty")}
-        return TuningResult(
-            config=config, status=status, seconds=round(time.monotonic() - started, 3), weights=weights, **extra
-        )
+        return TuningResult(config=config, status=status, seconds=round(budget.spent(), 3), weights=weights, **extra)
 
     if budget_seconds <= 0:
         return done("defaults: no tuning budget")
@@ -401,13 +435,14 @@ def engine_tune(
     engine = HybridEngine(replace(base, neighbour_cf_k=0)).fit(train, items)
     users = np.array(sorted(positives), dtype=np.int64)
     targets = [positives[int(u)] for u in users]
-    warm = _slate(engine, engine.history_weights[users], engine.user_last_time[users], targets)
-    if time.monotonic() > deadline:
+    with budget.step("slate"):  # the cut slates below cost about the same: this is their estimate
+        warm = _slate(engine, engine.history_weights[users], engine.user_last_time[users], targets)
+    if budget.left() <= 0:
         return done("defaults: budget spent on the validation fit", validation_users=len(users))
     params = {k: float(getattr(base, k)) for k in BLEND_KNOBS}
     default_ndcg = warm.ndcg(_vector(params, "w_"))
     popularity_ndcg = warm.ndcg(_vector(_popularity_only("w_"), "w_"))
-    warm_params, warm_ndcg, trials = _ascent(warm, params, WARM_SEARCH, "w_", deadline)
+    warm_params, warm_ndcg, trials = _ascent(warm, params, WARM_SEARCH, "w_", budget)
     status = "tuned"
     if warm_ndcg < popularity_ndcg:
         warm_params, warm_ndcg, status = {**warm_params, **_popularity_only("w_")}, popularity_ndcg, "popularity: warm"
@@ -423,7 +458,7 @@ def engine_tune(
             vectors=vectors,
             pop01=popularity01(engine.counts),
             floor=popularity_ndcg,
-            deadline=deadline,
+            budget=budget,
             rng=np.random.default_rng(seed),
         )
         trials += more
@@ -434,17 +469,18 @@ def engine_tune(
     threshold = base.cold_threshold
     cuts: dict[int, _Slate] = {}
     for size in (COLD_HISTORY, *THRESHOLD_CUTS):
-        if size in cuts or time.monotonic() > deadline:
+        if size in cuts or not budget.fits("slate"):
             continue
-        cut = _cut(train, size)
-        H = history_weights(cut, engine.history_config)[users]
-        last = np.full(cut.n_users, -np.inf)
-        np.maximum.at(last, cut.users, cut.times)
-        cuts[size] = _slate(engine, H, last[users], targets)
+        with budget.step("slate"):
+            cut = _cut(train, size)
+            H = history_weights(cut, engine.history_config)[users]
+            last = np.full(cut.n_users, -np.inf)
+            np.maximum.at(last, cut.users, cut.times)
+            cuts[size] = _slate(engine, H, last[users], targets)
     if COLD_HISTORY in cuts:
         cold = cuts[COLD_HISTORY]
         cold_pop = cold.ndcg(_vector(_popularity_only("cw_"), "cw_"))
-        cold_params, cold_ndcg, more = _ascent(cold, params, COLD_SEARCH, "cw_", deadline)
+        cold_params, cold_ndcg, more = _ascent(cold, params, COLD_SEARCH, "cw_", budget)
         trials += more
         if cold_ndcg < cold_pop:
             cold_params, cold_ndcg = {**cold_params, **_popularity_only("cw_")}, cold_pop

@@ -13,13 +13,14 @@ Protocol (fixed, so numbers compare across tools):
 - cold slice: every user's train history cut to its first 3 ratings, same test positives.
 
 Robustness slices (issue 16), reported besides the table above:
-- time split: one global cutoff at the ``1 - TIME_TEST_FRACTION`` quantile of all timestamps; train =
-  every rating before it, test positives = ratings >= 4.0 after it, for users with at least
-  ``MIN_RATINGS`` train ratings (the viewers a live instance already knows);
+- time split (rolling origin): five cutoffs at the ``ROLLING_QUANTILES`` of all timestamps; fold i
+  trains on every rating before its cutoff and tests the users with at least ``MIN_RATINGS`` train
+  ratings (the viewers a live instance already knows) on their ratings >= 4.0 up to the next cutoff;
+  each fold also has a cold slice (those users cut to their first 3 train ratings) and a new-titles
+  slice (the titles first rated in its window);
 - new titles: the titles first rated in the last ``TIME_TEST_FRACTION`` of the timeline are removed
   from train entirely (no interaction at all); positives = a user's ratings >= 4.0 of them, candidates
-  = the new titles only ("of this shelf of new films, which ones does this viewer get?"). Built on the
-  per-user split (every user) and on the time split.
+  = the new titles only ("of this shelf of new films, which ones does this viewer get?").
 """
 
 from __future__ import annotations
@@ -169,11 +170,7 @@ def split_temporal(ratings: Ratings, *, min_ratings: int = MIN_RATINGS) -> Split
         n_test = holdout_size(n)
         is_train[order[start : start + n - n_test]] = True
         is_test[order[start + n - n_test : start + n]] = True
-    positives: dict[int, np.ndarray] = {}
-    test_rows = np.flatnonzero(is_test & (ratings.values >= POSITIVE_THRESHOLD))
-    for user in np.unique(ratings.users[test_rows]):
-        rows = test_rows[ratings.users[test_rows] == user]
-        positives[int(user)] = np.unique(ratings.items[rows])
+    positives = _positives_by_user(ratings, np.flatnonzero(is_test & (ratings.values >= POSITIVE_THRESHOLD)))
     eval_users = np.array(sorted(positives), dtype=np.int64)
     return Split(ratings, ratings.subset(is_train), positives, eval_users)
 
@@ -184,37 +181,66 @@ def time_cutoff(ratings: Ratings, fraction: float = TIME_TEST_FRACTION) -> float
     return float(times[min(len(times) - 1, math.floor((1.0 - fraction) * len(times)))])
 
 
-def split_by_time(ratings: Ratings, *, fraction: float = TIME_TEST_FRACTION, min_train: int = MIN_RATINGS) -> Split:
-    """Train on everything before one global cutoff; test the known users on what they rated after it."""
-    cutoff = time_cutoff(ratings, fraction)
-    is_train = ratings.times < cutoff
-    train_counts = np.bincount(ratings.users[is_train], minlength=ratings.n_users)
-    test_rows = np.flatnonzero(
-        ~is_train & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
-    )
-    positives: dict[int, np.ndarray] = {}
-    order = np.argsort(ratings.users[test_rows], kind="stable")
-    test_rows = test_rows[order]
-    users = ratings.users[test_rows]
-    for user in np.unique(users):
-        lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
-        positives[int(user)] = np.unique(ratings.items[test_rows[lo:hi]])
-    return Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64))
+def _positives_by_user(ratings: Ratings, rows: np.ndarray) -> dict[int, np.ndarray]:
+    """User → the distinct items of ``rows`` (row indexes into ``ratings``) that user rated."""
+    rows = rows[np.argsort(ratings.users[rows], kind="stable")]
+    users = ratings.users[rows]
+    if not len(users):
+        return {}
+    starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
+    ends = np.r_[starts[1:], len(users)]
+    return {int(users[lo]): np.unique(ratings.items[rows[lo:hi]]) for lo, hi in zip(starts, ends, strict=True)}
 
 
 ROLLING_QUANTILES = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+@dataclass
+class TimeFold:
+    """One fold of the rolling-origin time split: train before ``start``, test in ``[start, end)``."""
+
+    split: Split
+    start: float
+    end: float
+    min_train: int = MIN_RATINGS
+
+    def cold(self, history: int = COLD_HISTORY) -> Split:
+        """The fold's tested users with their profile cut to their first ``history`` train ratings."""
+        return self.split.cold(history)
+
+    def new_titles(self) -> Split:
+        """Item cold start inside the fold: the titles first rated in its window (none has a train row).
+
+        Positives = the window's ratings >= 4.0 of them by the users the fold knows; candidates = those
+        titles only (the shelf of what came out in that period).
+        """
+        ratings = self.split.ratings
+        first = np.full(ratings.n_items, np.inf)
+        np.minimum.at(first, ratings.items, ratings.times)
+        new = (first >= self.start) & (first < self.end)
+        train_counts = np.bincount(self.split.train.users, minlength=ratings.n_users)
+        rows = np.flatnonzero(
+            new[ratings.items]
+            & (ratings.times >= self.start)
+            & (ratings.times < self.end)
+            & (ratings.values >= POSITIVE_THRESHOLD)
+            & (train_counts[ratings.users] >= self.min_train)
+        )
+        positives = _positives_by_user(ratings, rows)
+        return Split(ratings, self.split.train, positives, np.array(sorted(positives), dtype=np.int64), new)
+
+
 def split_by_time_folds(
     ratings: Ratings, *, quantiles: tuple[float, ...] = ROLLING_QUANTILES, min_train: int = MIN_RATINGS
-) -> list[Split]:
-    """Rolling-origin time split: one fold per cutoff (the ``quantiles`` of all timestamps).
+) -> list[TimeFold]:
+    """The time split (rolling origin): one fold per cutoff (the ``quantiles`` of all timestamps).
 
     Fold i trains on every rating before its cutoff and tests the users it already knows (at least
     ``min_train`` train ratings) on what they rated >= 4.0 between its cutoff and the next one (the last
     fold: to the end). The test windows are disjoint, so each (fold, user) pair is one evaluation.
     MovieLens users mostly rate in one session, so a single cutoff sees only the few dozen users who
-    straddle it; every cutoff sees a different few dozen (Campos et al. 2014 review such protocols).
+    straddle it (20-28 on ml-latest-small: noise); every cutoff sees a different few dozen (Campos et
+    al. 2014 review such protocols).
     """
     cutoffs = [time_cutoff(ratings, 1.0 - q) for q in quantiles]
     folds = []
@@ -226,13 +252,9 @@ def split_by_time_folds(
         test_rows = np.flatnonzero(
             window & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
         )
-        test_rows = test_rows[np.argsort(ratings.users[test_rows], kind="stable")]
-        users = ratings.users[test_rows]
-        positives: dict[int, np.ndarray] = {}
-        for user in np.unique(users):
-            lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
-            positives[int(user)] = np.unique(ratings.items[test_rows[lo:hi]])
-        folds.append(Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64)))
+        positives = _positives_by_user(ratings, test_rows)
+        split = Split(ratings, ratings.subset(is_train), positives, np.array(sorted(positives), dtype=np.int64))
+        folds.append(TimeFold(split, cutoff, float(end), min_train))
     return folds
 
 
@@ -252,12 +274,7 @@ def split_new_titles(split: Split, *, fraction: float = TIME_TEST_FRACTION, min_
     rows = np.flatnonzero(
         new[ratings.items] & (ratings.values >= POSITIVE_THRESHOLD) & (train_counts[ratings.users] >= min_train)
     )
-    rows = rows[np.argsort(ratings.users[rows], kind="stable")]
-    users = ratings.users[rows]
-    positives: dict[int, np.ndarray] = {}
-    for user in np.unique(users):
-        lo, hi = np.searchsorted(users, user, side="left"), np.searchsorted(users, user, side="right")
-        positives[int(user)] = np.unique(ratings.items[rows[lo:hi]])
+    positives = _positives_by_user(ratings, rows)
     return Split(ratings, train, positives, np.array(sorted(positives), dtype=np.int64), new)
 
 

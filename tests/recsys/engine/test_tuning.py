@@ -147,3 +147,39 @@ def test_novelty_raises_coverage_on_the_validation_slate():
     novel = tuning.list_stats(slate, weights, novelty=0.9, **kwargs)["all"]
     assert plain.coverage == 10 / n_items
     assert novel.coverage > plain.coverage
+
+
+def test_a_step_starts_only_if_its_estimated_cost_fits_the_budget():
+    # A fake clock: each step takes 5 s; the budget is 12 s.
+    now = [0.0]
+    budget = tuning.Budget(12.0, clock=lambda: now[0])
+    ran = 0
+    while budget.fits("trial"):
+        with budget.step("trial"):
+            now[0] += 5.0
+        ran += 1
+    # 0-5 and 5-10 fit; at 10 s, 2 s are left and a step costs 5: the third never starts
+    assert ran == 2 and budget.spent() == 10.0 <= budget.seconds
+    # a kind never measured needs only time left
+    assert budget.fits("slate")
+    now[0] = 12.0
+    assert not budget.fits("slate")
+
+
+def test_the_search_ends_within_its_budget(monkeypatch: pytest.MonkeyPatch):
+    # every scored blend costs 1 s of a fake clock; the search must stop before it runs past 30 s
+    now = [0.0]
+    monkeypatch.setattr(tuning.time, "monotonic", lambda: now[0])
+    original = tuning._Slate.ndcg
+
+    def slow(self, weights):
+        now[0] += 1.0
+        return original(self, weights)
+
+    monkeypatch.setattr(tuning._Slate, "ndcg", slow)
+    data, items = _world()
+    result = engine_tune(data=data, items=items, base=EngineConfig(), budget_seconds=30)
+    # the search stops with a trial's cost still to spare; only the fixed bookkeeping (default,
+    # popularity and threshold scores: a few readings) may follow it
+    assert result.trials > 5
+    assert result.seconds <= 30 + 6

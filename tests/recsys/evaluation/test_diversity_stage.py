@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys.evaluation.protocol import Metrics, ratings_load, split_temporal
-from recsys.evaluation.runner import Context, metrics_by_half, rankings_for, tune_engine_diversity
+from recsys.evaluation.runner import Context, Margin, bar_margins, metrics_by_half, rankings_for, tune_engine_diversity
 from tests.recsys.evaluation.test_evaluate_command import _write_world
 
 
@@ -39,3 +39,35 @@ def test_an_unreachable_bar_keeps_the_params(tmp_path):
     choice, trials = tune_engine_diversity(validation, ctx, params=params, reference=_bar(1.01, 0.0))
     assert not choice.met and choice.params == params
     assert all(metrics["all"].coverage <= 1.0 for _, metrics in trials)
+
+
+def test_settings_that_clear_the_bar_by_the_margin_are_preferred(tmp_path):
+    validation, ctx = _setup(tmp_path)
+    _, trials = tune_engine_diversity(validation, ctx, params={}, reference=_bar(0.0, 0.0))
+    widest = max(metrics["all"].coverage for _, metrics in trials)
+    margins = {"all": Margin(coverage=widest - 1e-9), "A": Margin(), "B": Margin()}
+    # when: only the settings with the widest lists clear the bar by the margin
+    choice, _ = tune_engine_diversity(validation, ctx, params={}, reference=_bar(0.0, 0.0), margins=margins)
+    # then: the most accurate of them, not the most accurate overall
+    assert choice.met and choice.by_margin
+    assert choice.metrics["all"].coverage == widest
+    assert choice.ndcg == max(m["all"].ndcg for _, m in trials if m["all"].coverage == widest)
+
+
+def test_when_no_setting_clears_the_margin_the_plain_bar_decides(tmp_path):
+    validation, ctx = _setup(tmp_path)
+    plain, _ = tune_engine_diversity(validation, ctx, params={}, reference=_bar(0.0, 0.0))
+    margins = {part: Margin(coverage=2.0) for part in ("all", "A", "B")}
+    choice, _ = tune_engine_diversity(validation, ctx, params={}, reference=_bar(0.0, 0.0), margins=margins)
+    assert choice.met and not choice.by_margin and choice.params == plain.params
+
+
+def test_the_margin_is_the_bootstrap_spread_of_the_bars_lists(tmp_path):
+    validation, ctx = _setup(tmp_path)
+    same = {int(u): np.arange(10) for u in validation.eval_users}
+    # overlapping lists shifted by 0-14 titles: a resample's coverage depends on which users it draws
+    varied = {u: np.arange(10) + i % 15 for i, u in enumerate(same)}
+    # every user with the same list: nothing to resample, no margin
+    assert all(m.coverage < 1e-9 and m.ild < 1e-9 for m in bar_margins(validation, same, ctx).values())
+    spread = bar_margins(validation, varied, ctx)
+    assert all(m.coverage > 0 and m.ild > 0 for m in spread.values())

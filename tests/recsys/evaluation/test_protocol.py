@@ -13,11 +13,9 @@ from recsys.evaluation.protocol import (
     ratings_from_rows,
     recall_at_k,
     round_half_up,
-    split_by_time,
     split_by_time_folds,
     split_new_titles,
     split_temporal,
-    time_cutoff,
 )
 
 
@@ -150,17 +148,6 @@ def _timeline():
     return ratings_from_rows(rows)
 
 
-def test_time_split_trains_before_one_cutoff_and_tests_known_users_after_it():
-    ratings = _timeline()
-    assert time_cutoff(ratings, 0.2) == 9
-    split = split_by_time(ratings, fraction=0.2)
-    assert (split.train.times < 9).all() and len(split.train.users) == 8
-    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
-    item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
-    assert list(split.eval_users) == [user1]  # user 2 has only 2 train ratings
-    assert list(split.test_positives[user1]) == [item20]
-
-
 def test_new_titles_slice_holds_the_new_titles_out_of_train_and_ranks_only_them():
     ratings = _timeline()
     split = split_new_titles(split_temporal(ratings), fraction=0.2)
@@ -176,7 +163,7 @@ def test_new_titles_slice_holds_the_new_titles_out_of_train_and_ranks_only_them(
 def test_rolling_folds_test_disjoint_windows_on_the_users_each_cutoff_knows():
     # Timestamps 1-10: quantiles 0.5 and 0.8 put the cutoffs at 6 and 9.
     ratings = _timeline()
-    first, second = split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=5)
+    first, second = (fold.split for fold in split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=5))
     user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
     item15, item20 = (int(np.flatnonzero(ratings.item_ids == i)[0]) for i in (15, 20))
     # fold 1: train before 6 (user 1's first 5 ratings), window [6, 9): user 1's 4.0 of item 15
@@ -185,3 +172,31 @@ def test_rolling_folds_test_disjoint_windows_on_the_users_each_cutoff_knows():
     # fold 2: train before 9, window [9, end): user 1's 5.0 of item 20 (user 2: 2 train ratings only)
     assert len(second.train.users) == 8
     assert list(second.eval_users) == [user1] and list(second.test_positives[user1]) == [item20]
+
+
+def test_a_folds_cold_slice_cuts_its_users_to_their_first_three_train_ratings():
+    ratings = _timeline()
+    first, _ = split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=5)
+    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
+    cold = first.cold()
+    kept = sorted(int(ratings.item_ids[i]) for i in cold.train.items[cold.train.users == user1])
+    assert kept == [10, 11, 12]
+    assert list(cold.eval_users) == [user1]
+    assert list(cold.test_positives[user1]) == list(first.split.test_positives[user1])
+
+
+def test_a_folds_new_titles_are_the_titles_first_rated_in_its_window():
+    # fold 2 (cutoff 9): item 20 is first rated at 9, in its window; user 1 rates it 5.0 there.
+    ratings = _timeline()
+    first, second = split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=5)
+    user1 = int(np.flatnonzero(ratings.user_ids == 1)[0])
+    item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
+    new = second.new_titles()
+    assert new.candidates is not None and list(np.flatnonzero(new.candidates)) == [item20]
+    assert item20 not in new.train.items
+    assert list(new.eval_users) == [user1] and list(new.test_positives[user1]) == [item20]
+    # fold 1's window [6, 9): item 15 is new (first rated at 6); items 10 and 11, rated again by user 2, are not
+    item15 = int(np.flatnonzero(ratings.item_ids == 15)[0])
+    first_new = first.new_titles()
+    assert first_new.candidates is not None and list(np.flatnonzero(first_new.candidates)) == [item15]
+    assert list(first_new.test_positives[user1]) == [item15]
