@@ -22,6 +22,8 @@ if QUERY:
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout"); out["statement_timeout"] = cursor.fetchone()[0]
         cursor.execute("SHOW lock_timeout"); out["lock_timeout"] = cursor.fetchone()[0]
+        # A fresh data dir has no pgvector in this database yet (only the test database is migrated).
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
         cursor.execute("SELECT NULL::vector")  # loads pgvector, which then owns the hnsw.* settings
         cursor.execute("SHOW hnsw.ef_search"); out["ef_search"] = cursor.fetchone()[0]
         try:
