@@ -91,3 +91,32 @@ def worker_stop_cpu(worker: subprocess.Popen[str]) -> float:
     _pid, _status, usage = os.wait4(worker.pid, 0)
     worker.returncode = -9
     return usage.ru_utime + usage.ru_stime
+
+
+# --- sandbox Trakt viewers (bench/fanout.py, bench/nightly.py) ------------------------------------
+
+
+def viewer_connected(fake: Any, slug: str, *, now: Any, list_item_limit: int) -> tuple[Any, Any]:
+    """A sandbox Trakt account ``slug`` (100 lists of ``list_item_limit`` titles) and an unsaved ``User``
+    connected to it, whose last Trakt activity is a day old (so its list writes go to the bulk queue)."""
+    import datetime as dt
+
+    from users.contracts import ConnectionState
+    from users.crypto import token_encrypt
+    from users.models import User
+
+    trakt_account = fake.add_account(slug, list_count_limit=100, list_item_limit=list_item_limit)
+    access, refresh = fake.issue_tokens(slug, expires_in=7 * 24 * 3600)
+    user = User(
+        trakt_username=slug,
+        trakt_slug=slug,
+        access_token_encrypted=token_encrypt(access),
+        refresh_token_encrypted=token_encrypt(refresh),
+        token_expires_at=now + dt.timedelta(days=7),
+        connection_state=ConnectionState.CONNECTED,
+        last_trakt_activity_at=now - dt.timedelta(days=1),
+        list_limit=100,
+        list_item_limit=list_item_limit,
+        limits_checked_at=now,
+    )
+    return trakt_account, user

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _setup import REPO, load_average, worker_start, worker_stop_cpu, workers_wait
+from _setup import REPO, load_average, viewer_connected, worker_start, worker_stop_cpu, workers_wait
 
 QUEUE = "trakt_lists_bulk"
 TITLES = 50
@@ -72,8 +72,7 @@ def main() -> None:
 
     from reclio.celery import app
     from sandbox import trakt as sandbox_trakt
-    from users.contracts import ConnectionState, ListState
-    from users.crypto import token_encrypt
+    from users.contracts import ListState
     from users.models import ManagedList, User
     from users.tasks import user_lists_write_task
 
@@ -94,21 +93,7 @@ def main() -> None:
         now = timezone.now()
         users, lists = [], []
         for n in range(args.viewers):
-            slug = f"{PREFIX}{n}"
-            account = fake.add_account(slug)
-            access, refresh = fake.issue_tokens(slug, expires_in=7 * 24 * 3600)
-            user = User(
-                trakt_username=slug,
-                trakt_slug=slug,
-                access_token_encrypted=token_encrypt(access),
-                refresh_token_encrypted=token_encrypt(refresh),
-                token_expires_at=now + dt.timedelta(days=7),
-                connection_state=ConnectionState.CONNECTED,
-                last_trakt_activity_at=now - dt.timedelta(days=1),  # not recent: the bulk queue
-                list_limit=100,
-                list_item_limit=TITLES * 10,
-                limits_checked_at=now,
-            )
+            account, user = viewer_connected(fake, f"{PREFIX}{n}", now=now, list_item_limit=TITLES * 10)
             users.append(user)
             for k in range(args.lists):
                 base = 1000 * (k + 1) + n % 500

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _setup import REPO, load_average, worker_start, worker_stop_cpu, workers_wait
+from _setup import REPO, load_average, viewer_connected, worker_start, worker_stop_cpu, workers_wait
 
 PREFIX = "night"
 GENRES = [(28, "Action"), (18, "Drama"), (35, "Comedy"), (878, "Science Fiction"), (53, "Thriller"), (10749, "Romance")]
@@ -130,8 +130,7 @@ def _seed(args: argparse.Namespace, fake: Any) -> list[str]:
     from django.utils import timezone
 
     from catalog.models import ContentItem
-    from users.contracts import ConnectionState, InteractionKind
-    from users.crypto import token_encrypt
+    from users.contracts import InteractionKind
     from users.models import Interaction, User
 
     rng = np.random.default_rng(7)
@@ -173,21 +172,7 @@ def _seed(args: argparse.Namespace, fake: Any) -> list[str]:
     weights = popularity / popularity.sum()
     users, interactions = [], []
     for n in range(args.viewers):
-        slug = f"{PREFIX}{n}"
-        fake.add_account(slug, list_count_limit=100, list_item_limit=5000)
-        access, refresh = fake.issue_tokens(slug, expires_in=7 * 24 * 3600)
-        user = User(
-            trakt_username=slug,
-            trakt_slug=slug,
-            access_token_encrypted=token_encrypt(access),
-            refresh_token_encrypted=token_encrypt(refresh),
-            token_expires_at=now + dt.timedelta(days=7),
-            connection_state=ConnectionState.CONNECTED,
-            last_trakt_activity_at=now - dt.timedelta(days=1),  # not in the last 2 h: the bulk queue
-            list_limit=100,
-            list_item_limit=5000,
-            limits_checked_at=now,
-        )
+        _account, user = viewer_connected(fake, f"{PREFIX}{n}", now=now, list_item_limit=5000)
         users.append(user)
         count = int(np.clip(rng.poisson(args.history), 5, args.titles // 4))
         for k, index in enumerate(rng.choice(args.titles, size=count, replace=False, p=weights)):
