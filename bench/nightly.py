@@ -1,7 +1,7 @@
 """The whole nightly refresh, end to end, on real Celery workers against the sandbox Trakt.
 
     /work/main/.venv/bin/python bench/nightly.py [--viewers 1000] [--titles 5000] [--history 40]
-        [--interval 1.0] [--bulk-concurrency 32] [--feeds-concurrency 2] [--tune-seconds 120]
+        [--interval 1.0] [--ordinary-nights 1] [--bulk-concurrency 48] [--feeds-concurrency 2] [--tune-seconds 120]
 
 What runs for real, one process per queue as docker-compose.yml runs them: ``recsys`` (prefork,
 concurrency 1), ``feeds`` (prefork, ``--feeds-concurrency``), ``trakt_lists_bulk`` (threads,
@@ -18,10 +18,11 @@ Zipf popularity, a few genres) whose embeddings are **random 384-d unit vectors*
 viewers with ``--history`` interactions each (popularity-weighted, 30 % rated, over two years), each
 connected to its own sandbox Trakt account.
 
-Two nights, timed apart. **Night 1** is the first night of a new installation: no list exists yet,
+Nights timed apart. **Night 1** is the first night of a new installation: no list exists yet,
 so each is created and filled (it runs with ``--first-night-interval``, 0 = unpaced by default: it
 is the set-up that leaves yesterday's lists on Trakt). Then **the day**: every viewer watches
-``--day-watches`` new titles (stored as a sync would store them). **Night 2** is the measured
+``--day-watches`` new titles (stored as a sync would store them). **Night 2** (and each of
+``--ordinary-nights``, after another day: one bench run, two or more measurements) is the measured
 ordinary night, at ``--interval`` (1.0 = Trakt's real 1 write/s per account; 0.1 = 10x compressed:
 the sandbox's enforced interval and the client's limiter scale together).
 
@@ -61,8 +62,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--history", type=int, default=40, help="interactions per viewer (Poisson mean)")
     parser.add_argument("--day-watches", type=int, default=1, help="new titles each viewer watches between nights")
     parser.add_argument("--interval", type=float, default=1.0, help="night 2's per-account write interval (Trakt 1.0)")
+    parser.add_argument("--ordinary-nights", type=int, default=1, help="measured ordinary nights after night 1")
     parser.add_argument("--first-night-interval", type=float, default=0.0, help="night 1's (0 = unpaced set-up)")
-    parser.add_argument("--bulk-concurrency", type=int, default=32, help="trakt_lists_bulk threads (compose: 32)")
+    parser.add_argument("--bulk-concurrency", type=int, default=48, help="trakt_lists_bulk threads (compose: 48)")
     parser.add_argument("--feeds-concurrency", type=int, default=2, help="feeds prefork processes (compose: 2)")
     parser.add_argument("--recsys-concurrency", type=int, default=1, help="recsys prefork processes (compose: 1)")
     parser.add_argument("--tune-seconds", type=int, default=120, help="RECSYS_TUNE_SECONDS (production: 120)")
@@ -199,7 +201,7 @@ def _seed(args: argparse.Namespace, fake: Any) -> list[str]:
     return [str(user.pk) for user in users]
 
 
-def _day(args: argparse.Namespace, user_ids: list[str]) -> None:
+def _day(args: argparse.Namespace, user_ids: list[str], *, seed: int) -> None:
     """Between the nights: every viewer watched ``--day-watches`` titles yesterday evening."""
     from django.utils import timezone
 
@@ -207,7 +209,7 @@ def _day(args: argparse.Namespace, user_ids: list[str]) -> None:
     from users.contracts import InteractionKind
     from users.models import Interaction
 
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(seed)
     catalog = list(ContentItem.objects.order_by("-popularity").values_list("item_id", flat=True)[:2000])
     when = timezone.now() - dt.timedelta(hours=8)  # outside the 2 h window: still the bulk queue
     rows = [
@@ -461,17 +463,17 @@ def main() -> None:
     heartbeat.start()
     with _sandbox_class()(enforce_write_rate=True) as fake:
         user_ids = _seed(args, fake)
-        first = _night(
+        _night(
             args,
             Night("night 1 (first night: lists created)", args.first_night_interval),
             fake,
             heartbeat,
             args.viewers,
         )
-        _day(args, user_ids)
-        print(f"\nthe day: every viewer watched {args.day_watches} new title(s)")
-        second = _night(args, Night("night 2 (an ordinary night)", args.interval), fake, heartbeat, args.viewers)
-    del first, second
+        for number in range(2, 2 + args.ordinary_nights):
+            _day(args, user_ids, seed=number)
+            print(f"\nthe day: every viewer watched {args.day_watches} new title(s)")
+            _night(args, Night(f"night {number} (an ordinary night)", args.interval), fake, heartbeat, args.viewers)
     print(f"\nload average at end: {load_average()}")
 
 
