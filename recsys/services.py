@@ -118,12 +118,12 @@ def user_recommendations_refresh(*, user_id: str) -> int:
         return 0
     seen = _seen_item_ids(user_id)
     limit = settings.RECSYS_PICKS_PER_TYPE
+    scored = backend.recommend_for_user_by_type(user_id=user_id, media_types=MEDIA_TYPES, count=limit, exclude=seen)
     picks: dict[str, list[ScoredItem]] = {}
     for media_type in MEDIA_TYPES:
-        items = backend.recommend_for_user(user_id=user_id, media_type=media_type, count=limit, exclude=seen)
         # Belt and braces: whatever a backend returns, never store a seen title or a duplicate.
         unique: dict[str, ScoredItem] = {}
-        for item in items:
+        for item in scored.get(media_type, []):
             if item.item_id not in seen and item.item_id not in unique:
                 unique[item.item_id] = item
         picks[media_type] = list(unique.values())[:limit]
@@ -146,12 +146,9 @@ def user_recommendations_preview(*, user_id: str, count: int) -> tuple[bool, dic
             for media_type in MEDIA_TYPES
         }
     seen = _seen_item_ids(user_id)
+    scored = backend.recommend_for_user_by_type(user_id=user_id, media_types=MEDIA_TYPES, count=count, exclude=seen)
     picks = {
-        media_type: [
-            item
-            for item in backend.recommend_for_user(user_id=user_id, media_type=media_type, count=count, exclude=seen)
-            if item.item_id not in seen
-        ][:count]
+        media_type: [item for item in scored.get(media_type, []) if item.item_id not in seen][:count]
         for media_type in MEDIA_TYPES
     }
     return True, picks

@@ -44,6 +44,15 @@ class RecommenderBackend:
         """
         raise NotImplementedError
 
+    def recommend_for_user_by_type(
+        self, *, user_id: str, media_types: Sequence[str], count: int, exclude: Collection[str] = ()
+    ) -> dict[str, list[ScoredItem]]:
+        """``recommend_for_user`` for each media type; a backend that can score them together overrides it."""
+        return {
+            media_type: self.recommend_for_user(user_id=user_id, media_type=media_type, count=count, exclude=exclude)
+            for media_type in media_types
+        }
+
     def similar_items(
         self, *, item_id: str, count: int, media_type: str | None = None, user_id: str | None = None
     ) -> list[ScoredItem]:

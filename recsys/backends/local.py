@@ -8,7 +8,7 @@ though the collaborative weights are from that run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,17 @@ class LocalBackend(RecommenderBackend):
     def recommend_for_user(
         self, *, user_id: str, media_type: str, count: int, exclude: Collection[str] = ()
     ) -> list[ScoredItem]:
+        return self.recommend_for_user_by_type(
+            user_id=user_id, media_types=(media_type,), count=count, exclude=exclude
+        ).get(media_type, [])
+
+    def recommend_for_user_by_type(
+        self, *, user_id: str, media_types: Sequence[str], count: int, exclude: Collection[str] = ()
+    ) -> dict[str, list[ScoredItem]]:
+        """One scoring of the history for every media type (the nightly rescoring asks for both)."""
         model = self._model()
         if model is None:
-            return []
+            return {}
         from users import selectors as users_selectors
 
         records = list(users_selectors.user_interactions(user_id=user_id))
@@ -58,33 +66,35 @@ class LocalBackend(RecommenderBackend):
         engine = model.engine
         H = engine.history_row(items=items, kinds=kinds, values=values, times=times)
         excluded = np.array([model.index[i] for i in exclude if i in model.index], dtype=np.int64)
-        # "Popular right now" means now in production (inf → the newest interactions in the model);
-        # the harness uses each user's own last activity because its users live in the past.
-        last_time = float("inf")
         ratings = {int(i): float(v) for i, k, v in zip(items, kinds, values, strict=True) if not np.isnan(v)}
         kind_of = {int(i): int(k) for i, k in zip(items, kinds, strict=True)}
-        picks = engine.recommend_row(
+        picks = engine.recommend_rows(
             H=H,
-            last_time=last_time,
+            # "Popular right now" means now in production (inf → the newest interactions in the model);
+            # the harness uses each user's own last activity because its users live in the past.
+            last_time=float("inf"),
             ratings=ratings,
             count=count,
-            allowed=model.media_types == media_type,
+            allowed={media_type: model.media_types == media_type for media_type in media_types},
             exclude=excluded,
         )
-        return [
-            ScoredItem(
-                item_id=str(model.item_ids[pick.item]),
-                score=round(float(pick.score), 6),
-                reason=pick_reason(
+        return {
+            media_type: [
+                ScoredItem(
+                    item_id=str(model.item_ids[pick.item]),
+                    score=round(float(pick.score), 6),
+                    reason=pick_reason(
+                        source=pick.source,
+                        anchor_title=str(model.titles[pick.anchor]) if pick.anchor is not None else None,
+                        anchor_rating=pick.anchor_rating,
+                        anchor_kind=kind_of.get(pick.anchor) if pick.anchor is not None else None,
+                    ),
                     source=pick.source,
-                    anchor_title=str(model.titles[pick.anchor]) if pick.anchor is not None else None,
-                    anchor_rating=pick.anchor_rating,
-                    anchor_kind=kind_of.get(pick.anchor) if pick.anchor is not None else None,
-                ),
-                source=pick.source,
-            )
-            for pick in picks
-        ]
+                )
+                for pick in media_picks
+            ]
+            for media_type, media_picks in picks.items()
+        }
 
     def similar_items(
         self, *, item_id: str, count: int, media_type: str | None = None, user_id: str | None = None

@@ -371,17 +371,37 @@ class HybridEngine:
         exclude: np.ndarray | None = None,
     ) -> list[Pick]:
         """Top ``count`` items for one history row; the history itself and ``exclude`` are never returned."""
+        return self.recommend_rows(
+            H=H, last_time=last_time, ratings=ratings, count=count, allowed={"": allowed}, exclude=exclude
+        )[""]
+
+    def recommend_rows(
+        self,
+        *,
+        H: sparse.csr_matrix,
+        last_time: float,
+        ratings: dict[int, float],
+        count: int,
+        allowed: dict[str, np.ndarray | None],
+        exclude: np.ndarray | None = None,
+    ) -> dict[str, list[Pick]]:
+        """``recommend_row`` for several item subsets (e.g. movies and shows) of one history row.
+
+        The signals are scored once for the whole catalog (the costly part: the history times the
+        co-watch weights and the content profile against every vector), then each subset is ranked.
+        """
         parts = self.weighted(self.signals_for_rows(H, np.array([last_time])), np.array([H.nnz]))
         total = sum((part[0] for part in parts.values()), np.zeros(self.n_items))
         blocked = np.zeros(self.n_items, dtype=bool)
         blocked[H.indices] = True
         if exclude is not None and len(exclude):
             blocked[np.asarray(exclude, dtype=np.int64)] = True
-        if allowed is not None:
-            blocked |= ~allowed
-        total = np.where(blocked, -np.inf, total)
-        ranked = self._rank(total, count, history_size=H.nnz)
-        return [self._explain(H, ratings, int(item), float(total[item]), parts) for item in ranked]
+        picks = {}
+        for key, subset in allowed.items():
+            kept = np.where(blocked if subset is None else blocked | ~subset, -np.inf, total)
+            ranked = np.asarray(self._rank(kept, count, history_size=H.nnz), dtype=np.int64)
+            picks[key] = self._explain(H, ratings, ranked, kept[ranked], parts)
+        return picks
 
     def is_warm(self, history_size: int) -> bool:
         """Whether a row of this history length is ranked with the warm profile (not cold, not solo)."""
@@ -420,39 +440,63 @@ class HybridEngine:
         return (reranked + [int(i) for i in top[pool_size:]])[:count]
 
     def _explain(
-        self, H: sparse.csr_matrix, ratings: dict[int, float], item: int, score: float, parts: dict[str, np.ndarray]
-    ) -> Pick:
-        contributions = {name: float(part[0, item]) for name, part in parts.items()}
-        source = max(contributions, key=contributions.__getitem__) if contributions else "popularity"
-        anchor = self._anchor(H, item, source) if source in ("cf", "content") else None
-        return Pick(
-            item=item,
-            score=score,
-            source=source,
-            anchor=anchor,
-            anchor_rating=ratings.get(anchor) if anchor is not None else None,
-        )
+        self,
+        H: sparse.csr_matrix,
+        ratings: dict[int, float],
+        items: np.ndarray,
+        scores: np.ndarray,
+        parts: dict[str, np.ndarray],
+    ) -> list[Pick]:
+        """Each pick's strongest signal and, for cf/content picks, the history title behind it."""
+        if not parts:
+            return [Pick(int(i), float(s), "popularity", None, None) for i, s in zip(items, scores, strict=True)]
+        names = list(parts)
+        # The first strongest signal wins a tie, in SIGNALS order (as max() over the dict would).
+        sources = [names[k] for k in np.argmax(np.stack([parts[name][0, items] for name in names]), axis=0)]
+        anchors = self._anchors(H, items, sources)
+        return [
+            Pick(
+                item=int(item),
+                score=float(score),
+                source=source,
+                anchor=anchor,
+                anchor_rating=ratings.get(anchor) if anchor is not None else None,
+            )
+            for item, score, source, anchor in zip(items, scores, sources, anchors, strict=True)
+        ]
 
-    def _anchor(self, H: sparse.csr_matrix, item: int, source: str) -> int | None:
-        """The history title that contributes most to ``item`` through ``source``."""
+    def _anchors(self, H: sparse.csr_matrix, items: np.ndarray, sources: list[str]) -> list[int | None]:
+        """For each cf/content pick, the history title contributing most to it through that signal;
+        None for other picks, for an empty history, and when no history title contributes positively."""
+        anchors: list[int | None] = [None] * len(items)
         hist, weights = H.indices, H.data
-        if len(hist) == 0:
-            return None
-        if source == "cf" and self.cf_B.size:
-            position = np.searchsorted(self.cf_active, item)
-            if position >= len(self.cf_active) or self.cf_active[position] != item:
-                return None
+        if len(hist) == 0 or not len(items):
+            return anchors
+        vectors = self.items.vectors
+        has_vectors = vectors is not None and len(vectors) > 0
+        contrib = np.full((len(hist), len(items)), -np.inf)
+        by_cf = np.array([source == "cf" for source in sources]) & bool(self.cf_B.size)
+        # A cf pick with no co-watch weights at all is explained by content, as a content pick is.
+        by_content = np.array([source in ("cf", "content") for source in sources]) & ~by_cf & has_vectors
+        if by_cf.any():
+            position = np.searchsorted(self.cf_active, items)
+            in_cf = position < len(self.cf_active)
+            in_cf[in_cf] = self.cf_active[position[in_cf]] == items[in_cf]
+            columns = np.flatnonzero(by_cf & in_cf)
             hist_pos = np.minimum(np.searchsorted(self.cf_active, hist), len(self.cf_active) - 1)
             ok = self.cf_active[hist_pos] == hist
-            contrib = np.full(len(hist), -np.inf)
-            contrib[ok] = weights[ok] * self.cf_B[hist_pos[ok], position]
-        elif self.items.vectors is not None and len(self.items.vectors):
-            contrib = weights * (self.items.vectors[hist] @ self.items.vectors[item])
-        else:
-            return None
-        if not np.isfinite(contrib).any() or contrib.max() <= 0:
-            return None
-        return int(hist[int(np.argmax(contrib))])
+            if ok.any() and len(columns):
+                block = weights[ok, None] * self.cf_B[np.ix_(hist_pos[ok], position[columns])]
+                contrib[np.ix_(np.flatnonzero(ok), columns)] = block
+        if by_content.any() and vectors is not None:
+            columns = np.flatnonzero(by_content)
+            contrib[:, columns] = weights[:, None] * (vectors[hist] @ vectors[items[columns]].T)
+        explained = by_cf | by_content
+        best = np.argmax(contrib, axis=0)
+        strongest = contrib[best, np.arange(len(items))]
+        for column in np.flatnonzero(explained & np.isfinite(strongest) & (strongest > 0)):
+            anchors[column] = int(hist[best[column]])
+        return anchors
 
     def _ratings_of(self, user: int) -> dict[int, float]:
         mask = (self.data.users == user) & (self.data.kinds == Kind.RATING)

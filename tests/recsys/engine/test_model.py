@@ -261,3 +261,59 @@ def test_novelty_penalty_lowers_a_popular_title_within_the_pool():
     assert mmr_rerank(np.array([7, 8, 9]), scores, vectors, lam=0.0, depth=3) == [7, 8, 9]
     penalty = np.array([0.5, 0.0, 0.0])
     assert mmr_rerank(np.array([7, 8, 9]), scores, vectors, lam=0.0, depth=3, penalty=penalty)[0] == 8
+
+
+def _anchor_one_by_one(engine: HybridEngine, H: Any, item: int, source: str) -> int | None:
+    """The per-pick anchor rule, spelled out item by item (what the vectorised ``_anchors`` must match)."""
+    hist, weights = H.indices, H.data
+    if len(hist) == 0 or source not in ("cf", "content"):
+        return None
+    if source == "cf" and engine.cf_B.size:
+        position = np.searchsorted(engine.cf_active, item)
+        if position >= len(engine.cf_active) or engine.cf_active[position] != item:
+            return None
+        contrib = np.full(len(hist), -np.inf)
+        for k, h in enumerate(hist):
+            row = np.searchsorted(engine.cf_active, h)
+            if row < len(engine.cf_active) and engine.cf_active[row] == h:
+                contrib[k] = weights[k] * engine.cf_B[row, position]
+    elif engine.items.vectors is not None:
+        contrib = weights * (engine.items.vectors[hist] @ engine.items.vectors[item])
+    else:
+        return None
+    if not np.isfinite(contrib).any() or contrib.max() <= 0:
+        return None
+    return int(hist[int(np.argmax(contrib))])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_picks_for_several_subsets_match_one_call_per_subset_with_the_same_explanations(seed):
+    # given: a random world of 60 titles (half "movies"), 40 users, some ratings, and a fresh history
+    rng = np.random.default_rng(seed)
+    n_items, n_users = 60, 40
+    vectors = rng.standard_normal((n_items, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = []
+    for user in range(n_users):
+        for item in rng.choice(n_items - 10, size=8, replace=False):  # the last ten titles: nobody's
+            rated = rng.random() < 0.3
+            rows.append(
+                (user, int(item), Kind.RATING if rated else Kind.VIEW, float(rng.integers(1, 11)) if rated else np.nan)
+            )
+    users, items, kinds, values = (np.asarray(column) for column in zip(*rows, strict=True))
+    data = Interactions(n_users, n_items, users, items, kinds, values, np.arange(len(rows), dtype=float))
+    engine = HybridEngine(EngineConfig()).fit(data, ItemSide(vectors=vectors))
+    history = rng.choice(n_items, size=6, replace=False)
+    H = engine.history_row(items=history, kinds=np.zeros(6, np.int8), values=np.full(6, np.nan), times=np.arange(6.0))
+    movies = np.arange(n_items) % 2 == 0
+    # when
+    together = engine.recommend_rows(
+        H=H, last_time=np.inf, ratings={}, count=20, allowed={"movie": movies, "tv": ~movies}, exclude=np.array([1])
+    )
+    # then: the same picks as one call each, and every anchor as the per-pick rule gives it
+    for key, mask in (("movie", movies), ("tv", ~movies)):
+        alone = engine.recommend_row(H=H, last_time=np.inf, ratings={}, count=20, allowed=mask, exclude=np.array([1]))
+        assert together[key] == alone
+        assert all(mask[pick.item] and pick.item != 1 and pick.item not in history for pick in alone)
+        assert [pick.anchor for pick in alone] == [_anchor_one_by_one(engine, H, p.item, p.source) for p in alone]
+    assert any(pick.anchor is not None for picks in together.values() for pick in picks)
