@@ -36,6 +36,7 @@ from recsys.evaluation.runner import (
     DiversityChoice,
     Margin,
     Row,
+    Validation,
     bar_margins,
     metrics_by_half,
     rankings_for,
@@ -214,7 +215,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         slices["community"] = slice_metrics([(split, rankings)], ctx)
         if request.robustness and not solo:
             new_titles = split_new_titles(split)
-            new_params = _new_title_params(model, params, validation, ctx, request)
+            new_params = _new_title_params(model, params, split_new_titles(validation), ctx, request)
             row.extra["new_params"] = new_params
             slices["new titles"] = slice_metrics(
                 [(new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False))], ctx
@@ -305,17 +306,27 @@ def time_folds(ratings: Ratings, max_users: int | None) -> list[TimeFold]:
     return [replace(fold, split=_subset_users(fold.split, max_users)) for fold in split_by_time_folds(ratings)]
 
 
+def time_folds_within(fold: TimeFold) -> list[TimeFold]:
+    """The rolling folds of ``fold``'s train rows alone (cutoffs at the same quantiles of its timeline)."""
+    return split_by_time_folds(fold.split.train, min_train=fold.min_train)
+
+
 def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
     """The time split (rolling origin, five cutoffs) with its cold and new-titles slices.
 
     Every model (self-tuned included) is tuned once, on the per-user validation split of the ratings
     before the first cutoff — data no fold tests on — then fitted on each fold's train and scored on its
-    window; its cold and new-title parameters are tuned on the cold and new-titles slices of that same
-    validation split.
+    window; its cold parameters are tuned on the cold slice of that same validation split, its new-title
+    parameters on the new-titles slices of the rolling folds inside the first fold's train.
     """
     folds = time_folds(ratings, request.max_users)
     validation = _subset_users(split_temporal(folds[0].split.train), request.max_users)
     new_titles = [_subset_users(fold.new_titles(), request.max_users) for fold in folds]
+    # The new-title weights are tuned on a validation shelf shaped like the slice: the same rolling
+    # folds, inside the first fold's train (titles first rated after an inner cutoff, rated by the
+    # viewers known before it). The per-user split's new titles are not time-ordered: the third pass
+    # tuned on them and lost to catalog popularity on this slice.
+    new_validation = [_subset_users(fold.new_titles(), request.max_users) for fold in time_folds_within(folds[0])]
     by_model = {row.model: row for row in rows}
     models = tuple(row.model for row in rows)
     for tuned in models_tuned(models, validation, ctx, train=folds[0].split, request=request, als_grid=TIME_ALS_GRID):
@@ -330,7 +341,7 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
         slices["time"] = slice_metrics(
             [(fold.split, rankings_for(scorer, fold.split, tuned.params, ctx, solo=False)) for fold in folds], ctx
         )
-        new_params = _new_title_params(tuned.model, tuned.params, validation, ctx, request)
+        new_params = _new_title_params(tuned.model, tuned.params, new_validation, ctx, request)
         slices["time new"] = slice_metrics(
             [(new, rankings_for(scorer, new, new_params, ctx, solo=False)) for new in new_titles], ctx
         )
@@ -345,12 +356,14 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
         logger.info("evaluated time split model=%s", tuned.model)
 
 
-def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
-    """The engine's new-title weights, tuned on the new titles of the validation split (carved from train)."""
+def _new_title_params(
+    model: str, params: dict, new_validation: Validation, ctx: Context, request: EvaluationRequest
+) -> dict:
+    """The engine's new-title weights, tuned on a new-titles validation slice (carved from train)."""
     if model != "engine":
         return params  # the baselines have no knob for unseen titles
     tuned, _, _ = tune_engine(
-        split_new_titles(validation),
+        new_validation,
         ctx,
         solo=False,
         rounds=request.tune_rounds,
