@@ -121,11 +121,16 @@ def models_tuned(
     train: Split | None,
     request: EvaluationRequest,
     als_grid: list[dict] | None = None,
+    accuracy_validation: Validation | None = None,
 ) -> Iterator[Tuned]:
     """Each model tuned on ``validation`` (carved from train), in order; EASE comes before the engine.
 
-    The self-tuned row runs production's ``engine_tune`` on ``train``'s rows instead (no harness search).
+    ``accuracy_validation`` (default: ``validation``) is where every model's accuracy knobs are chosen;
+    the engine's diversity stage and its EASE bar always use ``validation``, one split whose lists are
+    many enough to measure coverage on. The self-tuned row runs production's ``engine_tune`` on
+    ``train``'s rows instead (no harness search).
     """
+    accuracy = validation if accuracy_validation is None else accuracy_validation
     solo = request.mode == "solo"
     reference: dict[str, Metrics] | None = None
     margins: dict[str, Margin] | None = None
@@ -137,7 +142,7 @@ def models_tuned(
             val = result.validation_ndcg if result.validation_ndcg is not None else float("nan")
             yield Tuned(model, "engine", params, val)
         elif model == "engine":
-            params, val, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
+            params, val, _ = tune_engine(accuracy, ctx, solo=solo, rounds=request.tune_rounds)
             diversity = None
             if reference is not None and not solo:
                 diversity, _ = tune_engine_diversity(
@@ -147,7 +152,7 @@ def models_tuned(
             yield Tuned(model, model, params, val, diversity, reference, margins)
         else:
             grid = als_grid if (model == "als" and als_grid is not None) else _grid(model, solo)
-            params, val, _ = tune(model, validation, ctx, solo=solo, grid=grid)
+            params, val, _ = tune(model, accuracy, ctx, solo=solo, grid=grid)
             if model == "ease":
                 ease_rankings = rankings_for(model, validation, params, ctx, solo=solo)
                 reference = metrics_by_half(validation, ease_rankings, ctx)
@@ -314,10 +319,11 @@ def time_folds_within(fold: TimeFold) -> list[TimeFold]:
 def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
     """The time split (rolling origin, five cutoffs) with its cold and new-titles slices.
 
-    Every model (self-tuned included) is tuned once, on the per-user validation split of the ratings
-    before the first cutoff — data no fold tests on — then fitted on each fold's train and scored on its
-    window; its cold parameters are tuned on the cold slice of that same validation split, its new-title
-    parameters on the new-titles slices of the rolling folds inside the first fold's train.
+    Every model is tuned once, on data no fold tests on — the ratings before the first cutoff — then
+    fitted on each fold's train and scored on its window: its accuracy knobs on the rolling folds inside
+    the first fold's train (pooled, as the slice is), its new-title weights on their new-titles slices;
+    the engine's diversity stage and every cold parameter on the per-user validation split of those
+    ratings. The self-tuned row runs production's self-tuning on the first fold's train.
     """
     folds = time_folds(ratings, request.max_users)
     validation = _subset_users(split_temporal(folds[0].split.train), request.max_users)
@@ -326,10 +332,22 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
     # folds, inside the first fold's train (titles first rated after an inner cutoff, rated by the
     # viewers known before it). The per-user split's new titles are not time-ordered: the third pass
     # tuned on them and lost to catalog popularity on this slice.
-    new_validation = [_subset_users(fold.new_titles(), request.max_users) for fold in time_folds_within(folds[0])]
+    inner = time_folds_within(folds[0])
+    new_validation = [_subset_users(fold.new_titles(), request.max_users) for fold in inner]
+    # Likewise every model's accuracy knobs: the viewers a time fold tests come back after a gap, which
+    # the per-user split (each viewer's own latest ratings) does not show.
+    accuracy_validation = [_subset_users(fold.split, request.max_users) for fold in inner]
     by_model = {row.model: row for row in rows}
     models = tuple(row.model for row in rows)
-    for tuned in models_tuned(models, validation, ctx, train=folds[0].split, request=request, als_grid=TIME_ALS_GRID):
+    for tuned in models_tuned(
+        models,
+        validation,
+        ctx,
+        train=folds[0].split,
+        request=request,
+        als_grid=TIME_ALS_GRID,
+        accuracy_validation=accuracy_validation,
+    ):
         row, scorer = by_model[tuned.model], tuned.scorer
         if tuned.diversity is not None and tuned.reference is not None:
             row.extra["time_diversity"] = {

@@ -297,15 +297,15 @@ def validation_ndcg(model: str, validation: Validation, params: dict, ctx: Conte
 
 
 def tune(
-    model: str, validation: Split, ctx: Context, *, solo: bool, grid: Iterable[dict] | None = None
+    model: str, validation: Validation, ctx: Context, *, solo: bool, grid: Iterable[dict] | None = None
 ) -> tuple[dict, float, list[tuple[dict, float]]]:
-    """Best params by validation NDCG@10 (ties → the earlier, simpler grid point)."""
+    """Best params by validation NDCG@10, pooled over several splits (ties → the earlier, simpler grid point)."""
     trials: list[tuple[dict, float]] = []
     grid = list(grid if grid is not None else GRIDS[model])
     if len(grid) == 1:  # nothing to choose: skip the validation run (NaN in the table's val column)
         return grid[0], float("nan"), []
     for params in grid:
-        ndcg = evaluate_model(model, validation, params, ctx, solo=solo).ndcg
+        ndcg = validation_ndcg(model, validation, params, ctx, solo=solo)
         trials.append((params, ndcg))
         logger.info("tune model=%s params=%s ndcg=%.4f", model, params, ndcg)
     best = max(trials, key=lambda trial: trial[1])
