@@ -37,3 +37,16 @@ def test_tune_engine_on_pooled_splits_reports_the_pooled_figure_of_its_choice(tm
     assert best == pytest.approx(max(ndcg for _, ndcg in trials))
     assert validation_ndcg("engine", folds, params, ctx, solo=False) == pytest.approx(best)
     assert validation_ndcg("engine", split_temporal(ratings), params, ctx, solo=False) >= 0.0
+
+
+def test_models_tuned_chooses_accuracy_knobs_on_the_accuracy_validation(tmp_path):
+    from recsys.evaluation.report import EvaluationRequest, models_tuned
+
+    ratings, ctx = _world(tmp_path)
+    validation = split_temporal(split_temporal(ratings).train)
+    folds = [fold.split for fold in split_by_time_folds(ratings, quantiles=(0.5, 0.7, 0.9))]
+    request = EvaluationRequest(ratings=tmp_path / "ratings.csv", movies=tmp_path / "movies.csv", content="none")
+    (ease,) = models_tuned(("ease",), validation, ctx, train=None, request=request, accuracy_validation=folds)
+    assert ease.validation_ndcg == pytest.approx(validation_ndcg("ease", folds, ease.params, ctx, solo=False))
+    grid = [{"lam": lam} for lam in (100.0, 250.0, 500.0, 1000.0)]
+    assert ease.validation_ndcg == pytest.approx(max(validation_ndcg("ease", folds, g, ctx, solo=False) for g in grid))
