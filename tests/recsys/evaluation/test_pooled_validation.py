@@ -32,7 +32,7 @@ def test_pooled_ndcg_is_the_mean_over_every_split_user_pair(tmp_path):
 def test_tune_engine_on_pooled_splits_reports_the_pooled_figure_of_its_choice(tmp_path):
     ratings, ctx = _world(tmp_path)
     folds = [fold.split for fold in split_by_time_folds(ratings, quantiles=(0.5, 0.7, 0.9))]
-    search = {"w_popularity": (0.0, 1.0), "w_cf": (0.0, 1.0)}
+    search: dict[str, tuple[float, ...]] = {"w_popularity": (0.0, 1.0), "w_cf": (0.0, 1.0)}
     params, best, trials = tune_engine(folds, ctx, solo=False, rounds=1, search=search)
     assert best == pytest.approx(max(ndcg for _, ndcg in trials))
     assert validation_ndcg("engine", folds, params, ctx, solo=False) == pytest.approx(best)
