@@ -268,7 +268,10 @@ def split_new_titles(split: Split, *, fraction: float = TIME_TEST_FRACTION, min_
     ratings = split.ratings
     first = np.full(ratings.n_items, np.inf)
     np.minimum.at(first, ratings.items, ratings.times)
-    new = first >= time_cutoff(ratings, fraction)
+    # A title with no row at all in ``ratings`` (first = inf) is not new, it is absent: on a validation
+    # split (``ratings`` = the train rows) those are titles rated only in the test rows, and counting
+    # them as candidates filled the validation shelf with famous titles nobody there could rate.
+    new = np.isfinite(first) & (first >= time_cutoff(ratings, fraction))
     train = split.train.subset(~new[split.train.items])
     train_counts = np.bincount(train.users, minlength=ratings.n_users)
     rows = np.flatnonzero(

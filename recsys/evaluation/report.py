@@ -36,6 +36,7 @@ from recsys.evaluation.runner import (
     DiversityChoice,
     Margin,
     Row,
+    Validation,
     bar_margins,
     metrics_by_half,
     rankings_for,
@@ -120,11 +121,16 @@ def models_tuned(
     train: Split | None,
     request: EvaluationRequest,
     als_grid: list[dict] | None = None,
+    accuracy_validation: Validation | None = None,
 ) -> Iterator[Tuned]:
     """Each model tuned on ``validation`` (carved from train), in order; EASE comes before the engine.
 
-    The self-tuned row runs production's ``engine_tune`` on ``train``'s rows instead (no harness search).
+    ``accuracy_validation`` (default: ``validation``) is where every model's accuracy knobs are chosen;
+    the engine's diversity stage and its EASE bar always use ``validation``, one split whose lists are
+    many enough to measure coverage on. The self-tuned row runs production's ``engine_tune`` on
+    ``train``'s rows instead (no harness search).
     """
+    accuracy = validation if accuracy_validation is None else accuracy_validation
     solo = request.mode == "solo"
     reference: dict[str, Metrics] | None = None
     margins: dict[str, Margin] | None = None
@@ -136,7 +142,7 @@ def models_tuned(
             val = result.validation_ndcg if result.validation_ndcg is not None else float("nan")
             yield Tuned(model, "engine", params, val)
         elif model == "engine":
-            params, val, _ = tune_engine(validation, ctx, solo=solo, rounds=request.tune_rounds)
+            params, val, _ = tune_engine(accuracy, ctx, solo=solo, rounds=request.tune_rounds)
             diversity = None
             if reference is not None and not solo:
                 diversity, _ = tune_engine_diversity(
@@ -146,7 +152,7 @@ def models_tuned(
             yield Tuned(model, model, params, val, diversity, reference, margins)
         else:
             grid = als_grid if (model == "als" and als_grid is not None) else _grid(model, solo)
-            params, val, _ = tune(model, validation, ctx, solo=solo, grid=grid)
+            params, val, _ = tune(model, accuracy, ctx, solo=solo, grid=grid)
             if model == "ease":
                 ease_rankings = rankings_for(model, validation, params, ctx, solo=solo)
                 reference = metrics_by_half(validation, ease_rankings, ctx)
@@ -214,7 +220,7 @@ def evaluation_run(request: EvaluationRequest) -> list[Row]:
         slices["community"] = slice_metrics([(split, rankings)], ctx)
         if request.robustness and not solo:
             new_titles = split_new_titles(split)
-            new_params = _new_title_params(model, params, validation, ctx, request)
+            new_params = _new_title_params(model, params, split_new_titles(validation), ctx, request)
             row.extra["new_params"] = new_params
             slices["new titles"] = slice_metrics(
                 [(new_titles, rankings_for(scorer, new_titles, new_params, ctx, solo=False))], ctx
@@ -305,20 +311,43 @@ def time_folds(ratings: Ratings, max_users: int | None) -> list[TimeFold]:
     return [replace(fold, split=_subset_users(fold.split, max_users)) for fold in split_by_time_folds(ratings)]
 
 
+def time_folds_within(fold: TimeFold) -> list[TimeFold]:
+    """The rolling folds of ``fold``'s train rows alone (cutoffs at the same quantiles of its timeline)."""
+    return split_by_time_folds(fold.split.train, min_train=fold.min_train)
+
+
 def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], ctx: Context) -> None:
     """The time split (rolling origin, five cutoffs) with its cold and new-titles slices.
 
-    Every model (self-tuned included) is tuned once, on the per-user validation split of the ratings
-    before the first cutoff — data no fold tests on — then fitted on each fold's train and scored on its
-    window; its cold and new-title parameters are tuned on the cold and new-titles slices of that same
-    validation split.
+    Every model is tuned once, on data no fold tests on — the ratings before the first cutoff — then
+    fitted on each fold's train and scored on its window: its accuracy knobs on the rolling folds inside
+    the first fold's train (pooled, as the slice is), its new-title weights on their new-titles slices;
+    the engine's diversity stage and every cold parameter on the per-user validation split of those
+    ratings. The self-tuned row runs production's self-tuning on the first fold's train.
     """
     folds = time_folds(ratings, request.max_users)
     validation = _subset_users(split_temporal(folds[0].split.train), request.max_users)
     new_titles = [_subset_users(fold.new_titles(), request.max_users) for fold in folds]
+    # The new-title weights are tuned on a validation shelf shaped like the slice: the same rolling
+    # folds, inside the first fold's train (titles first rated after an inner cutoff, rated by the
+    # viewers known before it). The per-user split's new titles are not time-ordered: the third pass
+    # tuned on them and lost to catalog popularity on this slice.
+    inner = time_folds_within(folds[0])
+    new_validation = [_subset_users(fold.new_titles(), request.max_users) for fold in inner]
+    # Likewise every model's accuracy knobs: the viewers a time fold tests come back after a gap, which
+    # the per-user split (each viewer's own latest ratings) does not show.
+    accuracy_validation = [_subset_users(fold.split, request.max_users) for fold in inner]
     by_model = {row.model: row for row in rows}
     models = tuple(row.model for row in rows)
-    for tuned in models_tuned(models, validation, ctx, train=folds[0].split, request=request, als_grid=TIME_ALS_GRID):
+    for tuned in models_tuned(
+        models,
+        validation,
+        ctx,
+        train=folds[0].split,
+        request=request,
+        als_grid=TIME_ALS_GRID,
+        accuracy_validation=accuracy_validation,
+    ):
         row, scorer = by_model[tuned.model], tuned.scorer
         if tuned.diversity is not None and tuned.reference is not None:
             row.extra["time_diversity"] = {
@@ -330,7 +359,7 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
         slices["time"] = slice_metrics(
             [(fold.split, rankings_for(scorer, fold.split, tuned.params, ctx, solo=False)) for fold in folds], ctx
         )
-        new_params = _new_title_params(tuned.model, tuned.params, validation, ctx, request)
+        new_params = _new_title_params(tuned.model, tuned.params, new_validation, ctx, request)
         slices["time new"] = slice_metrics(
             [(new, rankings_for(scorer, new, new_params, ctx, solo=False)) for new in new_titles], ctx
         )
@@ -345,12 +374,14 @@ def _time_slices(request: EvaluationRequest, ratings: Ratings, rows: list[Row], 
         logger.info("evaluated time split model=%s", tuned.model)
 
 
-def _new_title_params(model: str, params: dict, validation: Split, ctx: Context, request: EvaluationRequest) -> dict:
-    """The engine's new-title weights, tuned on the new titles of the validation split (carved from train)."""
+def _new_title_params(
+    model: str, params: dict, new_validation: Validation, ctx: Context, request: EvaluationRequest
+) -> dict:
+    """The engine's new-title weights, tuned on a new-titles validation slice (carved from train)."""
     if model != "engine":
         return params  # the baselines have no knob for unseen titles
     tuned, _, _ = tune_engine(
-        split_new_titles(validation),
+        new_validation,
         ctx,
         solo=False,
         rounds=request.tune_rounds,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -285,16 +285,27 @@ def evaluate_model(model: str, split: Split, params: dict, ctx: Context, *, solo
     return evaluate_rankings(split, rankings_for(model, split, params, ctx, solo=solo))
 
 
+# One validation split, or several pooled (the time split's folds carved from train).
+Validation = Split | Sequence[Split]
+
+
+def validation_ndcg(model: str, validation: Validation, params: dict, ctx: Context, *, solo: bool) -> float:
+    """Validation NDCG@10; over several splits every (split, user) pair is one evaluation, as in the time slices."""
+    splits = [validation] if isinstance(validation, Split) else list(validation)
+    ndcgs = [ndcg for split in splits for ndcg in evaluate_model(model, split, params, ctx, solo=solo).per_user_ndcg]
+    return float(np.mean(ndcgs)) if ndcgs else 0.0
+
+
 def tune(
-    model: str, validation: Split, ctx: Context, *, solo: bool, grid: Iterable[dict] | None = None
+    model: str, validation: Validation, ctx: Context, *, solo: bool, grid: Iterable[dict] | None = None
 ) -> tuple[dict, float, list[tuple[dict, float]]]:
-    """Best params by validation NDCG@10 (ties → the earlier, simpler grid point)."""
+    """Best params by validation NDCG@10, pooled over several splits (ties → the earlier, simpler grid point)."""
     trials: list[tuple[dict, float]] = []
     grid = list(grid if grid is not None else GRIDS[model])
     if len(grid) == 1:  # nothing to choose: skip the validation run (NaN in the table's val column)
         return grid[0], float("nan"), []
     for params in grid:
-        ndcg = evaluate_model(model, validation, params, ctx, solo=solo).ndcg
+        ndcg = validation_ndcg(model, validation, params, ctx, solo=solo)
         trials.append((params, ndcg))
         logger.info("tune model=%s params=%s ndcg=%.4f", model, params, ndcg)
     best = max(trials, key=lambda trial: trial[1])
@@ -343,7 +354,7 @@ ENGINE_NEW_SEARCH: dict[str, tuple[float, ...]] = {
 
 
 def tune_engine(
-    validation: Split,
+    validation: Validation,
     ctx: Context,
     *,
     solo: bool,
@@ -351,9 +362,9 @@ def tune_engine(
     rounds: int = 2,
     search: dict[str, tuple[float, ...]] | None = None,
 ) -> tuple[dict, float, list[tuple[dict, float]]]:
-    """Coordinate ascent over ENGINE_SEARCH on validation NDCG@10."""
+    """Coordinate ascent over ENGINE_SEARCH on validation NDCG@10 (pooled when ``validation`` is several splits)."""
     current = dict(start or {})
-    best = evaluate_model("engine", validation, current, ctx, solo=solo).ndcg
+    best = validation_ndcg("engine", validation, current, ctx, solo=solo)
     trials = [(dict(current), best)]
     knobs = search or (ENGINE_SOLO_SEARCH if solo else ENGINE_SEARCH)
     for _ in range(rounds):
@@ -363,7 +374,7 @@ def tune_engine(
                 if current.get(knob, getattr(EngineConfig(), knob)) == value:
                     continue
                 candidate = {**current, knob: value}
-                ndcg = evaluate_model("engine", validation, candidate, ctx, solo=solo).ndcg
+                ndcg = validation_ndcg("engine", validation, candidate, ctx, solo=solo)
                 trials.append((candidate, ndcg))
                 logger.info("tune model=engine params=%s ndcg=%.4f", candidate, ndcg)
                 if ndcg > best + 1e-6:

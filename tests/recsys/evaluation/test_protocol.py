@@ -200,3 +200,24 @@ def test_a_folds_new_titles_are_the_titles_first_rated_in_its_window():
     first_new = first.new_titles()
     assert first_new.candidates is not None and list(np.flatnonzero(first_new.candidates)) == [item15]
     assert list(first_new.test_positives[user1]) == [item15]
+
+
+def test_a_title_without_any_row_is_not_a_new_title():
+    # On a validation split the ratings are the train rows: item 20 (rated only in test rows there) has no
+    # row at all, so it is absent, not new — it must not sit on the new-titles shelf.
+    ratings = _timeline()
+    item20 = int(np.flatnonzero(ratings.item_ids == 20)[0])
+    without = ratings.subset(ratings.items != item20)
+    split = split_new_titles(split_temporal(without), fraction=0.2)
+    assert split.candidates is not None and not split.candidates[item20]
+
+
+def test_folds_within_a_fold_stay_inside_its_train_rows():
+    from recsys.evaluation.report import time_folds_within
+
+    ratings = _timeline()
+    outer, _ = split_by_time_folds(ratings, quantiles=(0.5, 0.8), min_train=2)
+    inner = time_folds_within(outer)
+    assert inner and all(fold.split.ratings is outer.split.train for fold in inner)
+    assert all((fold.split.train.times < outer.start).all() for fold in inner)
+    assert all(fold.start < outer.start for fold in inner)
