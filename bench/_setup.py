@@ -23,6 +23,18 @@ def django_setup(settings_module: str = "reclio.settings.base") -> None:
     django.setup()
 
 
+def scratch_installation_env(data_dir: str) -> None:
+    """Before Django starts: a scratch installation with its own embedded PostgreSQL and Redis in
+    ``data_dir``, and the sandbox Trakt's app credentials."""
+    os.environ["RECLIO_DATA_DIR"] = data_dir
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(key, None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "reclio.settings.base"
+    os.environ["TRAKT_CLIENT_ID"] = "test-trakt-client-id"
+    os.environ["TRAKT_CLIENT_SECRET"] = "test-trakt-client-secret"  # noqa: S105 - the sandbox's
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
 def shared_data_dir(cli_value: str | None) -> Path:
     """--data, else RECLIO_SHARED_DATA, else ../shared/data beside the checkout."""
     path = Path(cli_value or os.environ.get("RECLIO_SHARED_DATA") or REPO.parent / "shared" / "data")

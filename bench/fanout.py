@@ -34,7 +34,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _setup import REPO, load_average, viewer_connected, worker_start, worker_stop_cpu, workers_wait
+from _setup import (
+    REPO,
+    django_setup,
+    load_average,
+    scratch_installation_env,
+    viewer_connected,
+    worker_start,
+    worker_stop_cpu,
+    workers_wait,
+)
 
 QUEUE = "trakt_lists_bulk"
 TITLES = 50
@@ -55,17 +64,8 @@ def _args() -> argparse.Namespace:
 
 def main() -> None:
     args = _args()
-    # Before Django starts: the scratch installation's own embedded PostgreSQL and Redis.
-    os.environ["RECLIO_DATA_DIR"] = args.data_dir
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "reclio.settings.base"
-    os.environ["TRAKT_CLIENT_ID"] = "test-trakt-client-id"
-    os.environ["TRAKT_CLIENT_SECRET"] = "test-trakt-client-secret"  # noqa: S105 - the sandbox's
+    scratch_installation_env(args.data_dir)
     os.environ["TRAKT_WRITE_INTERVAL_SECONDS"] = str(args.interval)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    from _setup import django_setup
-
     django_setup("reclio.settings.base")
     from django.core.management import call_command
     from django.utils import timezone

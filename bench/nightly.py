@@ -48,7 +48,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _setup import REPO, load_average, viewer_connected, worker_start, worker_stop_cpu, workers_wait
+from _setup import (
+    REPO,
+    django_setup,
+    load_average,
+    scratch_installation_env,
+    viewer_connected,
+    worker_start,
+    worker_stop_cpu,
+    workers_wait,
+)
 
 PREFIX = "night"
 GENRES = [(28, "Action"), (18, "Drama"), (35, "Comedy"), (878, "Science Fiction"), (53, "Thriller"), (10749, "Romance")]
@@ -432,15 +441,7 @@ def _report(night: Night, viewers: int) -> None:
 
 def main() -> None:
     args = _args()
-    os.environ["RECLIO_DATA_DIR"] = args.data_dir
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "reclio.settings.base"
-    os.environ["TRAKT_CLIENT_ID"] = "test-trakt-client-id"
-    os.environ["TRAKT_CLIENT_SECRET"] = "test-trakt-client-secret"  # noqa: S105 - the sandbox's
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    from _setup import django_setup
-
+    scratch_installation_env(args.data_dir)
     django_setup("reclio.settings.base")
     from django.core.cache import cache
     from django.core.management import call_command
