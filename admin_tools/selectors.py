@@ -67,9 +67,11 @@ def _message_summary(raw: bytes | None, *, now: float) -> dict[str, Any] | None:
 
 
 def queues_overview() -> list[dict[str, Any]]:
-    """Per Celery queue: messages waiting (Redis list length) and the oldest one (the list's tail).
+    """Per Celery queue: messages waiting (Redis list lengths) and the oldest one (a list's tail).
 
-    kombu's Redis transport LPUSHes new messages and pops from the right, so the tail is the oldest
+    kombu's Redis transport keeps one list per priority step of a queue (``queue`` for step 0,
+    ``queue<sep><step>`` for the others: the fan-outs send at ``reclio.queues.BULK_PRIORITY``),
+    LPUSHes new messages and pops from the right, so each list's tail is its oldest message
     (https://github.com/celery/kombu/blob/main/kombu/transport/redis.py). Reads Redis only, with a
     one-second budget; the workers seen per queue come from the last health snapshot, never from a
     live broadcast on this request.
@@ -80,17 +82,21 @@ def queues_overview() -> list[dict[str, Any]]:
     try:
         with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
-            client = cast(Any, conn.default_channel).client
+            channel = cast(Any, conn.default_channel)
             now = time.time()
-            rows = [
-                {
-                    "queue": name,
-                    "depth": int(client.llen(name)),
-                    "oldest": _message_summary(client.lindex(name, -1), now=now),
-                    "workers": consumers.get(name),
-                }
-                for name in ALL_QUEUES
-            ]
+            rows = []
+            for name in ALL_QUEUES:
+                lists = [name if not step else f"{name}{channel.sep}{step}" for step in channel.priority_steps]
+                tails = [_message_summary(channel.client.lindex(key, -1), now=now) for key in lists]
+                ages = [tail for tail in tails if tail is not None]
+                rows.append(
+                    {
+                        "queue": name,
+                        "depth": sum(int(channel.client.llen(key)) for key in lists),
+                        "oldest": max(ages, key=lambda tail: tail["age_seconds"] or 0.0, default=None),
+                        "workers": consumers.get(name),
+                    }
+                )
     except Exception as exc:  # noqa: BLE001 - the page shows the broker as unreachable instead
         logger.info("queues_overview_failed error=%s", type(exc).__name__)
         return [

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from reclio.queues import Queue
+from reclio.queues import BULK_PRIORITY, Queue
 from reclio.throttled_log import ThrottledLog
 
 logger = logging.getLogger(__name__)
@@ -81,8 +81,12 @@ def declared_task(ref: TaskRef, /, **options: Any) -> Any:
     return shared_task(name=ref.name, queue=ref.queue, **options)
 
 
-def send_on_commit(event: Event, /, **kwargs: Any) -> bool:
+def send_on_commit(event: Event, /, *, bulk: bool = False, **kwargs: Any) -> bool:
     """Publish ``event`` with these keyword arguments once the current transaction commits.
+
+    ``bulk``: one of a fan-out's sends for every viewer (the nightly rescoring's compose requests).
+    It goes at ``BULK_PRIORITY``, behind every other message on the event's queue, and is
+    de-duplicated apart from ordinary sends, so a pending bulk send never swallows an urgent one.
 
     Returns False when an identical send inside the event's de-duplication window already queued it,
     or when the cache cannot say (Redis down: skipped silently, because /feeds calls this on its
@@ -91,9 +95,9 @@ def send_on_commit(event: Event, /, **kwargs: Any) -> bool:
     """
     if set(kwargs) != set(event.args):
         raise TypeError(f"{event.name} takes keyword arguments {list(event.args)}, got {sorted(kwargs)}")
-    if event.dedupe_seconds_setting is not None and not _first_in_window(event, kwargs):
+    if event.dedupe_seconds_setting is not None and not _first_in_window(event, kwargs, bulk=bulk):
         return False
-    transaction.on_commit(lambda: _publish(event, kwargs))
+    transaction.on_commit(lambda: _publish(event, kwargs, bulk=bulk))
     return True
 
 
@@ -104,22 +108,24 @@ def event_pending_clear(event: Event, /, **kwargs: Any) -> None:
     if event.dedupe_seconds_setting is None:
         return
     try:
-        cache.delete(_dedupe_key(event, kwargs))
+        cache.delete_many([_dedupe_key(event, kwargs, bulk=False), _dedupe_key(event, kwargs, bulk=True)])
     except Exception:  # noqa: BLE001 - Redis down: the key expires by itself
         logger.info("event_pending_clear_skipped name=%s reason=cache_unavailable", event.name)
 
 
-def _dedupe_key(event: Event, kwargs: dict[str, Any]) -> str:
-    return "events:sent:" + ":".join([event.name, *("-" if kwargs[a] is None else str(kwargs[a]) for a in event.args)])
+def _dedupe_key(event: Event, kwargs: dict[str, Any], *, bulk: bool) -> str:
+    values = ("-" if kwargs[a] is None else str(kwargs[a]) for a in event.args)
+    return "events:sent:" + ":".join([event.name, *values, *(["bulk"] if bulk else [])])
 
 
 # Redis down: every /feeds request with a new hint would fail here. Count them, log once a minute.
 _sends_skipped = ThrottledLog(logger, "event_sends_skipped_cache_unavailable")
 
 
-def _first_in_window(event: Event, kwargs: dict[str, Any]) -> bool:
+def _first_in_window(event: Event, kwargs: dict[str, Any], *, bulk: bool) -> bool:
     try:
-        first = bool(cache.add(_dedupe_key(event, kwargs), 1, getattr(settings, str(event.dedupe_seconds_setting))))
+        window = getattr(settings, str(event.dedupe_seconds_setting))
+        first = bool(cache.add(_dedupe_key(event, kwargs, bulk=bulk), 1, window))
     except Exception as exc:  # noqa: BLE001 - Redis down: skip; whatever the event would refresh stays as it is
         _sends_skipped.failure(f"{event.name} {type(exc).__name__}")
         return False
@@ -127,17 +133,18 @@ def _first_in_window(event: Event, kwargs: dict[str, Any]) -> bool:
     return first
 
 
-def _publish(event: Event, kwargs: dict[str, Any]) -> None:
+def _publish(event: Event, kwargs: dict[str, Any], *, bulk: bool) -> None:
     # retry=False: with the broker down, publishing fails at once instead of holding the caller (a
     # /feeds request, a commit hook) through kombu's publish retries. Each message is caught apart,
     # so one broker error does not drop the other sends of a fan-out.
     try:
-        current_app.send_task(event.name, kwargs=kwargs, queue=event.queue, retry=False)
+        options: dict[str, Any] = {"priority": BULK_PRIORITY} if bulk else {}
+        current_app.send_task(event.name, kwargs=kwargs, queue=event.queue, retry=False, **options)
     except Exception:
         logger.warning("event_send_failed name=%s %s", event.name, _described(kwargs), exc_info=True)
         event_pending_clear(event, **kwargs)  # nothing is pending: let the next send try again
         return
-    logger.info("event_sent name=%s %s", event.name, _described(kwargs))
+    logger.info("event_sent name=%s %s%s", event.name, _described(kwargs), " bulk" if bulk else "")
 
 
 def _described(kwargs: dict[str, Any]) -> str:

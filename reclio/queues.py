@@ -30,3 +30,11 @@ class Queue(enum.Enum):
 
 
 ALL_QUEUES: tuple[str, ...] = tuple(queue.value for queue in Queue)
+
+# The priority of the messages a fan-out sends for every viewer at once (the nightly rescoring
+# chunks, the compose each rescored viewer asks for). On Redis, kombu keeps one list per priority
+# step of a queue (0, 3, 6, 9) and a worker takes from the lower step first; a message sent without a
+# priority is 0. So one viewer's interactive work, and the switch that follows each list write, go
+# ahead of the night's backlog on the same workers instead of waiting for all of it to drain.
+# https://docs.celeryq.dev/en/stable/userguide/routing.html#redis-message-priorities
+BULK_PRIORITY = 6

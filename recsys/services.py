@@ -17,6 +17,7 @@ from catalog.contracts import MEDIA_TYPES
 from catalog.selectors import item_ids_existing
 from reclio.enqueue import enqueue_each_on_commit
 from reclio.events import FEEDS_USER_ROWS_REFRESH, send_on_commit
+from reclio.queues import BULK_PRIORITY
 from recsys.contracts import RecombeeDiagnosis, ScoredItem
 from recsys.engine.artifact import TrainedModel, model_save
 from recsys.engine.dataset import dataset_build
@@ -106,8 +107,11 @@ def _seen_item_ids(user_id: str) -> set[str]:
     return set(users_selectors.user_seen_item_ids(user_id=user_id))
 
 
-def user_recommendations_refresh(*, user_id: str) -> int:
+def user_recommendations_refresh(*, user_id: str, bulk: bool = False) -> int:
     """Score and store picks (both media types) for one user; returns how many rows were stored.
+
+    ``bulk``: part of a fan-out over every viewer (after training), so the rows are recomposed at
+    the fan-out's priority, behind any viewer's interactive work (``reclio.queues.BULK_PRIORITY``).
 
     The backend unavailable → the stored picks stay as they are and 0 is returned (feeds fall back).
     Rows are replaced in one transaction, so readers see the old picks or the new ones, never a mix.
@@ -129,7 +133,7 @@ def user_recommendations_refresh(*, user_id: str) -> int:
         picks[media_type] = list(unique.values())[:limit]
     stored = _picks_store(user_id=user_id, picks=picks)
     # feeds (a higher app) rebuilds the rows from the new picks; lower apps never import it.
-    send_on_commit(FEEDS_USER_ROWS_REFRESH, user_id=str(user_id), last_watched=None)
+    send_on_commit(FEEDS_USER_ROWS_REFRESH, bulk=bulk, user_id=str(user_id), last_watched=None)
     return stored
 
 
@@ -281,14 +285,19 @@ def engine_train_enqueue() -> int:
 
 
 def users_recommendations_refresh_enqueue(*, user_ids: Sequence[str], chunk: int = 100) -> int:
-    """Fan out rescoring in chunks on the recsys queue (after commit); returns the number of chunks."""
+    """Fan out rescoring in chunks on the recsys queue (after commit); returns the number of chunks.
+
+    The chunks go at the fan-out's priority: a viewer's own rescoring (new interactions) runs first.
+    """
     from recsys.tasks import users_recommendations_refresh_task
 
     chunks = [list(user_ids[i : i + chunk]) for i in range(0, len(user_ids), chunk)]
     # A chunk whose send fails is logged and left out: those viewers keep yesterday's picks until
     # the next training; the other chunks still go (reclio.enqueue).
     return enqueue_each_on_commit(
-        lambda ids: users_recommendations_refresh_task.delay(user_ids=ids), chunks, what="users_recommendations_refresh"
+        lambda ids: users_recommendations_refresh_task.apply_async(kwargs={"user_ids": ids}, priority=BULK_PRIORITY),
+        chunks,
+        what="users_recommendations_refresh",
     )
 
 

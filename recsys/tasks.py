@@ -92,7 +92,7 @@ def users_recommendations_refresh_task(*, user_ids: Sequence[str]) -> int:
     stored = 0
     for user_id in user_ids:
         try:
-            stored += services.user_recommendations_refresh(user_id=user_id)
+            stored += services.user_recommendations_refresh(user_id=user_id, bulk=True)
         except Exception:  # one bad user must not block the others; it is logged
             logger.exception("user_recommendations_refresh_failed user_id=%s", user_id)
     return stored

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from reclio import events
 from reclio.celery import app
 from reclio.events import TaskRef, send_on_commit
+from reclio.queues import BULK_PRIORITY
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,29 @@ def test_a_deduplicated_event_is_queued_once_per_window_and_arguments(published,
         {"user_id": "u1", "last_watched": None},
         {"user_id": "u1", "last_watched": "movie:1"},
     ]
+
+
+def test_a_bulk_send_goes_at_bulk_priority_and_never_swallows_an_urgent_one(
+    published, django_capture_on_commit_callbacks
+):
+    # when: the nightly fan-out asks for a viewer's rows, then the viewer acts before it ran
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk = [send_on_commit(events.FEEDS_USER_ROWS_REFRESH, bulk=True, user_id="u1", last_watched=None)] * 2
+        urgent = send_on_commit(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+        again = send_on_commit(events.FEEDS_USER_ROWS_REFRESH, bulk=True, user_id="u1", last_watched=None)
+
+    # then: one bulk message at BULK_PRIORITY, and the urgent one at the default (served first)
+    assert (bulk[0], urgent, again) == (True, True, False)
+    assert [options.get("priority") for _, _, options in published] == [BULK_PRIORITY, None]
+
+    # when: the refresh starts running, both windows open again
+    events.event_pending_clear(events.FEEDS_USER_ROWS_REFRESH, user_id="u1", last_watched=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        reopened = [
+            send_on_commit(events.FEEDS_USER_ROWS_REFRESH, bulk=flag, user_id="u1", last_watched=None)
+            for flag in (True, False)
+        ]
+    assert reopened == [True, True]
 
 
 def test_the_window_is_the_declared_setting(published, settings, django_capture_on_commit_callbacks):

@@ -5,6 +5,7 @@ the embedded Redis, killed or stopped mid-task the way production kills it.
 - A task that SIGKILLs its worker on every delivery: parked after 3 deliveries; the queue moves on.
 - A deploy (SIGTERM, remapped to the soft shutdown) mid long task: the message is back on the queue
   at once and the next worker completes it, long before the visibility timeout.
+- A message sent at the fan-out's bulk priority waits behind an ordinary one sent after it.
 
 The worker runs ``tests.reclio.drill_settings`` (short restore sweeps, the test database) and loads
 ``tests.reclio.drill_tasks``. Every wait polls with a deadline.
@@ -25,6 +26,7 @@ import pytest
 from django.db import connection
 
 from reclio.celery import app
+from reclio.events import Event, send_on_commit
 from reclio.models import ParkedTask
 from reclio.queues import Queue
 from reclio.services import celery_worker_argv
@@ -207,3 +209,20 @@ def test_a_redelivered_task_takes_its_own_lock_over_and_completes(workers, tmp_p
     assert result.get(timeout=60) == "done deliveries=2"
     assert _starts(marker) == 2
     print(f"recovered {time.monotonic() - killed_at:.1f} s after SIGKILL")  # noqa: T201 - the drill figure (-s)
+
+
+def test_a_viewer_s_own_message_overtakes_a_fan_out_backlog_on_the_same_queue(workers, tmp_path):
+    # given: no worker, and a fan-out's backlog waiting (sent first, at bulk priority)
+    marker = tmp_path / "order.txt"
+    workers.stop()
+    drill_note = Event("drill.note", Queue.DEFAULT.value, args=("marker", "label"))
+    for n in range(4):
+        send_on_commit(drill_note, bulk=True, marker=str(marker), label=f"bulk-{n}")
+
+    # when: one ordinary message arrives behind it (a viewer who just watched; a list-write switch)
+    send_on_commit(drill_note, marker=str(marker), label="urgent")
+    workers.start(visibility_timeout=600)
+
+    # then: the worker (one child, prefetch 1, as in production) takes it first, then the backlog in order
+    lines = poll("all five notes", lambda: _starts(marker) == 5 and marker.read_text().splitlines(), seconds=60)
+    assert [line.split()[0] for line in lines] == ["urgent", "bulk-0", "bulk-1", "bulk-2", "bulk-3"]

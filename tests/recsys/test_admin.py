@@ -29,7 +29,9 @@ def test_rescore_action_queues_each_user_once(admin_client, monkeypatch, django_
     picks = [RecommendationFactory.create(), RecommendationFactory.create()]
     RecommendationFactory.create(user_id=picks[0].user_id)
     queued = []
-    monkeypatch.setattr(tasks.users_recommendations_refresh_task, "delay", lambda **kw: queued.append(kw))
+    monkeypatch.setattr(
+        tasks.users_recommendations_refresh_task, "apply_async", lambda kwargs, **options: queued.append(kwargs)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             "/staff/recsys/recommendation/",

@@ -115,7 +115,8 @@ def test_catalog_changed_pushes_only_to_backends_that_keep_a_copy(monkeypatch):
 def test_a_failing_user_does_not_stop_the_chunk(monkeypatch):
     done = []
 
-    def refresh(*, user_id):
+    def refresh(*, user_id, bulk):
+        assert bulk  # a chunk is the fan-out: its rows are recomposed at bulk priority
         if user_id == "bad":
             raise RuntimeError("boom")
         done.append(user_id)
@@ -199,16 +200,18 @@ def test_a_failed_rescoring_chunk_send_does_not_drop_the_next_chunks(monkeypatch
     # given three chunks of viewers and a broker that refuses the second
     from kombu.exceptions import OperationalError
 
+    from reclio.queues import BULK_PRIORITY
     from recsys.services import users_recommendations_refresh_enqueue
 
     attempts: list[list[str]] = []
 
-    def delay(*, user_ids):
-        attempts.append(user_ids)
+    def apply_async(*, kwargs, priority):
+        assert priority == BULK_PRIORITY  # behind any viewer's own rescoring on the recsys queue
+        attempts.append(kwargs["user_ids"])
         if len(attempts) == 2:
             raise OperationalError("Connection refused")
 
-    monkeypatch.setattr(tasks.users_recommendations_refresh_task, "delay", delay)
+    monkeypatch.setattr(tasks.users_recommendations_refresh_task, "apply_async", apply_async)
     # when
     with django_capture_on_commit_callbacks(execute=True):
         chunks = users_recommendations_refresh_enqueue(user_ids=["a", "b", "c"], chunk=1)
