@@ -64,7 +64,12 @@ class ServedTitle(models.Model):
             models.UniqueConstraint(fields=["user_id", "row_key", "item_id"], name="feeds_served_title_unique"),
         ]
         indexes = [
-            models.Index(fields=["user_id", "last_served_at"], name="feeds_served_user_time"),
+            # The oldest title a viewer still has open, where each refresh starts matching watches.
+            models.Index(
+                fields=["user_id", "first_served_at"],
+                name="feeds_served_user_open",
+                condition=models.Q(watched_at__isnull=True),
+            ),
             models.Index(fields=["first_served_at"], name="feeds_served_first"),
         ]
 

@@ -17,17 +17,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Min, Q, Window
+from django.db.models.functions import RowNumber
 
 from feeds.models import ServedTitle
 from users import selectors as users_selectors
 
 logger = logging.getLogger(__name__)
+_TABLE = connection.ops.quote_name(ServedTitle._meta.db_table)
 
 
 def served_titles_record(*, user_id: str, row_records: Sequence[dict[str, Any]], at: dt.datetime) -> int:
     """Record the titles of the served rows Reclio chose; returns how many (row, title) pairs were recorded."""
-    key = uuid.UUID(str(user_id))
     served: dict[tuple[str, str], int] = {}
     for record in row_records:
         if record.get("source") != "trakt_list":
@@ -36,33 +38,22 @@ def served_titles_record(*, user_id: str, row_records: Sequence[dict[str, Any]],
             served.setdefault((str(record["key"]), str(item_id)), index + 1)
     if not served:
         return 0
-    with transaction.atomic():
-        existing = {
-            (row.row_key, row.item_id): row
-            for row in ServedTitle.objects.select_for_update().filter(
-                user_id=key, row_key__in={k for k, _ in served}, item_id__in={i for _, i in served}
-            )
-        }
-        updated, created = [], []
-        for (row_key, item_id), position in served.items():
-            row = existing.get((row_key, item_id))
-            if row is None:
-                created.append(
-                    ServedTitle(
-                        user_id=key,
-                        row_key=row_key,
-                        item_id=item_id,
-                        position=position,
-                        first_served_at=at,
-                        last_served_at=at,
-                    )
-                )
-            elif row.watched_at is None:  # a hit is final; its serving history stays as it was
-                row.last_served_at = max(row.last_served_at, at)
-                row.position = min(row.position, position)
-                updated.append(row)
-        ServedTitle.objects.bulk_update(updated, ["last_served_at", "position"], batch_size=500)
-        ServedTitle.objects.bulk_create(created, batch_size=500, ignore_conflicts=True)
+    row_keys, item_ids = zip(*served, strict=True)
+    # One upsert for the whole refresh (a viewer's rows serve ~400 titles each night): a new title
+    # is inserted, one served before keeps its first serving and best position, and a hit is final,
+    # its serving history left as it was.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} AS served "  # noqa: S608
+            "(user_id, row_key, item_id, position, first_served_at, last_served_at) "
+            "SELECT %s, row_key, item_id, position, %s, %s "
+            "FROM unnest(%s::varchar[], %s::varchar[], %s::integer[]) AS new (row_key, item_id, position) "
+            "ON CONFLICT (user_id, row_key, item_id) DO UPDATE SET "
+            "last_served_at = GREATEST(served.last_served_at, EXCLUDED.last_served_at), "
+            "position = LEAST(served.position, EXCLUDED.position) "
+            "WHERE served.watched_at IS NULL",
+            [uuid.UUID(str(user_id)), at, at, list(row_keys), list(item_ids), list(served.values())],
+        )
     return len(served)
 
 
@@ -73,24 +64,24 @@ def served_hits_record(*, user_id: str, now: dt.datetime) -> int:
     """
     key = uuid.UUID(str(user_id))
     window = dt.timedelta(days=settings.FEEDS_HIT_WINDOW_DAYS)
-    # Every kept title still open: a sync can bring in watches days late (watched offline, synced
-    # later); what is kept is bounded by served_titles_prune.
-    open_titles = list(ServedTitle.objects.filter(user_id=key, watched_at__isnull=True))
-    if not open_titles:
+    still_open = ServedTitle.objects.filter(user_id=key, watched_at__isnull=True)
+    # Since the oldest title still open: a sync can bring in watches days late (watched offline,
+    # synced later); what is kept is bounded by served_titles_prune.
+    since = still_open.aggregate(oldest=Min("first_served_at"))["oldest"]
+    if since is None:
         return 0
-    since = min(row.first_served_at for row in open_titles)
     watches: dict[str, list[dt.datetime]] = defaultdict(list)
     for item_id, watched_at in users_selectors.user_views_since(user_id=str(key), since=since):
         watches[item_id].append(watched_at)
+    if not watches:
+        return 0
     hits = []
-    for row in open_titles:
+    # Only the open titles the viewer watched: a viewer keeps up to a few thousand open, and a
+    # refresh runs after every sync.
+    for row in still_open.filter(item_id__in=list(watches)):
         # Served before the watch (a title watched first and served later is no hit) and not too long before.
         first = next(
-            (
-                w
-                for w in watches.get(row.item_id, [])
-                if row.first_served_at < w <= min(now, row.last_served_at + window)
-            ),
+            (w for w in watches[row.item_id] if row.first_served_at < w <= min(now, row.last_served_at + window)),
             None,
         )
         if first is not None:
@@ -104,19 +95,16 @@ def served_hits_record(*, user_id: str, now: dt.datetime) -> int:
 
 def served_titles_prune(*, user_id: str, now: dt.datetime) -> int:
     """Drop what is older than ``FEEDS_HIT_KEEP_DAYS`` and the oldest beyond ``FEEDS_HIT_MAX_PER_ROW`` per row."""
-    key = uuid.UUID(str(user_id))
-    deleted, _ = ServedTitle.objects.filter(
-        user_id=key, last_served_at__lt=now - dt.timedelta(days=settings.FEEDS_HIT_KEEP_DAYS)
-    ).delete()
-    cap = settings.FEEDS_HIT_MAX_PER_ROW
-    for row_key in set(ServedTitle.objects.filter(user_id=key).values_list("row_key", flat=True)):
-        surplus = list(
-            ServedTitle.objects.filter(user_id=key, row_key=row_key)
-            .order_by("-last_served_at", "pk")
-            .values_list("pk", flat=True)[cap:]
+    newest_first = Window(RowNumber(), partition_by=F("row_key"), order_by=[F("last_served_at").desc(), F("pk")])
+    beyond = (
+        ServedTitle.objects.filter(user_id=uuid.UUID(str(user_id)))
+        .annotate(place=newest_first)
+        .filter(
+            Q(place__gt=settings.FEEDS_HIT_MAX_PER_ROW)
+            | Q(last_served_at__lt=now - dt.timedelta(days=settings.FEEDS_HIT_KEEP_DAYS))
         )
-        if surplus:
-            deleted += ServedTitle.objects.filter(pk__in=surplus).delete()[0]
+    )
+    deleted, _ = ServedTitle.objects.filter(pk__in=beyond.values("pk")).delete()
     return deleted
 
 

@@ -134,3 +134,41 @@ def test_the_refresh_bookkeeping_never_raises(monkeypatch):
 
     # when / then
     served_titles_update(user_id=str(UserFactory.create().pk), row_records=[], now=timezone.now())
+
+
+def test_serving_a_title_again_after_its_hit_leaves_the_hit_as_it_was(settings):
+    # given
+    settings.FEEDS_HIT_WINDOW_DAYS = 14
+    user = UserFactory.create()
+    served_titles_record(user_id=str(user.pk), row_records=[served_row("r", ["movie_1", "movie_2"])], at=T0)
+    watch(user, "movie_2", T0 + dt.timedelta(days=1))
+    served_hits_record(user_id=str(user.pk), now=T0 + dt.timedelta(days=2))
+
+    # when
+    later = T0 + dt.timedelta(days=3)
+    served_titles_record(user_id=str(user.pk), row_records=[served_row("r", ["movie_2", "movie_1"])], at=later)
+
+    # then
+    hit = ServedTitle.objects.get(item_id="movie_2")
+    assert (hit.last_served_at, hit.position, hit.watched_at) == (T0, 2, T0 + dt.timedelta(days=1))
+    still_open = ServedTitle.objects.get(item_id="movie_1")
+    assert (still_open.last_served_at, still_open.position, still_open.watched_at) == (later, 1, None)
+
+
+def test_a_late_synced_watch_matches_the_oldest_open_title_and_not_the_ones_served_after_it(settings):
+    # given: one title served long ago and still open, another served after the watch
+    settings.FEEDS_HIT_WINDOW_DAYS = 14
+    user = UserFactory.create()
+    served_titles_record(user_id=str(user.pk), row_records=[served_row("r", ["movie_1"])], at=T0)
+    served_titles_record(
+        user_id=str(user.pk), row_records=[served_row("r", ["movie_1", "movie_2"])], at=T0 + dt.timedelta(days=5)
+    )
+    watch(user, "movie_1", T0 + dt.timedelta(days=2))
+    watch(user, "movie_2", T0 + dt.timedelta(days=2))
+
+    # when: the watches arrive with a sync days later
+    hits = served_hits_record(user_id=str(user.pk), now=T0 + dt.timedelta(days=6))
+
+    # then
+    assert hits == 1
+    assert list(ServedTitle.objects.exclude(watched_at=None).values_list("item_id", flat=True)) == ["movie_1"]
