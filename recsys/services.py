@@ -60,7 +60,7 @@ def engine_train(*, config: EngineConfig | None = None) -> TrainSummary:
     tuning = engine_tune(
         data=dataset.interactions, items=dataset.items, base=config, budget_seconds=settings.RECSYS_TUNE_SECONDS
     )
-    engine = HybridEngine(tuning.config).fit(dataset.interactions, dataset.items)
+    engine = HybridEngine(tuning.config).fit(dataset.interactions, dataset.items).fit_exposure()
     version = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = model_save(
         TrainedModel(version, dataset.item_ids, dataset.media_types, dataset.titles, engine),

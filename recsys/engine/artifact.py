@@ -57,6 +57,7 @@ def model_save(model: TrainedModel, *, directory: Path) -> Path:
         neighbour_items=engine.neighbour_items,
         neighbour_index=engine.neighbour_index,
         neighbour_weights=engine.neighbour_weights,
+        exposure=engine.exposure.astype(np.float32),
     )
     tmp.replace(path)  # atomic: a reader never sees a half-written file
     for old in sorted(directory.glob("engine-*.npz"))[:-2]:
@@ -89,6 +90,8 @@ def model_load(path: Path) -> TrainedModel:
             neighbours=(data["neighbour_items"], data["neighbour_index"], data["neighbour_weights"])
             if "neighbour_items" in data
             else None,
+            # Artefacts written before the exposure penalty have none: their config has it off.
+            exposure=data["exposure"] if "exposure" in data else None,
         )
         version = path.stem.removeprefix("engine-")
         return TrainedModel(version, data["item_ids"], data["media_types"], data["titles"], engine)

@@ -92,7 +92,17 @@ class EngineConfig:
     # list toward the same head titles; this lets less-watched titles of the same relevance through,
     # which raises catalog coverage (issue 16). 0 = off; the tuning chooses it with ``diversity``.
     novelty: float = 0.0
+    # Re-rank penalty on a title's exposure: the share of (a sample of) warm viewers whose first
+    # ``diversity_depth`` titles before the re-rank hold it, scaled to 0–1 by the most exposed title;
+    # computed at training (``fit_exposure``). It aims straight at what catalog coverage counts — the
+    # same few titles at the top of everyone's list — where ``novelty`` only approximates it by how
+    # much a title was watched. Warm viewers only; 0 = off (and nothing is computed).
+    exposure: float = 0.0
 
+
+# Exposure is a share, so a fixed random sample of viewers estimates it: its cost must not grow with
+# the user base (about 1 s per 1,000 viewers at 10k titles).
+EXPOSURE_SAMPLE = 1000
 
 SIGNALS = ("cf", "content", "trend", "popularity", "quality")
 
@@ -159,6 +169,7 @@ class HybridEngine:
         items_by_time: np.ndarray,
         solo: bool = False,
         neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        exposure: np.ndarray | None = None,
     ) -> HybridEngine:
         """A scoring-only engine rebuilt from a saved artefact (no per-user training data)."""
         engine = cls(config)
@@ -171,6 +182,7 @@ class HybridEngine:
         engine._times_sorted = np.asarray(times, dtype=np.float64)
         engine._items_by_time = np.asarray(items_by_time, dtype=np.int64)
         engine.neighbour_items, engine.neighbour_index, engine.neighbour_weights = neighbours or _no_neighbours()
+        engine.exposure = np.zeros(len(counts), np.float32) if exposure is None else np.asarray(exposure, np.float32)
         return engine
 
     def fit(self, data: Interactions, items: ItemSide | None = None) -> HybridEngine:
@@ -193,6 +205,24 @@ class HybridEngine:
         self._times_sorted = data.times[order]
         self._items_by_time = data.items[order]
         self.history_weights = self._history_weights()
+        self.exposure = np.zeros(self.n_items, np.float32)
+        return self
+
+    def fit_exposure(self, *, sample: int = EXPOSURE_SAMPLE, seed: int = 7) -> HybridEngine:
+        """Each title's exposure (see ``EngineConfig.exposure``) under the configured weights.
+
+        A separate step after ``fit`` because it depends on the blend weights, which the self-tuning
+        chooses after its own fit; with the penalty off there is nothing to compute.
+        """
+        self.exposure = np.zeros(self.n_items, np.float32)
+        if self.config.exposure <= 0 or getattr(self, "solo", False):
+            return self
+        warm = exposure_viewers(np.diff(self.history_weights.indptr), self.config, sample=sample, seed=seed)
+        counts = np.zeros(self.n_items)
+        for lo in range(0, len(warm), 64):
+            users = warm[lo : lo + 64]
+            counts += exposure_counts(self.score(users), self.history_weights[users], self.config.diversity_depth)
+        self.exposure = (counts / max(len(warm), 1)).astype(np.float32)
         return self
 
     def _fit_cf(self, X: sparse.csr_matrix) -> None:
@@ -430,10 +460,12 @@ class HybridEngine:
         if vectors is None or not len(vectors):
             lam, vectors = 0.0, np.zeros((self.n_items, 1), dtype=np.float32)
         novelty = self.config.novelty if warm else 0.0
-        if lam <= 0 and novelty <= 0:
+        exposure = self.config.exposure if warm else 0.0
+        if lam <= 0 and novelty <= 0 and exposure <= 0:
             return [int(i) for i in top[:count]]
         pool = top[:pool_size]
-        penalty = novelty * self.popularity01()[pool] if novelty > 0 else None
+        pop01 = self.popularity01() if novelty > 0 else None
+        penalty = rerank_penalty(pool, novelty=novelty, pop01=pop01, exposure=exposure, shares=self.exposure)
         reranked = mmr_rerank(
             pool, total[pool], vectors[pool], lam=lam, depth=self.config.diversity_depth, penalty=penalty
         )
@@ -556,6 +588,42 @@ def popularity01(counts: np.ndarray) -> np.ndarray:
     logs = np.log1p(np.maximum(np.asarray(counts, dtype=np.float64), 0.0))
     top = logs.max() if len(logs) else 0.0
     return logs / top if top > 0 else logs
+
+
+def exposure_viewers(
+    history_sizes: np.ndarray, config: EngineConfig, *, sample: int = EXPOSURE_SAMPLE, seed: int = 7
+) -> np.ndarray:
+    """The viewers exposure is estimated on: the warm ones, a fixed random ``sample`` of them at most."""
+    warm = np.flatnonzero(np.asarray(history_sizes) >= config.cold_threshold)
+    if len(warm) > sample:
+        warm = np.sort(np.random.default_rng(seed).choice(warm, size=sample, replace=False))
+    return warm
+
+
+def exposure_counts(scores: np.ndarray, seen: sparse.csr_matrix, depth: int) -> np.ndarray:
+    """Per title, how many rows hold it in their first ``depth`` by score, their ``seen`` titles excluded."""
+    scores = np.array(scores, dtype=np.float64)
+    scores[seen.nonzero()] = -np.inf
+    depth = min(depth, scores.shape[1])
+    counts = np.zeros(scores.shape[1])
+    if depth <= 0 or not len(scores):
+        return counts
+    top = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+    kept = np.isfinite(np.take_along_axis(scores, top, axis=1))
+    np.add.at(counts, top[kept], 1.0)
+    return counts
+
+
+def rerank_penalty(
+    pool: np.ndarray, *, novelty: float, pop01: np.ndarray | None, exposure: float, shares: np.ndarray | None
+) -> np.ndarray | None:
+    """The re-rank's per-title penalty for ``pool``: novelty × popularity01 + exposure × shares scaled to 0–1."""
+    penalty = np.zeros(len(pool))
+    if novelty > 0 and pop01 is not None:
+        penalty += novelty * pop01[pool]
+    if exposure > 0 and shares is not None and len(shares) and shares.max() > 0:
+        penalty += exposure * shares[pool] / shares.max()
+    return penalty if penalty.any() else None
 
 
 def mmr_rerank(

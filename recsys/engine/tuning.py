@@ -42,6 +42,7 @@ from recsys.engine.model import (
     history_weights,
     mmr_rerank,
     popularity01,
+    rerank_penalty,
 )
 
 VALIDATION_FRACTION = 0.2
@@ -72,8 +73,10 @@ COLD_SEARCH: dict[str, tuple[float, ...]] = {
 DIVERSITY_SEARCH: dict[str, tuple[float, ...]] = {
     "diversity": (0.2, 0.35, 0.5, 0.65, 0.8),
     "novelty": (0.0, 0.3, 0.6, 0.9),
+    "exposure": (0.0, 0.4, 0.8),
     "content_scale": (1.0, 0.75, 0.5),  # times the tuned w_content
 }
+DIVERSITY_KNOBS = ("diversity", "novelty", "exposure")
 BLEND_KNOBS = tuple(f"{prefix}{name}" for prefix in ("w_", "cw_") for name in SIGNALS)
 
 
@@ -256,13 +259,16 @@ def list_stats(
     vectors: np.ndarray | None,
     pop01: np.ndarray,
     depth: int,
+    exposure: float = 0.0,
     halves: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, ListStats]:
     """NDCG@10, coverage and ILD of the re-ranked top 10 (the engine's ``_rank`` on the slate).
 
-    Keyed "all", and "A"/"B" for the two halves of the slate's viewers when ``halves`` are given.
+    The exposure shares are the slate's own viewers' (they are the sample ``fit_exposure`` would
+    draw). Keyed "all", and "A"/"B" for the two halves of the slate's viewers when ``halves`` are given.
     """
     scores = slate.scores(weights)
+    shares = _slate_exposure(slate, scores, depth, len(pop01)) if exposure > 0 else None
     pool = min(3 * max(K, depth), scores.shape[1])
     n_items = len(pop01)
     use_vectors: np.ndarray = vectors if vectors is not None and len(vectors) else np.zeros((n_items, 1), np.float32)
@@ -276,7 +282,7 @@ def list_stats(
         real = np.flatnonzero(slate.items[u] >= 0)
         top = real[np.argsort(-scores[u, real], kind="stable")[:pool]]
         items = slate.items[u, top]
-        penalty = novelty * pop01[items] if novelty > 0 else None
+        penalty = rerank_penalty(items, novelty=novelty, pop01=pop01, exposure=exposure, shares=shares)
         if len(top) and (lam > 0 or penalty is not None):
             order = mmr_rerank(
                 np.arange(len(top)), scores[u, top], use_vectors[items], lam=lam, depth=depth, penalty=penalty
@@ -302,6 +308,16 @@ def list_stats(
             ild=float(part_ilds.mean()) if len(part_ilds) else None,
         )
     return out
+
+
+def _slate_exposure(slate: _Slate, scores: np.ndarray, depth: int, n_items: int) -> np.ndarray:
+    """Per title, the share of the slate's viewers holding it in their first ``depth`` before the re-rank."""
+    ranked = np.where(slate.items >= 0, scores, -np.inf)
+    depth = min(depth, ranked.shape[1])
+    top = np.argpartition(-ranked, depth - 1, axis=1)[:, :depth]
+    items = np.take_along_axis(slate.items, top, axis=1)
+    counts = np.bincount(items[items >= 0], minlength=n_items)
+    return counts / max(len(ranked), 1)
 
 
 def _broad_enough(mine: ListStats, bar: ListStats) -> bool:
@@ -330,13 +346,23 @@ def _diversity_search(
     bar = list_stats(
         slate, cf_only, lam=0.0, novelty=0.0, vectors=vectors, pop01=pop01, depth=base.diversity_depth, halves=halves
     )
-    current = {"diversity": base.diversity, "novelty": base.novelty, "w_content": params["w_content"]}
+    current = {
+        "diversity": base.diversity,
+        "novelty": base.novelty,
+        "exposure": base.exposure,
+        "w_content": params["w_content"],
+    }
     best: tuple[dict[str, float], ListStats] | None = None
     trials = 0
-    for lam, novelty, scale in itertools.product(*DIVERSITY_SEARCH.values()):
+    for lam, novelty, exposure, scale in itertools.product(*DIVERSITY_SEARCH.values()):
         if not budget.fits("diversity trial"):
             break
-        candidate = {"diversity": lam, "novelty": novelty, "w_content": round(params["w_content"] * scale, 4)}
+        candidate = {
+            "diversity": lam,
+            "novelty": novelty,
+            "exposure": exposure,
+            "w_content": round(params["w_content"] * scale, 4),
+        }
         weights = _vector({**params, "w_content": candidate["w_content"]}, "w_")
         with budget.step("diversity trial"):
             stats = list_stats(
@@ -344,6 +370,7 @@ def _diversity_search(
                 weights,
                 lam=lam,
                 novelty=novelty,
+                exposure=exposure,
                 vectors=vectors,
                 pop01=pop01,
                 depth=base.diversity_depth,
@@ -420,7 +447,7 @@ def engine_tune(
     budget = Budget(budget_seconds)
 
     def done(status: str, config: EngineConfig = base, **extra: Any) -> TuningResult:
-        weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold", "diversity", "novelty")}
+        weights = {k: getattr(config, k) for k in (*BLEND_KNOBS, "cold_threshold", *DIVERSITY_KNOBS)}
         return TuningResult(config=config, status=status, seconds=round(budget.spent(), 3), weights=weights, **extra)
 
     if budget_seconds <= 0:
@@ -447,7 +474,7 @@ def engine_tune(
     if warm_ndcg < popularity_ndcg:
         warm_params, warm_ndcg, status = {**warm_params, **_popularity_only("w_")}, popularity_ndcg, "popularity: warm"
     params.update({k: v for k, v in warm_params.items() if k.startswith("w_")})
-    diversity_params = {"diversity": base.diversity, "novelty": base.novelty}
+    diversity_params = {knob: getattr(base, knob) for knob in DIVERSITY_KNOBS}
     diversity_record: dict[str, Any] = {}
     if not status.startswith("popularity"):
         vectors = items.vectors if items is not None else None
@@ -463,7 +490,7 @@ def engine_tune(
         )
         trials += more
         params["w_content"] = chosen["w_content"]
-        diversity_params = {"diversity": chosen["diversity"], "novelty": chosen["novelty"]}
+        diversity_params = {knob: chosen[knob] for knob in DIVERSITY_KNOBS}
 
     cold_ndcg = cold_pop = None
     threshold = base.cold_threshold

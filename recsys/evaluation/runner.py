@@ -14,7 +14,18 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from scipy import sparse
 
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank, popularity01
+from recsys.engine.model import (
+    EngineConfig,
+    HybridEngine,
+    Interactions,
+    ItemSide,
+    Kind,
+    exposure_counts,
+    exposure_viewers,
+    mmr_rerank,
+    popularity01,
+    rerank_penalty,
+)
 from recsys.engine.tuning import TuningResult, engine_tune
 from recsys.evaluation import baselines
 from recsys.evaluation.content import ItemMeta
@@ -211,10 +222,12 @@ def _top(
     cold = np.zeros(len(users), dtype=bool) if solo else sizes < config.cold_threshold
     lams = np.where(cold, config.cw_diversity, config.diversity) if ctx.vectors is not None else np.zeros(len(users))
     novelty = config.novelty if (train is not None and not solo) else 0.0
-    if not (lams > 0).any() and novelty <= 0:
+    exposure = config.exposure if (train is not None and not solo) else 0.0
+    if not (lams > 0).any() and novelty <= 0 and exposure <= 0:
         return top_k_excluding(scores, seen, users, k)
     vectors = ctx.vectors if ctx.vectors is not None else np.zeros((ctx.n_items, 1), dtype=np.float32)
-    base = popularity01(engine_counts(train, config)) if novelty > 0 and train is not None else None
+    pop01 = popularity01(engine_counts(train, config)) if novelty > 0 and train is not None else None
+    shares = engine_exposure(train, params, ctx) if exposure > 0 and train is not None else None
     top = top_k_excluding(scores, seen, users, 3 * max(k, config.diversity_depth))
     return np.array(
         [
@@ -224,11 +237,25 @@ def _top(
                 vectors[top[i]],
                 lam=float(lams[i]),
                 depth=config.diversity_depth,
-                penalty=novelty * base[top[i]] if base is not None and not cold[i] else None,
+                penalty=None
+                if cold[i]
+                else rerank_penalty(top[i], novelty=novelty, pop01=pop01, exposure=exposure, shares=shares),
             )[:k]
             for i in range(len(users))
         ]
     )
+
+
+def engine_exposure(train: Ratings, params: dict, ctx: Context) -> np.ndarray:
+    """``HybridEngine.fit_exposure`` on these train rows: the same warm-viewer sample, the whole catalog."""
+    config = replace(EngineConfig(), **params)
+    seen = train.matrix()
+    warm = exposure_viewers(np.diff(seen.indptr), config)
+    if not len(warm):
+        return np.zeros(train.n_items)
+    # One call for the whole sample: the engine's raw-signal cache is keyed by the user set.
+    counts = exposure_counts(_score_engine(train, warm, params, ctx), seen[warm], config.diversity_depth)
+    return counts / len(warm)
 
 
 def engine_counts(train: Ratings, config: EngineConfig) -> np.ndarray:
@@ -384,11 +411,12 @@ def tune_engine(
     return current, best, trials
 
 
-# Diversity stage (issue 16): after the accuracy knobs, a grid over MMR λ, the novelty penalty and a
-# lighter content weight (the content signal is what makes lists look alike).
+# Diversity stage (issue 16): after the accuracy knobs, a grid over MMR λ, the novelty and exposure
+# penalties and a lighter content weight (the content signal is what makes lists look alike).
 ENGINE_DIVERSITY_SEARCH: dict[str, tuple[float, ...]] = {
     "diversity": (0.2, 0.35, 0.5, 0.65, 0.8),
     "novelty": (0.0, 0.3, 0.6, 0.9),
+    "exposure": (0.0, 0.4, 0.8),
     "content_scale": (1.0, 0.75, 0.5),  # times the tuned w_content
 }
 PARTS = ("all", "A", "B")
@@ -493,8 +521,14 @@ def tune_engine_diversity(
     """
     trials: list[tuple[dict, dict[str, Metrics]]] = []
     base_content = params.get("w_content", EngineConfig().w_content)
-    for lam, novelty, scale in itertools.product(*ENGINE_DIVERSITY_SEARCH.values()):
-        candidate = {**params, "diversity": lam, "novelty": novelty, "w_content": round(base_content * scale, 4)}
+    for lam, novelty, exposure, scale in itertools.product(*ENGINE_DIVERSITY_SEARCH.values()):
+        candidate = {
+            **params,
+            "diversity": lam,
+            "novelty": novelty,
+            "exposure": exposure,
+            "w_content": round(base_content * scale, 4),
+        }
         metrics = metrics_by_half(validation, rankings_for("engine", validation, candidate, ctx, solo=False), ctx)
         trials.append((candidate, metrics))
         logger.info(

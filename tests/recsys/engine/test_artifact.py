@@ -42,3 +42,19 @@ def test_saved_model_scores_like_the_trained_one_and_only_two_versions_are_kept(
     restored = loaded.engine.recommend_row(H=H, last_time=np.inf, ratings={}, count=2)
     assert [p.item for p in restored] == [p.item for p in original]
     assert np.allclose([p.score for p in restored], [p.score for p in original], atol=1e-3)
+
+
+def test_the_exposure_shares_survive_the_artefact_and_an_older_artefact_loads_without_them(tmp_path):
+    # given: an engine with the exposure penalty on, its shares computed at training
+    engine = _engine()
+    engine.config = EngineConfig(ease_lambda=2.0, exposure=0.8, cold_threshold=2, diversity_depth=2)
+    engine.fit_exposure()
+    ids = np.array(["movie_1", "movie_2", "movie_3", "tv_4"])
+    path = model_save(TrainedModel("v1", ids, ids, ids, engine), directory=tmp_path)
+    # when / then
+    assert engine.exposure.any()
+    assert np.array_equal(model_load(path).engine.exposure, engine.exposure)
+    with np.load(path) as data:
+        older = {key: data[key] for key in data.files if key != "exposure"}
+    np.savez(tmp_path / "engine-v0.npz", **older)
+    assert not model_load(tmp_path / "engine-v0.npz").engine.exposure.any()

@@ -254,6 +254,44 @@ def test_novelty_rerank_raises_catalog_coverage_for_established_viewers_only():
     assert picks[0] == picks[1]
 
 
+def test_exposure_rerank_spreads_the_titles_everyone_gets_for_established_viewers_only():
+    # given: popularity-led warm weights put the same head titles (0-4) at the top of every list
+    data, side, test_users = _head_heavy_world()
+    config = EngineConfig(
+        w_cf=0.0,
+        w_content=0.3,
+        w_popularity=1.0,
+        w_quality=0.0,
+        diversity=0.0,
+        diversity_depth=5,
+        cold_threshold=5,
+        solo_max_users=0,
+    )
+    plain = HybridEngine(config).fit(data, side).fit_exposure()
+    spread = HybridEngine(replace(config, exposure=0.8)).fit(data, side).fit_exposure()
+
+    def coverage(engine: HybridEngine) -> int:
+        return len({pick.item for user in test_users for pick in engine.recommend(user=user, count=5)})
+
+    # then: with the penalty off nothing is computed; on, the head's exposure is the largest share
+    assert not plain.exposure.any()
+    head_share = spread.exposure[:5].min()
+    assert 0 < head_share <= 1 and head_share >= spread.exposure[5:].max()
+    assert coverage(spread) > coverage(plain)
+    # a thin history (2 titles < cold_threshold) is ranked exactly as without the penalty
+    row = {"items": np.array([12, 13]), "kinds": np.full(2, Kind.VIEW), "values": np.full(2, np.nan)}
+    picks = [
+        [
+            p.item
+            for p in engine.recommend_row(
+                H=engine.history_row(**row, times=np.arange(2.0)), last_time=1.0, ratings={}, count=5
+            )
+        ]
+        for engine in (plain, spread)
+    ]
+    assert picks[0] == picks[1]
+
+
 def test_novelty_penalty_lowers_a_popular_title_within_the_pool():
     # the first two titles tie on relevance; the popular one loses its place to the novel one
     vectors = np.eye(3, dtype=np.float32)

@@ -4,6 +4,7 @@ picks a blend that loses to popularity on its own validation split."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -147,6 +148,32 @@ def test_novelty_raises_coverage_on_the_validation_slate():
     novel = tuning.list_stats(slate, weights, novelty=0.9, **kwargs)["all"]
     assert plain.coverage == 10 / n_items
     assert novel.coverage > plain.coverage
+
+
+def test_exposure_raises_coverage_on_the_validation_slate_where_popularity_cannot_tell_titles_apart():
+    # Every viewer's slate ranks the same ten titles first, and every title is equally watched, so
+    # the novelty penalty has nothing to go on; the exposure penalty sees the shared head itself.
+    n_viewers, width, n_items = 30, 40, 60
+    rng = np.random.default_rng(0)
+    items_ = np.stack(
+        [np.r_[np.arange(10), rng.choice(np.arange(10, n_items), width - 10, replace=False)] for _ in range(n_viewers)]
+    )
+    z = np.zeros((n_viewers, len(SIGNALS), width), dtype=np.float32)
+    z[:, SIGNALS.index("cf"), :10] = 3.0
+    z[:, SIGNALS.index("cf"), 10:] = 2.0 + 0.3 * rng.normal(size=(n_viewers, width - 10))
+    slate = tuning._Slate(
+        z=z,
+        hits=np.zeros((n_viewers, width), np.float32),
+        ideal=np.ones(n_viewers),
+        sizes=np.full(n_viewers, 10),
+        items=items_,
+    )
+    weights = np.array([1.0 if name == "cf" else 0.0 for name in SIGNALS], dtype=np.float32)
+    kwargs: dict[str, Any] = {"lam": 0.0, "vectors": None, "pop01": np.full(n_items, 0.5), "depth": 10}
+    plain = tuning.list_stats(slate, weights, novelty=0.9, **kwargs)["all"]
+    spread = tuning.list_stats(slate, weights, novelty=0.9, exposure=0.8, **kwargs)["all"]
+    assert plain.coverage == 10 / n_items
+    assert spread.coverage > 2 * plain.coverage
 
 
 def test_a_step_starts_only_if_its_estimated_cost_fits_the_budget():

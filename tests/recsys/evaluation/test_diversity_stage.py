@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 
+from recsys.engine.model import EngineConfig, HybridEngine, ItemSide
 from recsys.evaluation.protocol import Metrics, ratings_load, split_temporal
-from recsys.evaluation.runner import Context, Margin, bar_margins, metrics_by_half, rankings_for, tune_engine_diversity
+from recsys.evaluation.runner import (
+    Context,
+    Margin,
+    bar_margins,
+    engine_exposure,
+    interactions_from_ratings,
+    metrics_by_half,
+    rankings_for,
+    tune_engine_diversity,
+)
 from tests.recsys.evaluation.test_evaluate_command import _write_world
 
 
@@ -71,3 +84,19 @@ def test_the_margin_is_the_bootstrap_spread_of_the_bars_lists(tmp_path):
     assert all(m.coverage < 1e-9 and m.ild < 1e-9 for m in bar_margins(validation, same, ctx).values())
     spread = bar_margins(validation, varied, ctx)
     assert all(m.coverage > 0 and m.ild > 0 for m in spread.values())
+
+
+def test_the_harness_estimates_exposure_as_the_trained_engine_does(tmp_path):
+    # The engine row must be ranked as production would rank it: the same shares from the same viewers.
+    validation, ctx = _setup(tmp_path)
+    params: dict[str, Any] = {"exposure": 0.8, "diversity_depth": 5}
+    engine = HybridEngine(replace(EngineConfig(), **params)).fit(
+        interactions_from_ratings(validation.train),
+        ItemSide(vectors=ctx.vectors, catalog_popularity=ctx.catalog_popularity, quality=ctx.quality),
+    )
+    shares = engine_exposure(validation.train, params, ctx)
+    assert shares.any()
+    assert np.allclose(shares, engine.fit_exposure().exposure)
+    # and the stage searches the penalty: some trial turns it on
+    _, trials = tune_engine_diversity(validation, ctx, params={}, reference=_bar(0.0, 0.0))
+    assert any(trial["exposure"] > 0 for trial, _ in trials)
