@@ -18,6 +18,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from recsys.engine.artifact import TrainedModel, model_load, model_save
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind
+from recsys.engine.model import EXPOSURE_SAMPLE, EngineConfig, HybridEngine, Interactions, ItemSide, Kind
 from recsys.engine.tuning import engine_tune
 
 
@@ -72,9 +73,22 @@ def run(n_items: int, n_users: int, per_user: int, max_cf_items: int, tune_secon
         f"(defaults {tuning.default_ndcg}, popularity {tuning.popularity_ndcg})"
     )
     start, cpu = time.perf_counter(), time.process_time()
-    engine = HybridEngine(tuning.config).fit(data, side)
+    engine = HybridEngine(tuning.config).fit(data, side).fit_exposure()
     fit, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(f"fit: {fit:.1f}s wall, {fit_cpu:.1f}s CPU  (EASE over {len(engine.cf_active):,} titles)")
+    print(
+        f"fit: {fit:.1f}s wall, {fit_cpu:.1f}s CPU  (EASE over {len(engine.cf_active):,} titles; chosen "
+        f"exposure {tuning.config.exposure}, diversity {tuning.config.diversity}, novelty {tuning.config.novelty})"
+    )
+    # What the exposure shares cost when the tuning turns the penalty on (nothing is computed when off).
+    trained, shares = engine.config, engine.exposure
+    start, cpu = time.perf_counter(), time.process_time()
+    engine.config = replace(trained, exposure=trained.exposure or 0.4)
+    engine.fit_exposure()
+    print(
+        f"exposure shares ({min(EXPOSURE_SAMPLE, n_users):,} viewers): "
+        f"{time.perf_counter() - start:.1f}s wall, {time.process_time() - cpu:.1f}s CPU"
+    )
+    engine.config, engine.exposure = trained, shares
     print(f"peak RSS so far {peak_rss_mb():,.0f} MB")
     print(f"training with self-tuning: {tuned + fit:.1f}s wall, {tuned_cpu + fit_cpu:.1f}s CPU")
 

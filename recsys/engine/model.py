@@ -98,6 +98,11 @@ class EngineConfig:
     # same few titles at the top of everyone's list — where ``novelty`` only approximates it by how
     # much a title was watched. Warm viewers only; 0 = off (and nothing is computed).
     exposure: float = 0.0
+    # Both penalties leave the first ``penalty_after`` picks alone: NDCG@10 weighs the top positions
+    # most (and the first tiles are what a viewer sees first) while coverage counts every position.
+    # Measured on the MovieLens validation split: after 3 picks, novelty 0.9 + exposure 0.2 kept
+    # NDCG@10 at 0.129 (from 0.125 with the penalties on every position) at the same coverage (0.072).
+    penalty_after: int = 3
 
 
 # Exposure is a share, so a fixed random sample of viewers estimates it: its cost must not grow with
@@ -467,7 +472,13 @@ class HybridEngine:
         pop01 = self.popularity01() if novelty > 0 else None
         penalty = rerank_penalty(pool, novelty=novelty, pop01=pop01, exposure=exposure, shares=self.exposure)
         reranked = mmr_rerank(
-            pool, total[pool], vectors[pool], lam=lam, depth=self.config.diversity_depth, penalty=penalty
+            pool,
+            total[pool],
+            vectors[pool],
+            lam=lam,
+            depth=self.config.diversity_depth,
+            penalty=penalty,
+            penalty_after=self.config.penalty_after,
         )
         return (reranked + [int(i) for i in top[pool_size:]])[:count]
 
@@ -634,20 +645,22 @@ def mmr_rerank(
     lam: float,
     depth: int,
     penalty: np.ndarray | None = None,
+    penalty_after: int = 0,
 ) -> list[int]:
     """Maximal marginal relevance over the first ``depth`` positions; the rest keep score order.
 
-    Relevance is the score scaled to 0–1 over ``items`` minus ``penalty`` (per item, same scale: the
-    novelty term), so a penalty of 0.3 costs a title 30 % of the pool's relevance range.
+    Relevance is the score scaled to 0–1 over ``items``, minus ``penalty`` (per item, same scale: the
+    novelty and exposure terms) from position ``penalty_after`` on, so a penalty of 0.3 costs a title
+    30 % of the pool's relevance range.
     """
-    rel = (scores - scores.min()) / (np.ptp(scores) or 1.0)
-    if penalty is not None:
-        rel = rel - penalty
+    plain = (scores - scores.min()) / (np.ptp(scores) or 1.0)
+    penalised = plain - penalty if penalty is not None else plain
     chosen: list[int] = []
     remaining = list(range(len(items)))
     max_sim = np.zeros(len(items))
     while remaining and len(chosen) < depth:
         candidates = np.array(remaining)
+        rel = plain if len(chosen) < penalty_after else penalised
         value = (1 - lam) * rel[candidates] - lam * max_sim[candidates]
         best = int(candidates[int(np.argmax(value))])
         chosen.append(best)

@@ -73,7 +73,7 @@ COLD_SEARCH: dict[str, tuple[float, ...]] = {
 DIVERSITY_SEARCH: dict[str, tuple[float, ...]] = {
     "diversity": (0.2, 0.35, 0.5, 0.65, 0.8),
     "novelty": (0.0, 0.3, 0.6, 0.9),
-    "exposure": (0.0, 0.4, 0.8),
+    "exposure": (0.0, 0.2, 0.4),
     "content_scale": (1.0, 0.75, 0.5),  # times the tuned w_content
 }
 DIVERSITY_KNOBS = ("diversity", "novelty", "exposure")
@@ -260,6 +260,7 @@ def list_stats(
     pop01: np.ndarray,
     depth: int,
     exposure: float = 0.0,
+    penalty_after: int = 0,
     halves: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, ListStats]:
     """NDCG@10, coverage and ILD of the re-ranked top 10 (the engine's ``_rank`` on the slate).
@@ -285,7 +286,13 @@ def list_stats(
         penalty = rerank_penalty(items, novelty=novelty, pop01=pop01, exposure=exposure, shares=shares)
         if len(top) and (lam > 0 or penalty is not None):
             order = mmr_rerank(
-                np.arange(len(top)), scores[u, top], use_vectors[items], lam=lam, depth=depth, penalty=penalty
+                np.arange(len(top)),
+                scores[u, top],
+                use_vectors[items],
+                lam=lam,
+                depth=depth,
+                penalty=penalty,
+                penalty_after=penalty_after,
             )
             top = top[np.asarray(order[:K], dtype=np.int64)]
         top = top[:K]
@@ -371,6 +378,7 @@ def _diversity_search(
                 lam=lam,
                 novelty=novelty,
                 exposure=exposure,
+                penalty_after=base.penalty_after,
                 vectors=vectors,
                 pop01=pop01,
                 depth=base.diversity_depth,

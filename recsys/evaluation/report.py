@@ -454,7 +454,9 @@ def diversity_choice_text(rows: list[Row]) -> list[str]:
             continue
         choice, reference = engine.extra[key]["choice"], engine.extra[key]["reference"]
         defaults = EngineConfig()
-        chosen = {k: choice.params.get(k, getattr(defaults, k)) for k in ("diversity", "novelty", "w_content")}
+        chosen = {
+            k: choice.params.get(k, getattr(defaults, k)) for k in ("diversity", "novelty", "exposure", "w_content")
+        }
         status = (
             ("bar met by the margin" if choice.by_margin else "bar met, not by the margin")
             if choice.met

@@ -240,6 +240,7 @@ def _top(
                 penalty=None
                 if cold[i]
                 else rerank_penalty(top[i], novelty=novelty, pop01=pop01, exposure=exposure, shares=shares),
+                penalty_after=config.penalty_after,
             )[:k]
             for i in range(len(users))
         ]
@@ -416,7 +417,7 @@ def tune_engine(
 ENGINE_DIVERSITY_SEARCH: dict[str, tuple[float, ...]] = {
     "diversity": (0.2, 0.35, 0.5, 0.65, 0.8),
     "novelty": (0.0, 0.3, 0.6, 0.9),
-    "exposure": (0.0, 0.4, 0.8),
+    "exposure": (0.0, 0.2, 0.4),
     "content_scale": (1.0, 0.75, 0.5),  # times the tuned w_content
 }
 PARTS = ("all", "A", "B")

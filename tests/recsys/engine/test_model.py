@@ -301,6 +301,18 @@ def test_novelty_penalty_lowers_a_popular_title_within_the_pool():
     assert mmr_rerank(np.array([7, 8, 9]), scores, vectors, lam=0.0, depth=3, penalty=penalty)[0] == 8
 
 
+def test_the_penalties_leave_the_first_picks_to_relevance():
+    # given: four titles in relevance order; the two most relevant carry the largest penalty
+    vectors = np.eye(4, dtype=np.float32)
+    scores = np.array([1.0, 0.9, 0.8, 0.5])
+    penalty = np.array([1.1, 1.1, 0.0, 0.0])
+    items = np.array([10, 11, 12, 13])
+    # when / then: penalised from the first pick, the penalised pair drops to the bottom
+    assert mmr_rerank(items, scores, vectors, lam=0.0, depth=4, penalty=penalty) == [12, 13, 10, 11]
+    # the first pick is left to relevance; the penalty applies from the second on
+    assert mmr_rerank(items, scores, vectors, lam=0.0, depth=4, penalty=penalty, penalty_after=1) == [10, 12, 13, 11]
+
+
 def _anchor_one_by_one(engine: HybridEngine, H: Any, item: int, source: str) -> int | None:
     """The per-pick anchor rule, spelled out item by item (what the vectorised ``_anchors`` must match)."""
     hist, weights = H.indices, H.data
