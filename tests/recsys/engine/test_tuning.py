@@ -4,6 +4,7 @@ picks a blend that loses to popularity on its own validation split."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -124,55 +125,50 @@ def test_diversity_stage_meets_the_collaborative_bar_without_losing_to_popularit
         assert (result.config.diversity, result.config.novelty) == (EngineConfig().diversity, EngineConfig().novelty)
 
 
-def test_novelty_raises_coverage_on_the_validation_slate():
-    # Every viewer's slate ranks the same head titles first; the novelty penalty lets the tail through.
-    n_viewers, width, n_items = 30, 40, 60
+N_VIEWERS, WIDTH, N_ITEMS = 30, 40, 60
+
+
+def _head_slate(head: dict[str, float], tail: Callable[[np.random.Generator], np.ndarray]) -> tuning._Slate:
+    """Every viewer's slate holds the same ten head titles (``head`` signal z-scores) and 30 random others
+    (``tail``: their cf z-scores)."""
     rng = np.random.default_rng(0)
     items_ = np.stack(
-        [np.r_[np.arange(10), rng.choice(np.arange(10, n_items), width - 10, replace=False)] for _ in range(n_viewers)]
+        [np.r_[np.arange(10), rng.choice(np.arange(10, N_ITEMS), WIDTH - 10, replace=False)] for _ in range(N_VIEWERS)]
     )
-    z = np.zeros((n_viewers, len(SIGNALS), width), dtype=np.float32)
-    z[:, SIGNALS.index("popularity"), :10] = 3.0
-    z[:, SIGNALS.index("cf"), :] = 0.3 * rng.normal(size=(n_viewers, width))
-    slate = tuning._Slate(
+    z = np.zeros((N_VIEWERS, len(SIGNALS), WIDTH), dtype=np.float32)
+    for name, value in head.items():
+        z[:, SIGNALS.index(name), :10] = value
+    z[:, SIGNALS.index("cf"), 10:] = tail(rng)
+    return tuning._Slate(
         z=z,
-        hits=np.zeros((n_viewers, width), np.float32),
-        ideal=np.ones(n_viewers),
-        sizes=np.full(n_viewers, 10),
+        hits=np.zeros((N_VIEWERS, WIDTH), np.float32),
+        ideal=np.ones(N_VIEWERS),
+        sizes=np.full(N_VIEWERS, 10),
         items=items_,
     )
-    pop01 = np.r_[np.ones(10), np.full(n_items - 10, 0.2)]
+
+
+def test_novelty_raises_coverage_on_the_validation_slate():
+    # Every viewer's slate ranks the same head titles first; the novelty penalty lets the tail through.
+    slate = _head_slate({"popularity": 3.0}, lambda rng: 0.3 * rng.normal(size=(N_VIEWERS, WIDTH - 10)))
+    pop01 = np.r_[np.ones(10), np.full(N_ITEMS - 10, 0.2)]
     weights = np.array([1.0 if name in ("cf", "popularity") else 0.0 for name in SIGNALS], dtype=np.float32)
-    kwargs = {"lam": 0.0, "vectors": None, "pop01": pop01, "depth": 20}
+    kwargs: dict[str, Any] = {"lam": 0.0, "vectors": None, "pop01": pop01, "depth": 20}
     plain = tuning.list_stats(slate, weights, novelty=0.0, **kwargs)["all"]
     novel = tuning.list_stats(slate, weights, novelty=0.9, **kwargs)["all"]
-    assert plain.coverage == 10 / n_items
+    assert plain.coverage == 10 / N_ITEMS
     assert novel.coverage > plain.coverage
 
 
 def test_exposure_raises_coverage_on_the_validation_slate_where_popularity_cannot_tell_titles_apart():
     # Every viewer's slate ranks the same ten titles first, and every title is equally watched, so
     # the novelty penalty has nothing to go on; the exposure penalty sees the shared head itself.
-    n_viewers, width, n_items = 30, 40, 60
-    rng = np.random.default_rng(0)
-    items_ = np.stack(
-        [np.r_[np.arange(10), rng.choice(np.arange(10, n_items), width - 10, replace=False)] for _ in range(n_viewers)]
-    )
-    z = np.zeros((n_viewers, len(SIGNALS), width), dtype=np.float32)
-    z[:, SIGNALS.index("cf"), :10] = 3.0
-    z[:, SIGNALS.index("cf"), 10:] = 2.0 + 0.3 * rng.normal(size=(n_viewers, width - 10))
-    slate = tuning._Slate(
-        z=z,
-        hits=np.zeros((n_viewers, width), np.float32),
-        ideal=np.ones(n_viewers),
-        sizes=np.full(n_viewers, 10),
-        items=items_,
-    )
+    slate = _head_slate({"cf": 3.0}, lambda rng: 2.0 + 0.3 * rng.normal(size=(N_VIEWERS, WIDTH - 10)))
     weights = np.array([1.0 if name == "cf" else 0.0 for name in SIGNALS], dtype=np.float32)
-    kwargs: dict[str, Any] = {"lam": 0.0, "vectors": None, "pop01": np.full(n_items, 0.5), "depth": 10}
+    kwargs: dict[str, Any] = {"lam": 0.0, "vectors": None, "pop01": np.full(N_ITEMS, 0.5), "depth": 10}
     plain = tuning.list_stats(slate, weights, novelty=0.9, **kwargs)["all"]
     spread = tuning.list_stats(slate, weights, novelty=0.9, exposure=0.8, **kwargs)["all"]
-    assert plain.coverage == 10 / n_items
+    assert plain.coverage == 10 / N_ITEMS
     assert spread.coverage > 2 * plain.coverage
 
 
