@@ -629,7 +629,7 @@ def rerank_penalty(
     pool: np.ndarray, *, novelty: float, pop01: np.ndarray | None, exposure: float, shares: np.ndarray | None
 ) -> np.ndarray | None:
     """The re-rank's per-title penalty for ``pool``: novelty × popularity01 + exposure × shares scaled to 0–1."""
-    penalty = np.zeros(len(pool))
+    penalty = np.zeros(np.shape(pool))
     if novelty > 0 and pop01 is not None:
         penalty += novelty * pop01[pool]
     if exposure > 0 and shares is not None and len(shares) and shares.max() > 0:
@@ -647,24 +647,57 @@ def mmr_rerank(
     penalty: np.ndarray | None = None,
     penalty_after: int = 0,
 ) -> list[int]:
-    """Maximal marginal relevance over the first ``depth`` positions; the rest keep score order.
+    """``mmr_order`` for one list: ``items`` re-ordered."""
+    order = mmr_order(
+        np.asarray(scores, dtype=np.float64)[None, :],
+        np.asarray(vectors)[None, :, :],
+        lam=lam,
+        depth=depth,
+        penalty=None if penalty is None else np.asarray(penalty)[None, :],
+        penalty_after=penalty_after,
+    )[0]
+    return [int(items[i]) for i in order]
 
-    Relevance is the score scaled to 0–1 over ``items``, minus ``penalty`` (per item, same scale: the
-    novelty and exposure terms) from position ``penalty_after`` on, so a penalty of 0.3 costs a title
-    30 % of the pool's relevance range.
+
+def mmr_order(
+    scores: np.ndarray,
+    vectors: np.ndarray,
+    *,
+    lam: float,
+    depth: int,
+    penalty: np.ndarray | None = None,
+    penalty_after: int = 0,
+) -> np.ndarray:
+    """Maximal marginal relevance over the first ``depth`` positions of each row; the rest keep score order.
+
+    ``scores`` (rows × pool) and ``vectors`` (rows × pool × dims) describe each row's candidate pool;
+    returns, per row, the pool positions in their new order. Relevance is the score scaled to 0–1 over
+    the row, minus ``penalty`` (same scale: the novelty and exposure terms) from position
+    ``penalty_after`` on, so a penalty of 0.3 costs a title 30 % of the pool's relevance range. Rows
+    are re-ranked together (the self-tuning's diversity trials re-rank hundreds at a time); a tie goes
+    to the earlier pool position.
     """
-    plain = (scores - scores.min()) / (np.ptp(scores) or 1.0)
+    n_rows, size = scores.shape
+    low = scores.min(axis=1, keepdims=True) if size else np.zeros((n_rows, 1))
+    spread = np.ptp(scores, axis=1, keepdims=True) if size else np.ones((n_rows, 1))
+    plain = (scores - low) / np.where(spread > 0, spread, 1.0)
     penalised = plain - penalty if penalty is not None else plain
-    chosen: list[int] = []
-    remaining = list(range(len(items)))
-    max_sim = np.zeros(len(items))
-    while remaining and len(chosen) < depth:
-        candidates = np.array(remaining)
-        rel = plain if len(chosen) < penalty_after else penalised
-        value = (1 - lam) * rel[candidates] - lam * max_sim[candidates]
-        best = int(candidates[int(np.argmax(value))])
-        chosen.append(best)
-        remaining.remove(best)
-        max_sim = np.maximum(max_sim, vectors @ vectors[best])
-    chosen.extend(remaining)
-    return [int(items[i]) for i in chosen]
+    # Pairwise similarity inside each pool, once: each step then reads a row of it.
+    sims = np.matmul(vectors, vectors.transpose(0, 2, 1)) if lam > 0 else None
+    rows = np.arange(n_rows)
+    taken = np.zeros((n_rows, size), dtype=bool)
+    max_sim = np.zeros((n_rows, size))
+    steps = min(depth, size)
+    order = np.empty((n_rows, size), dtype=np.int64)
+    for step in range(steps):
+        rel = plain if step < penalty_after else penalised
+        value = (1 - lam) * rel - lam * max_sim
+        value[taken] = -np.inf
+        best = np.argmax(value, axis=1)
+        order[:, step] = best
+        taken[rows, best] = True
+        if sims is not None:
+            max_sim = np.maximum(max_sim, sims[rows, best])
+    # The positions not re-ranked follow in pool order (a stable sort puts the untaken first, in order).
+    order[:, steps:] = np.argsort(taken, axis=1, kind="stable")[:, : size - steps]
+    return order

@@ -40,7 +40,7 @@ from recsys.engine.model import (
     ItemSide,
     Kind,
     history_weights,
-    mmr_rerank,
+    mmr_order,
     popularity01,
     rerank_penalty,
 )
@@ -276,32 +276,39 @@ def list_stats(
     has_vectors = vectors is not None and len(vectors) > 0
     lam = lam if has_vectors else 0.0
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
-    tops: list[np.ndarray] = []
+    # Each viewer's pool: their real candidates in score order (padding sorts last), at most ``pool``.
+    ranked = np.argsort(-np.where(slate.items >= 0, scores, -np.inf), axis=1, kind="stable")[:, :pool]
+    sizes = np.minimum((slate.items >= 0).sum(axis=1), pool)
+    tops: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * scores.shape[0]
     ndcgs = np.zeros(scores.shape[0])
     ilds = np.full(scores.shape[0], np.nan)
-    for u in range(scores.shape[0]):
-        real = np.flatnonzero(slate.items[u] >= 0)
-        top = real[np.argsort(-scores[u, real], kind="stable")[:pool]]
-        items = slate.items[u, top]
+    for size in np.unique(sizes[sizes > 0]):  # nearly always one size: the whole slate at once
+        rows = np.flatnonzero(sizes == size)
+        top = ranked[rows, :size]
+        items = np.take_along_axis(slate.items[rows], top, axis=1)
         penalty = rerank_penalty(items, novelty=novelty, pop01=pop01, exposure=exposure, shares=shares)
-        if len(top) and (lam > 0 or penalty is not None):
-            order = mmr_rerank(
-                np.arange(len(top)),
-                scores[u, top],
+        if lam > 0 or penalty is not None:
+            order = mmr_order(
+                np.take_along_axis(scores[rows], top, axis=1).astype(np.float64),
                 use_vectors[items],
                 lam=lam,
                 depth=depth,
                 penalty=penalty,
                 penalty_after=penalty_after,
             )
-            top = top[np.asarray(order[:K], dtype=np.int64)]
-        top = top[:K]
-        tops.append(slate.items[u, top])
-        ndcgs[u] = float((slate.hits[u, top] * discounts[: len(top)]).sum() / slate.ideal[u])
-        if has_vectors and len(top) > 1:
-            v = use_vectors[slate.items[u, top]]
-            sims = v @ v.T
-            ilds[u] = float(1.0 - (sims.sum() - np.trace(sims)) / (len(top) * (len(top) - 1)))
+            top = np.take_along_axis(top, order[:, :K], axis=1)
+        top = top[:, :K]
+        chosen = np.take_along_axis(slate.items[rows], top, axis=1)
+        gains = np.take_along_axis(slate.hits[rows], top, axis=1) * discounts[: top.shape[1]]
+        ndcgs[rows] = gains.sum(axis=1) / slate.ideal[rows]
+        for row, listed in zip(rows, chosen, strict=True):
+            tops[row] = listed
+        if has_vectors and top.shape[1] > 1:
+            v = use_vectors[chosen]
+            pair_sims = np.matmul(v, v.transpose(0, 2, 1))
+            n = top.shape[1]
+            off_diagonal = pair_sims.sum(axis=(1, 2)) - np.trace(pair_sims, axis1=1, axis2=2)
+            ilds[rows] = 1.0 - off_diagonal / (n * (n - 1))
     groups = {"all": np.arange(scores.shape[0])}
     if halves is not None:
         groups.update(A=halves[0], B=halves[1])

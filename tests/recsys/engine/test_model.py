@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_rerank
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_order, mmr_rerank
 
 # Items 0-4 are sci-fi, 5-9 are romance. Unit vectors: sci-fi along axis 0, romance along axis 1.
 N_ITEMS = 10
@@ -311,6 +311,40 @@ def test_the_penalties_leave_the_first_picks_to_relevance():
     assert mmr_rerank(items, scores, vectors, lam=0.0, depth=4, penalty=penalty) == [12, 13, 10, 11]
     # the first pick is left to relevance; the penalty applies from the second on
     assert mmr_rerank(items, scores, vectors, lam=0.0, depth=4, penalty=penalty, penalty_after=1) == [10, 12, 13, 11]
+
+
+def _mmr_one_by_one(scores, vectors, *, lam, depth, penalty, penalty_after):
+    """The re-rank spelled out one list and one candidate at a time (what the batched ``mmr_order`` must match)."""
+    plain = (scores - scores.min()) / (np.ptp(scores) or 1.0)
+    penalised = plain - penalty if penalty is not None else plain
+    chosen: list[int] = []
+    remaining = list(range(len(scores)))
+    max_sim = np.zeros(len(scores))
+    while remaining and len(chosen) < depth:
+        rel = plain if len(chosen) < penalty_after else penalised
+        value = [(1 - lam) * rel[i] - lam * max_sim[i] for i in remaining]
+        best = remaining[int(np.argmax(value))]
+        chosen.append(best)
+        remaining.remove(best)
+        max_sim = np.maximum(max_sim, vectors @ vectors[best])
+    return chosen + remaining
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.35, 0.8])
+@pytest.mark.parametrize("penalty_after", [0, 3])
+def test_the_batched_rerank_orders_every_list_as_one_list_at_a_time(lam, penalty_after):
+    rng = np.random.default_rng(int(lam * 100) + penalty_after)
+    scores = rng.normal(size=(25, 30))
+    scores[3] = 1.0  # a list of equal scores: ties go to the earlier position
+    vectors = rng.normal(size=(25, 30, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
+    penalty = 0.5 * rng.random((25, 30))
+    batched = mmr_order(scores, vectors, lam=lam, depth=12, penalty=penalty, penalty_after=penalty_after)
+    for row in range(25):
+        expected = _mmr_one_by_one(
+            scores[row], vectors[row], lam=lam, depth=12, penalty=penalty[row], penalty_after=penalty_after
+        )
+        assert batched[row].tolist() == expected
 
 
 def _anchor_one_by_one(engine: HybridEngine, H: Any, item: int, source: str) -> int | None:
