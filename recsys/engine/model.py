@@ -106,7 +106,7 @@ class EngineConfig:
 
 
 # Exposure is a share, so a fixed random sample of viewers estimates it: its cost must not grow with
-# the user base (about 1 s per 1,000 viewers at 10k titles).
+# the user base (measured: about 1 s for 1,000 viewers at 10k titles, 12 s at 50k titles).
 EXPOSURE_SAMPLE = 1000
 
 SIGNALS = ("cf", "content", "trend", "popularity", "quality")
