@@ -471,16 +471,15 @@ class HybridEngine:
         pool = top[:pool_size]
         pop01 = self.popularity01() if novelty > 0 else None
         penalty = rerank_penalty(pool, novelty=novelty, pop01=pop01, exposure=exposure, shares=self.exposure)
-        reranked = mmr_rerank(
-            pool,
-            total[pool],
-            vectors[pool],
+        order = mmr_order(
+            total[pool][None, :],
+            vectors[pool][None, :, :],
             lam=lam,
             depth=self.config.diversity_depth,
-            penalty=penalty,
+            penalty=None if penalty is None else penalty[None, :],
             penalty_after=self.config.penalty_after,
-        )
-        return (reranked + [int(i) for i in top[pool_size:]])[:count]
+        )[0]
+        return ([int(i) for i in pool[order]] + [int(i) for i in top[pool_size:]])[:count]
 
     def _explain(
         self,
@@ -635,28 +634,6 @@ def rerank_penalty(
     if exposure > 0 and shares is not None and len(shares) and shares.max() > 0:
         penalty += exposure * shares[pool] / shares.max()
     return penalty if penalty.any() else None
-
-
-def mmr_rerank(
-    items: np.ndarray,
-    scores: np.ndarray,
-    vectors: np.ndarray,
-    *,
-    lam: float,
-    depth: int,
-    penalty: np.ndarray | None = None,
-    penalty_after: int = 0,
-) -> list[int]:
-    """``mmr_order`` for one list: ``items`` re-ordered."""
-    order = mmr_order(
-        np.asarray(scores, dtype=np.float64)[None, :],
-        np.asarray(vectors)[None, :, :],
-        lam=lam,
-        depth=depth,
-        penalty=None if penalty is None else np.asarray(penalty)[None, :],
-        penalty_after=penalty_after,
-    )[0]
-    return [int(items[i]) for i in order]
 
 
 def mmr_order(

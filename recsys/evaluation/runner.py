@@ -22,7 +22,7 @@ from recsys.engine.model import (
     Kind,
     exposure_counts,
     exposure_viewers,
-    mmr_rerank,
+    mmr_order,
     popularity01,
     rerank_penalty,
 )
@@ -229,22 +229,24 @@ def _top(
     pop01 = popularity01(engine_counts(train, config)) if novelty > 0 and train is not None else None
     shares = engine_exposure(train, params, ctx) if exposure > 0 and train is not None else None
     top = top_k_excluding(scores, seen, users, 3 * max(k, config.diversity_depth))
-    return np.array(
-        [
-            mmr_rerank(
-                top[i],
-                scores[i][top[i]],
-                vectors[top[i]],
-                lam=float(lams[i]),
-                depth=config.diversity_depth,
-                penalty=None
-                if cold[i]
-                else rerank_penalty(top[i], novelty=novelty, pop01=pop01, exposure=exposure, shares=shares),
-                penalty_after=config.penalty_after,
-            )[:k]
-            for i in range(len(users))
-        ]
-    )
+    ranked = np.empty((len(users), min(k, top.shape[1])), dtype=top.dtype)
+    for is_cold in (True, False):  # the rows of each profile are re-ranked together
+        rows = np.flatnonzero(cold == is_cold)
+        if not len(rows):
+            continue
+        pools = top[rows]
+        order = mmr_order(
+            np.take_along_axis(scores[rows], pools, axis=1),
+            vectors[pools],
+            lam=float(lams[rows[0]]),
+            depth=config.diversity_depth,
+            penalty=None
+            if is_cold
+            else rerank_penalty(pools, novelty=novelty, pop01=pop01, exposure=exposure, shares=shares),
+            penalty_after=config.penalty_after,
+        )
+        ranked[rows] = np.take_along_axis(pools, order[:, : ranked.shape[1]], axis=1)
+    return ranked
 
 
 def engine_exposure(train: Ratings, params: dict, ctx: Context) -> np.ndarray:

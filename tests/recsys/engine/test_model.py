@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_order, mmr_rerank
+from recsys.engine.model import EngineConfig, HybridEngine, Interactions, ItemSide, Kind, mmr_order
 
 # Items 0-4 are sci-fi, 5-9 are romance. Unit vectors: sci-fi along axis 0, romance along axis 1.
 N_ITEMS = 10
@@ -28,6 +28,18 @@ def _interactions(rows: Sequence[tuple[int, int, int, float]], n_users: int) -> 
     users, items, kinds, values = zip(*rows, strict=True) if rows else ((), (), (), ())
     arrays = (np.asarray(users), np.asarray(items), np.asarray(kinds), np.asarray(values))
     return Interactions(n_users, N_ITEMS, *arrays, np.arange(len(rows), dtype=float))
+
+
+def mmr_rerank(items: np.ndarray, scores: np.ndarray, vectors: np.ndarray, **options: Any) -> list[int]:
+    """``mmr_order`` for one list: ``items`` in their re-ranked order."""
+    penalty = options.pop("penalty", None)
+    order = mmr_order(
+        np.asarray(scores, dtype=np.float64)[None, :],
+        np.asarray(vectors)[None, :, :],
+        penalty=None if penalty is None else np.asarray(penalty)[None, :],
+        **options,
+    )[0]
+    return [int(items[i]) for i in order]
 
 
 def _content_only_config(**profile: Any) -> EngineConfig:
